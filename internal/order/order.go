@@ -1,0 +1,156 @@
+package order
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// Status is where an order stands in its lifecycle; it is also the
+// OrderStatus search attribute.
+type Status string
+
+// The lifecycle statuses, in the order an order usually passes them.
+const (
+	StatusQuoting            Status = "QUOTING"
+	StatusAwaitingAcceptance Status = "AWAITING_ACCEPTANCE"
+	StatusAwaitingApproval   Status = "AWAITING_APPROVAL"
+	StatusCreditCheck        Status = "CREDIT_CHECK"
+	StatusCreditHold         Status = "CREDIT_HOLD"
+	StatusConfirmed          Status = "CONFIRMED"
+	StatusShipping           Status = "SHIPPING"
+	StatusInvoiced           Status = "INVOICED"
+	StatusAwaitingPayment    Status = "AWAITING_PAYMENT"
+	StatusCompleted          Status = "COMPLETED"
+	StatusCancelled          Status = "CANCELLED"
+	StatusQuoteExpired       Status = "QUOTE_EXPIRED"
+	StatusQuoteRejected      Status = "QUOTE_REJECTED"
+	StatusRejected           Status = "REJECTED"
+	StatusCreditDeclined     Status = "CREDIT_DECLINED"
+)
+
+// Statuses lists every status, for validation of filters.
+var Statuses = []Status{
+	StatusQuoting, StatusAwaitingAcceptance, StatusAwaitingApproval, StatusCreditCheck,
+	StatusCreditHold, StatusConfirmed, StatusShipping, StatusInvoiced, StatusAwaitingPayment,
+	StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected, StatusRejected,
+	StatusCreditDeclined,
+}
+
+// Valid reports whether s is one of the lifecycle statuses.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminal reports whether an order in s is finished for good.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected,
+		StatusRejected, StatusCreditDeclined:
+		return true
+	}
+	return false
+}
+
+// Shipped reports whether goods may have left a warehouse in s: from then on a
+// plain cancel is no longer offered (returns and credit notes are CS work).
+func (s Status) Shipped() bool {
+	switch s {
+	case StatusShipping, StatusInvoiced, StatusAwaitingPayment, StatusCompleted:
+		return true
+	}
+	return false
+}
+
+// Line is one requested line of a quote: a product and a quantity.
+type Line struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+// MaxLines bounds a quote; larger orders are split by the storefront.
+const MaxLines = 200
+
+// ValidateLines checks requested lines and names the field at fault.
+func ValidateLines(lines []Line) *FieldError {
+	if len(lines) == 0 {
+		return &FieldError{Field: "lines", Reason: "at least one line is required"}
+	}
+	if len(lines) > MaxLines {
+		return &FieldError{Field: "lines", Reason: fmt.Sprintf("at most %d lines", MaxLines)}
+	}
+	seen := make(map[string]bool, len(lines))
+	for i, l := range lines {
+		switch {
+		case l.SKU == "" || len(l.SKU) > 64:
+			return &FieldError{Field: fmt.Sprintf("lines[%d].sku", i), Reason: "1 to 64 characters"}
+		case l.Quantity <= 0 || l.Quantity > 1_000_000:
+			return &FieldError{Field: fmt.Sprintf("lines[%d].quantity", i), Reason: "between 1 and 1000000"}
+		case seen[l.SKU]:
+			return &FieldError{Field: fmt.Sprintf("lines[%d].sku", i), Reason: "appears twice; merge the lines"}
+		}
+		seen[l.SKU] = true
+	}
+	return nil
+}
+
+// FieldError says which input field is wrong and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// PricedLine is a quote line with its unit price after contract prices.
+type PricedLine struct {
+	SKU       string      `json:"sku"`
+	Quantity  int64       `json:"quantity"`
+	ListPrice money.Money `json:"list_price"`
+	UnitPrice money.Money `json:"unit_price"`
+	// Contract is true when the unit price comes from the customer's contract.
+	Contract bool        `json:"contract"`
+	Total    money.Money `json:"total"`
+}
+
+// Quote is one priced revision of an order's lines.
+type Quote struct {
+	Revision   int          `json:"revision"`
+	Lines      []PricedLine `json:"lines"`
+	Subtotal   money.Money  `json:"subtotal"`
+	DiscountBP int64        `json:"discount_bp"`
+	Discount   money.Money  `json:"discount"`
+	Total      money.Money  `json:"total"`
+	ValidUntil time.Time    `json:"valid_until"`
+	// LeadTimeDays is the promised lead time from confirmation to dispatch.
+	LeadTimeDays     int `json:"lead_time_days"`
+	PaymentTermsDays int `json:"payment_terms_days"`
+}
+
+// Shipment is what one warehouse sends: the ERP reserves stock per warehouse
+// and each warehouse's lines travel as one booked shipment.
+type Shipment struct {
+	Warehouse      string    `json:"warehouse"`
+	Lines          []Line    `json:"lines"`
+	ShipmentID     string    `json:"shipment_id,omitempty"`
+	TrackingNumber string    `json:"tracking_number,omitempty"`
+	PromisedDate   time.Time `json:"promised_date,omitzero"`
+	Delivered      bool      `json:"delivered"`
+	DeliveredAt    time.Time `json:"delivered_at,omitzero"`
+	Overdue        bool      `json:"overdue"`
+}
+
+// Invoice is the ERP invoice raised for an order.
+type Invoice struct {
+	InvoiceID string      `json:"invoice_id"`
+	Number    string      `json:"number"`
+	Amount    money.Money `json:"amount"`
+	IssuedAt  time.Time   `json:"issued_at"`
+	DueDate   time.Time   `json:"due_date"`
+}
