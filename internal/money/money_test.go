@@ -7,11 +7,11 @@ func TestBasisPointsRounding(t *testing.T) {
 	tests := []struct {
 		minor, bp, want int64
 	}{
-		{10000, 1000, 1000},  // 10% of 100.00
-		{999, 1000, 100},     // 9.99*10% = 0.999 -> 1.00
-		{1005, 500, 50},      // 0.5025 -> 0.50
-		{1010, 500, 51},      // 0.505 -> 0.51 (half away from zero)
-		{-1010, 500, -51},    // symmetric for credits
+		{10000, 1000, 1000}, // 10% of 100.00
+		{999, 1000, 100},    // 9.99*10% = 0.999 -> 1.00
+		{1005, 500, 50},     // 0.5025 -> 0.50
+		{1010, 500, 51},     // 0.505 -> 0.51 (half away from zero)
+		{-1010, 500, -51},   // symmetric for credits
 		{12345, 0, 0},
 	}
 	for _, tt := range tests {
