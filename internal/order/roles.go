@@ -1,0 +1,48 @@
+package order
+
+// Role is what a caller may do, carried in its bearer token.
+type Role string
+
+// The roles of PRODUCT.md's "who uses it" table.
+const (
+	// RoleStorefront is the B2B web shop or sales tool: starts quotes for any customer.
+	RoleStorefront Role = "storefront"
+	// RoleBuyer is a purchaser at a customer: accepts, revises, rejects, cancels its own orders.
+	RoleBuyer Role = "buyer"
+	// RoleBuyerApprover approves orders above the customer's purchasing limit.
+	RoleBuyerApprover Role = "buyer_approver"
+	// RoleSalesManager is the seller-side approver of discounts and large orders.
+	RoleSalesManager Role = "sales_manager"
+	// RoleFinance decides credit holds and allocates unmatched payments.
+	RoleFinance Role = "finance"
+	// RoleCS runs manual recovery and compensation steps.
+	RoleCS Role = "cs"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleStorefront, RoleBuyer, RoleBuyerApprover, RoleSalesManager, RoleFinance, RoleCS}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, v := range Roles {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
+// CustomerScoped reports whether callers of this role act for one customer
+// only and so must carry a customer id.
+func (r Role) CustomerScoped() bool { return r == RoleBuyer || r == RoleBuyerApprover }
+
+// Actor is who did something: the token's subject, role and (for buyer roles)
+// customer. Every manual action and audit entry names one.
+type Actor struct {
+	Subject    string `json:"subject"`
+	Role       Role   `json:"role"`
+	CustomerID string `json:"customer_id,omitempty"`
+}
+
+// System is the actor of what the workflow does on its own.
+var System = Actor{Subject: "orderflow", Role: "system"}

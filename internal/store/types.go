@@ -1,0 +1,121 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// Sentinel errors; callers test with errors.Is.
+var (
+	// ErrNotFound: no such row.
+	ErrNotFound = errors.New("not found")
+	// ErrIdempotencyConflict: the idempotency key was used with another request body.
+	ErrIdempotencyConflict = errors.New("idempotency key reused with a different request")
+)
+
+// OrderRecord is one row of the order projection that GET /v1/orders reads.
+type OrderRecord struct {
+	ID             string       `json:"id"`
+	CustomerID     string       `json:"customer_id"`
+	PONumber       string       `json:"po_number,omitempty"`
+	Status         order.Status `json:"status"`
+	NeedsAttention bool         `json:"needs_attention"`
+	Total          money.Money  `json:"total"`
+	QuoteRevision  int          `json:"quote_revision"`
+	// Details says in words what the order waits for.
+	Details       string    `json:"details"`
+	InvoiceNumber string    `json:"invoice_number,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	// LastSeq is the workflow's transition counter last applied.
+	LastSeq int64 `json:"-"`
+}
+
+// NewOrder is what POST /v1/quotes writes, atomically with its idempotency key.
+type NewOrder struct {
+	// IdempotencyScope separates keys of different callers (the token subject).
+	IdempotencyScope string
+	IdempotencyKey   string
+	// RequestHash is a digest of the request body: the same key with another
+	// body is a conflict.
+	RequestHash string
+	Order       OrderRecord
+	Actor       order.Actor
+}
+
+// Transition is one change of an order's state, written by the workflow
+// through an activity. Seq orders them per order and makes the write
+// idempotent: a retried write of the same Seq changes nothing.
+type Transition struct {
+	OrderID string
+	// CustomerID and PONumber let the first transition create the projection
+	// row of an order that was started outside the API.
+	CustomerID     string
+	PONumber       string
+	Seq            int64
+	Status         order.Status
+	NeedsAttention bool
+	Total          money.Money
+	QuoteRevision  int
+	Details        string
+	InvoiceNumber  string
+	// Audit entry
+	Actor  order.Actor
+	Action string // e.g. "quote.priced", "status.changed", "action.retry"
+	Reason string
+	Data   json.RawMessage
+	At     time.Time
+}
+
+// AuditEntry is one row of the append-only audit log.
+type AuditEntry struct {
+	ID         int64           `json:"id"`
+	OrderID    string          `json:"order_id"`
+	Seq        int64           `json:"seq"`
+	At         time.Time       `json:"at"`
+	Actor      order.Actor     `json:"actor"`
+	Action     string          `json:"action"`
+	FromStatus order.Status    `json:"from_status,omitempty"`
+	ToStatus   order.Status    `json:"to_status"`
+	Reason     string          `json:"reason,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+}
+
+// OrderFilter narrows ListOrders; zero fields do not filter.
+type OrderFilter struct {
+	CustomerID     string
+	Status         order.Status
+	NeedsAttention *bool
+	// After is the id of the last order of the previous page (ids sort by creation).
+	After string
+	Limit int
+}
+
+// Survey is the NPS survey of one order.
+type Survey struct {
+	Token      string     `json:"-"`
+	OrderID    string     `json:"order_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Score      *int       `json:"score,omitempty"`
+	Comment    string     `json:"comment,omitempty"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	Closed     bool       `json:"closed"`
+}
+
+// Payment is an incoming bank payment.
+type Payment struct {
+	BankTransactionID string      `json:"bank_transaction_id"`
+	Amount            money.Money `json:"amount"`
+	Reference         string      `json:"reference"`
+	ReceivedAt        time.Time   `json:"received_at"`
+	// OrderID and InvoiceNumber are set once the payment is matched or allocated.
+	OrderID       string          `json:"order_id,omitempty"`
+	InvoiceNumber string          `json:"invoice_number,omitempty"`
+	MatchKind     order.MatchKind `json:"match_kind,omitempty"`
+	AllocatedBy   string          `json:"allocated_by,omitempty"`
+}

@@ -1,0 +1,196 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// TaskQueue is where order workflows and their activities run.
+const TaskQueue = "orders"
+
+// OrderWorkflowName is the registered name of OrderWorkflow.
+const OrderWorkflowName = "Order"
+
+// Search attribute names kept current on every order.
+const (
+	SACustomerID     = "CustomerId"
+	SAOrderStatus    = "OrderStatus"
+	SAOrderTotal     = "OrderTotal"
+	SANeedsAttention = "NeedsAttention"
+	SAPONumber       = "PONumber"
+)
+
+// Names of the messages an order workflow accepts.
+const (
+	UpdateAccept         = "accept"
+	UpdateRevise         = "revise"
+	UpdateReject         = "reject"
+	UpdateCancel         = "cancel"
+	UpdateApprove        = "approve"
+	UpdateCreditDecision = "credit-decision"
+	UpdateAction         = "action"
+
+	SignalDelivered      = "shipment-delivered"
+	SignalPayment        = "payment-received"
+	SignalSurveyAnswered = "survey-answered"
+
+	QueryDetails = "details"
+)
+
+// OrderInput starts an order. The order id is the workflow id.
+type OrderInput struct {
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	PONumber   string       `json:"po_number,omitempty"`
+	Lines      []order.Line `json:"lines"`
+	// RequestedDiscountBP is an extra discount a rep asked for; 0 for none.
+	RequestedDiscountBP int64       `json:"requested_discount_bp,omitempty"`
+	RequestedBy         order.Actor `json:"requested_by"`
+}
+
+// OrderResult is how an order ended.
+type OrderResult struct {
+	OrderID string       `json:"order_id"`
+	Status  order.Status `json:"status"`
+	Reason  string       `json:"reason,omitempty"`
+}
+
+// DecisionResult answers every update: where the order stands afterwards.
+type DecisionResult struct {
+	Status  order.Status `json:"status"`
+	Message string       `json:"message"`
+}
+
+// AcceptInput accepts the current quote. Revision, when not 0, must be the
+// current revision: a buyer never accepts a quote they have not seen.
+type AcceptInput struct {
+	Actor    order.Actor `json:"actor"`
+	Revision int         `json:"revision,omitempty"`
+}
+
+// ReviseInput asks for a new quote revision with new lines.
+type ReviseInput struct {
+	Actor      order.Actor  `json:"actor"`
+	Lines      []order.Line `json:"lines"`
+	DiscountBP int64        `json:"discount_bp,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+}
+
+// RejectInput rejects the quote.
+type RejectInput struct {
+	Actor  order.Actor `json:"actor"`
+	Reason string      `json:"reason"`
+}
+
+// CancelInput cancels the order and undoes every outside change made so far.
+type CancelInput struct {
+	Actor  order.Actor `json:"actor"`
+	Reason string      `json:"reason"`
+}
+
+// ApproveInput is one approver's decision.
+type ApproveInput struct {
+	Actor   order.Actor `json:"actor"`
+	Approve bool        `json:"approve"`
+	Comment string      `json:"comment,omitempty"`
+}
+
+// CreditDecision is finance's answer to a credit hold.
+type CreditDecision string
+
+// Credit decisions.
+const (
+	CreditOverride CreditDecision = "override"
+	CreditDecline  CreditDecision = "decline"
+	CreditPrepay   CreditDecision = "prepay"
+)
+
+// CreditDecisionInput decides a credit hold.
+type CreditDecisionInput struct {
+	Actor    order.Actor    `json:"actor"`
+	Decision CreditDecision `json:"decision"`
+	Reason   string         `json:"reason"`
+}
+
+// Action is a CS recovery or compensation step.
+type Action string
+
+// CS actions.
+const (
+	// ActionRetry runs the failed step again.
+	ActionRetry Action = "retry"
+	// ActionCancel cancels the order with compensation.
+	ActionCancel Action = "cancel"
+)
+
+// ActionInput is a CS action; every one names its actor and reason.
+type ActionInput struct {
+	Actor  order.Actor `json:"actor"`
+	Action Action      `json:"action"`
+	Reason string      `json:"reason"`
+}
+
+// DeliveredSignal is the carrier's proof of delivery for one shipment.
+type DeliveredSignal struct {
+	ShipmentID  string    `json:"shipment_id"`
+	EventID     string    `json:"event_id"`
+	DeliveredAt time.Time `json:"delivered_at"`
+}
+
+// PaymentSignal is a bank payment matched to this order's invoice by reference.
+type PaymentSignal struct {
+	BankTransactionID string      `json:"bank_transaction_id"`
+	Amount            money.Money `json:"amount"`
+	Reference         string      `json:"reference"`
+	ReceivedAt        time.Time   `json:"received_at"`
+}
+
+// SurveyAnsweredSignal carries the buyer's NPS answer.
+type SurveyAnsweredSignal struct {
+	Score      int       `json:"score"`
+	Comment    string    `json:"comment,omitempty"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
+// Approval is one recorded approval decision.
+type Approval struct {
+	Side    order.Side  `json:"side"`
+	Actor   order.Actor `json:"actor"`
+	Approve bool        `json:"approve"`
+	Comment string      `json:"comment,omitempty"`
+	At      time.Time   `json:"at"`
+}
+
+// StepFailure is a step that ran out of retries and waits for CS.
+type StepFailure struct {
+	Step  string    `json:"step"`
+	Error string    `json:"error"`
+	Since time.Time `json:"since"`
+}
+
+// Details is the order as its workflow sees it now (the details query).
+type Details struct {
+	OrderID         string       `json:"order_id"`
+	CustomerID      string       `json:"customer_id"`
+	PONumber        string       `json:"po_number,omitempty"`
+	Status          order.Status `json:"status"`
+	NeedsAttention  bool         `json:"needs_attention"`
+	DeliveryOverdue bool         `json:"delivery_overdue"`
+	// Waiting says in words what the order waits for.
+	Waiting         string               `json:"waiting"`
+	Quote           *order.Quote         `json:"quote,omitempty"`
+	Approvals       []Approval           `json:"approvals,omitempty"`
+	ApprovalsNeeded []order.ApprovalNeed `json:"approvals_needed,omitempty"`
+	Exposure        *order.Exposure      `json:"exposure,omitempty"`
+	Prepayment      bool                 `json:"prepayment"`
+	SalesOrderID    string               `json:"sales_order_id,omitempty"`
+	Shipments       []order.Shipment     `json:"shipments,omitempty"`
+	Invoice         *order.Invoice       `json:"invoice,omitempty"`
+	Paid            *money.Money         `json:"paid,omitempty"`
+	SurveyState     string               `json:"survey_state,omitempty"`
+	Failure         *StepFailure         `json:"failure,omitempty"`
+	// Compensations lists the registered undos, most recent last.
+	Compensations []string `json:"compensations,omitempty"`
+}
