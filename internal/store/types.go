@@ -15,6 +15,13 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrIdempotencyConflict: the idempotency key was used with another request body.
 	ErrIdempotencyConflict = errors.New("idempotency key reused with a different request")
+	// ErrDuplicate: another row holds the unique key, or a replayed write
+	// names an existing key with other contents.
+	ErrDuplicate = errors.New("duplicate")
+	// ErrSurveyClosed: the survey was closed or its window has passed.
+	ErrSurveyClosed = errors.New("survey closed")
+	// ErrPaymentMatched: the payment is applied to another invoice already.
+	ErrPaymentMatched = errors.New("payment already matched to another invoice")
 )
 
 // OrderRecord is one row of the order projection that GET /v1/orders reads.

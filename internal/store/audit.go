@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// AuditLog returns an order's audit entries in the order they were written.
+// An order without entries (or an unknown one) gives an empty list.
+// Entries written outside the workflow have Seq 0, like the creation entry;
+// their Action tells them apart.
+func (s *Store) AuditLog(ctx context.Context, orderID string) ([]AuditEntry, error) {
+	what := fmt.Sprintf("audit log of order %q", orderID)
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, order_id, COALESCE(seq, 0), at, actor_subject, actor_role, actor_customer_id,
+			action, COALESCE(from_status, ''), COALESCE(to_status, ''), reason, data
+		FROM audit_log
+		WHERE order_id = $1
+		ORDER BY id`, orderID)
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		var data []byte
+		err := row.Scan(&e.ID, &e.OrderID, &e.Seq, &e.At, &e.Actor.Subject, &e.Actor.Role,
+			&e.Actor.CustomerID, &e.Action, &e.FromStatus, &e.ToStatus, &e.Reason, &data)
+		e.At = e.At.UTC()
+		if len(data) > 0 {
+			e.Data = data
+		}
+		return e, err
+	})
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	return entries, nil
+}
+
+// AppendAudit writes an entry that happened outside the workflow, such as a
+// payment allocated by finance; it has no seq (workflow transitions go through
+// RecordTransition). A zero At is now; a zero Actor is refused, because every
+// such entry must say who acted.
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	what := fmt.Sprintf("append audit %q to order %q", e.Action, e.OrderID)
+	switch {
+	case e.OrderID == "":
+		return fmt.Errorf("%s: no order id", what)
+	case e.Action == "":
+		return fmt.Errorf("%s: no action", what)
+	case e.Seq != 0:
+		return fmt.Errorf("%s: entries outside the workflow carry no seq (got %d); use RecordTransition", what, e.Seq)
+	case e.Actor == (order.Actor{}):
+		return fmt.Errorf("%s: no actor", what)
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
+			action, from_status, to_status, reason, data)
+		VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.OrderID, orNow(e.At), e.Actor.Subject, e.Actor.Role, e.Actor.CustomerID, e.Action,
+		nullIfEmpty(string(e.FromStatus)), nullIfEmpty(string(e.ToStatus)), e.Reason, jsonOrNull(e.Data))
+	if err != nil {
+		return dbError(what, err)
+	}
+	return nil
+}

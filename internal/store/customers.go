@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// UpsertCustomer writes a customer's terms and replaces its contract prices,
+// in one transaction so a pricing run never sees half of a change.
+//
+// Every amount must be in the terms' currency; a zero amount without a
+// currency is taken as "none" (no purchasing limit, no dual approval).
+func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
+	if err := validateTerms(t); err != nil {
+		return fmt.Errorf("upsert customer %q: %w", t.CustomerID, err)
+	}
+	skus := slices.Sorted(maps.Keys(t.ContractPrices))
+	prices := make([]int64, len(skus))
+	for i, sku := range skus {
+		prices[i] = t.ContractPrices[sku].Minor
+	}
+	what := fmt.Sprintf("upsert customer %q", t.CustomerID)
+	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO customers (id, name, buyer_email, rep_email, currency, credit_limit_minor,
+				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
+				dual_approval_threshold_minor, quote_validity_days, lead_time_days)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (id) DO UPDATE SET
+				name = EXCLUDED.name,
+				buyer_email = EXCLUDED.buyer_email,
+				rep_email = EXCLUDED.rep_email,
+				currency = EXCLUDED.currency,
+				credit_limit_minor = EXCLUDED.credit_limit_minor,
+				payment_terms_days = EXCLUDED.payment_terms_days,
+				discount_bp = EXCLUDED.discount_bp,
+				rep_discount_authority_bp = EXCLUDED.rep_discount_authority_bp,
+				purchasing_limit_minor = EXCLUDED.purchasing_limit_minor,
+				dual_approval_threshold_minor = EXCLUDED.dual_approval_threshold_minor,
+				quote_validity_days = EXCLUDED.quote_validity_days,
+				lead_time_days = EXCLUDED.lead_time_days,
+				updated_at = now()`,
+			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
+			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
+			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays)
+		if err != nil {
+			return dbError(what, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM contract_prices WHERE customer_id = $1`, t.CustomerID); err != nil {
+			return dbError(what+": clear contract prices", err)
+		}
+		if len(skus) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO contract_prices (customer_id, sku, unit_price_minor, currency)
+			SELECT $1, p.sku, p.minor, $4
+			FROM unnest($2::text[], $3::bigint[]) AS p (sku, minor)`,
+			t.CustomerID, skus, prices, t.Currency)
+		if err != nil {
+			return dbError(what+": write contract prices", err)
+		}
+		return nil
+	})
+}
+
+// validateTerms checks what the table's constraints would refuse less clearly,
+// and the currencies, which the table cannot see.
+func validateTerms(t order.Terms) error {
+	if t.CustomerID == "" {
+		return &order.FieldError{Field: "customer_id", Reason: "required"}
+	}
+	if !money.ValidCurrency(t.Currency) {
+		return &order.FieldError{Field: "currency", Reason: fmt.Sprintf("%q is not an ISO 4217 code", t.Currency)}
+	}
+	amounts := []struct {
+		field string
+		m     money.Money
+	}{
+		{"credit_limit", t.CreditLimit},
+		{"purchasing_limit", t.PurchasingLimit},
+		{"dual_approval_threshold", t.DualApprovalThreshold},
+	}
+	for sku, p := range t.ContractPrices {
+		amounts = append(amounts, struct {
+			field string
+			m     money.Money
+		}{"contract_prices." + sku, p})
+	}
+	for _, a := range amounts {
+		if a.m.Currency != t.Currency && !(a.m.Currency == "" && a.m.Minor == 0) {
+			return &order.FieldError{Field: a.field, Reason: fmt.Sprintf("%s is not in the terms' currency %s", a.m, t.Currency)}
+		}
+	}
+	return nil
+}
+
+// Terms returns a customer's terms with its contract prices; ErrNotFound when
+// the customer is unknown. Every amount is in the terms' currency.
+func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, error) {
+	var t order.Terms
+	var creditLimit, purchasingLimit, dualApproval int64
+	var skus, currencies []string
+	var prices []int64
+	// One statement, so the prices belong to the same version of the terms
+	// even while an upsert commits.
+	err := s.pool.QueryRow(ctx, `
+		SELECT c.id, c.name, c.buyer_email, c.rep_email, c.currency, c.credit_limit_minor,
+			c.payment_terms_days, c.discount_bp, c.rep_discount_authority_bp,
+			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
+			c.lead_time_days,
+			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
+			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
+			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
+		FROM customers c
+		WHERE c.id = $1`, customerID).Scan(
+		&t.CustomerID, &t.CustomerName, &t.BuyerEmail, &t.RepEmail, &t.Currency, &creditLimit,
+		&t.PaymentTermsDays, &t.DiscountBP, &t.RepDiscountAuthorityBP,
+		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
+		&t.LeadTimeDays,
+		&skus, &prices, &currencies)
+	if err != nil {
+		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)
+	}
+	t.CreditLimit = money.New(creditLimit, t.Currency)
+	t.PurchasingLimit = money.New(purchasingLimit, t.Currency)
+	t.DualApprovalThreshold = money.New(dualApproval, t.Currency)
+	if len(skus) > 0 {
+		t.ContractPrices = make(map[string]money.Money, len(skus))
+		for i, sku := range skus {
+			t.ContractPrices[sku] = money.New(prices[i], currencies[i])
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// SaveInvoice stores the ERP invoice of an order and puts its number on the
+// order's projection row, in one transaction. Saving the same invoice id again
+// changes nothing; an invoice id stored for another order or number, or a
+// number already used by another invoice, is ErrDuplicate.
+func (s *Store) SaveInvoice(ctx context.Context, orderID string, inv order.Invoice) error {
+	what := fmt.Sprintf("save invoice %q of order %q", inv.Number, orderID)
+	switch {
+	case orderID == "":
+		return fmt.Errorf("%s: no order id", what)
+	case inv.InvoiceID == "" || inv.Number == "":
+		return fmt.Errorf("%s: invoice id and number are required", what)
+	}
+	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO invoices (invoice_id, order_id, number, amount_minor, currency, issued_at, due_date)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (invoice_id) DO NOTHING`,
+			inv.InvoiceID, orderID, inv.Number, inv.Amount.Minor, inv.Amount.Currency, inv.IssuedAt, inv.DueDate)
+		if err != nil {
+			return dbError(what, err)
+		}
+		if tag.RowsAffected() == 0 {
+			var storedOrder, storedNumber string
+			err := tx.QueryRow(ctx, `
+				SELECT order_id, number
+				FROM invoices
+				WHERE invoice_id = $1`, inv.InvoiceID).Scan(&storedOrder, &storedNumber)
+			if err != nil {
+				return dbError(what+": read stored invoice", err)
+			}
+			if storedOrder != orderID || storedNumber != inv.Number {
+				return fmt.Errorf("%s: invoice id %q is stored as %q of order %q: %w",
+					what, inv.InvoiceID, storedNumber, storedOrder, ErrDuplicate)
+			}
+		}
+		// The projection may not exist yet (its row comes with the order's
+		// first transition); that transition then carries the number.
+		_, err = tx.Exec(ctx, `
+			UPDATE orders SET invoice_number = $2, updated_at = now()
+			WHERE id = $1 AND invoice_number <> $2`, orderID, inv.Number)
+		if err != nil {
+			return dbError(what+": set the order's invoice number", err)
+		}
+		return nil
+	})
+}
+
+// InvoiceByNumber finds an invoice by its number, as payment references carry
+// it; ErrNotFound when no invoice has that number.
+func (s *Store) InvoiceByNumber(ctx context.Context, number string) (orderID string, inv order.Invoice, err error) {
+	var amount int64
+	var currency string
+	err = s.pool.QueryRow(ctx, `
+		SELECT order_id, invoice_id, number, amount_minor, currency, issued_at, due_date
+		FROM invoices
+		WHERE number = $1`, number).Scan(
+		&orderID, &inv.InvoiceID, &inv.Number, &amount, &currency, &inv.IssuedAt, &inv.DueDate)
+	if err != nil {
+		return "", order.Invoice{}, dbError(fmt.Sprintf("invoice number %q", number), err)
+	}
+	inv.Amount = money.New(amount, currency)
+	inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
+	return orderID, inv, nil
+}

@@ -1,0 +1,369 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// ActionOrderCreated is the audit action of an order's creation (seq 0).
+const ActionOrderCreated = "order.created"
+
+// CreateOrder records a new order from POST /v1/quotes: its idempotency key,
+// its projection row and its "order.created" audit entry (seq 0), in one
+// transaction.
+//
+// The same scope and key with the same request hash return the order created
+// the first time, with created=false, whatever n.Order holds; with another
+// hash the error is ErrIdempotencyConflict. Two concurrent calls with one key
+// cannot both create: the second INSERT of the key waits for the first
+// transaction and then finds its row.
+func (s *Store) CreateOrder(ctx context.Context, n NewOrder) (rec OrderRecord, created bool, err error) {
+	o := n.Order
+	what := fmt.Sprintf("create order %q", o.ID)
+	switch {
+	case n.IdempotencyKey == "":
+		return OrderRecord{}, false, fmt.Errorf("%s: %w", what, &order.FieldError{Field: "idempotency_key", Reason: "required"})
+	case n.RequestHash == "":
+		return OrderRecord{}, false, fmt.Errorf("%s: no request hash to compare replays with", what)
+	case o.ID == "":
+		return OrderRecord{}, false, fmt.Errorf("%s: no order id", what)
+	case o.CustomerID == "":
+		return OrderRecord{}, false, fmt.Errorf("%s: %w", what, &order.FieldError{Field: "customer_id", Reason: "required"})
+	}
+	if o.Status == "" {
+		o.Status = order.StatusQuoting
+	}
+	if !o.Status.Valid() {
+		return OrderRecord{}, false, fmt.Errorf("%s: unknown status %q", what, o.Status)
+	}
+	actor := n.Actor
+	if actor == (order.Actor{}) {
+		actor = order.System
+	}
+	at := orNow(o.CreatedAt)
+
+	err = s.inTx(ctx, what, func(tx pgx.Tx) error {
+		// Claim the key first: a concurrent claim of the same key blocks here
+		// until this transaction ends, and then does nothing.
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO idempotency_keys (scope, key, request_hash, order_id, created_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (scope, key) DO NOTHING`,
+			n.IdempotencyScope, n.IdempotencyKey, n.RequestHash, o.ID, at)
+		if err != nil {
+			return dbError(what+": claim idempotency key", err)
+		}
+		if tag.RowsAffected() == 0 {
+			var hash, existingID string
+			err := tx.QueryRow(ctx, `
+				SELECT request_hash, order_id
+				FROM idempotency_keys
+				WHERE scope = $1 AND key = $2`,
+				n.IdempotencyScope, n.IdempotencyKey).Scan(&hash, &existingID)
+			if err != nil {
+				return dbError(what+": read idempotency key", err)
+			}
+			if hash != n.RequestHash {
+				return fmt.Errorf("%s: key %q belongs to order %s: %w", what, n.IdempotencyKey, existingID, ErrIdempotencyConflict)
+			}
+			rec, err = scanOrder(tx.QueryRow(ctx, `
+				SELECT id, customer_id, po_number, status, needs_attention, total_minor, currency,
+					quote_revision, details, invoice_number, last_seq, created_at, updated_at
+				FROM orders
+				WHERE id = $1`, existingID))
+			if err != nil {
+				return dbError(fmt.Sprintf("%s: order %s of key %q", what, existingID, n.IdempotencyKey), err)
+			}
+			return nil
+		}
+
+		rec, err = scanOrder(tx.QueryRow(ctx, `
+			INSERT INTO orders (id, customer_id, po_number, status, needs_attention, total_minor,
+				currency, quote_revision, details, invoice_number, last_seq, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)
+			RETURNING id, customer_id, po_number, status, needs_attention, total_minor, currency,
+				quote_revision, details, invoice_number, last_seq, created_at, updated_at`,
+			o.ID, o.CustomerID, o.PONumber, o.Status, o.NeedsAttention, o.Total.Minor,
+			o.Total.Currency, o.QuoteRevision, o.Details, o.InvoiceNumber, at))
+		if err != nil {
+			return dbError(what+": insert projection", err)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
+				action, to_status)
+			VALUES ($1, 0, $2, $3, $4, $5, $6, $7)`,
+			o.ID, at, actor.Subject, actor.Role, actor.CustomerID, ActionOrderCreated, o.Status)
+		if err != nil {
+			return dbError(what+": audit", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return OrderRecord{}, false, err
+	}
+	return rec, created, nil
+}
+
+// RecordTransition writes one workflow transition: its audit entry and, when
+// it is newer than what the projection shows, the projection. A replay of a
+// seq changes nothing, and a seq that arrives after a later one is audited but
+// does not roll the projection back.
+//
+// The transition carries the order's whole current state, except that a zero
+// Total (no currency), a zero QuoteRevision and an empty InvoiceNumber keep the
+// stored values: an order never loses them once it has them, and SaveInvoice
+// sets the invoice number on its own. The audit entry's from_status is the
+// to_status of the order's previous seq, so entries chain even when they
+// arrive out of order.
+//
+// Workflow seqs start at 1; seq 0 is the order's creation. When the order has
+// no projection row yet (started outside the API), tr.CustomerID and
+// tr.PONumber create it; without a customer the error is ErrNotFound.
+// A zero Actor is order.System; a zero At is now.
+func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
+	what := fmt.Sprintf("record transition %d of order %q", tr.Seq, tr.OrderID)
+	switch {
+	case tr.OrderID == "":
+		return fmt.Errorf("%s: no order id", what)
+	case tr.Seq < 1:
+		return fmt.Errorf("%s: seqs start at 1 (0 is the order's creation)", what)
+	case !tr.Status.Valid():
+		return fmt.Errorf("%s: unknown status %q", what, tr.Status)
+	case tr.Action == "":
+		return fmt.Errorf("%s: no audit action", what)
+	}
+	actor := tr.Actor
+	if actor == (order.Actor{}) {
+		actor = order.System
+	}
+	at := orNow(tr.At)
+
+	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+		// Lock the projection row: transitions of one order are applied one
+		// at a time, so from_status and last_seq are read consistently.
+		var lastSeq int64
+		err := tx.QueryRow(ctx, `SELECT last_seq FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if tr.CustomerID == "" {
+				return fmt.Errorf("%s: the order has no projection row and the transition names no customer: %w", what, ErrNotFound)
+			}
+			// A concurrent first transition may insert the row too: the loser
+			// waits for it and then does nothing.
+			_, err = tx.Exec(ctx, `
+				INSERT INTO orders (id, customer_id, po_number, status, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $5)
+				ON CONFLICT (id) DO NOTHING`,
+				tr.OrderID, tr.CustomerID, tr.PONumber, tr.Status, at)
+			if err != nil {
+				return dbError(what+": create projection", err)
+			}
+			err = tx.QueryRow(ctx, `SELECT last_seq FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq)
+		}
+		if err != nil {
+			return dbError(what+": lock projection", err)
+		}
+
+		_, err = tx.Exec(ctx, `
+			INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
+				action, from_status, to_status, reason, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7,
+				(SELECT prev.to_status FROM audit_log prev
+				 WHERE prev.order_id = $1 AND prev.seq < $2
+				 ORDER BY prev.seq DESC LIMIT 1),
+				$8, $9, $10)
+			ON CONFLICT (order_id, seq) DO NOTHING`,
+			tr.OrderID, tr.Seq, at, actor.Subject, actor.Role, actor.CustomerID,
+			tr.Action, tr.Status, tr.Reason, jsonOrNull(tr.Data))
+		if err != nil {
+			return dbError(what+": audit", err)
+		}
+
+		if tr.Seq <= lastSeq {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE orders SET
+				status = $2,
+				needs_attention = $3,
+				total_minor = CASE WHEN $5 = '' THEN total_minor ELSE $4 END,
+				currency = CASE WHEN $5 = '' THEN currency ELSE $5 END,
+				quote_revision = CASE WHEN $6 = 0 THEN quote_revision ELSE $6 END,
+				details = $7,
+				invoice_number = CASE WHEN $8 = '' THEN invoice_number ELSE $8 END,
+				po_number = CASE WHEN po_number = '' THEN $9 ELSE po_number END,
+				last_seq = $10,
+				updated_at = $11
+			WHERE id = $1`,
+			tr.OrderID, tr.Status, tr.NeedsAttention, tr.Total.Minor, tr.Total.Currency,
+			tr.QuoteRevision, tr.Details, tr.InvoiceNumber, tr.PONumber, tr.Seq, at)
+		if err != nil {
+			return dbError(what+": update projection", err)
+		}
+		return nil
+	})
+}
+
+// Order returns the projection row of one order; ErrNotFound when unknown.
+func (s *Store) Order(ctx context.Context, id string) (OrderRecord, error) {
+	rec, err := scanOrder(s.pool.QueryRow(ctx, `
+		SELECT id, customer_id, po_number, status, needs_attention, total_minor, currency,
+			quote_revision, details, invoice_number, last_seq, created_at, updated_at
+		FROM orders
+		WHERE id = $1`, id))
+	if err != nil {
+		return OrderRecord{}, dbError(fmt.Sprintf("order %q", id), err)
+	}
+	return rec, nil
+}
+
+// Page sizes of ListOrders.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 200
+)
+
+// ListOrders returns the orders matching f, by id ascending (ids sort by
+// creation). The next page starts after the last id of this one (f.After);
+// Limit defaults to DefaultListLimit and is capped at MaxListLimit.
+func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRecord, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+
+	// Only the filters in use reach the query, so the planner can use the
+	// matching index instead of a generic plan over "$1 = '' OR ...".
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.CustomerID != "" {
+		add("customer_id = ?", f.CustomerID)
+	}
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.NeedsAttention != nil {
+		if *f.NeedsAttention {
+			where = append(where, "needs_attention") // matches the partial index
+		} else {
+			where = append(where, "NOT needs_attention")
+		}
+	}
+	if f.After != "" {
+		add("id > ?", f.After)
+	}
+	query := `
+		SELECT id, customer_id, po_number, status, needs_attention, total_minor, currency,
+			quote_revision, details, invoice_number, last_seq, created_at, updated_at
+		FROM orders`
+	if len(where) > 0 {
+		query += "\n\t\tWHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, limit)
+	query += "\n\t\tORDER BY id\n\t\tLIMIT $" + strconv.Itoa(len(args))
+
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, dbError("list orders", err)
+	}
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OrderRecord, error) { return scanOrder(row) })
+	if err != nil {
+		return nil, dbError("list orders", err)
+	}
+	return recs, nil
+}
+
+// scanOrder reads the columns every order query selects, in their order.
+func scanOrder(row pgx.Row) (OrderRecord, error) {
+	var r OrderRecord
+	err := row.Scan(&r.ID, &r.CustomerID, &r.PONumber, &r.Status, &r.NeedsAttention, &r.Total.Minor,
+		&r.Total.Currency, &r.QuoteRevision, &r.Details, &r.InvoiceNumber, &r.LastSeq,
+		&r.CreatedAt, &r.UpdatedAt)
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return r, err
+}
+
+// OpenOrdersTotal is what this customer's open, uninvoiced orders add to its
+// credit exposure: the totals of its orders in CONFIRMED or SHIPPING (they
+// passed the credit check and are not invoiced yet), except excludeOrderID
+// (the order being checked, which the check adds on its own).
+//
+// Invoiced orders are left out on purpose: from INVOICED on, the amount is an
+// open receivable in the ERP, and the credit check adds the ERP's receivables
+// already; counting those orders here too would count them twice. Orders still
+// before or in the credit check are not exposure yet.
+//
+// An order of the customer in another currency is an error
+// (money.ErrCurrencyMismatch), not silently left out of the sum.
+func (s *Store) OpenOrdersTotal(ctx context.Context, customerID, excludeOrderID, currency string) (money.Money, error) {
+	what := fmt.Sprintf("open orders total of customer %q", customerID)
+	rows, err := s.pool.Query(ctx, `
+		SELECT currency, sum(total_minor)::bigint
+		FROM orders
+		WHERE customer_id = $1
+			AND id <> $2
+			AND status IN ('CONFIRMED', 'SHIPPING')
+		GROUP BY currency`,
+		customerID, excludeOrderID)
+	if err != nil {
+		return money.Money{}, dbError(what, err)
+	}
+	total := money.Zero(currency)
+	var cur string
+	var sum int64
+	_, err = pgx.ForEachRow(rows, []any{&cur, &sum}, func() error {
+		if cur != currency {
+			return fmt.Errorf("%s: %s of open orders in %s, asked in %s: %w",
+				what, money.New(sum, cur), cur, currency, money.ErrCurrencyMismatch)
+		}
+		total.Minor += sum
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, money.ErrCurrencyMismatch) {
+			return money.Money{}, err
+		}
+		return money.Money{}, dbError(what, err)
+	}
+	return total, nil
+}
+
+// CountByStatus counts orders per status, for the orderflow_orders metric.
+func (s *Store) CountByStatus(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count orders by status: %w", err)
+	}
+	counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
+		status string
+		n      int
+	}, error) {
+		var v struct {
+			status string
+			n      int
+		}
+		err := r.Scan(&v.status, &v.n)
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count orders by status: %w", err)
+	}
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.status] = c.n
+	}
+	return out, nil
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// RecordPayment stores an incoming bank payment once per bank transaction id.
+// A redelivery returns the stored payment (with any match made since) and
+// fresh=false. A zero ReceivedAt is now.
+func (s *Store) RecordPayment(ctx context.Context, p Payment) (stored Payment, fresh bool, err error) {
+	what := fmt.Sprintf("record payment %q", p.BankTransactionID)
+	switch {
+	case p.BankTransactionID == "":
+		return Payment{}, false, fmt.Errorf("%s: no bank transaction id", what)
+	case !money.ValidCurrency(p.Amount.Currency):
+		return Payment{}, false, fmt.Errorf("%s: %w", what, &order.FieldError{Field: "currency", Reason: fmt.Sprintf("%q is not an ISO 4217 code", p.Amount.Currency)})
+	}
+	var kind *string
+	if p.MatchKind != "" {
+		k := string(p.MatchKind)
+		kind = &k
+	}
+	stored, err = scanPayment(s.pool.QueryRow(ctx, `
+		INSERT INTO payments (bank_transaction_id, amount_minor, currency, reference, received_at,
+			order_id, invoice_number, match_kind, allocated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (bank_transaction_id) DO NOTHING
+		RETURNING bank_transaction_id, amount_minor, currency, reference, received_at,
+			order_id, invoice_number, match_kind, allocated_by`,
+		p.BankTransactionID, p.Amount.Minor, p.Amount.Currency, p.Reference, orNow(p.ReceivedAt),
+		nullIfEmpty(p.OrderID), p.InvoiceNumber, kind, p.AllocatedBy))
+	if err == nil {
+		return stored, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Payment{}, false, dbError(what, err)
+	}
+	stored, err = s.Payment(ctx, p.BankTransactionID)
+	if err != nil {
+		return Payment{}, false, fmt.Errorf("%s: read the stored payment: %w", what, err)
+	}
+	return stored, false, nil
+}
+
+// MatchPayment applies a payment to an order's invoice (kind exact, partial
+// or overpayment), or marks it unmatched for finance's queue. allocatedBy
+// names who decided: the matcher ("orderflow") or a finance user.
+//
+// A payment that is unapplied or unmatched may be matched; repeating the
+// match of an applied payment to the same order and invoice changes nothing.
+// Applying it elsewhere is ErrPaymentMatched; an unknown payment is ErrNotFound.
+func (s *Store) MatchPayment(ctx context.Context, bankTransactionID, orderID, invoiceNumber string, kind order.MatchKind, allocatedBy string) error {
+	what := fmt.Sprintf("match payment %q to invoice %q of order %q", bankTransactionID, invoiceNumber, orderID)
+	switch kind {
+	case order.MatchExact, order.MatchPartial, order.MatchOver:
+		if orderID == "" || invoiceNumber == "" {
+			return fmt.Errorf("%s: a %s match needs an order and an invoice", what, kind)
+		}
+	case order.MatchUnmatched:
+	default:
+		return fmt.Errorf("%s: unknown match kind %q", what, kind)
+	}
+	if allocatedBy == "" {
+		return fmt.Errorf("%s: no allocating actor", what)
+	}
+	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+		var storedOrder, storedInvoice, storedKind string
+		err := tx.QueryRow(ctx, `
+			SELECT COALESCE(order_id, ''), invoice_number, COALESCE(match_kind, '')
+			FROM payments
+			WHERE bank_transaction_id = $1
+			FOR UPDATE`, bankTransactionID).Scan(&storedOrder, &storedInvoice, &storedKind)
+		if err != nil {
+			return dbError(what, err)
+		}
+		if storedKind != "" && storedKind != string(order.MatchUnmatched) {
+			if storedOrder == orderID && storedInvoice == invoiceNumber {
+				return nil // a replay: the first match stands
+			}
+			return fmt.Errorf("%s: applied to invoice %q of order %q: %w", what, storedInvoice, storedOrder, ErrPaymentMatched)
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE payments SET order_id = $2, invoice_number = $3, match_kind = $4,
+				allocated_by = $5, updated_at = now()
+			WHERE bank_transaction_id = $1`,
+			bankTransactionID, nullIfEmpty(orderID), invoiceNumber, kind, allocatedBy)
+		if err != nil {
+			return dbError(what, err)
+		}
+		return nil
+	})
+}
+
+// Payment returns one payment; ErrNotFound when unknown.
+func (s *Store) Payment(ctx context.Context, bankTransactionID string) (Payment, error) {
+	p, err := scanPayment(s.pool.QueryRow(ctx, `
+		SELECT bank_transaction_id, amount_minor, currency, reference, received_at,
+			order_id, invoice_number, match_kind, allocated_by
+		FROM payments
+		WHERE bank_transaction_id = $1`, bankTransactionID))
+	if err != nil {
+		return Payment{}, dbError(fmt.Sprintf("payment %q", bankTransactionID), err)
+	}
+	return p, nil
+}
+
+// UnmatchedPayments is finance's queue: payments not applied to an invoice
+// (never matched, or marked unmatched), oldest first.
+func (s *Store) UnmatchedPayments(ctx context.Context) ([]Payment, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT bank_transaction_id, amount_minor, currency, reference, received_at,
+			order_id, invoice_number, match_kind, allocated_by
+		FROM payments
+		WHERE match_kind IS NULL OR match_kind = 'unmatched'
+		ORDER BY received_at, bank_transaction_id`)
+	if err != nil {
+		return nil, dbError("unmatched payments", err)
+	}
+	payments, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Payment, error) { return scanPayment(row) })
+	if err != nil {
+		return nil, dbError("unmatched payments", err)
+	}
+	return payments, nil
+}
+
+// scanPayment reads the columns every payment query selects, in their order.
+func scanPayment(row pgx.Row) (Payment, error) {
+	var p Payment
+	var orderID, kind *string
+	err := row.Scan(&p.BankTransactionID, &p.Amount.Minor, &p.Amount.Currency, &p.Reference,
+		&p.ReceivedAt, &orderID, &p.InvoiceNumber, &kind, &p.AllocatedBy)
+	if orderID != nil {
+		p.OrderID = *orderID
+	}
+	if kind != nil {
+		p.MatchKind = order.MatchKind(*kind)
+	}
+	p.ReceivedAt = p.ReceivedAt.UTC()
+	return p, err
+}

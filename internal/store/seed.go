@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// DemoCustomers returns the three customers of the demo data set, the same
+// ones the ERP simulator seeds (its open receivables and prices match them).
+// Each call returns fresh values the caller may change.
+func DemoCustomers() []order.Terms {
+	eur := func(minor int64) money.Money { return money.New(minor, "EUR") }
+	usd := func(minor int64) money.Money { return money.New(minor, "USD") }
+	return []order.Terms{
+		{
+			CustomerID:             "ACME-001",
+			CustomerName:           "Acme Industrial GmbH",
+			BuyerEmail:             "purchasing@acme.example",
+			RepEmail:               "anna.rep@seller.example",
+			Currency:               "EUR",
+			CreditLimit:            eur(5_000_000),
+			PaymentTermsDays:       30,
+			DiscountBP:             300,
+			RepDiscountAuthorityBP: 1000,
+			PurchasingLimit:        eur(1_000_000),
+			DualApprovalThreshold:  eur(2_500_000),
+			QuoteValidityDays:      14,
+			LeadTimeDays:           5,
+			// 20 cents against the list price of 25.
+			ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)},
+		},
+		{
+			CustomerID:             "GLOBEX-002",
+			CustomerName:           "Globex Corporation",
+			BuyerEmail:             "procurement@globex.example",
+			RepEmail:               "ben.rep@seller.example",
+			Currency:               "EUR",
+			CreditLimit:            eur(200_000),
+			PaymentTermsDays:       14,
+			DiscountBP:             0,
+			RepDiscountAuthorityBP: 500,
+			PurchasingLimit:        eur(0), // none: no buyer-side approval
+			DualApprovalThreshold:  eur(0), // none: never two seller approvers
+			QuoteValidityDays:      7,
+			LeadTimeDays:           3,
+		},
+		{
+			CustomerID:             "INITECH-003",
+			CustomerName:           "Initech Ltd",
+			BuyerEmail:             "ap@initech.example",
+			RepEmail:               "anna.rep@seller.example",
+			Currency:               "USD",
+			CreditLimit:            usd(10_000_000),
+			PaymentTermsDays:       45,
+			DiscountBP:             0,
+			RepDiscountAuthorityBP: 500,
+			PurchasingLimit:        usd(500_000),
+			DualApprovalThreshold:  usd(2_000_000),
+			QuoteValidityDays:      30,
+			LeadTimeDays:           7,
+		},
+	}
+}
+
+// SeedDemo upserts the demo customers; running it again restores their terms.
+func (s *Store) SeedDemo(ctx context.Context) error {
+	for _, t := range DemoCustomers() {
+		if err := s.UpsertCustomer(ctx, t); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	return nil
+}
