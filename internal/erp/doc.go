@@ -1,0 +1,27 @@
+// Package erp is orderflow's client of the ERP: list prices, a customer's open
+// receivables, sales orders with their stock reservations, and invoices.
+//
+// Every call goes through internal/downstream, behind the ERP's own circuit
+// breaker, and every failure is the *downstream.Error that package returns,
+// unwrapped, so callers classify it with downstream.AsError:
+//
+//   - Permanent: the ERP refused and the same call cannot succeed on retry —
+//     409 insufficient_stock, 409 for cancelling an invoiced sales order,
+//     422 unknown SKU or reused idempotency key, 404 unknown customer, sales
+//     order or invoice; also a write without an idempotency key, which is
+//     refused before it is sent.
+//   - Transient: 5xx, 408, 429, timeouts and transport errors; retry with
+//     the same idempotency key.
+//   - BreakerOpen: the call was not made; back off for RetryAfter.
+//
+// Writes (CreateSalesOrder, CancelSalesOrder, CreateInvoice, VoidInvoice)
+// take an idempotency key that callers derive from the order and the step.
+// The ERP stores the first successful answer under it, so a retry after a
+// lost answer returns the same sales order or invoice instead of reserving or
+// invoicing twice. The same key with a different request is a permanent 422.
+//
+// The wire shapes (JSON, money as {"minor", "currency"}, RFC 3339 times) are
+// the ERP contract; internal/sim/erpsim implements the other side for dev
+// mode and tests and deliberately shares no code with this package, so each
+// checks the other.
+package erp

@@ -1,0 +1,165 @@
+package erp
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/downstream"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// System is the name the ERP goes by in errors, breaker state and metrics.
+const System = "erp"
+
+// Client calls the ERP. It is safe for concurrent use.
+type Client struct {
+	http *downstream.Client
+}
+
+// New returns a client of the ERP at baseURL whose calls go through b, the
+// ERP's own circuit breaker.
+func New(baseURL string, b *downstream.Breaker) *Client {
+	return &Client{http: downstream.NewClient(System, baseURL, b)}
+}
+
+// SalesOrderRequest asks the ERP to create a sales order and reserve its stock.
+type SalesOrderRequest struct {
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	Currency   string       `json:"currency"`
+	Lines      []order.Line `json:"lines"`
+}
+
+// SalesOrder is a created sales order: its id and where its stock is reserved.
+type SalesOrder struct {
+	ID           string        `json:"sales_order_id"`
+	Reservations []Reservation `json:"reservations"`
+}
+
+// Reservation is the stock one warehouse holds for a sales order; it becomes
+// one shipment.
+type Reservation struct {
+	Warehouse string       `json:"warehouse"`
+	Lines     []order.Line `json:"lines"`
+}
+
+// InvoiceRequest asks the ERP to invoice a sales order.
+type InvoiceRequest struct {
+	OrderID      string      `json:"order_id"`
+	SalesOrderID string      `json:"sales_order_id"`
+	CustomerID   string      `json:"customer_id"`
+	Amount       money.Money `json:"amount"`
+	DueDate      time.Time   `json:"due_date"`
+}
+
+// Prices returns the ERP's list price of each SKU in currency, in the order
+// asked. An unknown SKU, or one without a price in the currency, is a
+// permanent error (HTTP 422 naming the SKU).
+func (c *Client) Prices(ctx context.Context, customerID, currency string, skus []string) ([]order.ListPrice, error) {
+	in := struct {
+		CustomerID string   `json:"customer_id"`
+		Currency   string   `json:"currency"`
+		SKUs       []string `json:"skus"`
+	}{customerID, currency, skus}
+	var out struct {
+		Prices []order.ListPrice `json:"prices"`
+	}
+	if err := c.http.Call(ctx, "get prices", http.MethodPost, "/v1/prices", "", in, &out); err != nil {
+		return nil, err
+	}
+	return out.Prices, nil
+}
+
+// OpenReceivables returns what the customer owes in currency on open
+// invoices, as the ERP books it. An unknown customer is a permanent error (404).
+func (c *Client) OpenReceivables(ctx context.Context, customerID, currency string) (money.Money, error) {
+	path := "/v1/customers/" + url.PathEscape(customerID) + "/exposure?currency=" + url.QueryEscape(currency)
+	var out struct {
+		CustomerID      string      `json:"customer_id"`
+		OpenReceivables money.Money `json:"open_receivables"`
+	}
+	if err := c.http.Call(ctx, "get open receivables", http.MethodGet, path, "", nil, &out); err != nil {
+		return money.Money{}, err
+	}
+	return out.OpenReceivables, nil
+}
+
+// CreateSalesOrder creates a sales order and reserves its stock, possibly
+// across several warehouses. Retrying with the same idemKey and request
+// returns the first answer and never reserves twice. Not enough stock is a
+// permanent error (409 insufficient_stock naming the SKU).
+func (c *Client) CreateSalesOrder(ctx context.Context, idemKey string, r SalesOrderRequest) (SalesOrder, error) {
+	const op = "create sales order"
+	if err := requireKey(op, idemKey); err != nil {
+		return SalesOrder{}, err
+	}
+	var out SalesOrder
+	if err := c.http.Call(ctx, op, http.MethodPost, "/v1/sales-orders", idemKey, r, &out); err != nil {
+		return SalesOrder{}, err
+	}
+	if out.ID == "" {
+		return SalesOrder{}, contractBreak(op, "the answer carries no sales_order_id")
+	}
+	return out, nil
+}
+
+// CancelSalesOrder cancels a sales order and releases its stock. Cancelling a
+// cancelled order succeeds; an invoiced one is a permanent error (409) until
+// its invoices are voided.
+func (c *Client) CancelSalesOrder(ctx context.Context, idemKey, salesOrderID string) error {
+	const op = "cancel sales order"
+	if err := requireKey(op, idemKey); err != nil {
+		return err
+	}
+	path := "/v1/sales-orders/" + url.PathEscape(salesOrderID) + "/cancel"
+	return c.http.Call(ctx, op, http.MethodPost, path, idemKey, nil, nil)
+}
+
+// CreateInvoice invoices a sales order; the ERP adds the amount to the
+// customer's open receivables. Retrying with the same idemKey and request
+// returns the same invoice. A cancelled sales order is a permanent error (409).
+func (c *Client) CreateInvoice(ctx context.Context, idemKey string, r InvoiceRequest) (order.Invoice, error) {
+	const op = "create invoice"
+	if err := requireKey(op, idemKey); err != nil {
+		return order.Invoice{}, err
+	}
+	var out order.Invoice
+	if err := c.http.Call(ctx, op, http.MethodPost, "/v1/invoices", idemKey, r, &out); err != nil {
+		return order.Invoice{}, err
+	}
+	if out.InvoiceID == "" || out.Number == "" {
+		return order.Invoice{}, contractBreak(op, "the answer carries no invoice_id or number")
+	}
+	return out, nil
+}
+
+// VoidInvoice voids an invoice and takes it off the customer's open
+// receivables. Voiding a void invoice succeeds.
+func (c *Client) VoidInvoice(ctx context.Context, idemKey, invoiceID string) error {
+	const op = "void invoice"
+	if err := requireKey(op, idemKey); err != nil {
+		return err
+	}
+	path := "/v1/invoices/" + url.PathEscape(invoiceID) + "/void"
+	return c.http.Call(ctx, op, http.MethodPost, path, idemKey, nil, nil)
+}
+
+// requireKey refuses a write without an idempotency key before it leaves:
+// without one a retry could reserve or invoice twice, and no retry fixes
+// the caller's omission.
+func requireKey(op, idemKey string) error {
+	if idemKey != "" {
+		return nil
+	}
+	return &downstream.Error{System: System, Op: op, Permanent: true,
+		Detail: "no idempotency key: every ERP write needs one"}
+}
+
+// contractBreak is a 2xx answer that lacks what the contract promises;
+// retrying the same call would only get the same answer.
+func contractBreak(op, detail string) error {
+	return &downstream.Error{System: System, Op: op, Permanent: true, Detail: "contract break: " + detail}
+}

@@ -1,0 +1,247 @@
+package erpsim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// SalesOrder is a sales order as the simulated ERP keeps it, for tests and
+// the /sim endpoints.
+type SalesOrder struct {
+	ID           string        `json:"sales_order_id"`
+	OrderID      string        `json:"order_id"`
+	CustomerID   string        `json:"customer_id"`
+	Currency     string        `json:"currency"`
+	Status       string        `json:"status"` // SalesOrderReserved, SalesOrderInvoiced or SalesOrderCancelled
+	Lines        []order.Line  `json:"lines"`
+	Reservations []Reservation `json:"reservations"`
+	CreatedAt    time.Time     `json:"created_at"`
+	CancelledAt  time.Time     `json:"cancelled_at,omitzero"`
+}
+
+// Invoice is an invoice as the simulated ERP keeps it.
+type Invoice struct {
+	ID           string      `json:"invoice_id"`
+	Number       string      `json:"number"`
+	OrderID      string      `json:"order_id"`
+	SalesOrderID string      `json:"sales_order_id"`
+	CustomerID   string      `json:"customer_id"`
+	Amount       money.Money `json:"amount"`
+	IssuedAt     time.Time   `json:"issued_at"`
+	DueDate      time.Time   `json:"due_date"`
+	Status       string      `json:"status"` // InvoiceOpen or InvoiceVoid
+	VoidedAt     time.Time   `json:"voided_at,omitzero"`
+}
+
+// StockLevel is one warehouse's stock of one SKU.
+type StockLevel struct {
+	Warehouse string `json:"warehouse"`
+	SKU       string `json:"sku"`
+	OnHand    int64  `json:"on_hand"`
+	Reserved  int64  `json:"reserved"`
+	// Available is what a new sales order can still reserve.
+	Available int64 `json:"available"`
+}
+
+// SalesOrders returns the sales orders raised for orderflow's order orderID
+// (every sales order when orderID is empty), oldest first, with their lines
+// and reservations.
+func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, order_id, customer_id, currency, status, created_at, cancelled_at
+		FROM erpsim_sales_orders
+		WHERE $1 = '' OR order_id = $1
+		ORDER BY created_at, id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list sales orders: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SalesOrder, error) {
+		var so SalesOrder
+		var cancelled *time.Time
+		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.CreatedAt, &cancelled)
+		if cancelled != nil {
+			so.CancelledAt = cancelled.UTC()
+		}
+		so.CreatedAt = so.CreatedAt.UTC()
+		return so, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list sales orders: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(out))
+	index := make(map[string]int, len(out))
+	for i, so := range out {
+		ids[i], index[so.ID] = so.ID, i
+	}
+
+	rows, err = s.pool.Query(ctx, `
+		SELECT sales_order_id, sku, quantity
+		FROM erpsim_sales_order_lines
+		WHERE sales_order_id = ANY($1)
+		ORDER BY sales_order_id, position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list sales order lines: %w", err)
+	}
+	var soID string
+	var l order.Line
+	if _, err := pgx.ForEachRow(rows, []any{&soID, &l.SKU, &l.Quantity}, func() error {
+		so := &out[index[soID]]
+		so.Lines = append(so.Lines, l)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("erpsim: list sales order lines: %w", err)
+	}
+
+	// Reservations come back per warehouse in name order, lines in the order
+	// the sales order listed them: the same shape the create answer had.
+	rows, err = s.pool.Query(ctx, `
+		SELECT r.sales_order_id, r.warehouse, r.sku, r.quantity
+		FROM erpsim_reservations r
+		JOIN erpsim_sales_order_lines l ON l.sales_order_id = r.sales_order_id AND l.sku = r.sku
+		WHERE r.sales_order_id = ANY($1)
+		ORDER BY r.sales_order_id, r.warehouse, l.position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list reservations: %w", err)
+	}
+	var wh string
+	if _, err := pgx.ForEachRow(rows, []any{&soID, &wh, &l.SKU, &l.Quantity}, func() error {
+		so := &out[index[soID]]
+		if n := len(so.Reservations); n == 0 || so.Reservations[n-1].Warehouse != wh {
+			so.Reservations = append(so.Reservations, Reservation{Warehouse: wh})
+		}
+		r := &so.Reservations[len(so.Reservations)-1]
+		r.Lines = append(r.Lines, l)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("erpsim: list reservations: %w", err)
+	}
+	return out, nil
+}
+
+// Invoices returns the invoices raised for orderflow's order orderID (every
+// invoice when orderID is empty), in number order.
+func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, currency,
+		       issued_at, due_date, status, voided_at
+		FROM erpsim_invoices
+		WHERE $1 = '' OR order_id = $1
+		ORDER BY number`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list invoices: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Invoice, error) {
+		var inv Invoice
+		var voided *time.Time
+		err := row.Scan(&inv.ID, &inv.Number, &inv.OrderID, &inv.SalesOrderID, &inv.CustomerID,
+			&inv.Amount.Minor, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
+		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
+		if voided != nil {
+			inv.VoidedAt = voided.UTC()
+		}
+		return inv, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list invoices: %w", err)
+	}
+	return out, nil
+}
+
+// Stock returns the stock of every warehouse and SKU, by warehouse then SKU.
+func (s *Sim) Stock(ctx context.Context) ([]StockLevel, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT warehouse, sku, on_hand, reserved, on_hand - reserved
+		FROM erpsim_stock
+		ORDER BY warehouse, sku`)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list stock: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (StockLevel, error) {
+		var st StockLevel
+		err := row.Scan(&st.Warehouse, &st.SKU, &st.OnHand, &st.Reserved, &st.Available)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list stock: %w", err)
+	}
+	return out, nil
+}
+
+// Calls returns how many calls each ERP route has received, faulted ones
+// included; routes never called are absent.
+func (s *Sim) Calls(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT route, calls FROM erpsim_calls`)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: read call counts: %w", err)
+	}
+	out := make(map[string]int64)
+	var route string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&route, &n}, func() error {
+		out[route] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("erpsim: read call counts: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Sim) handleListSalesOrders(w http.ResponseWriter, r *http.Request) {
+	list, err := s.SalesOrders(r.Context(), r.URL.Query().Get("order_id"))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		SalesOrders []SalesOrder `json:"sales_orders"`
+	}{nonNil(list)})
+}
+
+func (s *Sim) handleListInvoices(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Invoices(r.Context(), r.URL.Query().Get("order_id"))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Invoices []Invoice `json:"invoices"`
+	}{nonNil(list)})
+}
+
+func (s *Sim) handleListStock(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Stock(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Stock []StockLevel `json:"stock"`
+	}{nonNil(list)})
+}
+
+func (s *Sim) handleListCalls(w http.ResponseWriter, r *http.Request) {
+	calls, err := s.Calls(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, calls)
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}

@@ -1,0 +1,52 @@
+// Package erpsim is a simulated ERP that follows the HTTP contract orderflow's
+// ERP client (internal/erp) speaks. It serves dev mode, tests and benchmarks.
+//
+// # The ERP contract (under /v1)
+//
+//	POST /v1/prices                       list prices per SKU and currency
+//	GET  /v1/customers/{id}/exposure      open receivables in ?currency=
+//	POST /v1/sales-orders                 create a sales order, reserve stock
+//	POST /v1/sales-orders/{id}/cancel     release the reservation
+//	POST /v1/invoices                     invoice a sales order
+//	POST /v1/invoices/{id}/void           void an invoice
+//
+// Stock is reserved all or nothing, filling each line from the warehouses in
+// name order and splitting it when one warehouse runs short; the answer holds
+// one reservation per warehouse used, and each becomes one shipment. Invoice
+// numbers (INV-000001, …) have no gaps.
+//
+// # Idempotency
+//
+// Every write requires an Idempotency-Key. The key, a hash of the request
+// (method, path, decoded body) and the answer are stored in the same
+// transaction as the effect, and the key is claimed by the transaction's first
+// statement, so concurrent retries queue behind the first and then replay its
+// answer byte for byte; the same key with another request is 422
+// idempotency_key_reused. Only successful answers are stored: a refusal
+// (404, 409, 422) changed nothing and is rolled back with its claim, so a key
+// retried after the cause is fixed is evaluated afresh rather than refused
+// forever. A retry can therefore never reserve or invoice twice.
+//
+// # State and restarts
+//
+// Everything the ERP remembers (products, stock, sales orders, reservations,
+// invoices, receivables, idempotency keys, per-route call counts) lives in
+// PostgreSQL tables prefixed erpsim_, migrated by the package's own embedded
+// tern migrations (version table erpsim_schema_version). A new Sim on the same
+// database carries on where the last one stopped, and Seed only adds missing
+// demo rows, so a restart never refills consumed stock.
+//
+// # Control endpoints (under /sim; not part of the ERP contract)
+//
+//	GET    /sim/sales-orders?order_id=    sales orders with status and reservations
+//	GET    /sim/invoices?order_id=        invoices
+//	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
+//	GET    /sim/calls                     calls received per route, faulted ones included
+//	GET|PUT|DELETE /sim/faults            fault rules
+//
+// Fault rules (FaultRule; also SetFaults and ClearFaults) are knobs, kept in
+// memory per Sim: latency, a number of calls to fail next, an error rate and
+// an outage window, per route or for every route ("*"). A fault answers
+// before the handler touches anything, so an injected failure never has an
+// effect — like a request lost before it reached the ERP.
+package erpsim
