@@ -1,0 +1,12 @@
+// Package carrier is orderflow's client of the logistics provider: book a
+// shipment, cancel it (the booking's undo), and track it (the polling
+// fallback for when the delivery webhook goes missing).
+//
+// Every call goes through the carrier's circuit breaker (package
+// downstream), and every failure is a *downstream.Error that says whether
+// retrying can help: a 4xx such as an invalid booking (422), an unknown
+// shipment (404) or a cancel after delivery (409) is permanent; 5xx,
+// timeouts, 408/429 and an open breaker are not. Book and Cancel carry an
+// idempotency key, so an activity that retries them never books or cancels
+// twice; the caller derives the key from the order and the step.
+package carrier

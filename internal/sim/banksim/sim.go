@@ -1,0 +1,307 @@
+package banksim
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/outbox"
+	"github.com/orderflow/orderflow/internal/webhook"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable is where tern records the simulator's schema version.
+const VersionTable = "banksim_schema_version"
+
+// Sender names the bank's rows in the shared webhook outbox.
+const Sender = "banksim"
+
+// maxBody bounds a request body.
+const maxBody = 64 << 10
+
+// ErrNotFound is returned by Redeliver for an event the bank never sent.
+var ErrNotFound = errors.New("banksim: not found")
+
+// Options tune the simulated bank.
+type Options struct {
+	// WebhookURL receives the signed payment events, e.g.
+	// http://localhost:8080/v1/webhooks/payments. Empty: events are queued
+	// until a run with a URL.
+	WebhookURL string
+	// WebhookSecret signs them.
+	WebhookSecret []byte
+}
+
+// Sim is the simulated bank.
+type Sim struct {
+	pool   *pgxpool.Pool
+	log    zerolog.Logger
+	outbox *outbox.Outbox
+	// now stamps payments, truncated to PostgreSQL's microseconds so what is
+	// sent is what is stored.
+	now func() time.Time
+}
+
+// New returns a bank on pool. Call Migrate before serving.
+func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
+	log = log.With().Str("component", "banksim").Logger()
+	return &Sim{
+		pool:   pool,
+		log:    log,
+		outbox: outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
+		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+// Migrate creates the simulator's tables (banksim_*) and the shared outbox.
+func (s *Sim) Migrate(ctx context.Context) error {
+	if err := outbox.Migrate(ctx, s.pool); err != nil {
+		return fmt.Errorf("banksim: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("banksim: migrations: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, s.pool, sub, VersionTable); err != nil {
+		return fmt.Errorf("banksim: %w", err)
+	}
+	return nil
+}
+
+// Webhooks is the bank's outbox: tests and dev tools wait on it (Drain,
+// Pending) for the events to arrive.
+func (s *Sim) Webhooks() *outbox.Outbox { return s.outbox }
+
+// Run sends the queued webhooks until ctx ends, then returns nil.
+func (s *Sim) Run(ctx context.Context) error { return s.outbox.Run(ctx) }
+
+// Payment is one incoming bank transaction.
+type Payment struct {
+	BankTransactionID string      `json:"bank_transaction_id"`
+	Reference         string      `json:"reference"`
+	Amount            money.Money `json:"amount"`
+	Payer             string      `json:"payer"`
+	ReceivedAt        time.Time   `json:"received_at"`
+	EventID           string      `json:"event_id"`
+}
+
+// validatePayment names the first field at fault.
+func validatePayment(reference string, amount money.Money, payer string) *order.FieldError {
+	switch {
+	case len(reference) > 140: // a SEPA remittance line
+		return &order.FieldError{Field: "reference", Reason: "at most 140 characters"}
+	case !money.ValidCurrency(amount.Currency):
+		return &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code such as EUR"}
+	case amount.Minor <= 0:
+		return &order.FieldError{Field: "amount.minor", Reason: "a positive amount in minor units"}
+	case strings.TrimSpace(payer) == "" || len(payer) > 140:
+		return &order.FieldError{Field: "payer", Reason: "1 to 140 characters"}
+	}
+	return nil
+}
+
+// Pay books an incoming payment of amount from payer with the remittance
+// text reference and queues its signed webhook. An invalid payment is an
+// *order.FieldError.
+func (s *Sim) Pay(ctx context.Context, reference string, amount money.Money, payer string) (bankTxnID, eventID string, err error) {
+	if fe := validatePayment(reference, amount, payer); fe != nil {
+		return "", "", fe
+	}
+	ev := webhook.PaymentEvent{
+		EventID:           newID("EVT-"),
+		BankTransactionID: newID("BTX-"),
+		Amount:            amount,
+		Reference:         reference,
+		Payer:             payer,
+		ReceivedAt:        s.now(),
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("banksim: pay: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO banksim_transactions
+			(bank_transaction_id, reference, amount_minor, currency, payer, received_at, event_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		ev.BankTransactionID, reference, amount.Minor, amount.Currency, payer, ev.ReceivedAt, ev.EventID); err != nil {
+		return "", "", fmt.Errorf("banksim: book payment %s from %s: %w", amount, payer, err)
+	}
+	if err := s.outbox.Enqueue(ctx, tx, ev.EventID, ev); err != nil {
+		return "", "", err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", "", fmt.Errorf("banksim: pay: commit: %w", err)
+	}
+	s.outbox.Wake()
+	s.log.Info().Str("bank_transaction_id", ev.BankTransactionID).Str("event_id", ev.EventID).
+		Str("reference", reference).Stringer("amount", amount).Msg("payment received")
+	return ev.BankTransactionID, ev.EventID, nil
+}
+
+// Payments lists the payments with the given reference (every payment when
+// reference is empty), oldest first.
+func (s *Sim) Payments(ctx context.Context, reference string) ([]Payment, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT bank_transaction_id, reference, amount_minor, currency, payer, received_at, event_id
+		FROM banksim_transactions
+		WHERE $1 = '' OR reference = $1
+		ORDER BY received_at, bank_transaction_id`, reference)
+	if err != nil {
+		return nil, fmt.Errorf("banksim: list payments: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Payment, error) {
+		var p Payment
+		err := row.Scan(&p.BankTransactionID, &p.Reference, &p.Amount.Minor, &p.Amount.Currency, &p.Payer,
+			&p.ReceivedAt, &p.EventID)
+		p.ReceivedAt = p.ReceivedAt.UTC()
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("banksim: list payments: %w", err)
+	}
+	return list, nil
+}
+
+// Redeliver sends a payment's event again now, to exercise the receiver's
+// duplicate check.
+func (s *Sim) Redeliver(ctx context.Context, eventID string) error {
+	err := s.outbox.Requeue(ctx, eventID)
+	if errors.Is(err, outbox.ErrNotFound) {
+		return fmt.Errorf("redeliver event %s: %w", eventID, ErrNotFound)
+	}
+	return err
+}
+
+// newID returns prefix followed by 16 random hex digits.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails: crypto/rand panics rather than return an error
+	return prefix + strings.ToUpper(hex.EncodeToString(b))
+}
+
+// Handler serves the control endpoints under /sim.
+func (s *Sim) Handler() http.Handler {
+	r := mux.NewRouter()
+	sim := r.PathPrefix("/sim").Subrouter()
+	sim.HandleFunc("/payments", s.handlePay).Methods(http.MethodPost)
+	sim.HandleFunc("/payments", s.handleList).Methods(http.MethodGet)
+	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "", "no route "+r.Method+" "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" "+r.URL.Path)
+	})
+	return r
+}
+
+type payRequest struct {
+	Reference string      `json:"reference"`
+	Amount    money.Money `json:"amount"`
+	Payer     string      `json:"payer"`
+}
+
+type payAnswer struct {
+	BankTransactionID string `json:"bank_transaction_id,omitempty"`
+	EventID           string `json:"event_id"`
+}
+
+func (s *Sim) handlePay(w http.ResponseWriter, r *http.Request) {
+	var req payRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_json", "", err.Error())
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid_json", "", "trailing data after the JSON object")
+		return
+	}
+	txnID, eventID, err := s.Pay(r.Context(), req.Reference, req.Amount, req.Payer)
+	var fe *order.FieldError
+	if errors.As(err, &fe) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_request", fe.Field, fe.Reason)
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, payAnswer{BankTransactionID: txnID, EventID: eventID})
+}
+
+func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Payments(r.Context(), r.URL.Query().Get("reference"))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []Payment{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Payments []Payment `json:"payments"`
+	}{list})
+}
+
+func (s *Sim) handleRedeliver(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	err := s.Redeliver(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "", err.Error())
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, payAnswer{EventID: id})
+}
+
+// errorAnswer is the body of every non-2xx answer.
+type errorAnswer struct {
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, field, detail string) {
+	writeJSON(w, status, errorAnswer{Error: code, Field: field, Detail: detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":"internal","detail":"encode answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// internalError answers 500 and logs why; callers return right after.
+func (s *Sim) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("banksim request failed")
+	writeError(w, http.StatusInternalServerError, "internal", "", err.Error())
+}

@@ -1,0 +1,50 @@
+// Package carriersim simulates the logistics provider orderflow books
+// shipments with: its HTTP contract, its signed delivery webhooks, and knobs
+// for the failures a real carrier has.
+//
+// # Contract (JSON)
+//
+// Writes need an Idempotency-Key header (400 without). The same key with the
+// same request returns the first answer (header Idempotent-Replayed: true);
+// the same key with another request is 422 {"error":"idempotency_key_reused"}.
+// Only successful answers are stored: a refusal (404, 409, 422) changed
+// nothing, so the same key retried later is evaluated afresh.
+//
+//	POST /v1/shipments              {reference, warehouse, lines:[{sku,quantity}]}
+//	                                → 201 {shipment_id, tracking_number, promised_date, status:"booked"}
+//	                                  422 {error:"invalid_request", field, detail}
+//	POST /v1/shipments/{id}/cancel  → 200 {shipment_id, status:"cancelled"} (also when already cancelled);
+//	                                  409 when delivered; 404 when unknown
+//	GET  /v1/shipments/{id}         → 200 {shipment_id, tracking_number, reference, status,
+//	                                  promised_date, delivered_at} — the polling fallback
+//
+// The promised date is the booking time plus Options.PromiseDays. Statuses
+// are booked, in_transit, delivered, cancelled and exception; the simulator
+// itself never moves a shipment to in_transit (a real carrier does, and
+// clients must accept it).
+//
+// # Webhooks
+//
+// Delivering a shipment (POST /sim/shipments/{id}/deliver, [Sim.Deliver], or
+// the auto-delivery loop) records a "delivered" [webhook.LogisticsEvent] and
+// queues it in the outbox, in the same transaction; [Sim.Run] sends it,
+// signed, to Options.WebhookURL until the receiver answers 2xx (see package
+// outbox). Delivering twice returns the first event and sends nothing new.
+// An exception (POST /sim/shipments/{id}/exception) sends an "exception"
+// event. With Options.DropWebhooks the events are recorded but never sent,
+// so the polling fallback has to notice the delivery;
+// POST /sim/events/{id}/redeliver sends one anyway (late, or a second time).
+//
+// # Control endpoints
+//
+//	POST /sim/shipments/{id}/deliver    → 202 {shipment_id, event_id}; 200 when already delivered; 409 when cancelled
+//	POST /sim/shipments/{id}/exception  {detail} → 202 {shipment_id, event_id}
+//	GET  /sim/shipments?reference=      → {shipments:[…]}
+//	GET  /sim/events?shipment_id=       → {events:[…]}
+//	POST /sim/events/{id}/redeliver     → 202 {event_id}
+//	GET|PUT|DELETE /sim/faults          → fault rules on routes shipments.book,
+//	                                      shipments.cancel, shipments.get or "*" (package faults)
+//
+// State lives in PostgreSQL (tables carriersim_*, plus the shared sim_outbox),
+// so a restart loses nothing and several processes may share one database.
+package carriersim

@@ -1,0 +1,216 @@
+package carriersim
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/faults"
+	"github.com/orderflow/orderflow/internal/sim/outbox"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable is where tern records the simulator's schema version, apart
+// from orderflow's own so both can share one database.
+const VersionTable = "carriersim_schema_version"
+
+// Sender names the carrier's rows in the shared webhook outbox.
+const Sender = "carriersim"
+
+// Route names for fault rules.
+const (
+	RouteBook   = "shipments.book"
+	RouteCancel = "shipments.cancel"
+	RouteGet    = "shipments.get"
+	// RouteAll in a fault rule matches every route.
+	RouteAll = faults.All
+)
+
+// Routes lists the carrier routes fault rules may name.
+var Routes = []string{RouteBook, RouteCancel, RouteGet}
+
+// FaultRule makes a carrier route misbehave; see package faults.
+type FaultRule = faults.Rule
+
+// idempotencyHeader is the contract's header; the simulator does not import
+// the client side (internal/downstream) so that the two are checked against
+// each other, not against a shared constant.
+const idempotencyHeader = "Idempotency-Key"
+
+// maxBody bounds a request body: the largest legal booking (200 lines) is a few KB.
+const maxBody = 1 << 20
+
+// Options tune the simulated carrier.
+type Options struct {
+	// WebhookURL receives the signed logistics events, e.g.
+	// http://localhost:8080/v1/webhooks/logistics. Empty: events are queued
+	// until a run with a URL.
+	WebhookURL string
+	// WebhookSecret signs them.
+	WebhookSecret []byte
+	// PromiseDays is how many days after booking delivery is promised (default 3).
+	PromiseDays int
+	// AutoDeliverAfter delivers every booked shipment that long after booking;
+	// 0 delivers only on request (POST /sim/shipments/{id}/deliver).
+	AutoDeliverAfter time.Duration
+	// DropWebhooks records events but never sends them, to exercise the
+	// polling fallback.
+	DropWebhooks bool
+}
+
+// Sim is the simulated carrier. Its state lives in PostgreSQL; only the fault
+// rules live in memory.
+type Sim struct {
+	pool   *pgxpool.Pool
+	opts   Options
+	log    zerolog.Logger
+	faults *faults.Set
+	outbox *outbox.Outbox
+	// now is the clock for bookings, deliveries and auto-delivery; truncated
+	// to PostgreSQL's microseconds so what is answered is what is stored.
+	now func() time.Time
+}
+
+// New returns a carrier on pool. Call Migrate before serving.
+func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
+	if opts.PromiseDays <= 0 {
+		opts.PromiseDays = 3
+	}
+	log = log.With().Str("component", "carriersim").Logger()
+	return &Sim{
+		pool:   pool,
+		opts:   opts,
+		log:    log,
+		faults: faults.New(Routes, log),
+		outbox: outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
+		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+// Migrate creates the simulator's tables (carriersim_*) and the shared outbox.
+func (s *Sim) Migrate(ctx context.Context) error {
+	if err := outbox.Migrate(ctx, s.pool); err != nil {
+		return fmt.Errorf("carriersim: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("carriersim: migrations: %w", err)
+	}
+	if err := pgdb.Migrate(ctx, s.pool, sub, VersionTable); err != nil {
+		return fmt.Errorf("carriersim: %w", err)
+	}
+	return nil
+}
+
+// Webhooks is the carrier's outbox: tests and dev tools wait on it
+// (Drain, Pending) for the events to arrive.
+func (s *Sim) Webhooks() *outbox.Outbox { return s.outbox }
+
+// SetFaults replaces every fault rule.
+func (s *Sim) SetFaults(rules []FaultRule) { s.faults.Replace(rules) }
+
+// ClearFaults removes every fault rule: the carrier behaves again.
+func (s *Sim) ClearFaults() { s.faults.Clear() }
+
+// Faults returns the rules in force, with FailNext as far as it has counted down.
+func (s *Sim) Faults() []FaultRule { return s.faults.Rules() }
+
+// Run sends the queued webhooks and, with AutoDeliverAfter set, delivers
+// shipments as they come due, until ctx ends; then it returns nil.
+func (s *Sim) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.outbox.Run(ctx) })
+	if s.opts.AutoDeliverAfter > 0 {
+		wg.Go(func() { s.autoDeliver(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// Handler serves the carrier contract under /v1 and the control endpoints
+// under /sim.
+func (s *Sim) Handler() http.Handler {
+	r := mux.NewRouter()
+	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.HandleFunc("/shipments", s.faults.Wrap(RouteBook, s.handleBook)).Methods(http.MethodPost)
+	v1.HandleFunc("/shipments/{id}/cancel", s.faults.Wrap(RouteCancel, s.handleCancel)).Methods(http.MethodPost)
+	v1.HandleFunc("/shipments/{id}", s.faults.Wrap(RouteGet, s.handleGet)).Methods(http.MethodGet)
+
+	sim := r.PathPrefix("/sim").Subrouter()
+	sim.HandleFunc("/shipments", s.handleList).Methods(http.MethodGet)
+	sim.HandleFunc("/shipments/{id}/deliver", s.handleDeliver).Methods(http.MethodPost)
+	sim.HandleFunc("/shipments/{id}/exception", s.handleException).Methods(http.MethodPost)
+	sim.HandleFunc("/events", s.handleEvents).Methods(http.MethodGet)
+	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
+	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
+	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
+	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
+
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path)
+	})
+	return r
+}
+
+// errorAnswer is the body of every non-2xx answer.
+type errorAnswer struct {
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, errorAnswer{Error: code, Detail: detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":"internal","detail":"encode answer"}`)
+	}
+	writeRaw(w, status, data)
+}
+
+func writeRaw(w http.ResponseWriter, status int, data []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// internalError answers 500 and logs why; callers return right after.
+func (s *Sim) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("carriersim request failed")
+	writeError(w, http.StatusInternalServerError, "internal", err.Error())
+}
+
+// decode reads a JSON body into v, answering 400 itself when it cannot.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_json", err.Error())
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid_json", "trailing data after the JSON object")
+		return false
+	}
+	return true
+}

@@ -1,0 +1,183 @@
+package faults_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/sim/faults"
+)
+
+var routes = []string{"things.create", "things.get"}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	type call struct {
+		route  string
+		delay  time.Duration
+		status int
+	}
+	tests := []struct {
+		name  string
+		rules []faults.Rule
+		calls []call
+		left  []int // FailNext of each rule afterwards
+	}{
+		{name: "no rules", calls: []call{{route: "things.create"}}},
+		{name: "fail_next counts down",
+			rules: []faults.Rule{{Route: "things.create", FailNext: 2}},
+			calls: []call{{"things.create", 0, 503}, {"things.get", 0, 0}, {"things.create", 0, 503}, {"things.create", 0, 0}},
+			left:  []int{0}},
+		{name: "custom status",
+			rules: []faults.Rule{{Route: "things.get", FailNext: 1, Status: 500}},
+			calls: []call{{"things.get", 0, 500}, {"things.get", 0, 0}}},
+		{name: "star matches every route",
+			rules: []faults.Rule{{Route: faults.All, FailNext: 2, Status: 502}},
+			calls: []call{{"things.create", 0, 502}, {"things.get", 0, 502}, {"things.get", 0, 0}}},
+		{name: "outage on",
+			rules: []faults.Rule{{Route: "things.create", OutageUntil: now.Add(time.Minute)}},
+			calls: []call{{"things.create", 0, 503}, {"things.create", 0, 503}, {"things.get", 0, 0}}},
+		{name: "outage over",
+			rules: []faults.Rule{{Route: "things.create", OutageUntil: now.Add(-time.Second)}},
+			calls: []call{{"things.create", 0, 0}}},
+		{name: "error rate 1 always fails",
+			rules: []faults.Rule{{Route: "things.create", ErrorRate: 1, Status: 429}},
+			calls: []call{{"things.create", 0, 429}, {"things.create", 0, 429}}},
+		{name: "error rate 0 never fails",
+			rules: []faults.Rule{{Route: "things.create", ErrorRate: 0, LatencyMS: 5}},
+			calls: []call{{"things.create", 5 * time.Millisecond, 0}}},
+		{name: "latencies add up",
+			rules: []faults.Rule{{Route: faults.All, LatencyMS: 10}, {Route: "things.get", LatencyMS: 30}},
+			calls: []call{{"things.get", 40 * time.Millisecond, 0}, {"things.create", 10 * time.Millisecond, 0}}},
+		{name: "first failing rule wins, later keep their fail_next",
+			rules: []faults.Rule{{Route: "things.create", FailNext: 1, Status: 500}, {Route: faults.All, FailNext: 1, Status: 502, LatencyMS: 7}},
+			calls: []call{{"things.create", 7 * time.Millisecond, 500}, {"things.create", 7 * time.Millisecond, 502}, {"things.create", 7 * time.Millisecond, 0}},
+			left:  []int{0, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := faults.New(routes, zerolog.Nop())
+			s.Replace(tc.rules)
+			for i, c := range tc.calls {
+				delay, status, why := s.Decide(c.route, now)
+				require.Equal(t, c.delay, delay, "call %d delay", i)
+				require.Equal(t, c.status, status, "call %d status", i)
+				if status != 0 {
+					require.NotEmpty(t, why)
+				}
+			}
+			for i, n := range tc.left {
+				require.Equal(t, n, s.Rules()[i].FailNext, "rule %d fail_next left", i)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	s := faults.New(routes, zerolog.Nop())
+	tests := []struct {
+		rule faults.Rule
+		want string // "" for valid
+	}{
+		{rule: faults.Rule{Route: "things.create", FailNext: 3}},
+		{rule: faults.Rule{Route: faults.All, Status: 429, ErrorRate: 0.5, LatencyMS: 100}},
+		{rule: faults.Rule{Route: "things.delete"}, want: `route "things.delete"`},
+		{rule: faults.Rule{Route: "things.get", FailNext: -1}, want: "fail_next -1"},
+		{rule: faults.Rule{Route: "things.get", Status: 200}, want: "status 200"},
+		{rule: faults.Rule{Route: "things.get", ErrorRate: 1.5}, want: "error_rate 1.5"},
+		{rule: faults.Rule{Route: "things.get", LatencyMS: -1}, want: "latency_ms -1"},
+	}
+	for _, tc := range tests {
+		err := s.Validate(tc.rule)
+		if tc.want == "" {
+			require.NoError(t, err, "%+v", tc.rule)
+			continue
+		}
+		require.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestHTTPControl(t *testing.T) {
+	t.Parallel()
+	s := faults.New(routes, zerolog.Nop())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sim/faults", s.HandleGet)
+	mux.HandleFunc("PUT /sim/faults", s.HandlePut)
+	mux.HandleFunc("DELETE /sim/faults", s.HandleDelete)
+	mux.HandleFunc("GET /things", s.Wrap("things.get", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	do := func(method, path, body string) (int, faults.Body) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var b faults.Body
+		_ = json.NewDecoder(resp.Body).Decode(&b)
+		return resp.StatusCode, b
+	}
+
+	code, b := do(http.MethodGet, "/sim/faults", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, b.Rules)
+
+	code, _ = do(http.MethodPut, "/sim/faults", `{"rules":[{"route":"nope","fail_next":1}]}`)
+	require.Equal(t, http.StatusBadRequest, code)
+	code, _ = do(http.MethodPut, "/sim/faults", `{"rules":[`)
+	require.Equal(t, http.StatusBadRequest, code)
+	_, b = do(http.MethodGet, "/sim/faults", "")
+	require.Empty(t, b.Rules, "a refused PUT changes nothing")
+
+	code, b = do(http.MethodPut, "/sim/faults", `{"rules":[{"route":"things.get","fail_next":1,"status":500}]}`)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, []faults.Rule{{Route: "things.get", FailNext: 1, Status: 500}}, b.Rules)
+
+	code, _ = do(http.MethodGet, "/things", "")
+	require.Equal(t, http.StatusInternalServerError, code)
+	code, _ = do(http.MethodGet, "/things", "")
+	require.Equal(t, http.StatusOK, code)
+	_, b = do(http.MethodGet, "/sim/faults", "")
+	require.Equal(t, 0, b.Rules[0].FailNext)
+
+	code, b = do(http.MethodDelete, "/sim/faults", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, b.Rules)
+}
+
+func TestInjectedFaultBody(t *testing.T) {
+	t.Parallel()
+	s := faults.New(routes, zerolog.Nop())
+	s.Replace([]faults.Rule{{Route: "things.create", FailNext: 1}})
+	w := httptest.NewRecorder()
+	require.True(t, s.Inject(w, httptest.NewRequest(http.MethodPost, "/things", nil), "things.create"))
+	require.Equal(t, http.StatusServiceUnavailable, w.Code)
+	require.JSONEq(t, `{"error":"simulated_fault","detail":"things.create: fail_next"}`, w.Body.String())
+	require.False(t, s.Inject(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/things", nil), "things.create"))
+}
+
+func TestLatencyStopsWhenCallerGivesUp(t *testing.T) {
+	t.Parallel()
+	s := faults.New(routes, zerolog.Nop())
+	s.Replace([]faults.Rule{{Route: "things.get", LatencyMS: 600_000}})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	answered := s.Inject(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/things", nil).WithContext(ctx), "things.get")
+	require.True(t, answered, "the handler must not run for a caller that left")
+	require.Less(t, time.Since(start), 10*time.Second)
+}

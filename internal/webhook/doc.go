@@ -1,0 +1,23 @@
+// Package webhook signs and verifies the webhooks that the carrier and the
+// bank send to orderflow, and defines the event bodies that cross the wire.
+//
+// # Signature
+//
+// Every webhook request carries the header
+//
+//	Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<unix seconds>.<body>")>
+//
+// The timestamp is inside the signed bytes, so an attacker who captured a
+// request cannot replay it once the receiver's tolerance has passed; the
+// receiver additionally drops duplicates by event id. A header may carry
+// several v1 entries: while a secret is being rotated the sender signs with
+// the old and the new one, and a receiver that knows either accepts. Entries
+// with other keys (a future v2, say) are ignored so senders can add schemes
+// without breaking receivers.
+//
+// # Events
+//
+// [LogisticsEvent] and [PaymentEvent] are the JSON bodies the carrier and the
+// bank simulators send and the REST API receives. They are the contract
+// between the two sides; change them on both at once.
+package webhook

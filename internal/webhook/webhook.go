@@ -1,0 +1,191 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// SignatureHeader is the HTTP header that carries the signature.
+const SignatureHeader = "Webhook-Signature"
+
+// DefaultTolerance is how far a signature's timestamp may lie from the
+// receiver's clock when the caller passes no tolerance of its own.
+const DefaultTolerance = 5 * time.Minute
+
+// Sentinel errors of Verify; they come wrapped with what exactly is wrong.
+var (
+	// ErrBadSignature means the header is malformed or no signature in it
+	// matches the body under the secret.
+	ErrBadSignature = errors.New("bad webhook signature")
+	// ErrStale means the signature is genuine but its timestamp lies outside
+	// the tolerance: a replay, or a sender whose clock is far off.
+	ErrStale = errors.New("stale webhook signature")
+)
+
+// maxHeader bounds the header Verify will look at; a rotation carries two or
+// three signatures, never kilobytes.
+const maxHeader = 4096
+
+// Sign returns the SignatureHeader value for body sent at ts.
+func Sign(secret []byte, ts time.Time, body []byte) string {
+	unix := strconv.FormatInt(ts.Unix(), 10)
+	return "t=" + unix + ",v1=" + hex.EncodeToString(mac(secret, unix, body))
+}
+
+func mac(secret []byte, unix string, body []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(unix))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Verify checks that header signs body under secret and that its timestamp
+// lies within tolerance of now, in either direction (a tolerance of zero or
+// less means DefaultTolerance). Any one matching v1 entry suffices, so a
+// sender may sign with an old and a new secret during rotation.
+//
+// The signature is checked before the timestamp: ErrStale therefore only ever
+// reports a genuine but old (or future) request, never a forged one.
+func Verify(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	unix, ts, sigs, err := parse(header)
+	if err != nil {
+		return err
+	}
+	want := mac(secret, unix, body)
+	matched := false
+	for _, s := range sigs {
+		// Compare every entry, without early exit, in constant time each.
+		if hmac.Equal(want, s) {
+			matched = true
+		}
+	}
+	if !matched {
+		return fmt.Errorf("%w: no v1 signature matches the body", ErrBadSignature)
+	}
+	if d := distance(ts, now.Unix()); d > uint64(tolerance/time.Second) {
+		return fmt.Errorf("%w: signed at %d, %d s away from now (%d), tolerance %s", ErrStale, ts, d, now.Unix(), tolerance)
+	}
+	return nil
+}
+
+// distance is |a-b| in seconds. Both are int64, so the true distance fits in a
+// uint64 and two's-complement subtraction yields it exactly, where int64
+// arithmetic on an absurd timestamp would overflow.
+func distance(a, b int64) uint64 {
+	if a >= b {
+		return uint64(a) - uint64(b)
+	}
+	return uint64(b) - uint64(a)
+}
+
+// parse splits "t=…,v1=…[,v1=…]" into the timestamp, as signed and as a
+// number, and the decoded v1 signatures.
+func parse(header string) (unix string, ts int64, sigs [][]byte, err error) {
+	bad := func(format string, a ...any) (string, int64, [][]byte, error) {
+		return "", 0, nil, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, a...))
+	}
+	if header == "" {
+		return bad("header %s missing", SignatureHeader)
+	}
+	if len(header) > maxHeader {
+		return bad("header longer than %d bytes", maxHeader)
+	}
+	seenT := false
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return bad("element %q is not key=value", part)
+		}
+		switch k {
+		case "t":
+			if seenT {
+				return bad("timestamp given twice")
+			}
+			seenT = true
+			if !canonicalUnix(v) {
+				return bad("timestamp %q is not unix seconds", v)
+			}
+			n, perr := strconv.ParseInt(v, 10, 64)
+			if perr != nil {
+				return bad("timestamp %q: %v", v, perr)
+			}
+			unix, ts = v, n
+		case "v1":
+			s, herr := hex.DecodeString(v)
+			if herr != nil || len(s) != sha256.Size {
+				return bad("v1 signature %q is not %d hex bytes", v, sha256.Size)
+			}
+			sigs = append(sigs, s)
+		default:
+			// Unknown schemes are skipped: senders may add them ahead of receivers.
+		}
+	}
+	if !seenT {
+		return bad("no timestamp (t=)")
+	}
+	if len(sigs) == 0 {
+		return bad("no v1 signature")
+	}
+	return unix, ts, sigs, nil
+}
+
+// canonicalUnix accepts what Sign writes: decimal digits, no sign, no leading
+// zero, so that one instant has exactly one signed form.
+func canonicalUnix(s string) bool {
+	if s == "" || len(s) > 19 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Logistics event types.
+const (
+	LogisticsDelivered = "delivered"
+	LogisticsException = "exception"
+	LogisticsInTransit = "in_transit"
+)
+
+// LogisticsEvent is what the carrier posts to POST /v1/webhooks/logistics.
+type LogisticsEvent struct {
+	// EventID is unique per event; receivers drop duplicates by it.
+	EventID string `json:"event_id"`
+	// Type is LogisticsDelivered, LogisticsException or LogisticsInTransit.
+	Type           string `json:"type"`
+	ShipmentID     string `json:"shipment_id"`
+	TrackingNumber string `json:"tracking_number"`
+	// Reference is the reference given at booking: our order id.
+	Reference  string    `json:"reference"`
+	OccurredAt time.Time `json:"occurred_at"`
+	// Detail is free text, e.g. what went wrong for an exception.
+	Detail string `json:"detail,omitempty"`
+}
+
+// PaymentEvent is what the bank posts to POST /v1/webhooks/payments.
+type PaymentEvent struct {
+	// EventID is unique per event; receivers drop duplicates by it.
+	EventID           string      `json:"event_id"`
+	BankTransactionID string      `json:"bank_transaction_id"`
+	Amount            money.Money `json:"amount"`
+	// Reference is the remittance text the payer wrote; it should carry an
+	// invoice or order reference but may be empty or wrong.
+	Reference  string    `json:"reference"`
+	Payer      string    `json:"payer"`
+	ReceivedAt time.Time `json:"received_at"`
+}
