@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/internal/sim/faults"
 	"io"
 	"io/fs"
 	"net/http"
@@ -35,7 +36,7 @@ const (
 	RouteInvoicesCreate    = "invoices.create"
 	RouteInvoicesVoid      = "invoices.void"
 	// RouteAll in a fault rule matches every route.
-	RouteAll = "*"
+	RouteAll = faults.All
 )
 
 // Routes lists the ERP routes, in the order the contract names them.
@@ -57,7 +58,7 @@ const maxBody = 1 << 20
 type Sim struct {
 	pool   *pgxpool.Pool
 	log    zerolog.Logger
-	faults faultSet
+	faults *faults.Set
 	// now is the clock for issued_at, created_at and outage windows; tests
 	// inside the package may replace it.
 	now func() time.Time
@@ -66,10 +67,12 @@ type Sim struct {
 // New returns a simulator on pool. Call Migrate (and usually Seed) before
 // serving; several Sims on one database share their ERP state.
 func New(pool *pgxpool.Pool, log zerolog.Logger) *Sim {
+	log = log.With().Str("component", "erpsim").Logger()
 	return &Sim{
-		pool: pool,
-		log:  log.With().Str("component", "erpsim").Logger(),
-		now:  func() time.Time { return time.Now().UTC() },
+		pool:   pool,
+		log:    log,
+		faults: faults.New(Routes, log),
+		now:    func() time.Time { return time.Now().UTC() },
 	}
 }
 
@@ -103,9 +106,9 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/invoices", s.handleListInvoices).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)
-	sim.HandleFunc("/faults", s.handleGetFaults).Methods(http.MethodGet)
-	sim.HandleFunc("/faults", s.handlePutFaults).Methods(http.MethodPut)
-	sim.HandleFunc("/faults", s.handleDeleteFaults).Methods(http.MethodDelete)
+	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
+	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
+	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
@@ -124,7 +127,7 @@ func (s *Sim) erp(route string, h http.HandlerFunc) http.HandlerFunc {
 			// The counter is for tests; an ERP that cannot count still answers.
 			s.log.Warn().Err(err).Str("route", route).Msg("count call")
 		}
-		if s.injectFault(w, r, route) {
+		if s.faults.Inject(w, r, route) {
 			return
 		}
 		h(w, r)
