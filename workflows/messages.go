@@ -194,3 +194,11 @@ type Details struct {
 	// Compensations lists the registered undos, most recent last.
 	Compensations []string `json:"compensations,omitempty"`
 }
+
+// Types of the ApplicationErrors update validators reject with; the API maps
+// them to HTTP statuses (403, 409, 422).
+const (
+	ErrTypeForbidden       = "Forbidden"
+	ErrTypeInvalidState    = "InvalidState"
+	ErrTypeInvalidArgument = "InvalidArgument"
+)
