@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/orderflow/orderflow/internal/sim/faults"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/internal/sim/faults"
 	"github.com/rs/zerolog"
 
 	"github.com/orderflow/orderflow/internal/pgdb"
