@@ -1,0 +1,205 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// Kind names what a mail is for; it selects the template and travels in the
+// X-Orderflow-Kind header.
+type Kind string
+
+// The mails orderflow sends.
+const (
+	KindQuote            Kind = "quote"             // a priced quote (or revision) to the buyer
+	KindQuoteReminder    Kind = "quote-reminder"    // to the buyer: the quote expires soon
+	KindQuoteExpired     Kind = "quote-expired"     // to the sales rep: follow up
+	KindQuoteRejected    Kind = "quote-rejected"    // to the sales rep: follow up
+	KindApprovalRequest  Kind = "approval-request"  // to approvers: what needs approving and why
+	KindApprovalReminder Kind = "approval-reminder" // to approvers: still waiting
+	KindOrderConfirmed   Kind = "order-confirmed"   // to the buyer: sales order + shipments planned
+	KindShipmentBooked   Kind = "shipment-booked"   // to the buyer: tracking number, promised date
+	KindInvoice          Kind = "invoice"           // to the buyer: number, amount, due date, payment reference
+	KindSurvey           Kind = "survey"            // to the buyer: NPS link
+	KindSurveyReminder   Kind = "survey-reminder"   // to the buyer: NPS link, once more
+	KindDunning          Kind = "dunning"           // to the buyer: overdue invoice
+	KindOrderCancelled   Kind = "order-cancelled"   // to the buyer
+	KindCSAlert          Kind = "cs-alert"          // to CS: an order needs attention (step, error, what to do)
+	KindFinanceAlert     Kind = "finance-alert"     // to finance: credit hold, overpayment, unmatched payment
+)
+
+// Kinds lists every kind Render knows, in lifecycle order.
+func Kinds() []Kind {
+	return []Kind{
+		KindQuote, KindQuoteReminder, KindQuoteExpired, KindQuoteRejected,
+		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked,
+		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindOrderCancelled,
+		KindCSAlert, KindFinanceAlert,
+	}
+}
+
+// Data is everything a template may show; fields a kind does not use stay zero.
+type Data struct {
+	OrderID, CustomerName, PONumber string
+
+	Quote     *order.Quote
+	Invoice   *order.Invoice
+	Shipments []order.Shipment
+	Shipment  *order.Shipment
+	Needs     []order.ApprovalNeed
+	Exposure  *order.Exposure
+
+	// SurveyURL and OrderURL are links on this system.
+	SurveyURL, OrderURL string
+
+	// Reason, Step and Error explain cancellations and alerts.
+	Reason, Step, Error string
+
+	// Balance is what stays open (dunning) or the credit (overpayment alerts).
+	Balance     *money.Money
+	DaysOverdue int
+}
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// requirement checks that Data holds what a kind's mail is about.
+type requirement func(Data) error
+
+func need(ok bool, field string) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("Data.%s is required", field)
+}
+
+var (
+	needQuote     requirement = func(d Data) error { return need(d.Quote != nil, "Quote") }
+	needInvoice   requirement = func(d Data) error { return need(d.Invoice != nil, "Invoice") }
+	needSurveyURL requirement = func(d Data) error { return need(d.SurveyURL != "", "SurveyURL") }
+	needNeeds     requirement = func(d Data) error { return need(len(d.Needs) > 0, "Needs") }
+)
+
+// requirements per kind. OrderID is checked for every kind but the finance
+// alert, which also covers payments no order claims.
+var requirements = map[Kind][]requirement{
+	KindQuote:            {needQuote},
+	KindQuoteReminder:    {needQuote},
+	KindQuoteExpired:     nil,
+	KindQuoteRejected:    nil,
+	KindApprovalRequest:  {needNeeds},
+	KindApprovalReminder: {needNeeds},
+	KindOrderConfirmed:   {func(d Data) error { return need(len(d.Shipments) > 0, "Shipments") }},
+	KindShipmentBooked:   {func(d Data) error { return need(d.Shipment != nil, "Shipment") }},
+	KindInvoice:          {needInvoice},
+	KindSurvey:           {needSurveyURL},
+	KindSurveyReminder:   {needSurveyURL},
+	KindDunning:          {needInvoice},
+	KindOrderCancelled:   nil,
+	KindCSAlert: {func(d Data) error {
+		return need(d.Step != "" || d.Error != "" || d.Reason != "", "Step, Error or Reason")
+	}},
+	KindFinanceAlert: {func(d Data) error { return need(d.Reason != "" || d.Exposure != nil, "Reason or Exposure") }},
+}
+
+var templates = parseTemplates()
+
+// parseTemplates parses each kind's file together with the shared helpers.
+// A template that does not parse is a programming error caught by any test,
+// so it panics at start-up rather than at the first mail.
+func parseTemplates() map[Kind]*template.Template {
+	funcs := template.FuncMap{
+		"date":    formatDate,
+		"percent": formatBasisPoints,
+	}
+	out := make(map[Kind]*template.Template, len(requirements))
+	for _, k := range Kinds() {
+		t := template.Must(template.New(string(k)).Funcs(funcs).
+			ParseFS(templateFS, "templates/common.tmpl", "templates/"+string(k)+".tmpl"))
+		for _, name := range []string{"subject", "body"} {
+			if t.Lookup(name) == nil {
+				panic(fmt.Sprintf("mail: template %s.tmpl defines no %q", k, name))
+			}
+		}
+		out[k] = t
+	}
+	return out
+}
+
+// ErrUnknownKind is returned by Render for a kind without a template.
+var ErrUnknownKind = errors.New("unknown mail kind")
+
+// Render produces the subject and plain-text body of a mail of kind k.
+// It fails when k is unknown or d lacks what the kind needs.
+func Render(k Kind, d Data) (subject, text string, err error) {
+	t, ok := templates[k]
+	if !ok {
+		return "", "", fmt.Errorf("render %q mail: %w", k, ErrUnknownKind)
+	}
+	if k != KindFinanceAlert && d.OrderID == "" {
+		return "", "", fmt.Errorf("render %s mail: Data.OrderID is required", k)
+	}
+	for _, req := range requirements[k] {
+		if err := req(d); err != nil {
+			return "", "", fmt.Errorf("render %s mail: %w", k, err)
+		}
+	}
+	var subj, body bytes.Buffer
+	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
+		return "", "", fmt.Errorf("render %s mail subject: %w", k, err)
+	}
+	if err := t.ExecuteTemplate(&body, "body", d); err != nil {
+		return "", "", fmt.Errorf("render %s mail body: %w", k, err)
+	}
+	// A subject is one header line: fold whatever the data brought in
+	// (a PO number with a line break) into single spaces.
+	subject = strings.Join(strings.Fields(subj.String()), " ")
+	return subject, tidyBody(body.String()), nil
+}
+
+// tidyBody drops trailing spaces and runs of blank lines that optional
+// template blocks leave behind, and ends the text with one newline.
+func tidyBody(s string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	blank := true // drop leading blank lines too
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+}
+
+// formatDate prints a day as 2006-01-02 in UTC: due dates are the end of a UTC
+// day, and a worker's local zone must not move them.
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return "not yet known"
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+// formatBasisPoints prints basis points as a percentage, 1250 → "12.50%".
+func formatBasisPoints(bp int64) string {
+	sign := ""
+	if bp < 0 {
+		sign, bp = "-", -bp
+	}
+	return fmt.Sprintf("%s%d.%02d%%", sign, bp/100, bp%100)
+}

@@ -1,0 +1,219 @@
+package mail
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+func eur(minor int64) money.Money { return money.New(minor, "EUR") }
+
+func sampleQuote() *order.Quote {
+	return &order.Quote{
+		Revision: 2,
+		Lines: []order.PricedLine{
+			{SKU: "BOLT-M8", Quantity: 500, ListPrice: eur(40), UnitPrice: eur(35), Contract: true, Total: eur(17500)},
+			{SKU: "DRILL-PRO-18V", Quantity: 3, ListPrice: eur(24900), UnitPrice: eur(24900), Total: eur(74700)},
+		},
+		Subtotal:         eur(92200),
+		DiscountBP:       750,
+		Discount:         eur(6915),
+		Total:            eur(85285),
+		ValidUntil:       time.Date(2026, 12, 24, 15, 0, 0, 0, time.UTC),
+		LeadTimeDays:     5,
+		PaymentTermsDays: 30,
+	}
+}
+
+func sampleInvoice() *order.Invoice {
+	return &order.Invoice{
+		InvoiceID: "inv_7f3a", Number: "INV-2026-00042", Amount: eur(85285),
+		IssuedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
+		DueDate:  order.DueDate(time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC), 30),
+	}
+}
+
+func base() Data {
+	return Data{OrderID: "ord-8c1e", CustomerName: "Acme Tools GmbH", PONumber: "PO-4711",
+		OrderURL: "http://localhost:8080/v1/orders/ord-8c1e"}
+}
+
+func TestRenderEveryKind(t *testing.T) {
+	t.Parallel()
+	balance := eur(40000)
+	credit := eur(1250)
+	shipments := []order.Shipment{
+		{Warehouse: "HAM", Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 500}}},
+		{Warehouse: "MUC", Lines: []order.Line{{SKU: "DRILL-PRO-18V", Quantity: 3}}},
+	}
+	booked := order.Shipment{Warehouse: "HAM", Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 500}},
+		ShipmentID: "shp_1", TrackingNumber: "1Z999AA10123456784", PromisedDate: time.Date(2026, 12, 9, 0, 0, 0, 0, time.UTC)}
+	needs := []order.ApprovalNeed{
+		{Side: order.SideBuyer, Count: 1, Reason: "total 852.85 EUR exceeds the purchasing limit 500.00 EUR"},
+		{Side: order.SideSeller, Count: 2, Reason: "total 852.85 EUR exceeds the dual-approval threshold 800.00 EUR"},
+	}
+	with := func(f func(*Data)) Data { d := base(); f(&d); return d }
+
+	tests := []struct {
+		kind        Kind
+		data        Data
+		subjectHas  []string
+		textHas     []string
+		textHasNone []string
+	}{
+		{KindQuote, with(func(d *Data) { d.Quote = sampleQuote() }),
+			[]string{"ord-8c1e", "revision 2", "852.85 EUR", "PO-4711"},
+			[]string{"Acme Tools GmbH", "BOLT-M8", "500", "0.35 EUR", "175.00 EUR", "contract price",
+				"DRILL-PRO-18V", "249.00 EUR", "922.00 EUR", "7.50%", "-69.15 EUR", "852.85 EUR",
+				"2026-12-24", "5 days", "30 days net", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},
+		{KindQuoteReminder, with(func(d *Data) { d.Quote = sampleQuote() }),
+			[]string{"ord-8c1e", "2026-12-24"},
+			[]string{"852.85 EUR", "2026-12-24", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},
+		{KindQuoteExpired, with(func(d *Data) { d.Quote = sampleQuote() }),
+			[]string{"ord-8c1e", "Acme Tools GmbH", "expired"},
+			[]string{"expired on 2026-12-24", "852.85 EUR", "PO-4711", "contact the buyer"}, nil},
+		{KindQuoteRejected, with(func(d *Data) { d.Quote = sampleQuote(); d.Reason = "found a cheaper supplier" }),
+			[]string{"ord-8c1e", "rejected", "Acme Tools GmbH"},
+			[]string{"found a cheaper supplier", "852.85 EUR", "contact the buyer"}, nil},
+		{KindApprovalRequest, with(func(d *Data) { d.Quote = sampleQuote(); d.Needs = needs }),
+			[]string{"Approval needed", "ord-8c1e", "852.85 EUR"},
+			[]string{"1 buyer-side approver", "purchasing limit 500.00 EUR", "2 seller-side approvers (distinct people)",
+				"dual-approval threshold", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},
+		{KindApprovalReminder, with(func(d *Data) { d.Quote = sampleQuote(); d.Needs = needs[1:] }),
+			[]string{"Reminder", "ord-8c1e", "approval"},
+			[]string{"2 seller-side approvers", "852.85 EUR", "7.50%"}, []string{"buyer-side"}},
+		{KindOrderConfirmed, with(func(d *Data) { d.Quote = sampleQuote(); d.Shipments = shipments }),
+			[]string{"ord-8c1e", "confirmed", "PO-4711"},
+			[]string{"2 shipments", "warehouse HAM", "BOLT-M8", "warehouse MUC", "DRILL-PRO-18V", "852.85 EUR"}, nil},
+		{KindShipmentBooked, with(func(d *Data) { d.Shipment = &booked }),
+			[]string{"ord-8c1e", "HAM", "1Z999AA10123456784"},
+			[]string{"Tracking number: 1Z999AA10123456784", "Promised delivery: 2026-12-09", "BOLT-M8"}, nil},
+		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice() }),
+			[]string{"INV-2026-00042", "ord-8c1e", "852.85 EUR", "2026-12-31"},
+			[]string{"Invoice number:     INV-2026-00042", "Amount due:         852.85 EUR",
+				"Due date:           2026-12-31", "Payment reference:  INV-2026-00042", "Invoice date:       2026-12-01"}, nil},
+		{KindSurvey, with(func(d *Data) { d.SurveyURL = "http://localhost:8080/survey/tok_5d2b" }),
+			[]string{"ord-8c1e"},
+			[]string{"http://localhost:8080/survey/tok_5d2b", "0 (not at all) to 10"}, nil},
+		{KindSurveyReminder, with(func(d *Data) { d.SurveyURL = "http://localhost:8080/survey/tok_5d2b" }),
+			[]string{"Reminder", "ord-8c1e"},
+			[]string{"http://localhost:8080/survey/tok_5d2b", "only reminder"}, nil},
+		{KindDunning, with(func(d *Data) { d.Invoice = sampleInvoice(); d.Balance = &balance; d.DaysOverdue = 14 }),
+			[]string{"overdue", "INV-2026-00042", "14 days"},
+			[]string{"14 days overdue", "Open balance:       400.00 EUR", "Invoice amount:     852.85 EUR",
+				"2026-12-31", "Payment reference:  INV-2026-00042"}, nil},
+		{KindOrderCancelled, with(func(d *Data) { d.Reason = "ordered twice by mistake" }),
+			[]string{"ord-8c1e", "cancelled"},
+			[]string{"ordered twice by mistake", "PO-4711"}, nil},
+		{KindCSAlert, with(func(d *Data) {
+			d.Step = "reserve-stock"
+			d.Error = "erp: create sales order: HTTP 422: SKU DRILL-PRO-18V is discontinued (permanent: retrying cannot help)"
+		}),
+			[]string{"Needs attention", "ord-8c1e", "reserve-stock"},
+			[]string{"Step:   reserve-stock", "SKU DRILL-PRO-18V is discontinued", "retry the step", "skip the step",
+				"cancel the order with compensation", "/v1/orders/ord-8c1e/actions"}, nil},
+		{KindCSAlert, with(func(d *Data) { d.Reason = "detractor: NPS score 3, \"late and damaged\"" }),
+			[]string{"Needs attention", "ord-8c1e"},
+			[]string{"NPS score 3", "contact the customer"}, []string{"Step:", "retry the step"}},
+		{KindFinanceAlert, with(func(d *Data) {
+			d.Reason = "credit limit exceeded"
+			d.Exposure = &order.Exposure{OpenReceivables: eur(900000), OpenOrders: eur(150000), ThisOrder: eur(85285),
+				Total: eur(1135285), Limit: eur(1000000), WithinLimit: false}
+		}),
+			[]string{"credit hold", "ord-8c1e", "Acme Tools GmbH"},
+			[]string{"9000.00 EUR", "1500.00 EUR", "852.85 EUR", "11352.85 EUR", "10000.00 EUR", "(exceeded)",
+				"prepayment", "/v1/orders/ord-8c1e/credit-decision"}, nil},
+		{KindFinanceAlert, with(func(d *Data) {
+			d.Reason = "overpayment: credit balance to refund or allocate"
+			d.Balance = &credit
+			d.Invoice = sampleInvoice()
+		}),
+			[]string{"overpayment", "ord-8c1e"},
+			[]string{"Amount: 12.50 EUR", "INV-2026-00042", "allocate"}, []string{"credit-decision"}},
+		{KindFinanceAlert, Data{Reason: "unmatched payment: reference \"XYZ\" matches no invoice", Balance: &credit},
+			[]string{"unmatched payment"},
+			[]string{"a payment needs a decision", "XYZ", "12.50 EUR"}, []string{"Order:"}},
+	}
+	covered := map[Kind]bool{}
+	for _, tt := range tests {
+		covered[tt.kind] = true
+		t.Run(string(tt.kind), func(t *testing.T) {
+			t.Parallel()
+			subject, text, err := Render(tt.kind, tt.data)
+			require.NoError(t, err)
+			require.NotContains(t, subject, "\n")
+			for _, s := range tt.subjectHas {
+				require.Contains(t, subject, s, "subject")
+			}
+			for _, s := range tt.textHas {
+				require.Contains(t, text, s, "text:\n%s", text)
+			}
+			for _, s := range tt.textHasNone {
+				require.NotContains(t, text, s, "text:\n%s", text)
+			}
+			// Template accidents a reader would notice.
+			for _, bad := range []string{"<no value>", "<nil>", "%!", "0001-01-01", "{{", "\n\n\n"} {
+				require.NotContains(t, subject+"\n"+text, bad, "text:\n%s", text)
+			}
+			require.True(t, strings.HasSuffix(text, "\n") && !strings.HasSuffix(text, "\n\n"))
+			if testing.Verbose() {
+				t.Logf("Subject: %s\n\n%s", subject, text)
+			}
+		})
+	}
+	for _, k := range Kinds() {
+		require.True(t, covered[k], "kind %s has no render test", k)
+	}
+}
+
+func TestRenderRefusesMissingData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind Kind
+		data Data
+		want string
+	}{
+		{KindQuote, base(), "Data.Quote"},
+		{KindQuote, Data{Quote: sampleQuote()}, "Data.OrderID"},
+		{KindInvoice, base(), "Data.Invoice"},
+		{KindDunning, base(), "Data.Invoice"},
+		{KindSurvey, base(), "Data.SurveyURL"},
+		{KindApprovalRequest, base(), "Data.Needs"},
+		{KindOrderConfirmed, base(), "Data.Shipments"},
+		{KindShipmentBooked, base(), "Data.Shipment"},
+		{KindCSAlert, base(), "Data.Step, Error or Reason"},
+		{KindFinanceAlert, base(), "Data.Reason or Exposure"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind)+"/"+tt.want, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := Render(tt.kind, tt.data)
+			require.ErrorContains(t, err, tt.want)
+			require.ErrorContains(t, err, string(tt.kind))
+		})
+	}
+}
+
+func TestRenderUnknownKind(t *testing.T) {
+	t.Parallel()
+	_, _, err := Render("fax", base())
+	require.True(t, errors.Is(err, ErrUnknownKind), "got %v", err)
+}
+
+func TestRenderFoldsSubjectToOneLine(t *testing.T) {
+	t.Parallel()
+	d := base()
+	d.PONumber = "PO-1\r\nBcc: victim@example.com"
+	d.Quote = sampleQuote()
+	subject, _, err := Render(KindQuote, d)
+	require.NoError(t, err)
+	require.NotContains(t, subject, "\n")
+	require.NotContains(t, subject, "\r")
+	require.Contains(t, subject, "PO-1 Bcc: victim@example.com")
+}
