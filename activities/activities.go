@@ -1,0 +1,416 @@
+package activities
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/erp"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Activities holds the clients the order workflow's activities use.
+type Activities struct {
+	Store   *store.Store
+	ERP     *erp.Client
+	Carrier *carrier.Client
+	Mail    Mailer
+	// PublicURL is where buyers reach this system (survey links).
+	PublicURL string
+	// Mailboxes of the seller's teams, for alerts and approval requests.
+	CSEmail, FinanceEmail, SalesManagersEmail string
+}
+
+// Mailer sends one mail; *mail.Sender is the production one.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
+}
+
+// Key is the idempotency key of one step of one order: the same order and step
+// always give the same key, so a retried call is recognised downstream.
+func Key(orderID string, step ...string) string {
+	return orderID + "/" + strings.Join(step, "/")
+}
+
+// PriceQuoteInput asks for one quote revision.
+type PriceQuoteInput struct {
+	OrderID             string       `json:"order_id"`
+	CustomerID          string       `json:"customer_id"`
+	Revision            int          `json:"revision"`
+	Lines               []order.Line `json:"lines"`
+	RequestedDiscountBP int64        `json:"requested_discount_bp,omitempty"`
+	// At is the workflow's time of pricing: validity counts from it.
+	At time.Time `json:"at"`
+}
+
+// PriceQuoteResult is the priced, persisted quote and the terms it used.
+type PriceQuoteResult struct {
+	Quote order.Quote `json:"quote"`
+	Terms order.Terms `json:"terms"`
+}
+
+// PriceQuote prices lines through the ERP under the customer's terms and
+// persists the quote revision.
+func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQuoteResult, error) {
+	terms, err := a.Store.Terms(ctx, in.CustomerID)
+	if err != nil {
+		return PriceQuoteResult{}, classify("load terms of customer "+in.CustomerID, err)
+	}
+	skus := make([]string, len(in.Lines))
+	for i, l := range in.Lines {
+		skus[i] = l.SKU
+	}
+	list, err := a.ERP.Prices(ctx, in.CustomerID, terms.Currency, skus)
+	if err != nil {
+		return PriceQuoteResult{}, classify("price lines in the ERP", err)
+	}
+	q, err := order.Price(in.Revision, in.Lines, list, terms, in.RequestedDiscountBP, in.At)
+	if err != nil {
+		return PriceQuoteResult{}, classify("price quote", err)
+	}
+	if err := a.Store.SaveQuote(ctx, in.OrderID, q); err != nil {
+		return PriceQuoteResult{}, classify("save quote", err)
+	}
+	return PriceQuoteResult{Quote: q, Terms: terms}, nil
+}
+
+// RecordInput is one transition of the order for the projection and audit log.
+type RecordInput struct {
+	Transition store.Transition `json:"transition"`
+}
+
+// RecordResult is empty: the write either happened or will be retried.
+type RecordResult struct{}
+
+// Record writes a transition to the order projection and the audit log.
+// It is idempotent by the transition's sequence number.
+func (a *Activities) Record(ctx context.Context, in RecordInput) (RecordResult, error) {
+	return RecordResult{}, classify("record transition", a.Store.RecordTransition(ctx, in.Transition))
+}
+
+// Audience says who a mail goes to; the activity resolves it to addresses, so
+// the workflow never holds mail addresses that may change.
+type Audience string
+
+// Audiences.
+const (
+	AudienceBuyer         Audience = "buyer"
+	AudienceRep           Audience = "rep"
+	AudienceCS            Audience = "cs"
+	AudienceFinance       Audience = "finance"
+	AudienceSalesManagers Audience = "sales-managers"
+)
+
+// SendMailInput is one mail about an order.
+type SendMailInput struct {
+	// Key is the mail's idempotency key (order + step), its Message-ID.
+	Key        string    `json:"key"`
+	Kind       mail.Kind `json:"kind"`
+	OrderID    string    `json:"order_id"`
+	CustomerID string    `json:"customer_id"`
+	Audience   Audience  `json:"audience"`
+	Data       mail.Data `json:"data"`
+}
+
+// SendMailResult names who was mailed.
+type SendMailResult struct {
+	To []string `json:"to"`
+}
+
+// SendMail renders and sends one mail.
+func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailResult, error) {
+	to, err := a.recipients(ctx, in.CustomerID, in.Audience)
+	if err != nil {
+		return SendMailResult{}, err
+	}
+	if in.Data.CustomerName == "" && in.CustomerID != "" {
+		if t, err := a.Store.Terms(ctx, in.CustomerID); err == nil {
+			in.Data.CustomerName = t.CustomerName
+		}
+	}
+	if in.Data.OrderID == "" {
+		in.Data.OrderID = in.OrderID
+	}
+	subject, text, err := mail.Render(in.Kind, in.Data)
+	if err != nil {
+		return SendMailResult{}, temporal.NewNonRetryableApplicationError("render "+string(in.Kind)+" mail: "+err.Error(), ErrTypeInvalidInput, err)
+	}
+	m := mail.Message{ID: in.Key, Kind: in.Kind, OrderID: in.OrderID, To: to, Subject: subject, Text: text}
+	if err := a.Mail.Send(ctx, m); err != nil {
+		return SendMailResult{}, classify("send "+string(in.Kind)+" mail", err)
+	}
+	return SendMailResult{To: to}, nil
+}
+
+func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience) ([]string, error) {
+	var addr string
+	switch aud {
+	case AudienceBuyer, AudienceRep:
+		t, err := a.Store.Terms(ctx, customerID)
+		if err != nil {
+			return nil, classify("find the "+string(aud)+" of customer "+customerID, err)
+		}
+		addr = t.BuyerEmail
+		if aud == AudienceRep {
+			addr = t.RepEmail
+		}
+	case AudienceCS:
+		addr = a.CSEmail
+	case AudienceFinance:
+		addr = a.FinanceEmail
+	case AudienceSalesManagers:
+		addr = a.SalesManagersEmail
+	}
+	if addr == "" {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("no mail address for audience %q", aud), ErrTypeInvalidInput, nil)
+	}
+	return []string{addr}, nil
+}
+
+// CheckCreditInput asks whether an order fits the customer's credit limit.
+type CheckCreditInput struct {
+	OrderID    string      `json:"order_id"`
+	CustomerID string      `json:"customer_id"`
+	Total      money.Money `json:"total"`
+}
+
+// CheckCreditResult is the customer's exposure with this order.
+type CheckCreditResult struct {
+	Exposure order.Exposure `json:"exposure"`
+}
+
+// CheckCredit adds the ERP's open receivables, this system's open unpaid
+// orders and this order, and compares the sum with the credit limit.
+func (a *Activities) CheckCredit(ctx context.Context, in CheckCreditInput) (CheckCreditResult, error) {
+	terms, err := a.Store.Terms(ctx, in.CustomerID)
+	if err != nil {
+		return CheckCreditResult{}, classify("load terms of customer "+in.CustomerID, err)
+	}
+	receivables, err := a.ERP.OpenReceivables(ctx, in.CustomerID, terms.Currency)
+	if err != nil {
+		return CheckCreditResult{}, classify("read open receivables from the ERP", err)
+	}
+	open, err := a.Store.OpenOrdersTotal(ctx, in.CustomerID, in.OrderID, terms.Currency)
+	if err != nil {
+		return CheckCreditResult{}, classify("sum open orders", err)
+	}
+	e, err := order.CheckCredit(terms.CreditLimit, receivables, open, in.Total)
+	if err != nil {
+		return CheckCreditResult{}, temporal.NewNonRetryableApplicationError("check credit: "+err.Error(), ErrTypeInvalidInput, err)
+	}
+	return CheckCreditResult{Exposure: e}, nil
+}
+
+// ReserveInput asks the ERP for a sales order with stock reserved.
+type ReserveInput struct {
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	Currency   string       `json:"currency"`
+	Lines      []order.Line `json:"lines"`
+}
+
+// ReserveResult is the sales order and one planned shipment per warehouse.
+type ReserveResult struct {
+	SalesOrderID string           `json:"sales_order_id"`
+	Shipments    []order.Shipment `json:"shipments"`
+}
+
+// Reserve creates the ERP sales order and reserves its stock.
+func (a *Activities) Reserve(ctx context.Context, in ReserveInput) (ReserveResult, error) {
+	so, err := a.ERP.CreateSalesOrder(ctx, Key(in.OrderID, "sales-order"), erp.SalesOrderRequest{
+		OrderID: in.OrderID, CustomerID: in.CustomerID, Currency: in.Currency, Lines: in.Lines,
+	})
+	if err != nil {
+		return ReserveResult{}, classify("create ERP sales order and reserve stock", err)
+	}
+	res := ReserveResult{SalesOrderID: so.ID}
+	for _, r := range so.Reservations {
+		res.Shipments = append(res.Shipments, order.Shipment{Warehouse: r.Warehouse, Lines: r.Lines})
+	}
+	return res, nil
+}
+
+// CancelSalesOrderInput undoes Reserve.
+type CancelSalesOrderInput struct {
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+}
+
+// CancelSalesOrderResult is empty.
+type CancelSalesOrderResult struct{}
+
+// CancelSalesOrder cancels the ERP sales order and releases its reservation.
+func (a *Activities) CancelSalesOrder(ctx context.Context, in CancelSalesOrderInput) (CancelSalesOrderResult, error) {
+	err := a.ERP.CancelSalesOrder(ctx, Key(in.OrderID, "cancel-sales-order"), in.SalesOrderID)
+	return CancelSalesOrderResult{}, classify("cancel ERP sales order "+in.SalesOrderID, err)
+}
+
+// BookShipmentInput books one warehouse's shipment.
+type BookShipmentInput struct {
+	OrderID   string       `json:"order_id"`
+	Warehouse string       `json:"warehouse"`
+	Lines     []order.Line `json:"lines"`
+}
+
+// BookShipmentResult is the carrier's booking.
+type BookShipmentResult struct {
+	ShipmentID     string    `json:"shipment_id"`
+	TrackingNumber string    `json:"tracking_number"`
+	PromisedDate   time.Time `json:"promised_date"`
+}
+
+// BookShipment books the carrier for one warehouse's shipment.
+func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (BookShipmentResult, error) {
+	b, err := a.Carrier.Book(ctx, Key(in.OrderID, "shipment", in.Warehouse), carrier.BookingRequest{
+		Reference: in.OrderID, Warehouse: in.Warehouse, Lines: in.Lines,
+	})
+	if err != nil {
+		return BookShipmentResult{}, classify("book carrier from "+in.Warehouse, err)
+	}
+	return BookShipmentResult{ShipmentID: b.ShipmentID, TrackingNumber: b.TrackingNumber, PromisedDate: b.PromisedDate}, nil
+}
+
+// CancelShipmentInput undoes BookShipment.
+type CancelShipmentInput struct {
+	OrderID    string `json:"order_id"`
+	ShipmentID string `json:"shipment_id"`
+}
+
+// CancelShipmentResult is empty.
+type CancelShipmentResult struct{}
+
+// CancelShipment cancels a booked shipment with the carrier.
+func (a *Activities) CancelShipment(ctx context.Context, in CancelShipmentInput) (CancelShipmentResult, error) {
+	err := a.Carrier.Cancel(ctx, Key(in.OrderID, "cancel-shipment", in.ShipmentID), in.ShipmentID)
+	return CancelShipmentResult{}, classify("cancel shipment "+in.ShipmentID, err)
+}
+
+// TrackShipmentInput asks the carrier where a shipment is: the fallback when
+// the delivery webhook does not come.
+type TrackShipmentInput struct {
+	ShipmentID string `json:"shipment_id"`
+}
+
+// TrackShipmentResult is the carrier's answer.
+type TrackShipmentResult struct {
+	Status      string    `json:"status"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// TrackShipment reads a shipment's status from the carrier.
+func (a *Activities) TrackShipment(ctx context.Context, in TrackShipmentInput) (TrackShipmentResult, error) {
+	t, err := a.Carrier.Track(ctx, in.ShipmentID)
+	if err != nil {
+		return TrackShipmentResult{}, classify("track shipment "+in.ShipmentID, err)
+	}
+	return TrackShipmentResult{Status: t.Status, DeliveredAt: t.DeliveredAt}, nil
+}
+
+// InvoiceInput asks the ERP to invoice the order.
+type InvoiceInput struct {
+	OrderID          string      `json:"order_id"`
+	CustomerID       string      `json:"customer_id"`
+	SalesOrderID     string      `json:"sales_order_id"`
+	Amount           money.Money `json:"amount"`
+	PaymentTermsDays int         `json:"payment_terms_days"`
+	// IssuedAt is the workflow's time of invoicing: the due date counts from it.
+	IssuedAt time.Time `json:"issued_at"`
+}
+
+// InvoiceResult is the ERP's invoice.
+type InvoiceResult struct {
+	Invoice order.Invoice `json:"invoice"`
+}
+
+// Invoice raises the ERP invoice with the due date from the payment terms and
+// records it so incoming payments can be matched by its number.
+func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResult, error) {
+	inv, err := a.ERP.CreateInvoice(ctx, Key(in.OrderID, "invoice"), erp.InvoiceRequest{
+		OrderID: in.OrderID, SalesOrderID: in.SalesOrderID, CustomerID: in.CustomerID,
+		Amount: in.Amount, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays),
+	})
+	if err != nil {
+		return InvoiceResult{}, classify("create ERP invoice", err)
+	}
+	if err := a.Store.SaveInvoice(ctx, in.OrderID, inv); err != nil {
+		return InvoiceResult{}, classify("record invoice "+inv.Number, err)
+	}
+	return InvoiceResult{Invoice: inv}, nil
+}
+
+// VoidInvoiceInput undoes Invoice.
+type VoidInvoiceInput struct {
+	OrderID   string `json:"order_id"`
+	InvoiceID string `json:"invoice_id"`
+}
+
+// VoidInvoiceResult is empty.
+type VoidInvoiceResult struct{}
+
+// VoidInvoice voids the ERP invoice.
+func (a *Activities) VoidInvoice(ctx context.Context, in VoidInvoiceInput) (VoidInvoiceResult, error) {
+	err := a.ERP.VoidInvoice(ctx, Key(in.OrderID, "void-invoice"), in.InvoiceID)
+	return VoidInvoiceResult{}, classify("void ERP invoice "+in.InvoiceID, err)
+}
+
+// OpenSurveyInput opens the order's NPS survey.
+type OpenSurveyInput struct {
+	OrderID   string    `json:"order_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// OpenSurveyResult is the link the buyer gets.
+type OpenSurveyResult struct {
+	URL string `json:"url"`
+}
+
+// OpenSurvey creates the survey token (once per order) and returns its link.
+func (a *Activities) OpenSurvey(ctx context.Context, in OpenSurveyInput) (OpenSurveyResult, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return OpenSurveyResult{}, fmt.Errorf("make survey token: %w", err)
+	}
+	s, err := a.Store.CreateSurvey(ctx, in.OrderID, base64.RawURLEncoding.EncodeToString(b), in.ExpiresAt)
+	if err != nil {
+		return OpenSurveyResult{}, classify("create survey", err)
+	}
+	return OpenSurveyResult{URL: strings.TrimRight(a.PublicURL, "/") + "/survey/" + s.Token}, nil
+}
+
+// CloseSurveyInput closes the order's survey.
+type CloseSurveyInput struct {
+	OrderID string `json:"order_id"`
+}
+
+// CloseSurveyResult is empty.
+type CloseSurveyResult struct{}
+
+// CloseSurvey closes the survey so late answers are refused.
+func (a *Activities) CloseSurvey(ctx context.Context, in CloseSurveyInput) (CloseSurveyResult, error) {
+	return CloseSurveyResult{}, classify("close survey", a.Store.CloseSurvey(ctx, in.OrderID))
+}
+
+// ApplyPaymentInput records how a payment was applied to the order's invoice.
+type ApplyPaymentInput struct {
+	OrderID           string          `json:"order_id"`
+	BankTransactionID string          `json:"bank_transaction_id"`
+	InvoiceNumber     string          `json:"invoice_number"`
+	Kind              order.MatchKind `json:"kind"`
+}
+
+// ApplyPaymentResult is empty.
+type ApplyPaymentResult struct{}
+
+// ApplyPayment marks a bank payment as matched to the invoice.
+func (a *Activities) ApplyPayment(ctx context.Context, in ApplyPaymentInput) (ApplyPaymentResult, error) {
+	err := a.Store.MatchPayment(ctx, in.BankTransactionID, in.OrderID, in.InvoiceNumber, in.Kind, "orderflow")
+	return ApplyPaymentResult{}, classify("record payment "+in.BankTransactionID, err)
+}

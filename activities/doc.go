@@ -1,0 +1,14 @@
+// Package activities holds the order workflow's activities: every call to the
+// ERP, the carrier, the mail system and orderflow's own database.
+//
+// Activities are methods on Activities, which holds the clients; each takes one
+// XInput and returns one XResult. Every call that changes something outside
+// carries an idempotency key derived from the order and the step (see Key), so a
+// retried activity never books, reserves, invoices or mails twice.
+//
+// Errors say whether a retry can help. A permanent failure (a 4xx the outside
+// system will give again, an unknown customer) is a non-retryable
+// ApplicationError; a breaker that is open asks Temporal to come back when it
+// may let a probe through (NextRetryDelay); anything else is retried with
+// backoff until the step's budget runs out and the order asks CS for help.
+package activities

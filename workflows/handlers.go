@@ -1,0 +1,345 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+func forbidden(format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrTypeForbidden)
+}
+
+func invalidState(format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidState)
+}
+
+func invalidArgument(format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidArgument)
+}
+
+// may checks that the actor has one of the roles and, for buyer roles, acts
+// for this order's customer.
+func (o *orderState) may(a order.Actor, roles ...order.Role) error {
+	if !slices.Contains(roles, a.Role) {
+		return forbidden("role %q may not do this; allowed: %v", a.Role, roles)
+	}
+	if a.Role.CustomerScoped() && a.CustomerID != o.in.CustomerID {
+		return forbidden("%s acts for customer %q, not for this order's customer", a.Subject, a.CustomerID)
+	}
+	if a.Subject == "" {
+		return forbidden("the actor has no subject")
+	}
+	return nil
+}
+
+func (o *orderState) inStatus(want ...order.Status) error {
+	if o.compensating {
+		return invalidState("the order is being cancelled")
+	}
+	if !slices.Contains(want, o.d.Status) {
+		return invalidState("the order is %s, this needs %v", o.d.Status, want)
+	}
+	return nil
+}
+
+func (o *orderState) anyDelivered() bool {
+	for _, s := range o.d.Shipments {
+		if s.Delivered {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *orderState) anyBooked() bool {
+	for _, s := range o.d.Shipments {
+		if s.ShipmentID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// result answers an update once the order has moved on (or after UpdateWait),
+// so the caller learns where the order stands now.
+func (o *orderState) result(ctx workflow.Context, msg string, moved func() bool) (DecisionResult, error) {
+	if _, err := workflow.AwaitWithTimeout(ctx, UpdateWait, func() bool { return moved() || o.d.NeedsAttention }); err != nil {
+		return DecisionResult{}, err
+	}
+	return DecisionResult{Status: o.d.Status, Message: msg + ". " + o.d.Waiting}, nil
+}
+
+func (o *orderState) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDetails, func() (Details, error) {
+		d := o.d
+		d.Shipments = slices.Clone(o.d.Shipments)
+		d.Approvals = slices.Clone(o.d.Approvals)
+		d.Compensations = slices.Clone(o.d.Compensations)
+		return d, nil
+	}, workflow.QueryHandlerOptions{Description: "The order as the workflow sees it now, with what it waits for."}); err != nil {
+		return err
+	}
+
+	buyerSide := []order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront}
+	updates := []struct {
+		name    string
+		desc    string
+		handler any
+		check   any
+	}{
+		{UpdateAccept, "The buyer accepts the current quote.",
+			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
+				o.quoteDecision, o.decidedBy = "accept", in.Actor
+				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
+			},
+			func(ctx workflow.Context, in AcceptInput) error {
+				if err := o.may(in.Actor, buyerSide...); err != nil {
+					return err
+				}
+				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
+					return err
+				}
+				if o.quoteDecision != "" {
+					return invalidState("the quote was already answered: %s", o.quoteDecision)
+				}
+				if in.Revision != 0 && in.Revision != o.d.Quote.Revision {
+					return invalidState("revision %d is not the current quote; the current one is revision %d", in.Revision, o.d.Quote.Revision)
+				}
+				return nil
+			}},
+		{UpdateRevise, "The buyer asks for a new quote revision with other lines.",
+			func(ctx workflow.Context, in ReviseInput) (DecisionResult, error) {
+				old := o.d.Quote.Revision
+				o.quoteDecision, o.revision, o.decidedBy = "revise", &in, in.Actor
+				return o.result(ctx, "Revision requested", func() bool {
+					return o.d.Quote.Revision > old && o.d.Status != order.StatusQuoting
+				})
+			},
+			func(ctx workflow.Context, in ReviseInput) error {
+				if err := o.may(in.Actor, buyerSide...); err != nil {
+					return err
+				}
+				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
+					return err
+				}
+				if o.quoteDecision != "" {
+					return invalidState("the quote was already answered: %s", o.quoteDecision)
+				}
+				if fe := order.ValidateLines(in.Lines); fe != nil {
+					return invalidArgument("%s", fe.Error())
+				}
+				if in.DiscountBP < 0 || in.DiscountBP > 10000 {
+					return invalidArgument("discount_bp: between 0 and 10000")
+				}
+				return nil
+			}},
+		{UpdateReject, "The buyer rejects the quote.",
+			func(ctx workflow.Context, in RejectInput) (DecisionResult, error) {
+				o.quoteDecision, o.decidedBy, o.decisionReason = "reject", in.Actor, in.Reason
+				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
+			},
+			func(ctx workflow.Context, in RejectInput) error {
+				if err := o.may(in.Actor, buyerSide...); err != nil {
+					return err
+				}
+				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
+					return err
+				}
+				if o.quoteDecision != "" {
+					return invalidState("the quote was already answered: %s", o.quoteDecision)
+				}
+				return nil
+			}},
+		{UpdateCancel, "Cancel the order; every outside change made so far is undone in reverse order.",
+			func(ctx workflow.Context, in CancelInput) (DecisionResult, error) {
+				o.cancel = &in
+				return o.result(ctx, "Cancellation started", func() bool { return o.d.Status.Terminal() })
+			},
+			func(ctx workflow.Context, in CancelInput) error {
+				if err := o.may(in.Actor, order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront, order.RoleCS); err != nil {
+					return err
+				}
+				return o.canCancel(in.Actor, in.Reason)
+			}},
+		{UpdateApprove, "An approver approves or rejects the order.",
+			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
+				ap := Approval{Side: sideOf(in.Actor.Role), Actor: in.Actor, Approve: in.Approve, Comment: in.Comment, At: workflow.Now(ctx)}
+				o.d.Approvals = append(o.d.Approvals, ap)
+				if !in.Approve {
+					o.approvalReject = &ap
+					return o.result(ctx, "Order rejected", func() bool { return o.d.Status.Terminal() })
+				}
+				o.record(ctx, in.Actor, "approval.approved", in.Comment)
+				if o.approvalsComplete() {
+					return o.result(ctx, "Approved", func() bool { return o.d.Status != order.StatusAwaitingApproval })
+				}
+				return DecisionResult{Status: o.d.Status, Message: "Approval recorded; more approvals are needed. " + o.d.Waiting}, nil
+			},
+			func(ctx workflow.Context, in ApproveInput) error {
+				if err := o.may(in.Actor, order.RoleBuyerApprover, order.RoleSalesManager); err != nil {
+					return err
+				}
+				if err := o.inStatus(order.StatusAwaitingApproval); err != nil {
+					return err
+				}
+				side := sideOf(in.Actor.Role)
+				need := 0
+				for _, n := range o.d.ApprovalsNeeded {
+					if n.Side == side {
+						need = n.Count
+					}
+				}
+				if need == 0 {
+					return invalidState("this order needs no %s-side approval", side)
+				}
+				for _, ap := range o.d.Approvals {
+					if ap.Actor.Subject == in.Actor.Subject {
+						return invalidState("%s has already decided on this order; a second approver must be a different person", in.Actor.Subject)
+					}
+				}
+				if in.Approve && o.approvalsOf(side) >= need {
+					return invalidState("the %s side has all the approvals it needs", side)
+				}
+				return nil
+			}},
+		{UpdateCreditDecision, "Finance decides a credit hold: override, decline or prepay.",
+			func(ctx workflow.Context, in CreditDecisionInput) (DecisionResult, error) {
+				o.credit = &in
+				return o.result(ctx, "Credit decision "+string(in.Decision)+" recorded", func() bool { return o.d.Status != order.StatusCreditHold })
+			},
+			func(ctx workflow.Context, in CreditDecisionInput) error {
+				if err := o.may(in.Actor, order.RoleFinance); err != nil {
+					return err
+				}
+				if err := o.inStatus(order.StatusCreditHold); err != nil {
+					return err
+				}
+				if o.credit != nil {
+					return invalidState("the credit hold was already decided: %s", o.credit.Decision)
+				}
+				switch in.Decision {
+				case CreditOverride, CreditDecline, CreditPrepay:
+				default:
+					return invalidArgument("decision: one of override, decline, prepay")
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: required")
+				}
+				return nil
+			}},
+		{UpdateAction, "A CS recovery step: retry the failed step, or cancel with compensation.",
+			func(ctx workflow.Context, in ActionInput) (DecisionResult, error) {
+				if in.Action == ActionCancel {
+					o.cancel = &CancelInput{Actor: in.Actor, Reason: in.Reason}
+					return o.result(ctx, "Cancellation started", func() bool { return o.d.Status.Terminal() })
+				}
+				step, n := o.d.Failure.Step, o.attemptsDone
+				o.csAction = &in
+				if _, err := workflow.AwaitWithTimeout(ctx, UpdateWait, func() bool { return o.attemptsDone > n }); err != nil {
+					return DecisionResult{}, err
+				}
+				switch {
+				case o.attemptsDone == n:
+					return DecisionResult{Status: o.d.Status, Message: "Retry of " + step + " started and still running. " + o.d.Waiting}, nil
+				case o.d.Failure != nil:
+					return DecisionResult{Status: o.d.Status, Message: "Retry of " + step + " failed again: " + o.d.Failure.Error}, nil
+				}
+				return DecisionResult{Status: o.d.Status, Message: "Retry of " + step + " succeeded. " + o.d.Waiting}, nil
+			},
+			func(ctx workflow.Context, in ActionInput) error {
+				if err := o.may(in.Actor, order.RoleCS); err != nil {
+					return err
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: every manual action needs a reason")
+				}
+				switch in.Action {
+				case ActionRetry:
+					if o.d.Failure == nil || o.csAction != nil {
+						return invalidState("no failed step is waiting for a retry")
+					}
+					return nil
+				case ActionCancel:
+					return o.canCancel(in.Actor, in.Reason)
+				}
+				return invalidArgument("action: one of retry, cancel")
+			}},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
+			Validator: u.check, Description: u.desc}); err != nil {
+			return err
+		}
+	}
+
+	// Signals are drained by their own coroutines into the state; the main
+	// path waits on the state. Repeats are ignored, so senders may retry.
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalDelivered)
+		for {
+			var s DeliveredSignal
+			ch.Receive(ctx, &s)
+			if !slices.ContainsFunc(o.d.Shipments, func(sh order.Shipment) bool { return sh.ShipmentID == s.ShipmentID }) {
+				// The webhook beat the booking's result: keep it for when the booking lands.
+				o.earlyDelivered = append(o.earlyDelivered, s)
+				continue
+			}
+			o.markDelivered(ctx, s.ShipmentID, s.DeliveredAt, "webhook "+s.EventID)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalPayment)
+		for {
+			var p PaymentSignal
+			ch.Receive(ctx, &p)
+			if o.seenPayments[p.BankTransactionID] {
+				continue
+			}
+			o.seenPayments[p.BankTransactionID] = true
+			o.payments = append(o.payments, p)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalSurveyAnswered)
+		for {
+			var s SurveyAnsweredSignal
+			ch.Receive(ctx, &s)
+			if o.surveyAnswer == nil && !o.surveyClosed {
+				o.surveyAnswer = &s
+			}
+		}
+	})
+	return nil
+}
+
+// canCancel: buyers and the storefront may cancel until a shipment is booked;
+// CS until goods are delivered (after that it is a credit note, not a cancel).
+func (o *orderState) canCancel(a order.Actor, reason string) error {
+	if reason == "" {
+		return invalidArgument("reason: required")
+	}
+	if o.d.Status.Terminal() {
+		return invalidState("the order is already %s", o.d.Status)
+	}
+	if o.compensating || o.cancel != nil {
+		return invalidState("the order is already being cancelled")
+	}
+	if o.anyDelivered() {
+		return invalidState("goods have been delivered; use a credit note instead of a cancel")
+	}
+	if a.Role != order.RoleCS && o.anyBooked() {
+		return invalidState("shipments are booked; ask CS to cancel with compensation")
+	}
+	return nil
+}
+
+func sideOf(r order.Role) order.Side {
+	if r == order.RoleBuyerApprover {
+		return order.SideBuyer
+	}
+	return order.SideSeller
+}

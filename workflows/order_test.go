@@ -1,0 +1,597 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/workflows"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+var a *activities.Activities
+
+func eur(minor int64) money.Money { return money.New(minor, "EUR") }
+
+var (
+	buyer    = order.Actor{Subject: "pat@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"}
+	stranger = order.Actor{Subject: "eve@globex", Role: order.RoleBuyer, CustomerID: "GLOBEX-002"}
+	cs       = order.Actor{Subject: "sam@cs", Role: order.RoleCS}
+	finance  = order.Actor{Subject: "fin@seller", Role: order.RoleFinance}
+	mgr1     = order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	mgr2     = order.Actor{Subject: "max@seller", Role: order.RoleSalesManager}
+	approver = order.Actor{Subject: "boss@acme", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"}
+)
+
+func acmeTerms() order.Terms {
+	return order.Terms{CustomerID: "ACME-001", CustomerName: "Acme", Currency: "EUR",
+		CreditLimit: eur(5_000_000), PaymentTermsDays: 30, DiscountBP: 300, RepDiscountAuthorityBP: 1000,
+		PurchasingLimit: eur(1_000_000), DualApprovalThreshold: eur(2_500_000), QuoteValidityDays: 14, LeadTimeDays: 5,
+		ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)}}
+}
+
+var listPrices = []order.ListPrice{
+	{SKU: "BOLT-M8", UnitPrice: eur(25)}, {SKU: "PUMP-200", UnitPrice: eur(125_000)}, {SKU: "MOTOR-7K", UnitPrice: eur(248_000)},
+}
+
+// world stands in for the outside systems and records what the workflow did to them.
+type world struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	terms    order.Terms
+	mu       sync.Mutex
+	records  []activities.RecordInput
+	mails    []activities.SendMailInput
+	undos    []string
+	exposure func(total money.Money) order.Exposure
+	reserve  func() (activities.ReserveResult, error)
+	track    string
+	pending  []*pending
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	env.RegisterActivity(a)
+	w := &world{t: t, env: env, terms: acmeTerms(), track: "in_transit"}
+	w.exposure = func(total money.Money) order.Exposure {
+		e, _ := order.CheckCredit(w.terms.CreditLimit, eur(1_200_000), eur(0), total)
+		return e
+	}
+	w.reserve = func() (activities.ReserveResult, error) {
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{
+			{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}},
+			{Warehouse: "WH-SOUTH", Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1}}},
+		}}, nil
+	}
+	env.OnActivity(a.PriceQuote, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PriceQuoteInput) (activities.PriceQuoteResult, error) {
+			q, err := order.Price(in.Revision, in.Lines, listPrices, w.terms, in.RequestedDiscountBP, in.At)
+			return activities.PriceQuoteResult{Quote: q, Terms: w.terms}, err
+		})
+	env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.records = append(w.records, in)
+			return activities.RecordResult{}, nil
+		})
+	env.OnActivity(a.SendMail, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendMailInput) (activities.SendMailResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.mails = append(w.mails, in)
+			return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
+		})
+	env.OnActivity(a.CheckCredit, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CheckCreditInput) (activities.CheckCreditResult, error) {
+			return activities.CheckCreditResult{Exposure: w.exposure(in.Total)}, nil
+		})
+	env.OnActivity(a.Reserve, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.ReserveInput) (activities.ReserveResult, error) { return w.reserve() })
+	env.OnActivity(a.BookShipment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BookShipmentInput) (activities.BookShipmentResult, error) {
+			return activities.BookShipmentResult{ShipmentID: "SH-" + in.Warehouse, TrackingNumber: "TRK-" + in.Warehouse,
+				PromisedDate: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}, nil
+		})
+	env.OnActivity(a.TrackShipment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.TrackShipmentInput) (activities.TrackShipmentResult, error) {
+			return activities.TrackShipmentResult{Status: w.track}, nil
+		})
+	env.OnActivity(a.Invoice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.InvoiceInput) (activities.InvoiceResult, error) {
+			return activities.InvoiceResult{Invoice: order.Invoice{InvoiceID: "inv-1", Number: "INV-000001", Amount: in.Amount,
+				IssuedAt: in.IssuedAt, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays)}}, nil
+		})
+	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(activities.OpenSurveyResult{URL: "http://x/survey/tok"}, nil)
+	env.OnActivity(a.CloseSurvey, mock.Anything, mock.Anything).Return(activities.CloseSurveyResult{}, nil)
+	env.OnActivity(a.ApplyPayment, mock.Anything, mock.Anything).Return(activities.ApplyPaymentResult{}, nil)
+	env.OnActivity(a.CancelSalesOrder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelSalesOrderInput) (activities.CancelSalesOrderResult, error) {
+			w.undo("cancel-sales-order " + in.SalesOrderID)
+			return activities.CancelSalesOrderResult{}, nil
+		})
+	env.OnActivity(a.CancelShipment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelShipmentInput) (activities.CancelShipmentResult, error) {
+			w.undo("cancel-shipment " + in.ShipmentID)
+			return activities.CancelShipmentResult{}, nil
+		})
+	env.OnActivity(a.VoidInvoice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.VoidInvoiceInput) (activities.VoidInvoiceResult, error) {
+			w.undo("void-invoice " + in.InvoiceID)
+			return activities.VoidInvoiceResult{}, nil
+		})
+	return w
+}
+
+func (w *world) undo(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.undos = append(w.undos, s)
+}
+
+// statuses is the sequence of distinct statuses the projection saw.
+func (w *world) statuses() []order.Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []order.Status
+	for _, r := range w.records {
+		if len(out) == 0 || out[len(out)-1] != r.Transition.Status {
+			out = append(out, r.Transition.Status)
+		}
+	}
+	return out
+}
+
+func (w *world) mailKinds() []mail.Kind {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []mail.Kind
+	for _, m := range w.mails {
+		out = append(out, m.Kind)
+	}
+	return out
+}
+
+func (w *world) actions() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, r := range w.records {
+		out = append(out, r.Transition.Action)
+	}
+	return out
+}
+
+// at schedules fn after d of workflow time.
+func (w *world) at(d time.Duration, fn func()) { w.env.RegisterDelayedCallback(fn, d) }
+
+// pending is an update in flight; the testsuite delivers updates
+// asynchronously, so results are checked once the run is over.
+type pending struct {
+	name, wantErr string
+	done          bool
+	res           workflows.DecisionResult
+}
+
+// update sends an update that must complete (wantErrType "") or be rejected
+// by its validator with an ApplicationError of wantErrType.
+func (w *world) update(name string, arg any, wantErrType string) *pending {
+	p := &pending{name: name, wantErr: wantErrType}
+	w.pending = append(w.pending, p)
+	w.env.UpdateWorkflow(name, fmt.Sprintf("%s-%d", name, len(w.pending)), &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			p.done = true
+			var ae *temporal.ApplicationError
+			if wantErrType == "" || !errors.As(err, &ae) || ae.Type() != wantErrType {
+				w.t.Errorf("update %s rejected: %v (want %q)", name, err, wantErrType)
+			}
+		},
+		OnAccept: func() {
+			if wantErrType != "" {
+				w.t.Errorf("update %s accepted, want rejection %s", name, wantErrType)
+			}
+		},
+		OnComplete: func(r any, err error) {
+			p.done = true
+			if err != nil {
+				w.t.Errorf("update %s failed: %v", name, err)
+				return
+			}
+			p.res = r.(workflows.DecisionResult)
+		},
+	}, arg)
+	return p
+}
+
+func (w *world) signal(name string, arg any) { w.env.SignalWorkflow(name, arg) }
+
+func (w *world) run(lines ...order.Line) workflows.OrderResult {
+	w.t.Helper()
+	if len(lines) == 0 {
+		lines = []order.Line{{SKU: "PUMP-200", Quantity: 2}, {SKU: "MOTOR-7K", Quantity: 1}}
+	}
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{
+		OrderID: "ord-1", CustomerID: "ACME-001", PONumber: "PO-77", Lines: lines, RequestedBy: buyer})
+	require.True(w.t, w.env.IsWorkflowCompleted(), "workflow did not complete")
+	for _, p := range w.pending {
+		require.True(w.t, p.done, "update %s got no answer", p.name)
+	}
+	require.NoError(w.t, w.env.GetWorkflowError())
+	var res workflows.OrderResult
+	require.NoError(w.t, w.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (w *world) details() workflows.Details {
+	w.t.Helper()
+	v, err := w.env.QueryWorkflow(workflows.QueryDetails)
+	require.NoError(w.t, err)
+	var d workflows.Details
+	require.NoError(w.t, v.Get(&d))
+	return d
+}
+
+// deliverAll signals proof of delivery for both warehouses' shipments.
+func (w *world) deliverAll() {
+	for _, wh := range []string{"WH-NORTH", "WH-SOUTH"} {
+		w.signal(workflows.SignalDelivered, workflows.DeliveredSignal{ShipmentID: "SH-" + wh, EventID: "ev-" + wh})
+	}
+}
+
+func (w *world) pay(txn string, amount money.Money) {
+	w.signal(workflows.SignalPayment, workflows.PaymentSignal{BankTransactionID: txn, Amount: amount, Reference: "INV-000001"})
+}
+
+// 2 pumps + 1 motor = 4980.00, less 3% = 4830.60 EUR: below every approval threshold.
+var mainTotal = eur(483_060)
+
+func TestMainPathCompletes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var accept *pending
+	w.at(time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusAwaitingAcceptance, d.Status)
+		require.Equal(t, mainTotal, d.Quote.Total)
+		accept = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "")
+	})
+	w.at(2*24*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status)
+		require.Len(t, d.Shipments, 2)
+		require.Equal(t, []string{"cancel ERP sales order SO-1 and release its reservation",
+			"cancel shipment SH-WH-NORTH from WH-NORTH", "cancel shipment SH-WH-SOUTH from WH-SOUTH"}, d.Compensations)
+		w.deliverAll()
+		w.deliverAll() // a repeated webhook changes nothing
+	})
+	w.at(3*24*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.pay("BTX-1", mainTotal)
+		w.pay("BTX-1", mainTotal) // the same bank transaction twice is one payment
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	require.Equal(t, order.StatusCreditCheck, accept.res.Status, "accept answers with where the order went")
+	require.Equal(t, []order.Status{order.StatusQuoting, order.StatusAwaitingAcceptance, order.StatusCreditCheck,
+		order.StatusConfirmed, order.StatusShipping, order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusCompleted},
+		w.statuses())
+	require.Equal(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked,
+		mail.KindSurvey, mail.KindInvoice}, w.mailKinds())
+	require.Contains(t, w.actions(), "payment.exact")
+	require.NotContains(t, w.actions(), "payment.overpayment")
+	require.Empty(t, w.undos)
+	d := w.details()
+	require.Equal(t, mainTotal, *d.Paid)
+	require.Equal(t, "answered: 9", d.SurveyState)
+	require.False(t, d.NeedsAttention)
+	// The projection's seq numbers are strictly increasing: retried writes are idempotent.
+	for i := 1; i < len(w.records); i++ {
+		require.Greater(t, w.records[i].Transition.Seq, w.records[i-1].Transition.Seq)
+	}
+}
+
+func TestQuoteRejected(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var reject *pending
+	w.at(time.Hour, func() {
+		w.update(workflows.UpdateReject, workflows.RejectInput{Actor: stranger, Reason: "no"}, workflows.ErrTypeForbidden)
+		reject = w.update(workflows.UpdateReject, workflows.RejectInput{Actor: buyer, Reason: "too expensive"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusQuoteRejected, res.Status)
+	require.Equal(t, order.StatusQuoteRejected, reject.res.Status)
+	require.Equal(t, []mail.Kind{mail.KindQuote, mail.KindQuoteRejected}, w.mailKinds())
+	require.Equal(t, activities.AudienceRep, w.mails[1].Audience, "the sales rep follows up")
+}
+
+func TestQuoteExpiresAfterReminder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	res := w.run()
+	require.Equal(t, order.StatusQuoteExpired, res.Status)
+	require.Equal(t, []mail.Kind{mail.KindQuote, mail.KindQuoteReminder, mail.KindQuoteExpired}, w.mailKinds())
+	require.Equal(t, activities.AudienceRep, w.mails[2].Audience)
+}
+
+func TestRevisionIsRepricedAndNumbered(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var revise *pending
+	w.at(time.Hour, func() {
+		revise = w.update(workflows.UpdateRevise, workflows.ReviseInput{Actor: buyer, Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 1000}}}, "")
+	})
+	w.at(2*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, 2, d.Quote.Revision)
+		require.Equal(t, eur(19_400), d.Quote.Total, "1000 bolts at the contract price 0.20, less 3%")
+		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateReject, workflows.RejectInput{Actor: buyer, Reason: "changed our mind"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusQuoteRejected, res.Status)
+	require.Equal(t, []mail.Kind{mail.KindQuote, mail.KindQuote, mail.KindQuoteRejected}, w.mailKinds())
+	require.Equal(t, order.StatusAwaitingAcceptance, revise.res.Status, "revise answers once revision 2 is out")
+}
+
+func TestApprovalRejectedEndsOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusAwaitingApproval, d.Status)
+		require.Equal(t, []order.ApprovalNeed{{Side: order.SideBuyer, Count: 1, Reason: d.ApprovalsNeeded[0].Reason}}, d.ApprovalsNeeded)
+		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: mgr1, Approve: true}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: approver, Approve: false, Comment: "over budget"}, "")
+	})
+	// 8 pumps: 10000.00 less 3% = 9700.00 < limit; 9 pumps = 10912.50 > 10000.00 purchasing limit.
+	res := w.run(order.Line{SKU: "PUMP-200", Quantity: 9})
+	require.Equal(t, order.StatusRejected, res.Status)
+	require.Contains(t, w.mailKinds(), mail.KindApprovalRequest)
+}
+
+func TestDualApprovalNeedsTwoDistinctApprovers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var first, second *pending
+	w.terms.PurchasingLimit = eur(0) // isolate the seller side
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		first = w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: mgr1, Approve: true}, "")
+	})
+	w.at(3*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingApproval, w.details().Status)
+		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: mgr1, Approve: true}, workflows.ErrTypeInvalidState)
+		second = w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: mgr2, Approve: true}, "")
+	})
+	w.at(4*time.Hour, func() {
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "test over"}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "test over"}, "")
+	})
+	// 21 pumps = 26250.00 less 3% = 25462.50 > 25000.00 dual-approval threshold.
+	res := w.run(order.Line{SKU: "PUMP-200", Quantity: 21})
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Equal(t, order.StatusAwaitingApproval, first.res.Status, "one of two approvals is not enough")
+	require.NotEqual(t, order.StatusAwaitingApproval, second.res.Status)
+	require.Contains(t, w.actions(), "approval.approved")
+}
+
+func TestApprovalReminderThenEscalation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(5*24*time.Hour, func() {
+		require.Contains(t, w.actions(), "approval.escalated")
+		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: approver, Approve: false, Comment: "late no"}, "")
+	})
+	res := w.run(order.Line{SKU: "PUMP-200", Quantity: 9})
+	require.Equal(t, order.StatusRejected, res.Status)
+	kinds := w.mailKinds()
+	require.Contains(t, kinds, mail.KindApprovalReminder)
+	require.Contains(t, kinds, mail.KindCSAlert)
+}
+
+func TestCreditDeclined(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.terms.CreditLimit = eur(1_300_000) // receivables 12000.00 + this order 4830.60 > 13000.00
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusCreditHold, d.Status)
+		require.False(t, d.Exposure.WithinLimit)
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: cs, Decision: workflows.CreditDecline, Reason: "x"}, workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: "maybe", Reason: "x"}, workflows.ErrTypeInvalidArgument)
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditDecline, Reason: "exposure too high"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCreditDeclined, res.Status)
+	require.Contains(t, w.mailKinds(), mail.KindFinanceAlert)
+	require.Empty(t, w.undos, "nothing outside was changed before the credit check")
+}
+
+func TestPrepaymentInvoicesFirstAndCancelUndoesInReverse(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.terms.CreditLimit = eur(1_300_000)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
+	})
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusAwaitingPayment, d.Status)
+		require.True(t, d.Prepayment)
+		require.Empty(t, d.Shipments[0].ShipmentID, "nothing ships before the prepayment")
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: stranger, Reason: "x"}, workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "budget cut"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Equal(t, []string{"void-invoice inv-1", "cancel-sales-order SO-1"}, w.undos)
+	require.Contains(t, w.mailKinds(), mail.KindOrderCancelled)
+}
+
+func TestCSCancelWhileShippingUndoesEverythingInReverse(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var cancel *pending
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		require.Equal(t, order.StatusShipping, w.details().Status)
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "too late"}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel}, workflows.ErrTypeInvalidArgument)
+		cancel = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "customer called"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Equal(t, []string{"cancel-shipment SH-WH-SOUTH", "cancel-shipment SH-WH-NORTH", "cancel-sales-order SO-1"}, w.undos)
+	require.Equal(t, order.StatusCancelled, cancel.res.Status, "the cancel action answers once compensation is done")
+}
+
+func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var retry *pending
+	calls := 0
+	w.reserve = func() (activities.ReserveResult, error) {
+		calls++
+		if calls == 1 {
+			return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
+		}
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.NeedsAttention)
+		require.Equal(t, "reserve stock", d.Failure.Step)
+		require.Contains(t, d.Failure.Error, "insufficient stock")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: buyer, Action: workflows.ActionRetry, Reason: "x"}, workflows.ErrTypeForbidden)
+		retry = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "stock arrived"}, "")
+	})
+	w.at(3*time.Hour, func() {
+		require.False(t, w.details().NeedsAttention)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "again"}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "wrap up"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Contains(t, w.mailKinds(), mail.KindCSAlert)
+	require.Contains(t, retry.res.Message, "succeeded", "the retry action answers with the step's outcome")
+	require.Subset(t, w.actions(), []string{"step.failed", "action.retry"})
+	var sawAttention bool
+	for _, r := range w.records {
+		sawAttention = sawAttention || r.Transition.NeedsAttention
+	}
+	require.True(t, sawAttention, "NeedsAttention reached the projection")
+}
+
+func TestFailedStepCancelledByCSUndoesNothingNotDone(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.reserve = func() (activities.ReserveResult, error) {
+		return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("ERP says no", activities.ErrTypeRejected, nil)
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "cannot fulfil"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Empty(t, w.undos)
+}
+
+func TestDeliveryOverdueAlertsCSAndPollingFindsDelivery(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	// Promised 2030-01-01; the test clock starts now, so it is long overdue
+	// at the first poll. The webhooks never come; the poll finds the delivery.
+	w.at(8*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.DeliveryOverdue)
+		require.Equal(t, order.StatusShipping, d.Status, "an overdue order keeps waiting")
+		w.track = "delivered"
+	})
+	w.at(20*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 3, Comment: "late"})
+		w.pay("BTX-1", eur(100_000))
+		w.pay("BTX-2", eur(400_000))
+	})
+	w.env.SetStartTime(time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC))
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	acts := w.actions()
+	require.Contains(t, acts, "delivery.overdue")
+	require.Contains(t, acts, "payment.partial")
+	require.Contains(t, acts, "payment.overpayment")
+	cs := 0
+	for _, m := range w.mails {
+		if m.Kind == mail.KindCSAlert {
+			cs++
+		}
+	}
+	require.Equal(t, 2, cs, "one overdue alert and one detractor alert")
+	require.Contains(t, w.mailKinds(), mail.KindFinanceAlert, "the overpayment is flagged to finance")
+}
+
+func TestUnansweredSurveyClosesAndDunningRuns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, w.deliverAll)
+	w.at(45*24*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	kinds := w.mailKinds()
+	require.Contains(t, kinds, mail.KindSurveyReminder)
+	require.Contains(t, kinds, mail.KindDunning)
+	require.Contains(t, w.actions(), "survey.closed")
+	require.Equal(t, "closed unanswered", w.details().SurveyState)
+}
+
+func TestTemporalCancellationCompensates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, w.env.CancelWorkflow)
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{OrderID: "ord-1", CustomerID: "ACME-001",
+		Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}, RequestedBy: buyer})
+	require.True(t, w.env.IsWorkflowCompleted())
+	require.Equal(t, []string{"cancel-shipment SH-WH-SOUTH", "cancel-shipment SH-WH-NORTH", "cancel-sales-order SO-1"}, w.undos)
+	require.Equal(t, order.StatusCancelled, w.statuses()[len(w.statuses())-1])
+}
+
+func TestInvalidInputFailsFast(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{OrderID: "ord-1", CustomerID: "ACME-001"})
+	require.True(t, w.env.IsWorkflowCompleted())
+	var ae *temporal.ApplicationError
+	require.True(t, errors.As(w.env.GetWorkflowError(), &ae))
+	require.Equal(t, workflows.ErrTypeInvalidArgument, ae.Type())
+	require.True(t, slices.Equal(nil, w.statuses()))
+}

@@ -1,0 +1,352 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+var (
+	saCustomer  = temporal.NewSearchAttributeKeyKeyword(SACustomerID)
+	saStatus    = temporal.NewSearchAttributeKeyKeyword(SAOrderStatus)
+	saTotal     = temporal.NewSearchAttributeKeyFloat64(SAOrderTotal)
+	saAttention = temporal.NewSearchAttributeKeyBool(SANeedsAttention)
+	saPO        = temporal.NewSearchAttributeKeyKeyword(SAPONumber)
+)
+
+// SearchAttributes are the custom search attributes every order carries; the
+// dev server and deployments register them.
+func SearchAttributes() map[string]enums.IndexedValueType {
+	return map[string]enums.IndexedValueType{
+		SACustomerID:     enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderStatus:    enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderTotal:     enums.INDEXED_VALUE_TYPE_DOUBLE,
+		SANeedsAttention: enums.INDEXED_VALUE_TYPE_BOOL,
+		SAPONumber:       enums.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// noCurrency is ISO 4217's code for "no currency": the total before pricing.
+const noCurrency = "XXX"
+
+// attempt runs one outside step. When the step fails for good (budget spent or
+// permanent error) the order needs attention: CS is mailed and the order waits
+// for a CS action — retry runs the step again, cancel unwinds the order.
+func (o *orderState) attempt(ctx workflow.Context, step string, run func() error) error {
+	for {
+		if o.cancel != nil && !o.compensating {
+			return errCancelled
+		}
+		err := run()
+		o.attemptsDone++
+		if err == nil {
+			if o.d.Failure != nil || o.d.NeedsAttention {
+				o.d.Failure, o.d.NeedsAttention = nil, false
+				o.transition(ctx, o.d.Status, order.System, "step.recovered", step)
+			}
+			return nil
+		}
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		o.failures++
+		o.d.Failure = &StepFailure{Step: step, Error: err.Error(), Since: workflow.Now(ctx)}
+		o.d.NeedsAttention = true
+		o.logger.Error("step failed; waiting for CS", "Step", step, "Error", err)
+		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+err.Error())
+		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
+			mail.Data{Step: step, Error: err.Error(), Reason: "retry the step or cancel the order through POST /v1/orders/" + o.in.OrderID + "/actions"})
+
+		o.csAction = nil
+		if err := workflow.Await(ctx, func() bool { return o.csAction != nil || (o.cancel != nil && !o.compensating) }); err != nil {
+			return err
+		}
+		if o.cancel != nil && !o.compensating {
+			return errCancelled
+		}
+		act := o.csAction
+		o.csAction = nil
+		o.d.Failure, o.d.NeedsAttention = nil, false
+		o.transition(ctx, o.d.Status, act.Actor, "action.retry", step+": "+act.Reason)
+	}
+}
+
+// transition moves the order to s (or re-records it) and keeps the search
+// attributes, the UI's current details and the projection in step.
+func (o *orderState) transition(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) {
+	o.d.Status = s
+	total := 0.0
+	if o.d.Quote != nil {
+		total = float64(o.d.Quote.Total.Minor) / 100
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		saStatus.ValueSet(string(s)), saAttention.ValueSet(o.d.NeedsAttention), saTotal.ValueSet(total)); err != nil {
+		o.logger.Error("upsert search attributes", "Error", err)
+	}
+	o.record(ctx, actor, action, reason)
+}
+
+// record writes one audit entry and the projection's current state.
+func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, reason string) {
+	o.seq++
+	o.showDetails(ctx)
+	tr := store.Transition{
+		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
+		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
+		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
+	}
+	if o.d.Quote != nil {
+		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
+	}
+	if o.d.Invoice != nil {
+		tr.InvoiceNumber = o.d.Invoice.Number
+	}
+	if err := workflow.ExecuteActivity(local(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr}).Get(ctx, nil); err != nil {
+		o.logger.Error("record transition", "Action", action, "Error", err)
+	}
+}
+
+// showDetails sets the workflow's current details, which the Temporal UI shows.
+func (o *orderState) showDetails(ctx workflow.Context) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**", o.d.Status)
+	if o.d.NeedsAttention {
+		b.WriteString(" · **NEEDS ATTENTION**")
+	}
+	fmt.Fprintf(&b, "\n\n%s", o.d.Waiting)
+	if f := o.d.Failure; f != nil {
+		fmt.Fprintf(&b, "\n\nFailed step: %s since %s\n\n%s\n\nCS: POST /v1/orders/%s/actions with retry or cancel.",
+			f.Step, f.Since.Format(time.RFC3339), f.Error, o.in.OrderID)
+	}
+	if o.d.Quote != nil {
+		fmt.Fprintf(&b, "\n\nQuote revision %d: %s", o.d.Quote.Revision, o.d.Quote.Total)
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// notify sends a mail. A mail that cannot be sent does not hold the order up:
+// it is logged and audited, and CS can resend it.
+func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, aud activities.Audience, d mail.Data) {
+	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
+	err := workflow.ExecuteActivity(mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
+		Key: activities.Key(o.in.OrderID, "mail", key), Kind: kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
+		Audience: aud, Data: d,
+	}).Get(ctx, nil)
+	if err != nil {
+		o.logger.Error("mail not sent", "Kind", kind, "Error", err)
+		o.record(ctx, order.System, "mail.failed", fmt.Sprintf("%s to %s: %v", kind, aud, err))
+	}
+}
+
+func (o *orderState) pushUndo(u undo) {
+	o.undos = append(o.undos, u)
+	o.syncCompensations()
+}
+
+func (o *orderState) syncCompensations() {
+	o.d.Compensations = o.d.Compensations[:0]
+	for _, u := range o.undos {
+		o.d.Compensations = append(o.d.Compensations, u.Label)
+	}
+}
+
+// cancelWithCompensation runs the registered undos in reverse order, then
+// ends the order CANCELLED. An undo that fails waits for CS like any step.
+func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, error) {
+	o.compensating = true
+	o.d.Waiting = fmt.Sprintf("Cancelling: undoing %d outside change(s) in reverse order.", len(o.undos))
+	o.record(ctx, o.cancel.Actor, "order.cancelling", o.cancel.Reason)
+	for len(o.undos) > 0 {
+		u := o.undos[len(o.undos)-1]
+		if err := o.attempt(ctx, "undo: "+u.Label, func() error { return o.runUndo(ctx, u) }); err != nil {
+			return OrderResult{}, err
+		}
+		o.undos = o.undos[:len(o.undos)-1]
+		o.syncCompensations()
+		o.record(ctx, order.System, "compensation.done", u.Label)
+	}
+	o.notify(ctx, "cancelled", mail.KindOrderCancelled, activities.AudienceBuyer, mail.Data{Reason: o.cancel.Reason})
+	o.d.Waiting = "Cancelled: " + o.cancel.Reason
+	return o.finish(ctx, order.StatusCancelled, o.cancel.Actor, "order.cancelled", o.cancel.Reason)
+}
+
+func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
+	switch u.Kind {
+	case "cancel-sales-order":
+		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.CancelSalesOrder,
+			activities.CancelSalesOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref}).Get(ctx, nil)
+	case "cancel-shipment":
+		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.CancelShipment,
+			activities.CancelShipmentInput{OrderID: o.in.OrderID, ShipmentID: u.Ref}).Get(ctx, nil)
+	case "void-invoice":
+		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
+			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref}).Get(ctx, nil)
+	}
+	return temporal.NewNonRetryableApplicationError("unknown undo "+u.Kind, ErrTypeInvalidArgument, nil)
+}
+
+// invoice raises the ERP invoice and mails it.
+func (o *orderState) invoice(ctx workflow.Context) error {
+	var res activities.InvoiceResult
+	err := o.attempt(ctx, "invoice", func() error {
+		return workflow.ExecuteActivity(outside(ctx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
+			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
+			Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
+		}).Get(ctx, &res)
+	})
+	if err != nil {
+		return err
+	}
+	inv := res.Invoice
+	o.d.Invoice = &inv
+	o.paid = money.Zero(inv.Amount.Currency)
+	o.pushUndo(undo{Kind: "void-invoice", Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
+	o.d.Waiting = fmt.Sprintf("Invoice %s issued for %s, due %s.", inv.Number, inv.Amount, inv.DueDate.Format("2006-01-02"))
+	o.transition(ctx, order.StatusInvoiced, order.System, "invoice.issued", inv.Number)
+	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice})
+	return nil
+}
+
+func (o *orderState) balance() money.Money {
+	b, _ := o.d.Invoice.Amount.Sub(o.paid)
+	return b
+}
+
+func (o *orderState) paymentWaiting() string {
+	inv := o.d.Invoice
+	w := fmt.Sprintf("Waiting for payment of %s on invoice %s (reference %s), due %s.", o.balance(), inv.Number, inv.Number, inv.DueDate.Format("2006-01-02"))
+	if o.paid.Minor > 0 {
+		w += fmt.Sprintf(" Paid so far: %s.", o.paid)
+	}
+	if o.d.Prepayment {
+		w += " Prepayment: the goods ship once it is paid."
+	}
+	return w
+}
+
+// awaitPayment applies incoming payments to the invoice until it is settled,
+// dunning after the due date and escalating to finance when long overdue.
+func (o *orderState) awaitPayment(ctx workflow.Context) error {
+	o.d.Waiting = o.paymentWaiting()
+	o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
+	dunned, escalated := 0, false
+	for {
+		o.applyPayments(ctx)
+		if o.balance().Minor <= 0 {
+			o.record(ctx, order.System, "payment.reconciled", fmt.Sprintf("invoice %s paid: %s", o.d.Invoice.Number, o.paid))
+			return nil
+		}
+		now := workflow.Now(ctx)
+		nextDun := o.d.Invoice.DueDate.Add(time.Duration(dunned) * DunningEvery)
+		escalateAt := o.d.Invoice.DueDate.Add(DunningEscalateAfter)
+		next := nextDun
+		if !escalated && escalateAt.Before(next) {
+			next = escalateAt
+		}
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
+			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
+			func() bool { return len(o.payments) > 0 || (o.cancel != nil && !o.compensating) })
+		if err != nil {
+			return err
+		}
+		if o.cancel != nil {
+			return errCancelled
+		}
+		if ok {
+			continue
+		}
+		now = workflow.Now(ctx)
+		days := int(now.Sub(o.d.Invoice.DueDate).Hours() / 24)
+		if !escalated && !now.Before(escalateAt) {
+			escalated = true
+			o.notify(ctx, "dunning-escalation", mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(o.balance()), DaysOverdue: days, Reason: "invoice long overdue"})
+			o.record(ctx, order.System, "payment.escalated", fmt.Sprintf("%d days overdue", days))
+		}
+		if !now.Before(nextDun) {
+			dunned++
+			o.notify(ctx, fmt.Sprintf("dunning-%d", dunned), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(o.balance()), DaysOverdue: days})
+			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", dunned, days))
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// applyPayments matches queued payments against the open balance.
+func (o *orderState) applyPayments(ctx workflow.Context) {
+	for len(o.payments) > 0 {
+		p := o.payments[0]
+		o.payments = o.payments[1:]
+		m := order.MatchPayment(o.balance(), p.Amount)
+		if m.Kind != order.MatchUnmatched {
+			o.paid, _ = o.paid.Add(p.Amount)
+		}
+		o.d.Paid = ptr(o.paid)
+		err := workflow.ExecuteActivity(local(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
+		}).Get(ctx, nil)
+		if err != nil {
+			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
+		}
+		o.d.Waiting = o.paymentWaiting()
+		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
+		switch m.Kind {
+		case order.MatchOver:
+			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
+		case order.MatchUnmatched:
+			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
+		}
+	}
+}
+
+// runSurvey is the NPS survey, beside invoicing and payment.
+func (o *orderState) runSurvey(ctx workflow.Context) {
+	defer func() { o.surveyClosed = true }()
+	var res activities.OpenSurveyResult
+	if err := workflow.ExecuteActivity(local(ctx, "Open NPS survey"), a.OpenSurvey, activities.OpenSurveyInput{
+		OrderID: o.in.OrderID, ExpiresAt: workflow.Now(ctx).Add(SurveyWindow)}).Get(ctx, &res); err != nil {
+		o.logger.Error("open survey", "Error", err)
+		o.d.SurveyState = "not sent: " + err.Error()
+		return
+	}
+	o.d.SurveyState = "sent"
+	o.notify(ctx, "survey", mail.KindSurvey, activities.AudienceBuyer, mail.Data{SurveyURL: res.URL})
+	answered := func() bool { return o.surveyAnswer != nil }
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "survey reminder"}}, answered)
+	if err == nil && !ok {
+		o.d.SurveyState = "reminded"
+		o.notify(ctx, "survey-reminder", mail.KindSurveyReminder, activities.AudienceBuyer, mail.Data{SurveyURL: res.URL})
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyWindow - SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "survey window"}}, answered)
+	}
+	if err != nil {
+		return
+	}
+	if ok {
+		s := o.surveyAnswer
+		o.d.SurveyState = fmt.Sprintf("answered: %d", s.Score)
+		o.record(ctx, order.System, "survey.answered", fmt.Sprintf("score %d", s.Score))
+		if s.Score <= 6 {
+			o.notify(ctx, "detractor", mail.KindCSAlert, activities.AudienceCS, mail.Data{Step: "NPS survey",
+				Error: fmt.Sprintf("detractor score %d: %q", s.Score, s.Comment), Reason: "call the customer"})
+		}
+	} else {
+		o.d.SurveyState = "closed unanswered"
+		o.record(ctx, order.System, "survey.closed", "no answer within the window")
+	}
+	if err := workflow.ExecuteActivity(local(ctx, "Close NPS survey"), a.CloseSurvey, activities.CloseSurveyInput{OrderID: o.in.OrderID}).Get(ctx, nil); err != nil {
+		o.logger.Error("close survey", "Error", err)
+	}
+}
