@@ -1,0 +1,116 @@
+// Package metrics exposes orderflow's Prometheus metrics: the Temporal SDK's
+// own (through tally), and the business ones — orders by status, step
+// latency by activity and outcome, and each outside system's breaker state.
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sony/gobreaker/v2"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+)
+
+// Metrics owns one registry per process.
+type Metrics struct {
+	registry *prometheus.Registry
+	breaker  *prometheus.GaugeVec
+	steps    *prometheus.HistogramVec
+}
+
+// New builds the registry with Go and process collectors and the business metrics.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "orderflow_breaker_state",
+			Help: "Circuit breaker state per outside system: 0 closed, 1 half-open, 2 open.",
+		}, []string{"system"}),
+		steps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "orderflow_step_duration_seconds",
+			Help:    "Duration of each activity attempt by activity and outcome (ok, error).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"activity", "outcome"}),
+	}
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.breaker, m.steps)
+	return m
+}
+
+// Handler serves the registry at /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// BreakerChanged records a breaker's new state; pass it to downstream.NewBreaker.
+func (m *Metrics) BreakerChanged(system string, _, to gobreaker.State) {
+	v := 0.0
+	switch to {
+	case gobreaker.StateHalfOpen:
+		v = 1
+	case gobreaker.StateOpen:
+		v = 2
+	}
+	m.breaker.WithLabelValues(system).Set(v)
+}
+
+// BreakerRegistered shows a system's breaker as closed before its first change.
+func (m *Metrics) BreakerRegistered(system string) { m.breaker.WithLabelValues(system).Set(0) }
+
+// ObserveStep records one activity attempt.
+func (m *Metrics) ObserveStep(activity string, err error, d time.Duration) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.steps.WithLabelValues(activity, outcome).Observe(d.Seconds())
+}
+
+// CountOrders reads the number of orders per status.
+type CountOrders func(ctx context.Context) (map[string]int, error)
+
+// ObserveOrders exposes orderflow_orders{status} read from the projection at scrape time.
+func (m *Metrics) ObserveOrders(count CountOrders) {
+	m.registry.MustRegister(&ordersCollector{count: count, desc: prometheus.NewDesc("orderflow_orders",
+		"Orders by status, from the order projection.", []string{"status"}, nil)})
+}
+
+type ordersCollector struct {
+	count CountOrders
+	desc  *prometheus.Desc
+}
+
+func (c *ordersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *ordersCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for status, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), status)
+	}
+}
+
+// SDKHandler returns the Temporal SDK's metrics handler, reporting into this
+// registry. Close the closer on shutdown.
+func (m *Metrics) SDKHandler() (client.MetricsHandler, io.Closer) {
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: m.registry})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &tallyprom.DefaultSanitizerOpts,
+	}, time.Second)
+	return sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)), closer
+}

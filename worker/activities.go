@@ -1,0 +1,36 @@
+package worker
+
+import (
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/downstream"
+	"github.com/orderflow/orderflow/internal/erp"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/metrics"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// NewActivities builds the activities with one client per outside system, each
+// behind its own circuit breaker, from the configuration.
+func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *activities.Activities {
+	settings := downstream.BreakerSettings{ConsecutiveFailures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpenFor}
+	breaker := func(system string) *downstream.Breaker {
+		if m == nil {
+			return downstream.NewBreaker(system, settings, nil)
+		}
+		m.BreakerRegistered(system)
+		return downstream.NewBreaker(system, settings, m.BreakerChanged)
+	}
+	return &activities.Activities{
+		Store:   st,
+		ERP:     erp.New(cfg.ERPURL, breaker("erp")),
+		Carrier: carrier.New(cfg.CarrierURL, breaker("carrier")),
+		Mail: mail.NewSender(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS}, breaker("mail")),
+		PublicURL:          cfg.PublicURL,
+		CSEmail:            cfg.CSEmail,
+		FinanceEmail:       cfg.FinanceEmail,
+		SalesManagersEmail: cfg.SalesManagersEmail,
+	}
+}

@@ -1,0 +1,65 @@
+// Package worker wires the order workflow and its activities into a Temporal
+// worker. The cmd/orderflow worker and dev commands and the end-to-end tests
+// build workers here, so all three run the same registration.
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/metrics"
+	"github.com/orderflow/orderflow/workflows"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"go.temporal.io/sdk/client"
+)
+
+// New returns a worker on the orders task queue with the order workflow and
+// every activity registered. m may be nil (no step metrics).
+func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkworker.Worker {
+	opts := sdkworker.Options{}
+	if m != nil {
+		opts.Interceptors = []interceptor.WorkerInterceptor{&stepMetrics{m: m}}
+	}
+	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	w.RegisterActivity(acts)
+	return w
+}
+
+// Logger bridges zerolog to the SDK's logger, so workflow and activity logs
+// come out as the same JSON lines as everything else.
+func Logger(l zerolog.Logger) sdklog.Logger {
+	return sdklog.NewStructuredLogger(slog.New(zerolog.NewSlogHandler(l)))
+}
+
+// stepMetrics times every activity attempt into orderflow_step_duration_seconds.
+type stepMetrics struct {
+	interceptor.WorkerInterceptorBase
+	m *metrics.Metrics
+}
+
+func (s *stepMetrics) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	i := &stepTimer{m: s.m}
+	i.Next = next
+	return i
+}
+
+type stepTimer struct {
+	interceptor.ActivityInboundInterceptorBase
+	m *metrics.Metrics
+}
+
+func (t *stepTimer) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	start := time.Now()
+	res, err := t.Next.ExecuteActivity(ctx, in)
+	t.m.ObserveStep(activity.GetInfo(ctx).ActivityType.Name, err, time.Since(start))
+	return res, err
+}
