@@ -126,7 +126,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 			continue
 		case "reject":
 			o.notify(ctx, "quote-rejected", mail.KindQuoteRejected, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Reason: o.decisionReason})
-			return o.finish(ctx, order.StatusQuoteRejected, o.decidedBy, "quote.rejected", o.decisionReason)
+			return o.finish(ctx, order.StatusQuoteRejected, o.decidedBy, "quote.rejected", "quote rejected by the buyer: "+o.decisionReason)
 		case "expired":
 			o.notify(ctx, "quote-expired", mail.KindQuoteExpired, activities.AudienceRep, mail.Data{Quote: o.d.Quote})
 			return o.finish(ctx, order.StatusQuoteExpired, order.System, "quote.expired", "quote validity ended without an answer")
@@ -200,6 +200,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 func (o *orderState) finish(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) (OrderResult, error) {
 	o.d.NeedsAttention = false
 	o.d.Failure = nil
+	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
 	o.transition(ctx, s, actor, action, reason)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return OrderResult{}, err

@@ -175,7 +175,6 @@ func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, 
 		o.record(ctx, order.System, "compensation.done", u.Label)
 	}
 	o.notify(ctx, "cancelled", mail.KindOrderCancelled, activities.AudienceBuyer, mail.Data{Reason: o.cancel.Reason})
-	o.d.Waiting = "Cancelled: " + o.cancel.Reason
 	return o.finish(ctx, order.StatusCancelled, o.cancel.Actor, "order.cancelled", o.cancel.Reason)
 }
 
