@@ -1,0 +1,151 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// DefaultWebhookTolerance is how old a webhook signature may be when
+// Deps.WebhookTolerance is zero.
+const DefaultWebhookTolerance = 5 * time.Minute
+
+// DefaultQueryTimeout bounds the workflow query behind an order's "live"
+// field when Deps.QueryTimeout is zero. A query waits for a worker; with no
+// worker running it would hang until the request's own deadline.
+const DefaultQueryTimeout = 3 * time.Second
+
+// Deps is what the API needs from the process that runs it.
+type Deps struct {
+	Store    *store.Store
+	Temporal client.Client
+	Tokens   *auth.Issuer
+	// LogisticsSecret and PaymentsSecret verify the webhooks' signatures.
+	LogisticsSecret, PaymentsSecret []byte
+	// PublicURL is where clients reach the API, for absolute links
+	// (the Location of a new order); empty gives relative links.
+	PublicURL string
+	Logger    zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// WebhookTolerance is how far a webhook's signed timestamp may lie from
+	// Now; zero means DefaultWebhookTolerance.
+	WebhookTolerance time.Duration
+	// QueryTimeout bounds the details query of an order view; zero means
+	// DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+}
+
+// server holds the dependencies every handler shares.
+type server struct {
+	store        *store.Store
+	temporal     client.Client
+	tokens       *auth.Issuer
+	logistics    []byte
+	payments     []byte
+	publicURL    string
+	log          zerolog.Logger
+	now          func() time.Time
+	tolerance    time.Duration
+	queryTimeout time.Duration
+	ids          idGen
+}
+
+// handler is what New returns: the router behind the outer middleware.
+type handler struct {
+	http.Handler
+	router *mux.Router
+}
+
+// Router returns the route table, for tests and tools that walk the routes
+// (the OpenAPI document is checked against it).
+func (h handler) Router() *mux.Router { return h.router }
+
+// New builds the HTTP handler of the whole API.
+func New(d Deps) http.Handler {
+	s := &server{
+		store:        d.Store,
+		temporal:     d.Temporal,
+		tokens:       d.Tokens,
+		logistics:    d.LogisticsSecret,
+		payments:     d.PaymentsSecret,
+		publicURL:    strings.TrimRight(d.PublicURL, "/"),
+		log:          d.Logger,
+		now:          d.Now,
+		tolerance:    d.WebhookTolerance,
+		queryTimeout: d.QueryTimeout,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.tolerance <= 0 {
+		s.tolerance = DefaultWebhookTolerance
+	}
+	if s.queryTimeout <= 0 {
+		s.queryTimeout = DefaultQueryTimeout
+	}
+
+	r := mux.NewRouter()
+	r.Use(routeLogger)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, notFound("no such endpoint; see /openapi.yaml"))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, &apiError{status: http.StatusMethodNotAllowed, slug: ProblemMethod,
+			detail: r.Method + " is not allowed here; see /openapi.yaml"})
+	})
+
+	// Operations.
+	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet)
+	r.Handle("/readyz", s.handle(s.readyz)).Methods(http.MethodGet)
+	r.Handle("/openapi.yaml", http.HandlerFunc(serveOpenAPI)).Methods(http.MethodGet)
+	if d.Metrics != nil {
+		r.Handle("/metrics", d.Metrics).Methods(http.MethodGet)
+	}
+
+	// The buyer's survey page: the token in the path is the secret.
+	r.HandleFunc("/survey/{token}", s.surveyPage).Methods(http.MethodGet)
+	r.HandleFunc("/survey/{token}", s.surveyAnswer).Methods(http.MethodPost)
+
+	// Webhooks: authenticated by their HMAC signature, not a bearer token.
+	r.Handle("/v1/webhooks/logistics", s.handle(s.logisticsWebhook)).Methods(http.MethodPost)
+	r.Handle("/v1/webhooks/payments", s.handle(s.paymentsWebhook)).Methods(http.MethodPost)
+
+	// The bearer-token API.
+	v1 := func(path string, method string, h func(http.ResponseWriter, *http.Request) error) {
+		r.Handle(path, s.requireToken(s.handle(h))).Methods(method)
+	}
+	v1("/v1/quotes", http.MethodPost, s.createQuote)
+	v1("/v1/orders", http.MethodGet, s.listOrders)
+	v1("/v1/orders/{id}", http.MethodGet, s.getOrder)
+	v1("/v1/orders/{id}/audit", http.MethodGet, s.orderAudit)
+	v1("/v1/orders/{id}/accept", http.MethodPost, s.accept)
+	v1("/v1/orders/{id}/revise", http.MethodPost, s.revise)
+	v1("/v1/orders/{id}/reject", http.MethodPost, s.reject)
+	v1("/v1/orders/{id}/cancel", http.MethodPost, s.cancel)
+	v1("/v1/orders/{id}/approvals", http.MethodPost, s.approve)
+	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
+	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)
+	v1("/v1/payments/unmatched", http.MethodGet, s.unmatchedPayments)
+	v1("/v1/payments/{id}/allocate", http.MethodPost, s.allocatePayment)
+
+	return handler{Handler: s.outer(r), router: r}
+}
+
+// handle adapts a handler that returns its error to http.Handler.
+func (s *server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			fail(w, r, err)
+		}
+	})
+}

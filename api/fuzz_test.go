@@ -1,0 +1,103 @@
+package api_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/mocks"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/webhook"
+)
+
+// fuzzClient is a Temporal mock that accepts whatever the handlers send.
+func fuzzClient() *mocks.Client {
+	tc := &mocks.Client{}
+	run := &mocks.WorkflowRun{}
+	run.On("GetRunID").Return("run-1")
+	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(run, nil)
+	tc.On("QueryWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil, serviceerror.NewNotFound("no"))
+	tc.On("SignalWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	return tc
+}
+
+// FuzzQuoteRequest sends arbitrary bodies to POST /v1/quotes: whatever
+// arrives, the answer is a success or a 4xx problem naming what is wrong,
+// never a 500.
+func FuzzQuoteRequest(f *testing.F) {
+	e := newEnv(f, withClient(fuzzClient()))
+	token := e.token(order.RoleStorefront)
+	for _, seed := range []string{
+		`{"customer_id":"ACME-001","lines":[{"sku":"BOLT-M8","quantity":1}]}`,
+		`{"customer_id":"ACME-001","po_number":"PO-1","lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":2}],"discount_bp":500}`,
+		`{"customer_id":"NOBODY","lines":[{"sku":"A","quantity":1}]}`,
+		`{"customer_id":"ACME-001","lines":[{"sku":"A","quantity":1e30}]}`,
+		`{"customer_id":"ACME-001","lines":null,"discount_bp":-9223372036854775808}`,
+		`{"customer_id":"\u0000","lines":[{"sku":"\u0000","quantity":1}]}`,
+		`{"customer_id":"ACME-001","lines":[{"sku":"A","quantity":1}],"po_number":"\ud800"}`,
+		`[]`, `null`, `""`, `{`, ``, `{"a":1}`, `{"customer_id":{}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sum := sha256.Sum256(body)
+		w := e.with(t).do(req{method: http.MethodPost, path: "/v1/quotes", token: token, body: body,
+			header: map[string]string{"Idempotency-Key": hex.EncodeToString(sum[:])}})
+		switch w.Code {
+		case http.StatusCreated, http.StatusOK:
+			var v orderView
+			if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil || v.ID == "" {
+				t.Fatalf("success without an order: %s", w.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusConflict, http.StatusRequestEntityTooLarge:
+			var p problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code {
+				t.Fatalf("%d without a problem document: %s", w.Code, w.Body.String())
+			}
+			if w.Code == http.StatusUnprocessableEntity && len(p.Errors) == 0 {
+				t.Fatalf("422 names no field: %s", w.Body.String())
+			}
+		default:
+			t.Fatalf("body %q answered %d: %s", body, w.Code, w.Body.String())
+		}
+	})
+}
+
+// FuzzWebhooks sends arbitrary bodies and signature headers to both webhooks,
+// signed correctly or not: never a 5xx.
+func FuzzWebhooks(f *testing.F) {
+	e := newEnv(f, withClient(fuzzClient()))
+	ev, _ := json.Marshal(webhook.LogisticsEvent{EventID: "e1", Type: "delivered", ShipmentID: "s", Reference: "ord_X",
+		OccurredAt: e.now})
+	pay := []byte(`{"event_id":"p1","bank_transaction_id":"t1","amount":{"minor":100,"currency":"EUR"},"reference":"INV-1","received_at":"2026-01-01T00:00:00Z"}`)
+	f.Add(false, true, ev, "")
+	f.Add(true, true, pay, "")
+	f.Add(true, true, []byte(`{"event_id":"p2","bank_transaction_id":"t2","amount":{"minor":1,"currency":"EUR"},"received_at":"0000-01-01T00:00:00Z"}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p3","bank_transaction_id":"t3","amount":{"minor":9223372036854775807,"currency":"USD"},"reference":"`+string(rune(0xfffd))+`"}`), "")
+	f.Add(false, true, []byte(`{"event_id":"e2","type":"in_transit","detail":"\u0000"}`), "")
+	f.Add(false, false, ev, "t=1,v1=00")
+	f.Add(true, false, pay, "garbage")
+	f.Add(false, true, []byte(`null`), "")
+	f.Fuzz(func(t *testing.T, payments, sign bool, body []byte, header string) {
+		path, secret := "/v1/webhooks/logistics", logisticsSecret
+		if payments {
+			path, secret = "/v1/webhooks/payments", paymentsSecret
+		}
+		if sign {
+			header = webhook.Sign(secret, e.now, body)
+		}
+		hr := req{method: http.MethodPost, path: path, body: body, header: map[string]string{webhook.SignatureHeader: header}}
+		w := e.with(t).do(hr)
+		if w.Code >= 500 {
+			t.Fatalf("%s with body %q and header %q answered %d: %s", path, body, header, w.Code, w.Body.String())
+		}
+		if !sign && w.Code == http.StatusOK {
+			t.Fatalf("an unsigned body was accepted: %q %q", body, header)
+		}
+	})
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// ActionPaymentAllocated is the audit action of a payment finance allocated by hand.
+const ActionPaymentAllocated = "payment.allocated"
+
+// allocateRequest is the body of POST /v1/payments/{id}/allocate.
+type allocateRequest struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+}
+
+// unmatchedPayments is GET /v1/payments/unmatched: finance's queue.
+func (s *server) unmatchedPayments(w http.ResponseWriter, r *http.Request) error {
+	if err := requireRole(actorFrom(r.Context()), order.RoleFinance); err != nil {
+		return err
+	}
+	ps, err := s.store.UnmatchedPayments(r.Context())
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []store.Payment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"payments": ps})
+	return nil
+}
+
+// allocatePayment is POST /v1/payments/{id}/allocate: finance applies an
+// unmatched payment to an invoiced order.
+//
+// The audit entry is written first, then the payment marked matched (by the
+// finance user), then the order signalled. A failure part-way is safe to
+// retry: before the match nothing is decided (a retry may add a second,
+// honest audit entry); after it, the same user allocating the same payment to
+// the same order again is a retry that only re-sends the signal, which the
+// workflow ignores when it has seen the payment. The workflow's own record of
+// the match then finds this one standing.
+func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	actor := actorFrom(ctx)
+	if err := requireRole(actor, order.RoleFinance); err != nil {
+		return err
+	}
+	id := mux.Vars(r)["id"]
+	var in allocateRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	orderID := checkID("order_id", in.OrderID, true)
+	if len(in.OrderID) > maxIDLen {
+		orderID = &order.FieldError{Field: "order_id", Reason: fmt.Sprintf("at most %d characters", maxIDLen)}
+	}
+	if err := collect(orderID, checkText("reason", in.Reason, true)); err != nil {
+		return err
+	}
+
+	var p store.Payment
+	err := store.ErrNotFound
+	if checkID("id", id, true) == nil {
+		p, err = s.store.Payment(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(fmt.Sprintf("no payment %q", id))
+	} else if err != nil {
+		return err
+	}
+	matched := p.OrderID != "" && p.MatchKind != order.MatchUnmatched
+	retry := matched && p.OrderID == in.OrderID && p.AllocatedBy == actor.Subject
+	if matched && !retry {
+		return conflict(fmt.Sprintf("payment %s is already applied to order %s", p.BankTransactionID, p.OrderID))
+	}
+	rec, err := s.store.Order(ctx, in.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalidField("order_id", fmt.Sprintf("no order %q", in.OrderID))
+	} else if err != nil {
+		return err
+	}
+	if rec.Status.Terminal() {
+		return &apiError{status: http.StatusConflict, slug: ProblemOrderFinished, detail: "order is finished"}
+	}
+	if rec.InvoiceNumber == "" {
+		return conflict(fmt.Sprintf("order %s has no invoice yet", rec.ID))
+	}
+	_, inv, err := s.store.InvoiceByNumber(ctx, rec.InvoiceNumber)
+	if err != nil {
+		return fmt.Errorf("invoice %s of order %s: %w", rec.InvoiceNumber, rec.ID, err)
+	}
+	open := s.openBalance(ctx, rec.ID, inv)
+	match := order.MatchPayment(open, p.Amount)
+	if match.Kind == order.MatchUnmatched {
+		return invalidField("order_id", fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
+	}
+
+	if !retry {
+		data, _ := json.Marshal(map[string]any{
+			"bank_transaction_id": p.BankTransactionID, "amount": p.Amount, "invoice_number": inv.Number,
+			"match_kind": match.Kind,
+		})
+		if err := s.store.AppendAudit(ctx, store.AuditEntry{
+			OrderID:  rec.ID,
+			At:       s.now().UTC(),
+			Actor:    actor,
+			Action:   ActionPaymentAllocated,
+			ToStatus: rec.Status,
+			Reason:   in.Reason,
+			Data:     data,
+		}); err != nil {
+			return err
+		}
+		if err := s.store.MatchPayment(ctx, p.BankTransactionID, rec.ID, inv.Number, match.Kind, actor.Subject); err != nil {
+			return err
+		}
+	}
+	err = s.temporal.SignalWorkflow(ctx, rec.ID, "", workflows.SignalPayment, workflows.PaymentSignal{
+		BankTransactionID: p.BankTransactionID,
+		Amount:            p.Amount,
+		Reference:         inv.Number,
+		ReceivedAt:        p.ReceivedAt,
+	})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return updateError(rec, err)
+	case err != nil:
+		return unavailable("the payment is allocated but the order could not be told; send the same allocation again",
+			fmt.Errorf("signal payment %s to %s: %w", p.BankTransactionID, rec.ID, err))
+	}
+	zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("bank_transaction_id", p.BankTransactionID).
+		Str("match_kind", string(match.Kind)).Bool("retry", retry).Msg("payment allocated by finance")
+	p, err = s.store.Payment(ctx, p.BankTransactionID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// openBalance is what is still owed on an order's invoice: the workflow
+// knows what was paid; when it cannot answer, the whole invoice.
+func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invoice) money.Money {
+	d := s.live(ctx, orderID)
+	if d == nil || d.Paid == nil || d.Paid.Currency != inv.Amount.Currency {
+		return inv.Amount
+	}
+	open, err := inv.Amount.Sub(*d.Paid)
+	if err != nil {
+		return inv.Amount
+	}
+	return open
+}

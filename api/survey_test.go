@@ -1,0 +1,118 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/workflows"
+)
+
+func TestSurvey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	// Surveys need no order row: their order id is only where the answer goes.
+	_, err := e.store.CreateSurvey(ctx, "ord_SURVEYED", "tok-open", e.now.Add(24*time.Hour))
+	require.NoError(t, err)
+	_, err = e.store.CreateSurvey(ctx, "ord_LATE", "tok-expired", e.now.Add(-time.Minute))
+	require.NoError(t, err)
+	_, err = e.store.CreateSurvey(ctx, "ord_CLOSED", "tok-closed", e.now.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, e.store.CloseSurvey(ctx, "ord_CLOSED"))
+
+	get := func(token string) *responseRecorder {
+		return e.do(req{method: http.MethodGet, path: "/survey/" + token})
+	}
+	post := func(token string, form url.Values) *responseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/survey/" + token, body: form.Encode(),
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	}
+	html := func(t *testing.T, w *responseRecorder, status int) string {
+		t.Helper()
+		require.Equal(t, status, w.Code, w.Body.String())
+		require.Equal(t, "text/html; charset=utf-8", w.Header().Get("Content-Type"))
+		require.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"), "the token in the URL must not leak")
+		require.Contains(t, w.Header().Get("Content-Security-Policy"), "default-src 'none'")
+		body := w.Body.String()
+		require.NotContains(t, body, "http://", "no external assets")
+		require.NotContains(t, body, "https://", "no external assets")
+		return body
+	}
+
+	t.Run("the form", func(t *testing.T) {
+		body := html(t, get("tok-open"), http.StatusOK)
+		require.Contains(t, body, "How likely are you to recommend us")
+		for i := 0; i <= 10; i++ {
+			require.Contains(t, body, `name="score" value="`+strconv.Itoa(i)+`"`)
+		}
+		require.Equal(t, 11, strings.Count(body, `type="radio" name="score"`))
+		require.Contains(t, body, `name="comment"`)
+		require.Contains(t, body, `<form method="post">`)
+	})
+
+	t.Run("unknown, expired and closed surveys", func(t *testing.T) {
+		require.Contains(t, html(t, get("tok-nope"), http.StatusNotFound), "Survey not found")
+		require.Contains(t, html(t, get(strings.Repeat("t", 500)), http.StatusNotFound), "Survey not found")
+		require.Contains(t, html(t, get("tok-expired"), http.StatusGone), "closed")
+		require.Contains(t, html(t, get("tok-closed"), http.StatusGone), "closed")
+		require.Contains(t, html(t, post("tok-expired", url.Values{"score": {"9"}}), http.StatusGone), "closed")
+	})
+
+	t.Run("an invalid answer shows the form again, naming the field, escaped", func(t *testing.T) {
+		for _, score := range []string{"", "11", "-1", "7.5", "ten"} {
+			body := html(t, post("tok-open", url.Values{"score": {score}, "comment": {`<script>alert("x")</script>`}}), http.StatusBadRequest)
+			require.Contains(t, body, `field &#34;score&#34;`, "score %q", score)
+			require.NotContains(t, body, "<script>")
+			require.Contains(t, body, "&lt;script&gt;", "the comment is kept, escaped")
+		}
+		body := html(t, post("tok-open", url.Values{"score": {"8"}, "comment": {strings.Repeat("é", 2001)}}), http.StatusBadRequest)
+		require.Contains(t, body, `field &#34;comment&#34;`)
+		require.Contains(t, body, `value="8" required checked`, "the chosen score is kept")
+		require.Empty(t, e.calls("SignalWorkflow"))
+	})
+
+	t.Run("the first answer is stored and signalled once", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, "ord_SURVEYED", "", workflows.SignalSurveyAnswered, mock.Anything).Return(nil).Once()
+		body := html(t, post("tok-open", url.Values{"score": {"3"}, "comment": {"late & damaged"}}), http.StatusOK)
+		require.Contains(t, body, "Thank you")
+		require.Contains(t, body, "3 out of 10")
+
+		sv, err := e.store.SurveyByToken(ctx, "tok-open")
+		require.NoError(t, err)
+		require.NotNil(t, sv.Score)
+		require.Equal(t, 3, *sv.Score)
+		require.Equal(t, "late & damaged", sv.Comment)
+		require.Equal(t, []any{workflows.SurveyAnsweredSignal{Score: 3, Comment: "late & damaged", AnsweredAt: e.now}},
+			e.signals("ord_SURVEYED", workflows.SignalSurveyAnswered))
+
+		// A second submit changes nothing and is not signalled again.
+		body = html(t, post("tok-open", url.Values{"score": {"10"}}), http.StatusOK)
+		require.Contains(t, body, "3 out of 10")
+		require.Contains(t, html(t, get("tok-open"), http.StatusOK), "Thank you")
+		require.Len(t, e.signals("ord_SURVEYED", workflows.SignalSurveyAnswered), 1)
+	})
+
+	t.Run("the access log names the route, never the token", func(t *testing.T) {
+		var logged bool
+		for _, l := range e.logs.lines(t) {
+			if l["message"] == "request" && l["route"] == "/survey/{token}" {
+				logged = true
+			}
+		}
+		require.True(t, logged)
+		for _, l := range e.logs.lines(t) {
+			for k, v := range l {
+				s, _ := v.(string)
+				require.NotContains(t, s, "tok-open", "log field %s", k)
+			}
+		}
+	})
+}

@@ -1,0 +1,261 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// Request bodies of the order updates.
+type (
+	acceptRequest struct {
+		Revision int `json:"revision"`
+	}
+	reviseRequest struct {
+		Lines      []order.Line `json:"lines"`
+		DiscountBP int64        `json:"discount_bp"`
+		Reason     string       `json:"reason"`
+	}
+	reasonRequest struct {
+		Reason string `json:"reason"`
+	}
+	approvalRequest struct {
+		Approve *bool  `json:"approve"`
+		Comment string `json:"comment"`
+	}
+	creditDecisionRequest struct {
+		Decision workflows.CreditDecision `json:"decision"`
+		Reason   string                   `json:"reason"`
+	}
+	actionRequest struct {
+		Action workflows.Action `json:"action"`
+		Reason string           `json:"reason"`
+	}
+)
+
+// checkText checks a free-text field: required or not, at most maxReasonLen
+// characters of valid UTF-8 without control characters other than line
+// breaks and tabs. It ends up in the audit log's PostgreSQL text, which
+// cannot hold NUL.
+func checkText(field, v string, required bool) *order.FieldError {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		return &order.FieldError{Field: field, Reason: "required"}
+	case !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxReasonLen:
+		return &order.FieldError{Field: field, Reason: fmt.Sprintf("at most %d characters", maxReasonLen)}
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return &order.FieldError{Field: field, Reason: "no control characters"}
+		}
+	}
+	return nil
+}
+
+// collect gathers the non-nil field errors into one 422, or nil.
+func collect(errs ...*order.FieldError) error {
+	var out []order.FieldError
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, *e)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return invalid(out...)
+}
+
+// accept is POST /v1/orders/{id}/accept.
+func (s *server) accept(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+		var in acceptRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if in.Revision < 0 {
+			return "", nil, invalidField("revision", "0 (the current revision) or a revision number")
+		}
+		return workflows.UpdateAccept, workflows.AcceptInput{Actor: a, Revision: in.Revision}, nil
+	})
+}
+
+// revise is POST /v1/orders/{id}/revise.
+func (s *server) revise(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+		var in reviseRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var discount *order.FieldError
+		if in.DiscountBP < 0 || in.DiscountBP > maxDiscountBP {
+			discount = &order.FieldError{Field: "discount_bp", Reason: fmt.Sprintf("between 0 and %d basis points", maxDiscountBP)}
+		}
+		if err := collect(checkLines(in.Lines), discount, checkText("reason", in.Reason, false)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateRevise, workflows.ReviseInput{Actor: a, Lines: in.Lines, DiscountBP: in.DiscountBP, Reason: in.Reason}, nil
+	})
+}
+
+// reject is POST /v1/orders/{id}/reject.
+func (s *server) reject(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+		var in reasonRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if err := collect(checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateReject, workflows.RejectInput{Actor: a, Reason: in.Reason}, nil
+	})
+}
+
+// cancel is POST /v1/orders/{id}/cancel.
+func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+		var in reasonRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if err := collect(checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateCancel, workflows.CancelInput{Actor: a, Reason: in.Reason}, nil
+	})
+}
+
+// approve is POST /v1/orders/{id}/approvals.
+func (s *server) approve(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+		var in approvalRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var missing *order.FieldError
+		if in.Approve == nil {
+			missing = &order.FieldError{Field: "approve", Reason: "required: true or false"}
+		}
+		if err := collect(missing, checkText("comment", in.Comment, false)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateApprove, workflows.ApproveInput{Actor: a, Approve: *in.Approve, Comment: in.Comment}, nil
+	})
+}
+
+// creditDecision is POST /v1/orders/{id}/credit-decision: finance only.
+func (s *server) creditDecision(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleFinance}, func(a order.Actor) (string, any, error) {
+		var in creditDecisionRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var decision *order.FieldError
+		switch in.Decision {
+		case workflows.CreditOverride, workflows.CreditDecline, workflows.CreditPrepay:
+		default:
+			decision = &order.FieldError{Field: "decision", Reason: "one of override, decline, prepay"}
+		}
+		if err := collect(decision, checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: a, Decision: in.Decision, Reason: in.Reason}, nil
+	})
+}
+
+// action is POST /v1/orders/{id}/actions: CS only.
+func (s *server) action(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleCS}, func(a order.Actor) (string, any, error) {
+		var in actionRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var action *order.FieldError
+		switch in.Action {
+		case workflows.ActionRetry, workflows.ActionCancel:
+		default:
+			action = &order.FieldError{Field: "action", Reason: "one of retry, cancel"}
+		}
+		if err := collect(action, checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateAction, workflows.ActionInput{Actor: a, Action: in.Action, Reason: in.Reason}, nil
+	})
+}
+
+// runUpdate is the shape every order update shares: role check, visibility
+// check, body (build), then the Temporal Update, waiting for its result.
+//
+// An optional Idempotency-Key header becomes the Update id, so a client that
+// lost the answer may resend and get the first outcome instead of a second
+// decision.
+func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, roles []order.Role,
+	build func(order.Actor) (name string, arg any, err error)) error {
+	ctx := r.Context()
+	actor := actorFrom(ctx)
+	if len(roles) > 0 {
+		if err := requireRole(actor, roles...); err != nil {
+			return err
+		}
+	}
+	rec, err := s.loadOrder(r)
+	if err != nil {
+		return err
+	}
+	name, arg, err := build(actor)
+	if err != nil {
+		return err
+	}
+	opts := client.UpdateWorkflowOptions{
+		WorkflowID:   rec.ID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}
+	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
+		if !validIdempotencyKey(key) {
+			return badRequest("bad Idempotency-Key header",
+				order.FieldError{Field: IdempotencyKeyHeader, Reason: fmt.Sprintf("1 to %d printable ASCII characters", maxIdemKeyLen)})
+		}
+		sum := sha256.Sum256([]byte(actor.Subject + "\x00" + name + "\x00" + key))
+		opts.UpdateID = "api-" + hex.EncodeToString(sum[:16])
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, opts)
+	var res workflows.DecisionResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		return updateError(rec, err)
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// updateError tells a finished order from a missing workflow; the rest is
+// problemFor's.
+func updateError(rec store.OrderRecord, err error) error {
+	var nf *serviceerror.NotFound
+	if !errors.As(err, &nf) {
+		return fmt.Errorf("update order %s: %w", rec.ID, err)
+	}
+	if rec.Status.Terminal() || strings.Contains(nf.Error(), "already completed") {
+		return &apiError{status: http.StatusConflict, slug: ProblemOrderFinished,
+			detail: "order is finished", err: err}
+	}
+	return &apiError{status: http.StatusNotFound, slug: ProblemNotFound,
+		detail: fmt.Sprintf("order %s has no running workflow", rec.ID), err: err}
+}

@@ -1,0 +1,211 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/mocks"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// expectUpdate answers the next update of an order by name with result or err.
+func (e *env) expectUpdate(id, name string, result workflows.DecisionResult, err error) {
+	h := mocks.NewWorkflowUpdateHandle(e.t)
+	h.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		if err == nil {
+			*args.Get(1).(*workflows.DecisionResult) = result
+		}
+	}).Return(err).Once()
+	e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+		return o.WorkflowID == id && o.UpdateName == name
+	})).Return(h, nil).Once()
+}
+
+// updateCalls returns the options of every update sent to an order.
+func (e *env) updateCalls(id string) []client.UpdateWorkflowOptions {
+	var out []client.UpdateWorkflowOptions
+	for _, c := range e.calls("UpdateWorkflow") {
+		if o := c.Arguments.Get(1).(client.UpdateWorkflowOptions); o.WorkflowID == id {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func TestUpdates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	e.expectNoLive()
+	id := e.createOrder("u1", quoteBody())
+	buyer := e.token(order.RoleBuyer)
+	post := func(token, path string, body any, header ...string) *responseRecorder {
+		r := req{method: http.MethodPost, path: "/v1/orders/" + id + path, token: token, body: body}
+		if len(header) == 2 {
+			r.header = map[string]string{header[0]: header[1]}
+		}
+		return e.do(r)
+	}
+
+	t.Run("each update sends its input with the caller as actor", func(t *testing.T) {
+		buyerActor := order.Actor{Subject: "user-buyer", Role: order.RoleBuyer, CustomerID: acme}
+		approver := order.Actor{Subject: "user-buyer_approver", Role: order.RoleBuyerApprover, CustomerID: acme}
+		finance := order.Actor{Subject: "user-finance", Role: order.RoleFinance}
+		cs := order.Actor{Subject: "user-cs", Role: order.RoleCS}
+		tests := []struct {
+			path, name string
+			actor      order.Actor
+			body       any
+			want       any
+		}{
+			{"/accept", workflows.UpdateAccept, buyerActor, map[string]any{"revision": 2},
+				workflows.AcceptInput{Actor: buyerActor, Revision: 2}},
+			{"/revise", workflows.UpdateRevise, buyerActor,
+				map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 3}}, "discount_bp": 500, "reason": "smaller"},
+				workflows.ReviseInput{Actor: buyerActor, Lines: []order.Line{{SKU: "A", Quantity: 3}}, DiscountBP: 500, Reason: "smaller"}},
+			{"/reject", workflows.UpdateReject, buyerActor, map[string]any{"reason": "too dear"},
+				workflows.RejectInput{Actor: buyerActor, Reason: "too dear"}},
+			{"/cancel", workflows.UpdateCancel, buyerActor, map[string]any{"reason": "not needed"},
+				workflows.CancelInput{Actor: buyerActor, Reason: "not needed"}},
+			{"/approvals", workflows.UpdateApprove, approver, map[string]any{"approve": false, "comment": "no"},
+				workflows.ApproveInput{Actor: approver, Approve: false, Comment: "no"}},
+			{"/credit-decision", workflows.UpdateCreditDecision, finance, map[string]any{"decision": "prepay", "reason": "new customer"},
+				workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}},
+			{"/actions", workflows.UpdateAction, cs, map[string]any{"action": "retry", "reason": "ERP is back"},
+				workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "ERP is back"}},
+		}
+		for _, tt := range tests {
+			before := len(e.updateCalls(id))
+			e.expectUpdate(id, tt.name, workflows.DecisionResult{Status: order.StatusAwaitingApproval, Message: "ok " + tt.name}, nil)
+			w := post(e.tokenFor(tt.actor), tt.path, tt.body)
+			require.Equal(t, http.StatusOK, w.Code, "%s: %s", tt.path, w.Body.String())
+			res := decode[workflows.DecisionResult](t, w)
+			require.Equal(t, workflows.DecisionResult{Status: order.StatusAwaitingApproval, Message: "ok " + tt.name}, res)
+			calls := e.updateCalls(id)
+			require.Len(t, calls, before+1)
+			o := calls[len(calls)-1]
+			require.Equal(t, tt.name, o.UpdateName)
+			require.Equal(t, client.WorkflowUpdateStageCompleted, o.WaitForStage)
+			require.Equal(t, []any{tt.want}, o.Args, tt.path)
+		}
+	})
+
+	t.Run("workflow refusals map to statuses", func(t *testing.T) {
+		tests := []struct {
+			err    error
+			status int
+		}{
+			{temporal.NewApplicationError("only the buyer may accept", workflows.ErrTypeForbidden), http.StatusForbidden},
+			{temporal.NewApplicationError("the quote is not awaiting acceptance", workflows.ErrTypeInvalidState), http.StatusConflict},
+			{temporal.NewApplicationError("revision 3 is not the current revision 2", workflows.ErrTypeInvalidArgument), http.StatusUnprocessableEntity},
+		}
+		for _, tt := range tests {
+			e.expectUpdate(id, workflows.UpdateAccept, workflows.DecisionResult{}, tt.err)
+			p := requireProblem(t, post(buyer, "/accept", map[string]any{}), tt.status)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(tt.err, &appErr))
+			require.Equal(t, appErr.Message(), p.Detail, "the workflow's reason reaches the caller")
+		}
+	})
+
+	t.Run("an unknown application error is a fault", func(t *testing.T) {
+		e.expectUpdate(id, workflows.UpdateAccept, workflows.DecisionResult{}, temporal.NewApplicationError("boom", "Surprise"))
+		requireProblem(t, post(buyer, "/accept", map[string]any{}), http.StatusInternalServerError)
+	})
+
+	t.Run("missing and finished workflows", func(t *testing.T) {
+		e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+			return o.WorkflowID == id && o.UpdateName == workflows.UpdateReject
+		})).Return(nil, serviceerror.NewNotFound("workflow not found for ID: "+id)).Once()
+		requireProblem(t, post(buyer, "/reject", map[string]any{"reason": "x"}), http.StatusNotFound)
+
+		e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+			return o.WorkflowID == id && o.UpdateName == workflows.UpdateCancel
+		})).Return(nil, serviceerror.NewNotFound("workflow execution already completed")).Once()
+		p := requireProblem(t, post(buyer, "/cancel", map[string]any{"reason": "x"}), http.StatusConflict)
+		require.Equal(t, "order is finished", p.Detail)
+	})
+
+	t.Run("an order the projection shows finished answers 409", func(t *testing.T) {
+		done := e.createOrder("u-done", quoteBody())
+		require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{
+			OrderID: done, Seq: 1, Status: order.StatusQuoteRejected, Action: "quote.rejected",
+		}))
+		e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+			return o.WorkflowID == done
+		})).Return(nil, serviceerror.NewNotFound("workflow not found")).Once()
+		w := e.do(req{method: http.MethodPost, path: "/v1/orders/" + done + "/accept", token: buyer, body: map[string]any{}})
+		require.Equal(t, "order is finished", requireProblem(t, w, http.StatusConflict).Detail)
+	})
+
+	t.Run("Temporal unavailable is 503", func(t *testing.T) {
+		e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+			return o.WorkflowID == id && o.UpdateName == workflows.UpdateApprove
+		})).Return(nil, serviceerror.NewUnavailable("connection refused")).Once()
+		requireProblem(t, post(e.token(order.RoleSalesManager), "/approvals", map[string]any{"approve": true}), http.StatusServiceUnavailable)
+	})
+
+	t.Run("bodies are validated before the workflow is asked", func(t *testing.T) {
+		before := len(e.updateCalls(id))
+		tests := []struct {
+			role       order.Role
+			path       string
+			body       any
+			status     int
+			wantFields []string
+		}{
+			{order.RoleBuyer, "/accept", map[string]any{"revision": -1}, 422, []string{"revision"}},
+			{order.RoleBuyer, "/accept", "", 400, nil},
+			{order.RoleBuyer, "/accept", map[string]any{"revison": 1}, 400, []string{"revison"}},
+			{order.RoleBuyer, "/revise", map[string]any{"lines": []any{}}, 422, []string{"lines"}},
+			{order.RoleBuyer, "/revise", map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 1}}, "discount_bp": 20000}, 422, []string{"discount_bp"}},
+			{order.RoleBuyer, "/reject", map[string]any{}, 422, []string{"reason"}},
+			{order.RoleBuyer, "/reject", map[string]any{"reason": "   "}, 422, []string{"reason"}},
+			{order.RoleBuyer, "/cancel", map[string]any{"reason": 5}, 400, []string{"reason"}},
+			{order.RoleBuyer, "/cancel", map[string]any{"reason": "bad\u0000byte"}, 422, []string{"reason"}},
+			{order.RoleBuyerApprover, "/approvals", map[string]any{"comment": "hm"}, 422, []string{"approve"}},
+			{order.RoleBuyerApprover, "/approvals", map[string]any{"approve": "yes"}, 400, []string{"approve"}},
+			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "maybe", "reason": "x"}, 422, []string{"decision"}},
+			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "override"}, 422, []string{"reason"}},
+			{order.RoleCS, "/actions", map[string]any{"action": "skip", "reason": ""}, 422, []string{"action", "reason"}},
+			// Roles the API itself enforces.
+			{order.RoleBuyer, "/credit-decision", map[string]any{"decision": "override", "reason": "x"}, 403, nil},
+			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},
+		}
+		for _, tt := range tests {
+			p := requireProblem(t, post(e.token(tt.role), tt.path, tt.body), tt.status)
+			require.Equal(t, tt.wantFields, p.fields(), "%s %v", tt.path, tt.body)
+		}
+		require.Len(t, e.updateCalls(id), before, "no invalid request reaches the workflow")
+	})
+
+	t.Run("another customer's buyer cannot touch the order", func(t *testing.T) {
+		before := len(e.updateCalls(id))
+		other := e.tokenFor(order.Actor{Subject: "globex-buyer", Role: order.RoleBuyer, CustomerID: globex})
+		requireProblem(t, post(other, "/cancel", map[string]any{"reason": "mischief"}), http.StatusNotFound)
+		requireProblem(t, e.do(req{method: http.MethodPost, path: "/v1/orders/ord_NOPE/cancel", token: buyer,
+			body: map[string]any{"reason": "x"}}), http.StatusNotFound)
+		require.Len(t, e.updateCalls(id), before)
+	})
+
+	t.Run("an Idempotency-Key becomes a stable update id", func(t *testing.T) {
+		e.expectUpdate(id, workflows.UpdateAccept, workflows.DecisionResult{Status: order.StatusAwaitingApproval}, nil)
+		e.expectUpdate(id, workflows.UpdateAccept, workflows.DecisionResult{Status: order.StatusAwaitingApproval}, nil)
+		require.Equal(t, http.StatusOK, post(buyer, "/accept", map[string]any{}, "Idempotency-Key", "accept-once").Code)
+		require.Equal(t, http.StatusOK, post(buyer, "/accept", map[string]any{}, "Idempotency-Key", "accept-once").Code)
+		calls := e.updateCalls(id)
+		first, second := calls[len(calls)-2], calls[len(calls)-1]
+		require.NotEmpty(t, first.UpdateID)
+		require.Equal(t, first.UpdateID, second.UpdateID)
+	})
+}

@@ -1,0 +1,286 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/internal/webhook"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// Webhook sources, as recorded for duplicate detection.
+const (
+	SourceLogistics = "logistics"
+	SourcePayments  = "payments"
+)
+
+// Statuses a webhook answers with (200 {"status": …}).
+const (
+	WebhookAccepted  = "accepted"
+	WebhookDuplicate = "duplicate"
+	WebhookIgnored   = "ignored"
+	WebhookUnmatched = "unmatched"
+)
+
+// maxWebhookID bounds event, shipment and transaction ids; maxWebhookText
+// bounds free text such as a reference or an exception's detail.
+const (
+	maxWebhookID   = 200
+	maxWebhookText = 2000
+)
+
+// verifyWebhook checks the signature header against the body. Every failure
+// wraps webhook.ErrBadSignature (401) or webhook.ErrStale (400).
+func (s *server) verifyWebhook(secret []byte, r *http.Request, body []byte) error {
+	if len(secret) == 0 {
+		// Verifying against an empty key would accept forgeries.
+		return unavailable("this webhook is not configured", errors.New("webhook secret is empty"))
+	}
+	err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, s.now(), s.tolerance)
+	if err != nil && !errors.Is(err, webhook.ErrStale) && !errors.Is(err, webhook.ErrBadSignature) {
+		err = fmt.Errorf("%w: %w", webhook.ErrBadSignature, err)
+	}
+	return err
+}
+
+// checkID checks an identifier from an outside sender: required or not,
+// bounded, printable, so it is safe in PostgreSQL text, logs and Temporal.
+func checkID(field, v string, required bool) *order.FieldError {
+	switch {
+	case v == "" && required:
+		return &order.FieldError{Field: field, Reason: "required"}
+	case len(v) > maxWebhookID:
+		return &order.FieldError{Field: field, Reason: fmt.Sprintf("at most %d bytes", maxWebhookID)}
+	case !utf8.ValidString(v):
+		return &order.FieldError{Field: field, Reason: "not valid UTF-8"}
+	}
+	for _, r := range v {
+		if !unicode.IsPrint(r) {
+			return &order.FieldError{Field: field, Reason: "printable characters only"}
+		}
+	}
+	return nil
+}
+
+// checkFreeText checks free text from an outside sender: bounded, and free of
+// NUL, which PostgreSQL text cannot hold.
+func checkFreeText(field, v string) *order.FieldError {
+	if utf8.RuneCountInString(v) > maxWebhookText || strings.ContainsRune(v, 0) {
+		return &order.FieldError{Field: field, Reason: fmt.Sprintf("at most %d characters, no NUL", maxWebhookText)}
+	}
+	return nil
+}
+
+func validateLogistics(ev webhook.LogisticsEvent) error {
+	var kind *order.FieldError
+	switch ev.Type {
+	case webhook.LogisticsDelivered, webhook.LogisticsException, webhook.LogisticsInTransit:
+	default:
+		kind = &order.FieldError{Field: "type", Reason: "one of delivered, exception, in_transit"}
+	}
+	delivered := ev.Type == webhook.LogisticsDelivered
+	var when *order.FieldError
+	if delivered && ev.OccurredAt.IsZero() {
+		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery"}
+	}
+	return collect(
+		checkID("event_id", ev.EventID, true),
+		kind,
+		checkID("shipment_id", ev.ShipmentID, delivered),
+		checkID("tracking_number", ev.TrackingNumber, false),
+		checkID("reference", ev.Reference, delivered),
+		when,
+		checkFreeText("detail", ev.Detail),
+	)
+}
+
+func validatePayment(ev webhook.PaymentEvent) error {
+	var amount, currency *order.FieldError
+	if ev.Amount.Minor <= 0 {
+		amount = &order.FieldError{Field: "amount.minor", Reason: "a positive number of minor units"}
+	}
+	if !money.ValidCurrency(ev.Amount.Currency) {
+		currency = &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code such as EUR"}
+	}
+	return collect(
+		checkID("event_id", ev.EventID, true),
+		checkID("bank_transaction_id", ev.BankTransactionID, true),
+		amount,
+		currency,
+		checkFreeText("reference", ev.Reference),
+		checkFreeText("payer", ev.Payer),
+	)
+}
+
+// webhookPrelude reads, verifies and decodes a webhook and tells whether its
+// event was handled before.
+func (s *server) webhookPrelude(w http.ResponseWriter, r *http.Request, secret []byte, source string, ev any, validate func() error, eventID func() string) (seen bool, err error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return false, err
+	}
+	if err := s.verifyWebhook(secret, r, body); err != nil {
+		return false, err
+	}
+	if err := decodeLenient(body, ev); err != nil {
+		return false, err
+	}
+	if err := validate(); err != nil {
+		return false, err
+	}
+	return s.store.WebhookEventSeen(r.Context(), source, eventID())
+}
+
+// recordEvent remembers a handled event. The known fields are stored, not the
+// raw body: unknown fields may hold what jsonb refuses (\u0000).
+func (s *server) recordEvent(ctx context.Context, source, eventID string, ev any) error {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode %s event %s: %w", source, eventID, err)
+	}
+	if _, err := s.store.RecordWebhookEvent(ctx, source, eventID, payload); err != nil {
+		return err
+	}
+	return nil
+}
+
+// logisticsWebhook is POST /v1/webhooks/logistics.
+func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	var ev webhook.LogisticsEvent
+	seen, err := s.webhookPrelude(w, r, s.logistics, SourceLogistics, &ev,
+		func() error { return validateLogistics(ev) }, func() string { return ev.EventID })
+	if err != nil {
+		return err
+	}
+	if seen {
+		writeJSON(w, http.StatusOK, map[string]string{"status": WebhookDuplicate})
+		return nil
+	}
+	l := zerolog.Ctx(ctx).With().Str("event_id", ev.EventID).Str("event_type", ev.Type).
+		Str("shipment_id", ev.ShipmentID).Str("order_id", ev.Reference).Logger()
+	status := WebhookAccepted
+	if ev.Type == webhook.LogisticsDelivered {
+		status, err = s.signalDelivered(ctx, &l, ev)
+		if err != nil {
+			return err
+		}
+	} else {
+		l.Info().Str("detail", ev.Detail).Msg("logistics event recorded")
+	}
+	if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, ev); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	return nil
+}
+
+// signalDelivered tells the order its shipment arrived.
+func (s *server) signalDelivered(ctx context.Context, l *zerolog.Logger, ev webhook.LogisticsEvent) (string, error) {
+	if _, err := s.store.Order(ctx, ev.Reference); errors.Is(err, store.ErrNotFound) {
+		l.Warn().Msg("delivery for an unknown order ignored")
+		return WebhookIgnored, nil
+	} else if err != nil {
+		return "", err
+	}
+	err := s.temporal.SignalWorkflow(ctx, ev.Reference, "", workflows.SignalDelivered, workflows.DeliveredSignal{
+		ShipmentID:  ev.ShipmentID,
+		EventID:     ev.EventID,
+		DeliveredAt: ev.OccurredAt,
+	})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		l.Warn().Err(err).Msg("delivery for an order whose workflow is closed ignored")
+		return WebhookIgnored, nil
+	case err != nil:
+		// Not recorded: the carrier's retry must reach the order.
+		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal delivery to %s: %w", ev.Reference, err))
+	}
+	l.Info().Msg("delivery signalled")
+	return WebhookAccepted, nil
+}
+
+// paymentsWebhook is POST /v1/webhooks/payments.
+func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	var ev webhook.PaymentEvent
+	seen, err := s.webhookPrelude(w, r, s.payments, SourcePayments, &ev,
+		func() error { return validatePayment(ev) }, func() string { return ev.EventID })
+	if err != nil {
+		return err
+	}
+	if seen {
+		writeJSON(w, http.StatusOK, map[string]string{"status": WebhookDuplicate})
+		return nil
+	}
+	l := zerolog.Ctx(ctx).With().Str("event_id", ev.EventID).Str("bank_transaction_id", ev.BankTransactionID).Logger()
+	p, _, err := s.store.RecordPayment(ctx, store.Payment{
+		BankTransactionID: ev.BankTransactionID,
+		Amount:            ev.Amount,
+		Reference:         ev.Reference,
+		ReceivedAt:        ev.ReceivedAt,
+	})
+	if err != nil {
+		return err
+	}
+	status, err := s.routePayment(ctx, &l, p)
+	if err != nil {
+		return err
+	}
+	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, ev); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	return nil
+}
+
+// routePayment signals a payment to the order whose invoice its reference
+// names, or leaves it unmatched in finance's queue.
+func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Payment) (string, error) {
+	if p.OrderID != "" && p.MatchKind != order.MatchUnmatched {
+		l.Info().Str("order_id", p.OrderID).Msg("payment redelivered under a new event id; already applied")
+		return WebhookDuplicate, nil
+	}
+	ref := strings.TrimSpace(p.Reference)
+	if ref == "" {
+		l.Info().Msg("payment without reference queued for finance")
+		return WebhookUnmatched, nil
+	}
+	orderID, _, err := s.store.InvoiceByNumber(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		l.Info().Str("reference", ref).Msg("payment reference matches no invoice; queued for finance")
+		return WebhookUnmatched, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	err = s.temporal.SignalWorkflow(ctx, orderID, "", workflows.SignalPayment, workflows.PaymentSignal{
+		BankTransactionID: p.BankTransactionID,
+		Amount:            p.Amount,
+		Reference:         ref,
+		ReceivedAt:        p.ReceivedAt,
+	})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		l.Warn().Err(err).Str("order_id", orderID).Msg("payment for an order whose workflow is closed; queued for finance")
+		return WebhookUnmatched, nil
+	case err != nil:
+		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal payment to %s: %w", orderID, err))
+	}
+	l.Info().Str("order_id", orderID).Msg("payment signalled")
+	return WebhookAccepted, nil
+}
