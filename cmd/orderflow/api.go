@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/orderflow/orderflow/api"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/metrics"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/worker"
+	"go.temporal.io/sdk/client"
+)
+
+// runAPI is the production REST API process.
+func runAPI(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Writer) error {
+	log := newLogger(cfg, stderr).With().Str("component", "api").Logger()
+	if cfg.UsesDevSecrets() && os.Getenv("ORDERFLOW_ALLOW_DEV_SECRETS") != "1" {
+		return errors.New("the token or webhook secrets are the public dev defaults: set ORDERFLOW_TOKEN_SECRET, " +
+			"ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (or ORDERFLOW_ALLOW_DEV_SECRETS=1 for a test setup)")
+	}
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	m := metrics.New()
+	m.ObserveOrders(st.CountByStatus)
+	c, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: worker.Logger(log)})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+	tokens, err := auth.NewIssuer([]byte(cfg.TokenSecret))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr: cfg.APIAddr,
+		Handler: api.New(api.Deps{Store: st, Temporal: c, Tokens: tokens,
+			LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
+			PublicURL: cfg.PublicURL, Logger: log, Now: time.Now, WebhookTolerance: cfg.WebhookTolerance, Metrics: m.Handler()}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info().Str("addr", cfg.APIAddr).Msg("API listening")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+func runToken(_ context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	role := fs.String("role", "", "one of storefront, buyer, buyer_approver, sales_manager, finance, cs")
+	customer := fs.String("customer", "", "customer id (required for buyer and buyer_approver)")
+	subject := fs.String("subject", "", "who the token is for (default: <role>@dev)")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r := order.Role(*role)
+	if !r.Valid() {
+		return fmt.Errorf("--role: one of %v", order.Roles)
+	}
+	if r.CustomerScoped() && *customer == "" {
+		return fmt.Errorf("--customer: required for role %s", r)
+	}
+	if *subject == "" {
+		*subject = string(r) + "@dev"
+	}
+	iss, err := auth.NewIssuer([]byte(cfg.TokenSecret))
+	if err != nil {
+		return err
+	}
+	tok, err := iss.Mint(order.Actor{Subject: *subject, Role: r, CustomerID: *customer}, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/metrics"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/worker"
+	"go.temporal.io/sdk/client"
+)
+
+// runWorker is the production worker: one process polling the orders task
+// queue of a Temporal cluster.
+func runWorker(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Writer) error {
+	log := newLogger(cfg, stderr).With().Str("component", "worker").Logger()
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	m := metrics.New()
+	m.ObserveOrders(st.CountByStatus)
+	sdkMetrics, closer := m.SDKHandler()
+	defer closer.Close()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: worker.Logger(log), MetricsHandler: sdkMetrics,
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+
+	srv := &http.Server{Addr: cfg.WorkerMetricsAddr, Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics server stopped")
+		}
+	}()
+	defer srv.Close()
+
+	w := worker.New(c, worker.NewActivities(cfg, st, m), m)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info().Str("temporal", cfg.TemporalAddress).Str("metrics", cfg.WorkerMetricsAddr).Msg("worker started")
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/mailsink"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/erpsim"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// Two pumps from WH-NORTH and a motor from WH-SOUTH: two shipments.
+var twoWarehouses = []order.Line{{SKU: "PUMP-200", Quantity: 2}, {SKU: "MOTOR-7K", Quantity: 1}}
+
+func TestOrderFromQuoteToCash(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	id := x.createQuote("e2e-main", twoWarehouses...)
+	x.accept(id)
+	v := x.complete(id)
+	// 2 x 1250.00 + 2480.00 = 4980.00, less Acme's 3% = 4830.60 EUR.
+	require.Equal(t, int64(483_060), v.Total.Minor)
+
+	// The projection lists it.
+	a := x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001&status=COMPLETED", order.RoleCS, nil)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	require.Contains(t, string(a.body), id)
+
+	// The audit log tells the story, in order.
+	a = x.api(http.MethodGet, "/v1/orders/"+id+"/audit", order.RoleCS, nil)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	var audit struct {
+		Entries []struct {
+			Action   string       `json:"action"`
+			ToStatus order.Status `json:"to_status"`
+			Actor    order.Actor  `json:"actor"`
+		} `json:"entries"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &audit), "%s", a.body)
+	var actions []string
+	for _, e := range audit.Entries {
+		actions = append(actions, e.Action)
+	}
+	for _, want := range []string{"order.created", "quote.sent", "quote.accepted", "order.confirmed", "shipment.booked",
+		"shipment.delivered", "invoice.issued", "survey.answered", "payment.exact", "payment.reconciled", "order.completed"} {
+		require.Contains(t, actions, want)
+	}
+	require.Less(t, slices.Index(actions, "quote.accepted"), slices.Index(actions, "order.confirmed"))
+	require.Less(t, slices.Index(actions, "invoice.issued"), slices.Index(actions, "order.completed"))
+	for _, e := range audit.Entries {
+		if e.Action == "quote.accepted" {
+			require.Equal(t, "pat@acme", e.Actor.Subject, "the audit log names who accepted")
+		}
+	}
+
+	// The buyer got the mails of the main path, each once.
+	msgs := x.s.Mail.Messages(mailsink.Filter{OrderID: id})
+	kinds := map[string]int{}
+	for _, m := range msgs {
+		if !m.Duplicate {
+			kinds[string(m.Kind)]++
+		}
+	}
+	require.Equal(t, 1, kinds["quote"])
+	require.Equal(t, 1, kinds["order-confirmed"])
+	require.Equal(t, 2, kinds["shipment-booked"], "one per warehouse")
+	require.Equal(t, 1, kinds["invoice"])
+	require.Equal(t, 1, kinds["survey"])
+
+	// Operators find it in Temporal by customer and status.
+	ctx := context.Background()
+	res, err := x.s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: `CustomerId = "ACME-001" AND OrderStatus = "COMPLETED"`})
+	require.NoError(t, err)
+	require.Len(t, res.Executions, 1)
+	require.Equal(t, id, res.Executions[0].Execution.WorkflowId)
+}
+
+func TestReservationSurvivesERPFailures(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	ctx := context.Background()
+	x.s.ERP.SetFaults([]erpsim.FaultRule{{Route: erpsim.RouteSalesOrdersCreate, FailNext: 3, Status: http.StatusServiceUnavailable}})
+	id := x.createQuote("e2e-erp-503", twoWarehouses...)
+	x.accept(id)
+	x.complete(id)
+
+	calls, err := x.s.ERP.Calls(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(4), calls[erpsim.RouteSalesOrdersCreate], "three 503s, then the retry that worked")
+	sos, err := x.s.ERP.SalesOrders(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, sos, 1, "the ERP holds exactly one sales order (one reservation) for the order")
+	require.Len(t, sos[0].Reservations, 2)
+}
+
+func TestOrderCompletesAcrossWorkerRestart(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	id := x.createQuote("e2e-restart", twoWarehouses...)
+	x.accept(id)
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+
+	// The worker goes away mid-order; proof of delivery arrives meanwhile.
+	x.s.StopWorker()
+	x.deliver(id, v.Live.Shipments)
+	require.Equal(t, order.StatusShipping, x.order(id).Status, "nothing moves without a worker")
+
+	// A new worker picks the order up where it stood.
+	require.NoError(t, x.s.StartWorker())
+	v = x.waitStatus(id, order.StatusAwaitingPayment, time.Minute)
+	x.answerSurvey(id, 10)
+	x.pay(v)
+	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
+}
