@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -172,8 +173,10 @@ func parseSurveyForm(w http.ResponseWriter, r *http.Request) (score int, comment
 	return score, comment, nil
 }
 
-// surveyAnswer is POST /survey/{token}. The first answer is signalled to the
-// order; a second submit shows the thank-you page again and changes nothing.
+// surveyAnswer is POST /survey/{token}. The first answer is stored and
+// signalled to the order. If the signal fails the buyer is asked to submit
+// again; any later submit, while the survey is open, signals the stored
+// answer once more (the workflow ignores repeats), so no answer is lost.
 func (s *server) surveyAnswer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sv, err := s.loadSurvey(r)
@@ -182,6 +185,12 @@ func (s *server) surveyAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sv.AnsweredAt != nil {
+		if !sv.Closed {
+			if err := s.signalSurvey(ctx, sv); err != nil {
+				surveyUnsignalled(w, r, err, sv)
+				return
+			}
+		}
 		renderSurvey(w, r, http.StatusOK, newSurveyPage(pageThanks, sv))
 		return
 	}
@@ -199,25 +208,34 @@ func (s *server) surveyAnswer(w http.ResponseWriter, r *http.Request) {
 		surveyFail(w, r, err, d)
 		return
 	}
-	answered, fresh, err := s.store.AnswerSurvey(ctx, sv.Token, score, comment, s.now().UTC())
+	answered, _, err := s.store.AnswerSurvey(ctx, sv.Token, score, comment, s.now().UTC())
 	if err != nil {
 		surveyFail(w, r, err, newSurveyPage(pageForm, sv))
 		return
 	}
-	if fresh {
-		at := s.now().UTC()
-		if answered.AnsweredAt != nil {
-			at = *answered.AnsweredAt
-		}
-		err := s.temporal.SignalWorkflow(ctx, answered.OrderID, "", workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{
-			Score: score, Comment: comment, AnsweredAt: at,
-		})
-		if err != nil {
-			// The answer is stored and the buyer has done their part, so the
-			// page still thanks them. A resubmit finds the answer stored and
-			// would not signal again: the error log is what tells CS.
-			zerolog.Ctx(ctx).Error().Err(err).Str("order_id", answered.OrderID).Msg("survey answer stored but not signalled")
-		}
+	if err := s.signalSurvey(ctx, answered); err != nil {
+		surveyUnsignalled(w, r, err, answered)
+		return
 	}
 	renderSurvey(w, r, http.StatusOK, newSurveyPage(pageThanks, answered))
+}
+
+// signalSurvey hands the stored answer to the order's workflow.
+func (s *server) signalSurvey(ctx context.Context, sv store.Survey) error {
+	sig := workflows.SurveyAnsweredSignal{Comment: sv.Comment, AnsweredAt: s.now().UTC()}
+	if sv.Score != nil {
+		sig.Score = *sv.Score
+	}
+	if sv.AnsweredAt != nil {
+		sig.AnsweredAt = *sv.AnsweredAt
+	}
+	return s.temporal.SignalWorkflow(ctx, sv.OrderID, "", workflows.SignalSurveyAnswered, sig)
+}
+
+// surveyUnsignalled: the answer is stored but the order did not hear of it.
+func surveyUnsignalled(w http.ResponseWriter, r *http.Request, err error, sv store.Survey) {
+	zerolog.Ctx(r.Context()).Error().Err(err).Str("order_id", sv.OrderID).Msg("survey answer stored but not signalled")
+	d := newSurveyPage(pageError, sv)
+	d.Error = "We saved your answer but could not pass it on just now. Please submit the form again in a minute."
+	renderSurvey(w, r, http.StatusServiceUnavailable, d)
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -93,11 +94,32 @@ func TestSurvey(t *testing.T) {
 		require.Equal(t, []any{workflows.SurveyAnsweredSignal{Score: 3, Comment: "late & damaged", AnsweredAt: e.now}},
 			e.signals("ord_SURVEYED", workflows.SignalSurveyAnswered))
 
-		// A second submit changes nothing and is not signalled again.
+		// A second submit keeps the first answer; it signals that stored
+		// answer again (the workflow ignores repeats), never the new score.
+		e.tc.On("SignalWorkflow", mock.Anything, "ord_SURVEYED", "", workflows.SignalSurveyAnswered, mock.Anything).Return(nil).Once()
 		body = html(t, post("tok-open", url.Values{"score": {"10"}}), http.StatusOK)
 		require.Contains(t, body, "3 out of 10")
 		require.Contains(t, html(t, get("tok-open"), http.StatusOK), "Thank you")
-		require.Len(t, e.signals("ord_SURVEYED", workflows.SignalSurveyAnswered), 1)
+		sigs := e.signals("ord_SURVEYED", workflows.SignalSurveyAnswered)
+		require.Len(t, sigs, 2)
+		require.Equal(t, sigs[0], sigs[1])
+	})
+
+	t.Run("an answer the order did not hear of is signalled on the next submit", func(t *testing.T) {
+		_, err := e.store.CreateSurvey(ctx, "ord_FLAKY", "tok-flaky", e.now.Add(24*time.Hour))
+		require.NoError(t, err)
+		e.tc.On("SignalWorkflow", mock.Anything, "ord_FLAKY", "", workflows.SignalSurveyAnswered, mock.Anything).
+			Return(errors.New("temporal unavailable")).Once()
+		body := html(t, post("tok-flaky", url.Values{"score": {"8"}}), http.StatusServiceUnavailable)
+		require.Contains(t, body, "submit the form again")
+		sv, err := e.store.SurveyByToken(ctx, "tok-flaky")
+		require.NoError(t, err)
+		require.Equal(t, 8, *sv.Score, "the answer is stored even though the signal failed")
+
+		e.tc.On("SignalWorkflow", mock.Anything, "ord_FLAKY", "", workflows.SignalSurveyAnswered, mock.Anything).Return(nil).Once()
+		require.Contains(t, html(t, post("tok-flaky", url.Values{"score": {"2"}}), http.StatusOK), "8 out of 10")
+		sigs := e.signals("ord_FLAKY", workflows.SignalSurveyAnswered)
+		require.Equal(t, 8, sigs[len(sigs)-1].(workflows.SurveyAnsweredSignal).Score)
 	})
 
 	t.Run("the access log names the route, never the token", func(t *testing.T) {
