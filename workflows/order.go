@@ -437,6 +437,9 @@ func (o *orderState) deliveryWaiting() string {
 			}
 		}
 	}
+	if open == 0 {
+		return fmt.Sprintf("All %d shipment(s) delivered.", len(o.d.Shipments))
+	}
 	w := fmt.Sprintf("Waiting for proof of delivery of %d of %d shipment(s), promised by %s.", open, len(o.d.Shipments), latest)
 	if o.d.DeliveryOverdue {
 		w += " DELIVERY OVERDUE: CS has been alerted."

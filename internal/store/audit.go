@@ -9,7 +9,10 @@ import (
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-// AuditLog returns an order's audit entries in the order they were written.
+// AuditLog returns an order's audit entries in the order they happened: by
+// time, then by the workflow's sequence number (a workflow writes several
+// entries at the same workflow time, and concurrently, so their rows may be
+// inserted out of order), then by insertion.
 // An order without entries (or an unknown one) gives an empty list.
 // Entries written outside the workflow have Seq 0, like the creation entry;
 // their Action tells them apart.
@@ -20,7 +23,7 @@ func (s *Store) AuditLog(ctx context.Context, orderID string) ([]AuditEntry, err
 			action, COALESCE(from_status, ''), COALESCE(to_status, ''), reason, data
 		FROM audit_log
 		WHERE order_id = $1
-		ORDER BY id`, orderID)
+		ORDER BY at, seq NULLS LAST, id`, orderID)
 	if err != nil {
 		return nil, dbError(what, err)
 	}
