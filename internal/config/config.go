@@ -55,8 +55,9 @@ type Config struct {
 }
 
 // Dev-mode secrets. They are public (they are in this file): dev mode and
-// tests only. Production must set its own; the api and worker subcommands
-// refuse to start with them unless ORDERFLOW_ALLOW_DEV_SECRETS=1.
+// tests only. Production must set its own; the api subcommand (the only
+// process that checks tokens and webhook signatures) refuses to start with
+// them unless ORDERFLOW_ALLOW_DEV_SECRETS=1.
 const (
 	DevTokenSecret     = "orderflow-dev-token-secret-not-for-production"
 	DevLogisticsSecret = "orderflow-dev-logistics-webhook-secret"
