@@ -15,7 +15,6 @@ import (
 	"github.com/orderflow/orderflow/internal/metrics"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/store"
-	"github.com/orderflow/orderflow/worker"
 	"go.temporal.io/sdk/client"
 )
 
@@ -34,7 +33,13 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Wri
 	st := store.New(pool)
 	m := metrics.New()
 	m.ObserveOrders(st.CountByStatus)
-	c, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: worker.Logger(log)})
+	sdkMetrics, closer := m.SDKHandler()
+	defer closer.Close()
+	opts, err := temporalOptions(cfg, log, sdkMetrics)
+	if err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}

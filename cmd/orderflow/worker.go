@@ -30,10 +30,11 @@ func runWorker(ctx context.Context, cfg config.Config, _ []string, _, stderr io.
 	m.ObserveOrders(st.CountByStatus)
 	sdkMetrics, closer := m.SDKHandler()
 	defer closer.Close()
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: worker.Logger(log), MetricsHandler: sdkMetrics,
-	})
+	opts, err := temporalOptions(cfg, log, sdkMetrics)
+	if err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}

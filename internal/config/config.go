@@ -20,6 +20,14 @@ type Config struct {
 
 	TemporalAddress   string // TEMPORAL_ADDRESS
 	TemporalNamespace string // TEMPORAL_NAMESPACE
+	// TLS to the Temporal frontend: a client certificate and key (mTLS), a CA
+	// bundle for a private CA, a server name override. TEMPORAL_API_KEY
+	// authenticates with an API key instead (and implies TLS).
+	TemporalTLSCert       string // TEMPORAL_TLS_CERT (file)
+	TemporalTLSKey        string // TEMPORAL_TLS_KEY (file)
+	TemporalTLSCA         string // TEMPORAL_TLS_CA (file)
+	TemporalTLSServerName string // TEMPORAL_TLS_SERVER_NAME
+	TemporalAPIKey        string // TEMPORAL_API_KEY
 
 	APIAddr   string // ORDERFLOW_API_ADDR: where the REST API listens
 	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey links)
@@ -70,6 +78,11 @@ func FromEnv() (Config, error) {
 		DatabaseURL:            env("DATABASE_URL", pgdb.DefaultURL),
 		TemporalAddress:        env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace:      env("TEMPORAL_NAMESPACE", "default"),
+		TemporalTLSCert:        env("TEMPORAL_TLS_CERT", ""),
+		TemporalTLSKey:         env("TEMPORAL_TLS_KEY", ""),
+		TemporalTLSCA:          env("TEMPORAL_TLS_CA", ""),
+		TemporalTLSServerName:  env("TEMPORAL_TLS_SERVER_NAME", ""),
+		TemporalAPIKey:         env("TEMPORAL_API_KEY", ""),
 		APIAddr:                env("ORDERFLOW_API_ADDR", "127.0.0.1:8080"),
 		PublicURL:              env("ORDERFLOW_PUBLIC_URL", "http://127.0.0.1:8080"),
 		TokenSecret:            env("ORDERFLOW_TOKEN_SECRET", DevTokenSecret),
@@ -106,12 +119,20 @@ func FromEnv() (Config, error) {
 	if len(c.TokenSecret) < 32 {
 		return Config{}, fmt.Errorf("ORDERFLOW_TOKEN_SECRET: at least 32 bytes")
 	}
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		return Config{}, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither")
+	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":
 	default:
 		return Config{}, fmt.Errorf("ORDERFLOW_SMTP_TLS: one of none, starttls, tls; got %q", c.SMTPTLS)
 	}
 	return c, nil
+}
+
+// TemporalTLS reports whether the Temporal connection uses TLS.
+func (c Config) TemporalTLS() bool {
+	return c.TemporalTLSCert != "" || c.TemporalTLSCA != "" || c.TemporalTLSServerName != "" || c.TemporalAPIKey != ""
 }
 
 // UsesDevSecrets reports whether any secret is still the public dev default.

@@ -27,6 +27,7 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		"ORDERFLOW_BREAKER_OPEN_FOR": "soon",
 		"ORDERFLOW_TOKEN_SECRET":     "short",
 		"ORDERFLOW_SMTP_TLS":         "maybe",
+		"TEMPORAL_TLS_CERT":          "/only/the/cert.pem",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)
