@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/orderflow/orderflow/internal/downstream"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/sdk/temporal"
@@ -21,6 +22,10 @@ const (
 	ErrTypeUnavailable = "OutsideSystemUnavailable"
 	// ErrTypeInvalidInput: the activity's input cannot succeed (unknown customer, bad line).
 	ErrTypeInvalidInput = "InvalidInput"
+	// ErrTypeConflict: the call contradicts what is already recorded (a payment
+	// applied to another invoice, a quote revision stored with other contents,
+	// open orders in another currency); the same call would meet it again.
+	ErrTypeConflict = "Conflict"
 )
 
 // classify turns a client or store error into the error Temporal should see.
@@ -43,6 +48,10 @@ func classify(what string, err error) error {
 	var fe *order.FieldError
 	if errors.As(err, &fe) || errors.Is(err, store.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), ErrTypeInvalidInput, err)
+	}
+	if errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrPaymentMatched) ||
+		errors.Is(err, store.ErrSurveyClosed) || errors.Is(err, money.ErrCurrencyMismatch) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), ErrTypeConflict, err)
 	}
 	// Database and other local faults: worth retrying.
 	return fmt.Errorf("%s: %w", what, err)

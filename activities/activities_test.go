@@ -1,0 +1,711 @@
+package activities_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/downstream"
+	"github.com/orderflow/orderflow/internal/erp"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/mailsink"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/erpsim"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+func eur(minor int64) money.Money { return money.New(minor, "EUR") }
+
+// pumpsAndMotor needs both warehouses: the pumps come from WH-NORTH (first in
+// name order, 20 on hand), the motor only from WH-SOUTH.
+var pumpsAndMotor = []order.Line{{SKU: "PUMP-200", Quantity: 2}, {SKU: "MOTOR-7K", Quantity: 1}}
+
+func TestPriceQuote(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	in := activities.PriceQuoteInput{
+		OrderID: "ord-price", CustomerID: "ACME-001", Revision: 1, At: at,
+		Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 1000}, {SKU: "PUMP-200", Quantity: 1}},
+	}
+
+	t.Run("contract prices and the customer's discount", func(t *testing.T) {
+		res := mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, in)
+		want := order.Quote{
+			Revision: 1,
+			Lines: []order.PricedLine{
+				// Acme's contract price of 0.20 beats the list price of 0.25.
+				{SKU: "BOLT-M8", Quantity: 1000, ListPrice: eur(25), UnitPrice: eur(20), Contract: true, Total: eur(20000)},
+				{SKU: "PUMP-200", Quantity: 1, ListPrice: eur(125000), UnitPrice: eur(125000), Total: eur(125000)},
+			},
+			Subtotal:         eur(145000),
+			DiscountBP:       300,
+			Discount:         eur(4350), // 3% of 1450.00
+			Total:            eur(140650),
+			ValidUntil:       at.AddDate(0, 0, 14),
+			LeadTimeDays:     5,
+			PaymentTermsDays: 30,
+		}
+		assert.Equal(t, want, res.Quote)
+		assert.Equal(t, "1406.50 EUR", res.Quote.Total.String())
+		assertSameInstant(t, time.Date(2026, 12, 4, 9, 30, 0, 0, time.UTC), res.Quote.ValidUntil, "valid until")
+		assert.Equal(t, "ACME-001", res.Terms.CustomerID)
+		assert.Equal(t, "EUR", res.Terms.Currency)
+
+		stored, err := f.store.Quotes(ctx, "ord-price")
+		require.NoError(t, err)
+		assert.Equal(t, []order.Quote{res.Quote}, stored, "the quote the buyer is sent is the one persisted")
+	})
+
+	t.Run("a retry stores the revision once", func(t *testing.T) {
+		mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, in)
+		stored, err := f.store.Quotes(ctx, "ord-price")
+		require.NoError(t, err)
+		assert.Len(t, stored, 1)
+	})
+
+	t.Run("a revision with a larger requested discount", func(t *testing.T) {
+		rev := in
+		rev.Revision, rev.RequestedDiscountBP = 2, 500
+		rev.Lines = []order.Line{{SKU: "PUMP-200", Quantity: 2}}
+		res := mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, rev)
+		assert.Equal(t, int64(500), res.Quote.DiscountBP, "the larger of standing and requested discount")
+		assert.Equal(t, eur(250000), res.Quote.Subtotal)
+		assert.Equal(t, eur(237500), res.Quote.Total)
+
+		stored, err := f.store.Quotes(ctx, "ord-price")
+		require.NoError(t, err)
+		require.Len(t, stored, 2)
+		assert.Equal(t, []int{1, 2}, []int{stored[0].Revision, stored[1].Revision})
+	})
+
+	t.Run("unknown customer", func(t *testing.T) {
+		bad := in
+		bad.OrderID, bad.CustomerID = "ord-nobody", "NOBODY-999"
+		_, err := run[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, bad)
+		appErr := requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+		assert.Contains(t, appErr.Error(), "NOBODY-999")
+		stored, err := f.store.Quotes(ctx, "ord-nobody")
+		require.NoError(t, err)
+		assert.Empty(t, stored)
+	})
+
+	t.Run("unknown SKU is refused by the ERP", func(t *testing.T) {
+		bad := in
+		bad.OrderID = "ord-widget"
+		bad.Lines = []order.Line{{SKU: "BOLT-M8", Quantity: 10}, {SKU: "WIDGET-9", Quantity: 1}}
+		_, err := run[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, bad)
+		appErr := requireAppError(t, err, activities.ErrTypeRejected, true)
+		assert.Contains(t, appErr.Error(), "WIDGET-9", "the operator sees which SKU")
+		assert.Contains(t, appErr.Error(), "422")
+		stored, err := f.store.Quotes(ctx, "ord-widget")
+		require.NoError(t, err)
+		assert.Empty(t, stored)
+	})
+}
+
+func TestCheckCredit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+
+	// Another Acme order, confirmed and not yet invoiced, counts towards the
+	// exposure; the order under check counts once, as this order, even when
+	// a retry finds it already confirmed.
+	for _, tr := range []store.Transition{
+		{OrderID: "ord-acme-open", CustomerID: "ACME-001", Seq: 1, Status: order.StatusConfirmed, Total: eur(100000), Action: "status.changed"},
+		{OrderID: "ord-acme", CustomerID: "ACME-001", Seq: 1, Status: order.StatusConfirmed, Total: eur(140650), Action: "status.changed"},
+	} {
+		require.NoError(t, f.store.RecordTransition(ctx, tr))
+	}
+
+	t.Run("small Acme order is within the limit", func(t *testing.T) {
+		res := mustRun[activities.CheckCreditResult](t, f.env, f.acts.CheckCredit,
+			activities.CheckCreditInput{OrderID: "ord-acme", CustomerID: "ACME-001", Total: eur(140650)})
+		assert.Equal(t, order.Exposure{
+			OpenReceivables: eur(1200000), // 12000.00 in the ERP
+			OpenOrders:      eur(100000),
+			ThisOrder:       eur(140650),
+			Total:           eur(1440650),
+			Limit:           eur(5000000),
+			WithinLimit:     true,
+		}, res.Exposure)
+	})
+
+	// Globex: limit 2000.00, receivables 1500.00, nothing open here.
+	for _, tc := range []struct {
+		name   string
+		total  int64
+		within bool
+	}{
+		{"up to the limit", 50000, true},
+		{"one cent over", 50001, false},
+		{"600.00 order", 60000, false},
+	} {
+		t.Run("Globex "+tc.name, func(t *testing.T) {
+			res := mustRun[activities.CheckCreditResult](t, f.env, f.acts.CheckCredit,
+				activities.CheckCreditInput{OrderID: "ord-globex", CustomerID: "GLOBEX-002", Total: eur(tc.total)})
+			e := res.Exposure
+			assert.Equal(t, eur(150000), e.OpenReceivables)
+			assert.Equal(t, eur(0), e.OpenOrders)
+			assert.Equal(t, eur(tc.total), e.ThisOrder)
+			assert.Equal(t, eur(200000), e.Limit)
+			assert.Equal(t, e.OpenReceivables.Minor+e.OpenOrders.Minor+e.ThisOrder.Minor, e.Total.Minor, "exposure adds up")
+			assert.Equal(t, tc.within, e.WithinLimit, "exposure %s against limit %s", e.Total, e.Limit)
+		})
+	}
+
+	t.Run("order in another currency than the terms", func(t *testing.T) {
+		_, err := run[activities.CheckCreditResult](t, f.env, f.acts.CheckCredit,
+			activities.CheckCreditInput{OrderID: "ord-usd", CustomerID: "ACME-001", Total: money.New(1000, "USD")})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+
+	t.Run("unknown customer", func(t *testing.T) {
+		_, err := run[activities.CheckCreditResult](t, f.env, f.acts.CheckCredit,
+			activities.CheckCreditInput{OrderID: "ord-x", CustomerID: "NOBODY-999", Total: eur(100)})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+}
+
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	in := activities.ReserveInput{OrderID: "ord-reserve", CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor}
+
+	var first activities.ReserveResult
+	t.Run("one planned shipment per warehouse", func(t *testing.T) {
+		first = mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
+		assert.NotEmpty(t, first.SalesOrderID)
+		assert.Equal(t, []order.Shipment{
+			{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}},
+			{Warehouse: "WH-SOUTH", Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1}}},
+		}, first.Shipments)
+		assert.Equal(t, int64(18), available(t, f.erp, "WH-NORTH", "PUMP-200"))
+		assert.Equal(t, int64(9), available(t, f.erp, "WH-SOUTH", "MOTOR-7K"))
+	})
+
+	t.Run("a retry returns the same sales order and reserves nothing more", func(t *testing.T) {
+		again := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
+		assert.Equal(t, first, again)
+		sos := salesOrders(t, f.erp, "ord-reserve")
+		require.Len(t, sos, 1, "the ERP holds one sales order")
+		assert.Equal(t, first.SalesOrderID, sos[0].ID)
+		assert.Equal(t, erpsim.SalesOrderReserved, sos[0].Status)
+		assert.Equal(t, int64(18), available(t, f.erp, "WH-NORTH", "PUMP-200"))
+	})
+
+	t.Run("an ERP outage is retryable", func(t *testing.T) {
+		f.erp.SetFaults([]erpsim.FaultRule{{Route: erpsim.RouteSalesOrdersCreate, FailNext: 1, Status: 503}})
+		t.Cleanup(f.erp.ClearFaults)
+		out := activities.ReserveInput{OrderID: "ord-outage", CustomerID: "ACME-001", Currency: "EUR",
+			Lines: []order.Line{{SKU: "VALVE-50", Quantity: 3}}}
+		_, err := run[activities.ReserveResult](t, f.env, f.acts.Reserve, out)
+		appErr := requireAppError(t, err, activities.ErrTypeUnavailable, false)
+		assert.Contains(t, appErr.Error(), "503")
+		assert.Empty(t, salesOrders(t, f.erp, "ord-outage"), "the failed call reserved nothing")
+
+		// Temporal's next attempt goes through.
+		res := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve, out)
+		assert.Len(t, salesOrders(t, f.erp, "ord-outage"), 1)
+		assert.Equal(t, []order.Shipment{{Warehouse: "WH-NORTH", Lines: out.Lines}}, res.Shipments)
+	})
+
+	t.Run("insufficient stock is rejected for good", func(t *testing.T) {
+		_, err := run[activities.ReserveResult](t, f.env, f.acts.Reserve, activities.ReserveInput{
+			OrderID: "ord-too-many", CustomerID: "ACME-001", Currency: "EUR",
+			Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1000}}})
+		appErr := requireAppError(t, err, activities.ErrTypeRejected, true)
+		assert.Contains(t, appErr.Error(), "insufficient_stock")
+		assert.Empty(t, salesOrders(t, f.erp, "ord-too-many"))
+		assert.Equal(t, int64(9), available(t, f.erp, "WH-SOUTH", "MOTOR-7K"), "all or nothing")
+	})
+}
+
+func TestReserveBreakerOpen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, downstream.BreakerSettings{ConsecutiveFailures: 1, OpenFor: time.Minute})
+	f.erp.SetFaults([]erpsim.FaultRule{{Route: erpsim.RouteSalesOrdersCreate, FailNext: 1, Status: 503}})
+	in := activities.ReserveInput{OrderID: "ord-breaker", CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor}
+
+	_, err := run[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
+	requireAppError(t, err, activities.ErrTypeUnavailable, false)
+
+	// The one failure opened the breaker: the next attempt is not made, and
+	// Temporal is told to come back when the breaker lets a probe through.
+	_, err = run[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
+	appErr := requireAppError(t, err, activities.ErrTypeBreakerOpen, false)
+	assert.Equal(t, time.Minute, appErr.NextRetryDelay())
+
+	calls, err := f.erp.Calls(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), calls[erpsim.RouteSalesOrdersCreate], "the ERP saw only the call that failed")
+	assert.Empty(t, salesOrders(t, f.erp, "ord-breaker"))
+}
+
+func TestCancelSalesOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	res := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve,
+		activities.ReserveInput{OrderID: "ord-cancel", CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor})
+	require.Equal(t, int64(18), available(t, f.erp, "WH-NORTH", "PUMP-200"))
+	require.Equal(t, int64(9), available(t, f.erp, "WH-SOUTH", "MOTOR-7K"))
+
+	cancel := activities.CancelSalesOrderInput{OrderID: "ord-cancel", SalesOrderID: res.SalesOrderID}
+	mustRun[activities.CancelSalesOrderResult](t, f.env, f.acts.CancelSalesOrder, cancel)
+	assert.Equal(t, int64(20), available(t, f.erp, "WH-NORTH", "PUMP-200"), "reservation released")
+	assert.Equal(t, int64(10), available(t, f.erp, "WH-SOUTH", "MOTOR-7K"), "reservation released")
+	sos := salesOrders(t, f.erp, "ord-cancel")
+	require.Len(t, sos, 1)
+	assert.Equal(t, erpsim.SalesOrderCancelled, sos[0].Status)
+
+	// Compensation may run again after a crash: a second cancel is fine and
+	// releases nothing twice.
+	mustRun[activities.CancelSalesOrderResult](t, f.env, f.acts.CancelSalesOrder, cancel)
+	assert.Equal(t, int64(20), available(t, f.erp, "WH-NORTH", "PUMP-200"))
+	assert.Equal(t, int64(10), available(t, f.erp, "WH-SOUTH", "MOTOR-7K"))
+
+	_, err := run[activities.CancelSalesOrderResult](t, f.env, f.acts.CancelSalesOrder,
+		activities.CancelSalesOrderInput{OrderID: "ord-ghost", SalesOrderID: "SO-999999"})
+	requireAppError(t, err, activities.ErrTypeRejected, true)
+
+	stock, err := f.erp.Stock(ctx)
+	require.NoError(t, err)
+	for _, s := range stock {
+		assert.Zero(t, s.Reserved, "%s in %s still reserved", s.SKU, s.Warehouse)
+	}
+}
+
+func TestShipments(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	north := activities.BookShipmentInput{OrderID: "ord-ship", Warehouse: "WH-NORTH", Lines: pumpsAndMotor[:1]}
+	south := activities.BookShipmentInput{OrderID: "ord-ship", Warehouse: "WH-SOUTH", Lines: pumpsAndMotor[1:]}
+
+	before := time.Now()
+	booked := mustRun[activities.BookShipmentResult](t, f.env, f.acts.BookShipment, north)
+	assert.NotEmpty(t, booked.ShipmentID)
+	assert.NotEmpty(t, booked.TrackingNumber)
+	// The carrier promises delivery three days after booking.
+	assert.WithinRange(t, booked.PromisedDate, before.Add(72*time.Hour-time.Second), time.Now().Add(72*time.Hour+time.Second))
+
+	t.Run("booking twice books once", func(t *testing.T) {
+		again := mustRun[activities.BookShipmentResult](t, f.env, f.acts.BookShipment, north)
+		assert.Equal(t, booked.ShipmentID, again.ShipmentID)
+		assert.Equal(t, booked.TrackingNumber, again.TrackingNumber)
+		list, err := f.carrier.Shipments(ctx, "ord-ship")
+		require.NoError(t, err)
+		require.Len(t, list, 1, "one booking at the carrier")
+		assert.Equal(t, "WH-NORTH", list[0].Warehouse)
+		assert.Equal(t, north.Lines, list[0].Lines)
+	})
+
+	var southID string
+	t.Run("each warehouse is its own shipment", func(t *testing.T) {
+		res := mustRun[activities.BookShipmentResult](t, f.env, f.acts.BookShipment, south)
+		assert.NotEqual(t, booked.ShipmentID, res.ShipmentID)
+		southID = res.ShipmentID
+		list, err := f.carrier.Shipments(ctx, "ord-ship")
+		require.NoError(t, err)
+		assert.Len(t, list, 2)
+	})
+
+	t.Run("tracking follows the carrier", func(t *testing.T) {
+		tr := mustRun[activities.TrackShipmentResult](t, f.env, f.acts.TrackShipment,
+			activities.TrackShipmentInput{ShipmentID: booked.ShipmentID})
+		assert.Equal(t, carrier.StatusBooked, tr.Status)
+		assert.True(t, tr.DeliveredAt.IsZero())
+
+		_, err := f.carrier.Deliver(ctx, booked.ShipmentID)
+		require.NoError(t, err)
+		tr = mustRun[activities.TrackShipmentResult](t, f.env, f.acts.TrackShipment,
+			activities.TrackShipmentInput{ShipmentID: booked.ShipmentID})
+		assert.Equal(t, carrier.StatusDelivered, tr.Status)
+		assert.WithinRange(t, tr.DeliveredAt, before, time.Now())
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		cancel := activities.CancelShipmentInput{OrderID: "ord-ship", ShipmentID: southID}
+		mustRun[activities.CancelShipmentResult](t, f.env, f.acts.CancelShipment, cancel)
+		mustRun[activities.CancelShipmentResult](t, f.env, f.acts.CancelShipment, cancel) // compensation replayed
+		tr := mustRun[activities.TrackShipmentResult](t, f.env, f.acts.TrackShipment,
+			activities.TrackShipmentInput{ShipmentID: southID})
+		assert.Equal(t, carrier.StatusCancelled, tr.Status)
+	})
+
+	t.Run("a delivered shipment cannot be cancelled", func(t *testing.T) {
+		_, err := run[activities.CancelShipmentResult](t, f.env, f.acts.CancelShipment,
+			activities.CancelShipmentInput{OrderID: "ord-ship", ShipmentID: booked.ShipmentID})
+		requireAppError(t, err, activities.ErrTypeRejected, true)
+	})
+
+	t.Run("unknown shipment", func(t *testing.T) {
+		_, err := run[activities.TrackShipmentResult](t, f.env, f.acts.TrackShipment,
+			activities.TrackShipmentInput{ShipmentID: "SHP-NONE"})
+		requireAppError(t, err, activities.ErrTypeRejected, true)
+	})
+}
+
+// invoiceOrder reserves pumpsAndMotor for orderID and invoices it; it
+// returns the sales order id and the invoice.
+func invoiceOrder(t *testing.T, f *fixture, orderID string, issuedAt time.Time) (string, order.Invoice) {
+	t.Helper()
+	so := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve,
+		activities.ReserveInput{OrderID: orderID, CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor})
+	res := mustRun[activities.InvoiceResult](t, f.env, f.acts.Invoice, activities.InvoiceInput{
+		OrderID: orderID, CustomerID: "ACME-001", SalesOrderID: so.SalesOrderID,
+		Amount: eur(498000), PaymentTermsDays: 30, IssuedAt: issuedAt,
+	})
+	return so.SalesOrderID, res.Invoice
+}
+
+func TestInvoice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	// The order's projection exists, as it does once the workflow has recorded
+	// its first transition.
+	require.NoError(t, f.store.RecordTransition(ctx, store.Transition{OrderID: "ord-inv", CustomerID: "ACME-001",
+		Seq: 1, Status: order.StatusShipping, Total: eur(498000), Action: "status.changed"}))
+	issuedAt := time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
+	in := activities.InvoiceInput{OrderID: "ord-inv", CustomerID: "ACME-001", Amount: eur(498000),
+		PaymentTermsDays: 30, IssuedAt: issuedAt}
+
+	salesOrderID, inv := invoiceOrder(t, f, "ord-inv", issuedAt)
+	in.SalesOrderID = salesOrderID
+
+	t.Run("due date from the payment terms", func(t *testing.T) {
+		assert.NotEmpty(t, inv.InvoiceID)
+		assert.True(t, strings.HasPrefix(inv.Number, "INV-"), "invoice number %q", inv.Number)
+		assert.Equal(t, eur(498000), inv.Amount)
+		// 30 days net from 2026-11-20, to the end of that day in UTC.
+		assertSameInstant(t, time.Date(2026, 12, 20, 23, 59, 59, 0, time.UTC), inv.DueDate, "due date")
+		assertSameInstant(t, order.DueDate(issuedAt, 30), inv.DueDate, "due date")
+	})
+
+	t.Run("recorded for payment matching", func(t *testing.T) {
+		orderID, stored, err := f.store.InvoiceByNumber(ctx, inv.Number)
+		require.NoError(t, err)
+		assert.Equal(t, "ord-inv", orderID)
+		assert.Equal(t, inv.InvoiceID, stored.InvoiceID)
+		assert.Equal(t, inv.Amount, stored.Amount)
+		assertSameInstant(t, inv.DueDate, stored.DueDate, "stored due date")
+
+		rec, err := f.store.Order(ctx, "ord-inv")
+		require.NoError(t, err)
+		assert.Equal(t, inv.Number, rec.InvoiceNumber, "the order shows its invoice")
+	})
+
+	t.Run("a retry does not invoice twice", func(t *testing.T) {
+		again := mustRun[activities.InvoiceResult](t, f.env, f.acts.Invoice, in)
+		assert.Equal(t, inv.InvoiceID, again.Invoice.InvoiceID)
+		assert.Equal(t, inv.Number, again.Invoice.Number)
+		invs, err := f.erp.Invoices(ctx, "ord-inv")
+		require.NoError(t, err)
+		require.Len(t, invs, 1)
+		assert.Equal(t, erpsim.InvoiceOpen, invs[0].Status)
+		open, err := f.acts.ERP.OpenReceivables(ctx, "ACME-001", "EUR")
+		require.NoError(t, err)
+		assert.Equal(t, eur(1200000+498000), open, "the ERP books the invoice once")
+	})
+
+	cancel := activities.CancelSalesOrderInput{OrderID: "ord-inv", SalesOrderID: salesOrderID}
+	t.Run("an invoiced sales order cannot be cancelled before the void", func(t *testing.T) {
+		_, err := run[activities.CancelSalesOrderResult](t, f.env, f.acts.CancelSalesOrder, cancel)
+		requireAppError(t, err, activities.ErrTypeRejected, true)
+	})
+
+	t.Run("void", func(t *testing.T) {
+		void := activities.VoidInvoiceInput{OrderID: "ord-inv", InvoiceID: inv.InvoiceID}
+		mustRun[activities.VoidInvoiceResult](t, f.env, f.acts.VoidInvoice, void)
+		mustRun[activities.VoidInvoiceResult](t, f.env, f.acts.VoidInvoice, void) // compensation replayed
+		invs, err := f.erp.Invoices(ctx, "ord-inv")
+		require.NoError(t, err)
+		require.Len(t, invs, 1)
+		assert.Equal(t, erpsim.InvoiceVoid, invs[0].Status)
+		open, err := f.acts.ERP.OpenReceivables(ctx, "ACME-001", "EUR")
+		require.NoError(t, err)
+		assert.Equal(t, eur(1200000), open, "the void takes the invoice off the receivables")
+
+		// With the invoice void, the compensation can go on to the reservation.
+		mustRun[activities.CancelSalesOrderResult](t, f.env, f.acts.CancelSalesOrder, cancel)
+		assert.Equal(t, int64(20), available(t, f.erp, "WH-NORTH", "PUMP-200"))
+	})
+}
+
+func TestSendMail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	for _, tc := range []struct {
+		audience activities.Audience
+		kind     mail.Kind
+		data     mail.Data
+		to       string
+	}{
+		{activities.AudienceBuyer, mail.KindOrderCancelled, mail.Data{Reason: "buyer asked"}, "purchasing@acme.example"},
+		{activities.AudienceRep, mail.KindQuoteRejected, mail.Data{Reason: "too expensive"}, "anna.rep@seller.example"},
+		{activities.AudienceCS, mail.KindCSAlert, mail.Data{Step: "Reserve", Error: "ERP down"}, csEmail},
+		{activities.AudienceSalesManagers, mail.KindApprovalRequest,
+			mail.Data{Needs: []order.ApprovalNeed{{Side: order.SideSeller, Count: 1, Reason: "discount"}}}, salesManagersEmail},
+	} {
+		t.Run(string(tc.audience), func(t *testing.T) {
+			orderID := "ord-mail-" + string(tc.audience)
+			key := activities.Key(orderID, "mail", string(tc.kind))
+			res := mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+				Key: key, Kind: tc.kind, OrderID: orderID, CustomerID: "ACME-001", Audience: tc.audience, Data: tc.data,
+			})
+			assert.Equal(t, []string{tc.to}, res.To)
+
+			msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{OrderID: orderID}, 1)
+			require.NoError(t, err)
+			require.Len(t, msgs, 1)
+			m := msgs[0]
+			assert.Equal(t, []string{tc.to}, m.To)
+			assert.Equal(t, string(tc.kind), m.Kind)
+			assert.Equal(t, orderID, m.OrderID)
+			assert.Equal(t, "<"+key+"@orderflow>", m.MessageID)
+			assert.Equal(t, key, m.OrderflowID)
+			assert.False(t, m.Duplicate)
+			assert.Contains(t, m.Subject+m.Text, orderID)
+			assert.Empty(t, m.ParseError)
+		})
+	}
+
+	t.Run("the buyer is greeted by the customer's name", func(t *testing.T) {
+		msgs := f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-buyer"})
+		require.Len(t, msgs, 1)
+		assert.Contains(t, msgs[0].Text, "Acme Industrial GmbH")
+	})
+
+	t.Run("a resend arrives marked duplicate", func(t *testing.T) {
+		in := activities.SendMailInput{Key: activities.Key("ord-mail-twice", "mail", "cancelled"),
+			Kind: mail.KindOrderCancelled, OrderID: "ord-mail-twice", CustomerID: "GLOBEX-002", Audience: activities.AudienceBuyer}
+		mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
+		mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
+		msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{OrderID: "ord-mail-twice"}, 2)
+		require.NoError(t, err)
+		require.Len(t, msgs, 2)
+		assert.Equal(t, msgs[0].MessageID, msgs[1].MessageID)
+		assert.Equal(t, []bool{false, true}, []bool{msgs[0].Duplicate, msgs[1].Duplicate})
+		assert.Equal(t, []string{"procurement@globex.example"}, msgs[0].To)
+	})
+
+	t.Run("an audience without an address", func(t *testing.T) {
+		_, err := run[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+			Key: activities.Key("ord-mail-finance", "mail", "alert"), Kind: mail.KindFinanceAlert,
+			OrderID: "ord-mail-finance", Audience: activities.AudienceFinance, Data: mail.Data{Reason: "overpaid"},
+		})
+		appErr := requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+		assert.Contains(t, appErr.Error(), "finance")
+		assert.Empty(t, f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-finance"}))
+	})
+
+	t.Run("a buyer of an unknown customer", func(t *testing.T) {
+		_, err := run[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+			Key: activities.Key("ord-mail-nobody", "mail"), Kind: mail.KindOrderCancelled,
+			OrderID: "ord-mail-nobody", CustomerID: "NOBODY-999", Audience: activities.AudienceBuyer,
+		})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+
+	t.Run("data the mail kind needs is missing", func(t *testing.T) {
+		_, err := run[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+			Key: activities.Key("ord-mail-noquote", "mail"), Kind: mail.KindQuote,
+			OrderID: "ord-mail-noquote", CustomerID: "ACME-001", Audience: activities.AudienceBuyer,
+		})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+		assert.Empty(t, f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-noquote"}))
+	})
+
+	t.Run("mail server down is retried", func(t *testing.T) {
+		down := *f.acts
+		down.Mail = newSender(t, closedPort(t))
+		_, err := run[activities.SendMailResult](t, newEnv(&down), down.SendMail, activities.SendMailInput{
+			Key: activities.Key("ord-mail-down", "mail"), Kind: mail.KindOrderCancelled,
+			OrderID: "ord-mail-down", CustomerID: "ACME-001", Audience: activities.AudienceBuyer,
+		})
+		requireAppError(t, err, activities.ErrTypeUnavailable, false)
+	})
+}
+
+func TestSurvey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	expires := time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second)
+	in := activities.OpenSurveyInput{OrderID: "ord-survey", ExpiresAt: expires}
+
+	res := mustRun[activities.OpenSurveyResult](t, f.env, f.acts.OpenSurvey, in)
+	token, ok := strings.CutPrefix(res.URL, "https://orders.seller.example/survey/")
+	require.True(t, ok, "survey link %q", res.URL)
+	require.NotEmpty(t, token)
+	assert.NotContains(t, token, "/")
+
+	sv, err := f.store.SurveyByToken(ctx, token)
+	require.NoError(t, err)
+	assert.Equal(t, "ord-survey", sv.OrderID)
+	assertSameInstant(t, expires, sv.ExpiresAt, "survey expiry")
+	assert.False(t, sv.Closed)
+
+	t.Run("one survey per order", func(t *testing.T) {
+		again := mustRun[activities.OpenSurveyResult](t, f.env, f.acts.OpenSurvey, in)
+		assert.Equal(t, res.URL, again.URL, "a retried activity mails the same link")
+		other := mustRun[activities.OpenSurveyResult](t, f.env, f.acts.OpenSurvey,
+			activities.OpenSurveyInput{OrderID: "ord-survey-2", ExpiresAt: expires})
+		assert.NotEqual(t, res.URL, other.URL)
+	})
+
+	t.Run("close", func(t *testing.T) {
+		closeIn := activities.CloseSurveyInput{OrderID: "ord-survey"}
+		mustRun[activities.CloseSurveyResult](t, f.env, f.acts.CloseSurvey, closeIn)
+		mustRun[activities.CloseSurveyResult](t, f.env, f.acts.CloseSurvey, closeIn)
+		sv, err := f.store.SurveyByToken(ctx, token)
+		require.NoError(t, err)
+		assert.True(t, sv.Closed)
+		_, _, err = f.store.AnswerSurvey(ctx, token, 9, "late", time.Time{})
+		assert.ErrorIs(t, err, store.ErrSurveyClosed, "a late answer is refused")
+	})
+
+	t.Run("closing the survey of an order without one", func(t *testing.T) {
+		_, err := run[activities.CloseSurveyResult](t, f.env, f.acts.CloseSurvey, activities.CloseSurveyInput{OrderID: "ord-no-survey"})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+}
+
+func TestRecord(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	priced := activities.RecordInput{Transition: store.Transition{
+		OrderID: "ord-rec", CustomerID: "ACME-001", PONumber: "PO-77", Seq: 1,
+		Status: order.StatusAwaitingAcceptance, Total: eur(140650), QuoteRevision: 1,
+		Details: "waits for the buyer to accept quote revision 1", Action: "quote.priced", At: at,
+	}}
+
+	mustRun[activities.RecordResult](t, f.env, f.acts.Record, priced)
+	rec, err := f.store.Order(ctx, "ord-rec")
+	require.NoError(t, err)
+	assert.Equal(t, order.StatusAwaitingAcceptance, rec.Status)
+	assert.Equal(t, "ACME-001", rec.CustomerID)
+	assert.Equal(t, "PO-77", rec.PONumber)
+	assert.Equal(t, eur(140650), rec.Total)
+	assert.Equal(t, 1, rec.QuoteRevision)
+	assert.Equal(t, priced.Transition.Details, rec.Details)
+
+	t.Run("a replayed seq changes nothing", func(t *testing.T) {
+		mustRun[activities.RecordResult](t, f.env, f.acts.Record, priced)
+		log, err := f.store.AuditLog(ctx, "ord-rec")
+		require.NoError(t, err)
+		require.Len(t, log, 1)
+		assert.Equal(t, int64(1), log[0].Seq)
+		assert.Equal(t, "quote.priced", log[0].Action)
+		assert.Equal(t, order.System, log[0].Actor)
+		assertSameInstant(t, at, log[0].At, "audit time")
+	})
+
+	accepted := priced
+	accepted.Transition.Seq = 2
+	accepted.Transition.Status = order.StatusCreditCheck
+	accepted.Transition.Action = "quote.accepted"
+	accepted.Transition.Actor = order.Actor{Subject: "buyer@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"}
+	accepted.Transition.Details = "checks credit"
+	accepted.Transition.At = at.Add(time.Hour)
+
+	t.Run("the next seq moves the order and chains the audit log", func(t *testing.T) {
+		mustRun[activities.RecordResult](t, f.env, f.acts.Record, accepted)
+		rec, err := f.store.Order(ctx, "ord-rec")
+		require.NoError(t, err)
+		assert.Equal(t, order.StatusCreditCheck, rec.Status)
+		assert.Equal(t, "checks credit", rec.Details)
+		log, err := f.store.AuditLog(ctx, "ord-rec")
+		require.NoError(t, err)
+		require.Len(t, log, 2)
+		assert.Equal(t, order.StatusAwaitingAcceptance, log[1].FromStatus)
+		assert.Equal(t, order.StatusCreditCheck, log[1].ToStatus)
+		assert.Equal(t, accepted.Transition.Actor, log[1].Actor)
+	})
+
+	t.Run("a late retry of an older seq does not roll the order back", func(t *testing.T) {
+		mustRun[activities.RecordResult](t, f.env, f.acts.Record, priced)
+		rec, err := f.store.Order(ctx, "ord-rec")
+		require.NoError(t, err)
+		assert.Equal(t, order.StatusCreditCheck, rec.Status)
+		log, err := f.store.AuditLog(ctx, "ord-rec")
+		require.NoError(t, err)
+		assert.Len(t, log, 2)
+	})
+
+	t.Run("an order unknown here without a customer", func(t *testing.T) {
+		orphan := priced
+		orphan.Transition.OrderID, orphan.Transition.CustomerID = "ord-orphan", ""
+		_, err := run[activities.RecordResult](t, f.env, f.acts.Record, orphan)
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+}
+
+func TestApplyPayment(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	_, inv := invoiceOrder(t, f, "ord-pay", time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC))
+
+	p, fresh, err := f.store.RecordPayment(ctx, store.Payment{
+		BankTransactionID: "BANK-0001", Amount: inv.Amount, Reference: inv.Number,
+	})
+	require.NoError(t, err)
+	require.True(t, fresh)
+	require.Empty(t, p.MatchKind)
+
+	apply := activities.ApplyPaymentInput{OrderID: "ord-pay", BankTransactionID: "BANK-0001",
+		InvoiceNumber: inv.Number, Kind: order.MatchExact}
+	mustRun[activities.ApplyPaymentResult](t, f.env, f.acts.ApplyPayment, apply)
+	p, err = f.store.Payment(ctx, "BANK-0001")
+	require.NoError(t, err)
+	assert.Equal(t, "ord-pay", p.OrderID)
+	assert.Equal(t, inv.Number, p.InvoiceNumber)
+	assert.Equal(t, order.MatchExact, p.MatchKind)
+	assert.Equal(t, "orderflow", p.AllocatedBy)
+	queue, err := f.store.UnmatchedPayments(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, queue, "a matched payment leaves finance's queue")
+
+	t.Run("a retry changes nothing", func(t *testing.T) {
+		mustRun[activities.ApplyPaymentResult](t, f.env, f.acts.ApplyPayment, apply)
+		again, err := f.store.Payment(ctx, "BANK-0001")
+		require.NoError(t, err)
+		assert.Equal(t, p, again)
+	})
+
+	t.Run("unknown payment", func(t *testing.T) {
+		ghost := apply
+		ghost.BankTransactionID = "BANK-NONE"
+		_, err := run[activities.ApplyPaymentResult](t, f.env, f.acts.ApplyPayment, ghost)
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+}
+
+// TestERPUnreachable: an ERP that does not answer at all makes the activity
+// retry, not fail for good.
+func TestERPUnreachable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	gone := *f.acts
+	gone.ERP = erp.New("http://"+closedPort(t), downstream.NewBreaker(erp.System, patient, nil))
+	_, err := run[activities.CheckCreditResult](t, newEnv(&gone), gone.CheckCredit,
+		activities.CheckCreditInput{OrderID: "ord-x", CustomerID: "ACME-001", Total: eur(100)})
+	requireAppError(t, err, activities.ErrTypeUnavailable, false)
+}
