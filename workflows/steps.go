@@ -118,17 +118,17 @@ func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, rea
 // showDetails sets the workflow's current details, which the Temporal UI shows.
 func (o *orderState) showDetails(ctx workflow.Context) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s**", o.d.Status)
+	b.WriteString(fmt.Sprintf("**%s**", o.d.Status))
 	if o.d.NeedsAttention {
 		b.WriteString(" · **NEEDS ATTENTION**")
 	}
-	fmt.Fprintf(&b, "\n\n%s", o.d.Waiting)
+	b.WriteString(fmt.Sprintf("\n\n%s", o.d.Waiting))
 	if f := o.d.Failure; f != nil {
-		fmt.Fprintf(&b, "\n\nFailed step: %s since %s\n\n%s\n\nCS: POST /v1/orders/%s/actions with retry or cancel.",
-			f.Step, f.Since.Format(time.RFC3339), f.Error, o.in.OrderID)
+		b.WriteString(fmt.Sprintf("\n\nFailed step: %s since %s\n\n%s\n\nCS: POST /v1/orders/%s/actions with retry or cancel.",
+			f.Step, f.Since.Format(time.RFC3339), f.Error, o.in.OrderID))
 	}
 	if o.d.Quote != nil {
-		fmt.Fprintf(&b, "\n\nQuote revision %d: %s", o.d.Quote.Revision, o.d.Quote.Total)
+		b.WriteString(fmt.Sprintf("\n\nQuote revision %d: %s", o.d.Quote.Revision, o.d.Quote.Total))
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
 }
