@@ -5,11 +5,8 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -21,8 +18,9 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
-	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 	"github.com/orderflow/orderflow/internal/sim/outbox"
+	"github.com/orderflow/orderflow/internal/sim/schema"
 	"github.com/orderflow/orderflow/internal/webhook"
 )
 
@@ -77,11 +75,7 @@ func (s *Sim) Migrate(ctx context.Context) error {
 	if err := outbox.Migrate(ctx, s.pool); err != nil {
 		return fmt.Errorf("banksim: %w", err)
 	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("banksim: migrations: %w", err)
-	}
-	if err := pgdb.Migrate(ctx, s.pool, sub, VersionTable); err != nil {
+	if err := schema.Apply(ctx, s.pool, migrations, VersionTable); err != nil {
 		return fmt.Errorf("banksim: %w", err)
 	}
 	return nil
@@ -201,17 +195,11 @@ func newID(prefix string) string {
 
 // Handler serves the control endpoints under /sim.
 func (s *Sim) Handler() http.Handler {
-	r := mux.NewRouter()
+	r := jsonapi.NewRouter()
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/payments", s.handlePay).Methods(http.MethodPost)
 	sim.HandleFunc("/payments", s.handleList).Methods(http.MethodGet)
 	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "", "no route "+r.Method+" "+r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "", r.Method+" "+r.URL.Path)
-	})
 	return r
 }
 
@@ -228,80 +216,43 @@ type payAnswer struct {
 
 func (s *Sim) handlePay(w http.ResponseWriter, r *http.Request) {
 	var req payRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json", "", err.Error())
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid_json", "", "trailing data after the JSON object")
+	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
 	txnID, eventID, err := s.Pay(r.Context(), req.Reference, req.Amount, req.Payer)
 	var fe *order.FieldError
 	if errors.As(err, &fe) {
-		writeError(w, http.StatusUnprocessableEntity, "invalid_request", fe.Field, fe.Reason)
+		jsonapi.WriteJSON(w, http.StatusUnprocessableEntity, jsonapi.Error{Error: "invalid_request", Field: fe.Field, Detail: fe.Reason})
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, payAnswer{BankTransactionID: txnID, EventID: eventID})
+	jsonapi.WriteJSON(w, http.StatusAccepted, payAnswer{BankTransactionID: txnID, EventID: eventID})
 }
 
 func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Payments(r.Context(), r.URL.Query().Get("reference"))
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	if list == nil {
-		list = []Payment{}
-	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Payments []Payment `json:"payments"`
-	}{list})
+	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	err := s.Redeliver(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "", err.Error())
+		jsonapi.WriteError(w, http.StatusNotFound, "not_found", err.Error())
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, payAnswer{EventID: id})
-}
-
-// errorAnswer is the body of every non-2xx answer.
-type errorAnswer struct {
-	Error  string `json:"error"`
-	Field  string `json:"field,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, field, detail string) {
-	writeJSON(w, status, errorAnswer{Error: code, Field: field, Detail: detail})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":"internal","detail":"encode answer"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
-// internalError answers 500 and logs why; callers return right after.
-func (s *Sim) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("banksim request failed")
-	writeError(w, http.StatusInternalServerError, "internal", "", err.Error())
+	jsonapi.WriteJSON(w, http.StatusAccepted, payAnswer{EventID: id})
 }

@@ -8,7 +8,8 @@
 // same request returns the first answer (header Idempotent-Replayed: true);
 // the same key with another request is 422 {"error":"idempotency_key_reused"}.
 // Only successful answers are stored: a refusal (404, 409, 422) changed
-// nothing, so the same key retried later is evaluated afresh.
+// nothing, so the same key retried later is evaluated afresh (package
+// idempotency; the keys live in carriersim_idempotency_keys).
 //
 //	POST /v1/shipments              {reference, warehouse, lines:[{sku,quantity}]}
 //	                                → 201 {shipment_id, tracking_number, promised_date, status:"booked"}

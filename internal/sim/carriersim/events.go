@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 	"github.com/orderflow/orderflow/internal/sim/outbox"
 	"github.com/orderflow/orderflow/internal/webhook"
 )
@@ -250,13 +251,13 @@ type eventAnswer struct {
 func (s *Sim) writeControlError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		jsonapi.WriteError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, ErrCancelled):
-		writeError(w, http.StatusConflict, "shipment_cancelled", err.Error())
+		jsonapi.WriteError(w, http.StatusConflict, "shipment_cancelled", err.Error())
 	case errors.Is(err, ErrDelivered):
-		writeError(w, http.StatusConflict, "shipment_delivered", err.Error())
+		jsonapi.WriteError(w, http.StatusConflict, "shipment_delivered", err.Error())
 	default:
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 	}
 }
 
@@ -271,7 +272,7 @@ func (s *Sim) handleDeliver(w http.ResponseWriter, r *http.Request) {
 	if already {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, eventAnswer{ShipmentID: id, EventID: eventID})
+	jsonapi.WriteJSON(w, status, eventAnswer{ShipmentID: id, EventID: eventID})
 }
 
 func (s *Sim) handleException(w http.ResponseWriter, r *http.Request) {
@@ -279,7 +280,7 @@ func (s *Sim) handleException(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Detail string `json:"detail"`
 	}
-	if r.ContentLength != 0 && !decode(w, r, &body) {
+	if r.ContentLength != 0 && !jsonapi.Decode(w, r, maxBody, &body) {
 		return
 	}
 	if body.Detail == "" {
@@ -290,21 +291,18 @@ func (s *Sim) handleException(w http.ResponseWriter, r *http.Request) {
 		s.writeControlError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, eventAnswer{ShipmentID: id, EventID: eventID})
+	jsonapi.WriteJSON(w, http.StatusAccepted, eventAnswer{ShipmentID: id, EventID: eventID})
 }
 
 func (s *Sim) handleEvents(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Events(r.Context(), r.URL.Query().Get("shipment_id"))
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	if list == nil {
-		list = []webhook.LogisticsEvent{}
-	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Events []webhook.LogisticsEvent `json:"events"`
-	}{list})
+	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleRedeliver(w http.ResponseWriter, r *http.Request) {
@@ -313,5 +311,5 @@ func (s *Sim) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 		s.writeControlError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, eventAnswer{EventID: id})
+	jsonapi.WriteJSON(w, http.StatusAccepted, eventAnswer{EventID: id})
 }

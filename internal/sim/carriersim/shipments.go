@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // Shipment statuses.
@@ -108,17 +110,16 @@ func newTrackingNumber() string {
 }
 
 func (s *Sim) handleBook(w http.ResponseWriter, r *http.Request) {
-	if !requireKey(w, r) {
+	if !idempotency.RequireKey(w, r) {
 		return
 	}
 	var req bookRequest
-	if !decode(w, r, &req) {
+	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
-	s.idempotent(w, r, req, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if fe := req.validate(); fe != nil {
-			return answer{http.StatusUnprocessableEntity,
-				errorAnswer{Error: "invalid_request", Field: fe.Field, Detail: fe.Reason}}, nil
+			return http.StatusUnprocessableEntity, jsonapi.Error{Error: "invalid_request", Field: fe.Field, Detail: fe.Reason}, nil
 		}
 		now := s.now()
 		a := bookAnswer{
@@ -133,44 +134,41 @@ func (s *Sim) handleBook(w http.ResponseWriter, r *http.Request) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			a.ShipmentID, a.TrackingNumber, req.Reference, req.Warehouse, req.Lines, StatusBooked, a.PromisedDate, now)
 		if err != nil {
-			return answer{}, fmt.Errorf("book shipment for %s: %w", req.Reference, err)
+			return 0, nil, fmt.Errorf("book shipment for %s: %w", req.Reference, err)
 		}
 		s.log.Info().Str("shipment_id", a.ShipmentID).Str("reference", req.Reference).
 			Str("warehouse", req.Warehouse).Msg("shipment booked")
-		return answer{http.StatusCreated, a}, nil
+		return http.StatusCreated, a, nil
 	})
 }
 
 func (s *Sim) handleCancel(w http.ResponseWriter, r *http.Request) {
-	if !requireKey(w, r) {
-		return
-	}
 	id := mux.Vars(r)["id"]
 	// Cancel has no body worth reading: the path names the shipment.
-	s.idempotent(w, r, nil, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, nil, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		var status string
 		err := tx.QueryRow(ctx, `
 			SELECT status FROM carriersim_shipments WHERE shipment_id = $1 FOR UPDATE`, id).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return answer{http.StatusNotFound, errorAnswer{Error: "shipment_not_found", Detail: id}}, nil
+			return http.StatusNotFound, jsonapi.Error{Error: "shipment_not_found", Detail: id}, nil
 		}
 		if err != nil {
-			return answer{}, fmt.Errorf("read shipment %s: %w", id, err)
+			return 0, nil, fmt.Errorf("read shipment %s: %w", id, err)
 		}
 		switch status {
 		case StatusDelivered:
-			return answer{http.StatusConflict, errorAnswer{Error: "shipment_delivered",
-				Detail: "a delivered shipment cannot be cancelled"}}, nil
+			return http.StatusConflict, jsonapi.Error{Error: "shipment_delivered",
+				Detail: "a delivered shipment cannot be cancelled"}, nil
 		case StatusCancelled:
-			return answer{http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}}, nil
+			return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE carriersim_shipments SET status = $2, cancelled_at = $3 WHERE shipment_id = $1`,
 			id, StatusCancelled, s.now()); err != nil {
-			return answer{}, fmt.Errorf("cancel shipment %s: %w", id, err)
+			return 0, nil, fmt.Errorf("cancel shipment %s: %w", id, err)
 		}
 		s.log.Info().Str("shipment_id", id).Msg("shipment cancelled")
-		return answer{http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}}, nil
+		return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
 	})
 }
 
@@ -183,18 +181,18 @@ func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
 		FROM carriersim_shipments WHERE shipment_id = $1`, id).
 		Scan(&a.ShipmentID, &a.TrackingNumber, &a.Reference, &a.Status, &a.PromisedDate, &deliveredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		writeError(w, http.StatusNotFound, "shipment_not_found", id)
+		jsonapi.WriteError(w, http.StatusNotFound, "shipment_not_found", id)
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, fmt.Errorf("read shipment %s: %w", id, err))
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read shipment %s: %w", id, err))
 		return
 	}
 	a.PromisedDate = a.PromisedDate.UTC()
 	if deliveredAt != nil {
 		a.DeliveredAt = deliveredAt.UTC()
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonapi.WriteJSON(w, http.StatusOK, a)
 }
 
 // Shipments lists the shipments booked under reference (every shipment when
@@ -236,13 +234,10 @@ func (s *Sim) Shipments(ctx context.Context, reference string) ([]Shipment, erro
 func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Shipments(r.Context(), r.URL.Query().Get("reference"))
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	if list == nil {
-		list = []Shipment{}
-	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Shipments []Shipment `json:"shipments"`
-	}{list})
+	}{jsonapi.NonNil(list)})
 }

@@ -3,22 +3,19 @@ package carriersim
 import (
 	"context"
 	"embed"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
-	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/sim/faults"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 	"github.com/orderflow/orderflow/internal/sim/outbox"
+	"github.com/orderflow/orderflow/internal/sim/schema"
 )
 
 //go:embed migrations/*.sql
@@ -45,11 +42,6 @@ var Routes = []string{RouteBook, RouteCancel, RouteGet}
 
 // FaultRule makes a carrier route misbehave; see package faults.
 type FaultRule = faults.Rule
-
-// idempotencyHeader is the contract's header; the simulator does not import
-// the client side (internal/downstream) so that the two are checked against
-// each other, not against a shared constant.
-const idempotencyHeader = "Idempotency-Key"
 
 // maxBody bounds a request body: the largest legal booking (200 lines) is a few KB.
 const maxBody = 1 << 20
@@ -80,6 +72,7 @@ type Sim struct {
 	log    zerolog.Logger
 	faults *faults.Set
 	outbox *outbox.Outbox
+	keys   *idempotency.Store
 	// now is the clock for bookings, deliveries and auto-delivery; truncated
 	// to PostgreSQL's microseconds so what is answered is what is stored.
 	now func() time.Time
@@ -91,7 +84,7 @@ func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
 		opts.PromiseDays = 3
 	}
 	log = log.With().Str("component", "carriersim").Logger()
-	return &Sim{
+	s := &Sim{
 		pool:   pool,
 		opts:   opts,
 		log:    log,
@@ -99,6 +92,8 @@ func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
 		outbox: outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
 		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
+	s.keys = idempotency.New(pool, "carriersim_idempotency_keys", log, func() time.Time { return s.now() })
+	return s
 }
 
 // Migrate creates the simulator's tables (carriersim_*) and the shared outbox.
@@ -106,11 +101,7 @@ func (s *Sim) Migrate(ctx context.Context) error {
 	if err := outbox.Migrate(ctx, s.pool); err != nil {
 		return fmt.Errorf("carriersim: %w", err)
 	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("carriersim: migrations: %w", err)
-	}
-	if err := pgdb.Migrate(ctx, s.pool, sub, VersionTable); err != nil {
+	if err := schema.Apply(ctx, s.pool, migrations, VersionTable); err != nil {
 		return fmt.Errorf("carriersim: %w", err)
 	}
 	return nil
@@ -144,7 +135,7 @@ func (s *Sim) Run(ctx context.Context) error {
 // Handler serves the carrier contract under /v1 and the control endpoints
 // under /sim.
 func (s *Sim) Handler() http.Handler {
-	r := mux.NewRouter()
+	r := jsonapi.NewRouter()
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.HandleFunc("/shipments", s.faults.Wrap(RouteBook, s.handleBook)).Methods(http.MethodPost)
 	v1.HandleFunc("/shipments/{id}/cancel", s.faults.Wrap(RouteCancel, s.handleCancel)).Methods(http.MethodPost)
@@ -159,58 +150,5 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
 	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
-
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path)
-	})
 	return r
-}
-
-// errorAnswer is the body of every non-2xx answer.
-type errorAnswer struct {
-	Error  string `json:"error"`
-	Field  string `json:"field,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, errorAnswer{Error: code, Detail: detail})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":"internal","detail":"encode answer"}`)
-	}
-	writeRaw(w, status, data)
-}
-
-func writeRaw(w http.ResponseWriter, status int, data []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
-// internalError answers 500 and logs why; callers return right after.
-func (s *Sim) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("carriersim request failed")
-	writeError(w, http.StatusInternalServerError, "internal", err.Error())
-}
-
-// decode reads a JSON body into v, answering 400 itself when it cannot.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json", err.Error())
-		return false
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid_json", "trailing data after the JSON object")
-		return false
-	}
-	return true
 }

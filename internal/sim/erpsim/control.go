@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // SalesOrder is a sales order as the simulated ERP keeps it, for tests and
@@ -199,49 +200,41 @@ func (s *Sim) Calls(ctx context.Context) (map[string]int64, error) {
 func (s *Sim) handleListSalesOrders(w http.ResponseWriter, r *http.Request) {
 	list, err := s.SalesOrders(r.Context(), r.URL.Query().Get("order_id"))
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		SalesOrders []SalesOrder `json:"sales_orders"`
-	}{nonNil(list)})
+	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleListInvoices(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Invoices(r.Context(), r.URL.Query().Get("order_id"))
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Invoices []Invoice `json:"invoices"`
-	}{nonNil(list)})
+	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleListStock(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Stock(r.Context())
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Stock []StockLevel `json:"stock"`
-	}{nonNil(list)})
+	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleListCalls(w http.ResponseWriter, r *http.Request) {
 	calls, err := s.Calls(r.Context())
 	if err != nil {
-		s.internalError(w, r, err)
+		jsonapi.InternalError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, calls)
-}
-
-// nonNil makes an empty list encode as [] rather than null.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
+	jsonapi.WriteJSON(w, http.StatusOK, calls)
 }

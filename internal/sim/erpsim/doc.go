@@ -25,7 +25,8 @@
 // idempotency_key_reused. Only successful answers are stored: a refusal
 // (404, 409, 422) changed nothing and is rolled back with its claim, so a key
 // retried after the cause is fixed is evaluated afresh rather than refused
-// forever. A retry can therefore never reserve or invoice twice.
+// forever. A retry can therefore never reserve or invoice twice. The
+// machinery is package idempotency's; the keys live in erpsim_idempotency_keys.
 //
 // # State and restarts
 //

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // Invoice statuses.
@@ -38,27 +40,27 @@ type invoiceAnswer struct {
 }
 
 func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
-	if !requireKey(w, r) {
+	if !idempotency.RequireKey(w, r) {
 		return
 	}
 	var req invoiceRequest
-	if !decode(w, r, &req) {
+	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
 	switch {
 	case req.OrderID == "" || req.SalesOrderID == "" || req.CustomerID == "":
-		writeError(w, http.StatusBadRequest, "invalid_request", "order_id, sales_order_id and customer_id are required")
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "order_id, sales_order_id and customer_id are required")
 		return
 	case req.Amount.Minor <= 0 || !money.ValidCurrency(req.Amount.Currency):
-		writeError(w, http.StatusBadRequest, "invalid_request", "amount must be positive with an ISO 4217 currency")
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "amount must be positive with an ISO 4217 currency")
 		return
 	case req.DueDate.IsZero():
-		writeError(w, http.StatusBadRequest, "invalid_request", "due_date is required")
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "due_date is required")
 		return
 	}
 	// The same instant written with "Z" or "+00:00" is the same request.
 	req.DueDate = req.DueDate.UTC()
-	s.idempotent(w, r, req, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.invoice(ctx, tx, req)
 	})
 }
@@ -66,36 +68,36 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 // invoice raises an invoice on a sales order that is not cancelled and adds
 // its amount to the customer's open receivables. A sales order may carry
 // several invoices (invoicing per shipment).
-func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (answer, error) {
+func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, any, error) {
 	var orderID, customerID, currency, status string
 	err := tx.QueryRow(ctx, `
 		SELECT order_id, customer_id, currency, status
 		FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, req.SalesOrderID).
 		Scan(&orderID, &customerID, &currency, &status)
 	if isNoRows(err) {
-		return answer{http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + req.SalesOrderID}}, nil
+		return http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + req.SalesOrderID}, nil
 	}
 	if err != nil {
-		return answer{}, fmt.Errorf("lock sales order %s: %w", req.SalesOrderID, err)
+		return 0, nil, fmt.Errorf("lock sales order %s: %w", req.SalesOrderID, err)
 	}
 	switch {
 	case status == SalesOrderCancelled:
-		return answer{http.StatusConflict, errorAnswer{Error: "sales_order_cancelled", Detail: req.SalesOrderID + " is cancelled"}}, nil
+		return http.StatusConflict, errorAnswer{Error: "sales_order_cancelled", Detail: req.SalesOrderID + " is cancelled"}, nil
 	case customerID != req.CustomerID:
-		return answer{http.StatusUnprocessableEntity, errorAnswer{Error: "customer_mismatch",
-			Detail: fmt.Sprintf("%s belongs to %s, not %s", req.SalesOrderID, customerID, req.CustomerID)}}, nil
+		return http.StatusUnprocessableEntity, errorAnswer{Error: "customer_mismatch",
+			Detail: fmt.Sprintf("%s belongs to %s, not %s", req.SalesOrderID, customerID, req.CustomerID)}, nil
 	case orderID != req.OrderID:
-		return answer{http.StatusUnprocessableEntity, errorAnswer{Error: "order_mismatch",
-			Detail: fmt.Sprintf("%s was raised for order %s, not %s", req.SalesOrderID, orderID, req.OrderID)}}, nil
+		return http.StatusUnprocessableEntity, errorAnswer{Error: "order_mismatch",
+			Detail: fmt.Sprintf("%s was raised for order %s, not %s", req.SalesOrderID, orderID, req.OrderID)}, nil
 	case currency != req.Amount.Currency:
-		return answer{http.StatusUnprocessableEntity, errorAnswer{Error: "currency_mismatch",
-			Detail: fmt.Sprintf("%s is in %s, the amount in %s", req.SalesOrderID, currency, req.Amount.Currency)}}, nil
+		return http.StatusUnprocessableEntity, errorAnswer{Error: "currency_mismatch",
+			Detail: fmt.Sprintf("%s is in %s, the amount in %s", req.SalesOrderID, currency, req.Amount.Currency)}, nil
 	}
 
 	var seq int64
 	if err := tx.QueryRow(ctx, `
 		UPDATE erpsim_counters SET value = value + 1 WHERE name = 'invoice_number' RETURNING value`).Scan(&seq); err != nil {
-		return answer{}, fmt.Errorf("next invoice number: %w", err)
+		return 0, nil, fmt.Errorf("next invoice number: %w", err)
 	}
 	ans := invoiceAnswer{
 		Number:   fmt.Sprintf("INV-%06d", seq),
@@ -110,23 +112,23 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (answe
 		RETURNING id`,
 		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, req.Amount.Currency,
 		ans.IssuedAt, req.DueDate).Scan(&ans.InvoiceID); err != nil {
-		return answer{}, fmt.Errorf("insert invoice: %w", err)
+		return 0, nil, fmt.Errorf("insert invoice: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO erpsim_receivables (customer_id, currency, open_minor) VALUES ($1, $2, $3)
 		ON CONFLICT (customer_id, currency) DO UPDATE SET open_minor = erpsim_receivables.open_minor + EXCLUDED.open_minor`,
 		req.CustomerID, req.Amount.Currency, req.Amount.Minor); err != nil {
-		return answer{}, fmt.Errorf("add invoice to receivables of %s: %w", req.CustomerID, err)
+		return 0, nil, fmt.Errorf("add invoice to receivables of %s: %w", req.CustomerID, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE erpsim_sales_orders SET status = 'invoiced' WHERE id = $1`, req.SalesOrderID); err != nil {
-		return answer{}, fmt.Errorf("mark %s invoiced: %w", req.SalesOrderID, err)
+		return 0, nil, fmt.Errorf("mark %s invoiced: %w", req.SalesOrderID, err)
 	}
-	return answer{http.StatusCreated, ans}, nil
+	return http.StatusCreated, ans, nil
 }
 
 func (s *Sim) handleVoidInvoice(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	s.idempotent(w, r, nil, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, nil, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.void(ctx, tx, id)
 	})
 }
@@ -135,7 +137,7 @@ func (s *Sim) handleVoidInvoice(w http.ResponseWriter, r *http.Request) {
 // Voiding a void invoice is fine. When the sales order has no open invoice
 // left it can be cancelled again, which is how compensation runs: void, then
 // cancel.
-func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (answer, error) {
+func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
 	var salesOrderID, customerID, currency, status string
 	var amount int64
 	err := tx.QueryRow(ctx, `
@@ -143,34 +145,34 @@ func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (answer, error) {
 		FROM erpsim_invoices WHERE id = $1 FOR UPDATE`, id).
 		Scan(&salesOrderID, &customerID, &currency, &amount, &status)
 	if isNoRows(err) {
-		return answer{http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + id}}, nil
+		return http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + id}, nil
 	}
 	if err != nil {
-		return answer{}, fmt.Errorf("lock invoice %s: %w", id, err)
+		return 0, nil, fmt.Errorf("lock invoice %s: %w", id, err)
 	}
-	done := answer{http.StatusOK, statusAnswer{InvoiceID: id, Status: InvoiceVoid}}
+	done := statusAnswer{InvoiceID: id, Status: InvoiceVoid}
 	if status == InvoiceVoid {
-		return done, nil
+		return http.StatusOK, done, nil
 	}
 	// Lock order as in invoice(): sales order, then receivables.
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, salesOrderID); err != nil {
-		return answer{}, fmt.Errorf("lock sales order %s: %w", salesOrderID, err)
+		return 0, nil, fmt.Errorf("lock sales order %s: %w", salesOrderID, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_invoices SET status = 'void', voided_at = $2 WHERE id = $1`, id, s.now()); err != nil {
-		return answer{}, fmt.Errorf("void invoice %s: %w", id, err)
+		return 0, nil, fmt.Errorf("void invoice %s: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_receivables SET open_minor = open_minor - $3
 		WHERE customer_id = $1 AND currency = $2`, customerID, currency, amount); err != nil {
-		return answer{}, fmt.Errorf("take invoice %s off receivables of %s: %w", id, customerID, err)
+		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, customerID, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_sales_orders SET status = 'reserved'
 		WHERE id = $1 AND status = 'invoiced'
 		  AND NOT EXISTS (SELECT 1 FROM erpsim_invoices WHERE sales_order_id = $1 AND status = 'open')`,
 		salesOrderID); err != nil {
-		return answer{}, fmt.Errorf("reopen sales order %s: %w", salesOrderID, err)
+		return 0, nil, fmt.Errorf("reopen sales order %s: %w", salesOrderID, err)
 	}
-	return done, nil
+	return http.StatusOK, done, nil
 }

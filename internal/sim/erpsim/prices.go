@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // pricesRequest is the body of POST /v1/prices.
@@ -27,15 +28,15 @@ const maxPriceSKUs = 1000
 
 func (s *Sim) handlePrices(w http.ResponseWriter, r *http.Request) {
 	var req pricesRequest
-	if !decode(w, r, &req) {
+	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
 	switch {
 	case !money.ValidCurrency(req.Currency):
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", req.Currency))
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", req.Currency))
 		return
 	case len(req.SKUs) == 0 || len(req.SKUs) > maxPriceSKUs:
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("skus: 1 to %d wanted", maxPriceSKUs))
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("skus: 1 to %d wanted", maxPriceSKUs))
 		return
 	}
 	// The list price does not depend on the customer: contract prices are
@@ -46,7 +47,7 @@ func (s *Sim) handlePrices(w http.ResponseWriter, r *http.Request) {
 		LEFT JOIN erpsim_prices pr ON pr.sku = p.sku AND pr.currency = $2
 		WHERE p.sku = ANY($1)`, req.SKUs, req.Currency)
 	if err != nil {
-		s.internalError(w, r, fmt.Errorf("read prices: %w", err))
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read prices: %w", err))
 		return
 	}
 	known := make(map[string]*int64, len(req.SKUs))
@@ -55,13 +56,13 @@ func (s *Sim) handlePrices(w http.ResponseWriter, r *http.Request) {
 		var unit *int64
 		if err := rows.Scan(&sku, &unit); err != nil {
 			rows.Close()
-			s.internalError(w, r, fmt.Errorf("read prices: %w", err))
+			jsonapi.InternalError(w, r, s.log, fmt.Errorf("read prices: %w", err))
 			return
 		}
 		known[sku] = unit
 	}
 	if err := rows.Err(); err != nil {
-		s.internalError(w, r, fmt.Errorf("read prices: %w", err))
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read prices: %w", err))
 		return
 	}
 	ans := pricesAnswer{Prices: make([]order.ListPrice, 0, len(req.SKUs))}
@@ -69,16 +70,16 @@ func (s *Sim) handlePrices(w http.ResponseWriter, r *http.Request) {
 		unit, ok := known[sku]
 		switch {
 		case !ok:
-			writeJSON(w, http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_sku", SKU: sku})
+			jsonapi.WriteJSON(w, http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_sku", SKU: sku})
 			return
 		case unit == nil:
-			writeJSON(w, http.StatusUnprocessableEntity, errorAnswer{Error: "no_price_in_currency", SKU: sku,
+			jsonapi.WriteJSON(w, http.StatusUnprocessableEntity, errorAnswer{Error: "no_price_in_currency", SKU: sku,
 				Detail: sku + " has no list price in " + req.Currency})
 			return
 		}
 		ans.Prices = append(ans.Prices, order.ListPrice{SKU: sku, UnitPrice: money.New(*unit, req.Currency)})
 	}
-	writeJSON(w, http.StatusOK, ans)
+	jsonapi.WriteJSON(w, http.StatusOK, ans)
 }
 
 // exposureAnswer is the 200 answer of GET /v1/customers/{id}/exposure.
@@ -91,7 +92,7 @@ func (s *Sim) handleExposure(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	currency := r.URL.Query().Get("currency")
 	if !money.ValidCurrency(currency) {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", currency))
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", currency))
 		return
 	}
 	var exists bool
@@ -102,12 +103,12 @@ func (s *Sim) handleExposure(w http.ResponseWriter, r *http.Request) {
 		       COALESCE((SELECT open_minor FROM erpsim_receivables WHERE customer_id = $1 AND currency = $2), 0)`,
 		id, currency).Scan(&exists, &open)
 	if err != nil {
-		s.internalError(w, r, fmt.Errorf("read receivables of %s: %w", id, err))
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read receivables of %s: %w", id, err))
 		return
 	}
 	if !exists {
-		writeError(w, http.StatusNotFound, "customer_not_found", "no customer "+id)
+		jsonapi.WriteError(w, http.StatusNotFound, "customer_not_found", "no customer "+id)
 		return
 	}
-	writeJSON(w, http.StatusOK, exposureAnswer{CustomerID: id, OpenReceivables: money.New(open, currency)})
+	jsonapi.WriteJSON(w, http.StatusOK, exposureAnswer{CustomerID: id, OpenReceivables: money.New(open, currency)})
 }

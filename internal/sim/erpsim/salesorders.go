@@ -11,6 +11,8 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // Sales order statuses.
@@ -50,26 +52,26 @@ type statusAnswer struct {
 }
 
 func (s *Sim) handleCreateSalesOrder(w http.ResponseWriter, r *http.Request) {
-	if !requireKey(w, r) {
+	if !idempotency.RequireKey(w, r) {
 		return
 	}
 	var req salesOrderRequest
-	if !decode(w, r, &req) {
+	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
 	switch {
 	case req.OrderID == "" || req.CustomerID == "":
-		writeError(w, http.StatusBadRequest, "invalid_request", "order_id and customer_id are required")
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "order_id and customer_id are required")
 		return
 	case !money.ValidCurrency(req.Currency):
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", req.Currency))
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("currency %q is not an ISO 4217 code", req.Currency))
 		return
 	}
 	if fe := order.ValidateLines(req.Lines); fe != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", fe.Error())
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fe.Error())
 		return
 	}
-	s.idempotent(w, r, req, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.reserve(ctx, tx, req)
 	})
 }
@@ -83,14 +85,14 @@ type take struct {
 // reserve creates a sales order and reserves its stock, filling each line
 // from the warehouses in name order. It reserves all or nothing: a shortage on
 // any line answers 409 before a single unit is touched.
-func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (answer, error) {
+func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (int, any, error) {
 	var customerKnown bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM erpsim_customers WHERE id = $1)`,
 		req.CustomerID).Scan(&customerKnown); err != nil {
-		return answer{}, fmt.Errorf("look up customer %s: %w", req.CustomerID, err)
+		return 0, nil, fmt.Errorf("look up customer %s: %w", req.CustomerID, err)
 	}
 	if !customerKnown {
-		return answer{http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_customer", Detail: "no customer " + req.CustomerID}}, nil
+		return http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_customer", Detail: "no customer " + req.CustomerID}, nil
 	}
 	skus := make([]string, len(req.Lines))
 	for i, l := range req.Lines {
@@ -98,11 +100,11 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 	}
 	products, err := s.knownProducts(ctx, tx, skus)
 	if err != nil {
-		return answer{}, err
+		return 0, nil, err
 	}
 	for _, sku := range skus {
 		if !products[sku] {
-			return answer{http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_sku", SKU: sku}}, nil
+			return http.StatusUnprocessableEntity, errorAnswer{Error: "unknown_sku", SKU: sku}, nil
 		}
 	}
 
@@ -115,7 +117,7 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 		ORDER BY warehouse, sku
 		FOR UPDATE`, skus)
 	if err != nil {
-		return answer{}, fmt.Errorf("lock stock: %w", err)
+		return 0, nil, fmt.Errorf("lock stock: %w", err)
 	}
 	type available struct {
 		warehouse string
@@ -127,12 +129,12 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 		var units int64
 		if err := rows.Scan(&wh, &sku, &units); err != nil {
 			rows.Close()
-			return answer{}, fmt.Errorf("lock stock: %w", err)
+			return 0, nil, fmt.Errorf("lock stock: %w", err)
 		}
 		stock[sku] = append(stock[sku], available{wh, units})
 	}
 	if err := rows.Err(); err != nil {
-		return answer{}, fmt.Errorf("lock stock: %w", err)
+		return 0, nil, fmt.Errorf("lock stock: %w", err)
 	}
 
 	var takes []take
@@ -148,8 +150,8 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 			}
 		}
 		if need > 0 {
-			return answer{http.StatusConflict, errorAnswer{Error: "insufficient_stock", SKU: l.SKU,
-				Detail: fmt.Sprintf("%d of %s short", need, l.SKU)}}, nil
+			return http.StatusConflict, errorAnswer{Error: "insufficient_stock", SKU: l.SKU,
+				Detail: fmt.Sprintf("%d of %s short", need, l.SKU)}, nil
 		}
 	}
 
@@ -158,7 +160,7 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 		INSERT INTO erpsim_sales_orders (id, order_id, customer_id, currency, status, created_at)
 		VALUES ('SO-' || lpad(nextval('erpsim_sales_order_seq')::text, 6, '0'), $1, $2, $3, 'reserved', $4)
 		RETURNING id`, req.OrderID, req.CustomerID, req.Currency, s.now()).Scan(&id); err != nil {
-		return answer{}, fmt.Errorf("insert sales order: %w", err)
+		return 0, nil, fmt.Errorf("insert sales order: %w", err)
 	}
 	b := &pgx.Batch{}
 	for i, l := range req.Lines {
@@ -174,13 +176,13 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (an
 			VALUES ($1, $2, $3, $4)`, id, t.warehouse, t.sku, t.quantity)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return answer{}, fmt.Errorf("reserve stock for %s: %w", id, err)
+		return 0, nil, fmt.Errorf("reserve stock for %s: %w", id, err)
 	}
-	return answer{http.StatusCreated, salesOrderAnswer{
+	return http.StatusCreated, salesOrderAnswer{
 		SalesOrderID: id,
 		Status:       SalesOrderReserved,
 		Reservations: groupByWarehouse(takes),
-	}}, nil
+	}, nil
 }
 
 // groupByWarehouse turns takes (in request-line order) into one reservation
@@ -226,29 +228,29 @@ func (s *Sim) knownProducts(ctx context.Context, tx pgx.Tx, skus []string) (map[
 
 func (s *Sim) handleCancelSalesOrder(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	s.idempotent(w, r, nil, func(ctx context.Context, tx pgx.Tx) (answer, error) {
+	s.keys.Run(w, r, nil, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.cancel(ctx, tx, id)
 	})
 }
 
 // cancel releases a sales order's stock. Cancelling twice is fine; cancelling
 // an invoiced order is not (void the invoice first).
-func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (answer, error) {
+func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
 	var status string
 	err := tx.QueryRow(ctx, `SELECT status FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, id).Scan(&status)
 	if isNoRows(err) {
-		return answer{http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + id}}, nil
+		return http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + id}, nil
 	}
 	if err != nil {
-		return answer{}, fmt.Errorf("lock sales order %s: %w", id, err)
+		return 0, nil, fmt.Errorf("lock sales order %s: %w", id, err)
 	}
-	done := answer{http.StatusOK, statusAnswer{SalesOrderID: id, Status: SalesOrderCancelled}}
+	done := statusAnswer{SalesOrderID: id, Status: SalesOrderCancelled}
 	switch status {
 	case SalesOrderCancelled:
-		return done, nil
+		return http.StatusOK, done, nil
 	case SalesOrderInvoiced:
-		return answer{http.StatusConflict, errorAnswer{Error: "sales_order_invoiced",
-			Detail: "void the open invoices of " + id + " before cancelling it"}}, nil
+		return http.StatusConflict, errorAnswer{Error: "sales_order_invoiced",
+			Detail: "void the open invoices of " + id + " before cancelling it"}, nil
 	}
 	// Same lock order as reserve: (warehouse, sku).
 	if _, err := tx.Exec(ctx, `
@@ -257,18 +259,18 @@ func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (answer, error) 
 		WHERE r.sales_order_id = $1
 		ORDER BY s.warehouse, s.sku
 		FOR UPDATE OF s`, id); err != nil {
-		return answer{}, fmt.Errorf("lock stock of %s: %w", id, err)
+		return 0, nil, fmt.Errorf("lock stock of %s: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_stock s SET reserved = s.reserved - r.quantity
 		FROM erpsim_reservations r
 		WHERE r.sales_order_id = $1 AND s.warehouse = r.warehouse AND s.sku = r.sku`, id); err != nil {
-		return answer{}, fmt.Errorf("release stock of %s: %w", id, err)
+		return 0, nil, fmt.Errorf("release stock of %s: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_sales_orders SET status = 'cancelled', cancelled_at = $2 WHERE id = $1`,
 		id, s.now()); err != nil {
-		return answer{}, fmt.Errorf("cancel sales order %s: %w", id, err)
+		return 0, nil, fmt.Errorf("cancel sales order %s: %w", id, err)
 	}
-	return done, nil
+	return http.StatusOK, done, nil
 }

@@ -3,21 +3,19 @@ package erpsim
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderflow/orderflow/internal/sim/faults"
 	"github.com/rs/zerolog"
 
-	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/faults"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
+	"github.com/orderflow/orderflow/internal/sim/schema"
 )
 
 //go:embed migrations/*.sql
@@ -45,11 +43,6 @@ var Routes = []string{
 	RouteInvoicesCreate, RouteInvoicesVoid,
 }
 
-// idempotencyHeader is the contract's header; the simulator does not import
-// the client side (internal/downstream) so that the two are checked against
-// each other, not against a shared constant.
-const idempotencyHeader = "Idempotency-Key"
-
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
 const maxBody = 1 << 20
 
@@ -59,6 +52,7 @@ type Sim struct {
 	pool   *pgxpool.Pool
 	log    zerolog.Logger
 	faults *faults.Set
+	keys   *idempotency.Store
 	// now is the clock for issued_at, created_at and outage windows; tests
 	// inside the package may replace it.
 	now func() time.Time
@@ -68,22 +62,20 @@ type Sim struct {
 // serving; several Sims on one database share their ERP state.
 func New(pool *pgxpool.Pool, log zerolog.Logger) *Sim {
 	log = log.With().Str("component", "erpsim").Logger()
-	return &Sim{
+	s := &Sim{
 		pool:   pool,
 		log:    log,
 		faults: faults.New(Routes, log),
 		now:    func() time.Time { return time.Now().UTC() },
 	}
+	// Through s.now, not a copy of it, so a test's clock stamps the keys too.
+	s.keys = idempotency.New(pool, "erpsim_idempotency_keys", log, func() time.Time { return s.now() })
+	return s
 }
 
 // Migrate applies the simulator's migrations (tables prefixed erpsim_).
 func (s *Sim) Migrate(ctx context.Context) error {
-	// tern looks for its files at the root of the FS it is given.
-	files, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("erpsim: migrations: %w", err)
-	}
-	if err := pgdb.Migrate(ctx, s.pool, files, VersionTable); err != nil {
+	if err := schema.Apply(ctx, s.pool, migrations, VersionTable); err != nil {
 		return fmt.Errorf("erpsim: %w", err)
 	}
 	return nil
@@ -92,7 +84,7 @@ func (s *Sim) Migrate(ctx context.Context) error {
 // Handler serves the ERP contract under /v1 and the simulator's control
 // endpoints under /sim.
 func (s *Sim) Handler() http.Handler {
-	r := mux.NewRouter()
+	r := jsonapi.NewRouter()
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.HandleFunc("/prices", s.erp(RoutePrices, s.handlePrices)).Methods(http.MethodPost)
 	v1.HandleFunc("/customers/{id}/exposure", s.erp(RouteExposure, s.handleExposure)).Methods(http.MethodGet)
@@ -109,13 +101,6 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
 	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
-
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path)
-	})
 	return r
 }
 
@@ -145,50 +130,12 @@ func (s *Sim) countCall(ctx context.Context, route string) error {
 	return nil
 }
 
-// errorAnswer is the body of every non-2xx answer.
+// errorAnswer is the body of the ERP's refusals: a jsonapi.Error that names
+// the SKU at fault where the others name a field, as the ERP contract has it.
 type errorAnswer struct {
 	Error  string `json:"error"`
 	SKU    string `json:"sku,omitempty"`
 	Detail string `json:"detail,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, errorAnswer{Error: code, Detail: detail})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":"internal","detail":"encode answer"}`)
-	}
-	writeRaw(w, status, data)
-}
-
-func writeRaw(w http.ResponseWriter, status int, data []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
-
-// internalError answers 500 and logs why; callers return right after.
-func (s *Sim) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("erpsim request failed")
-	writeError(w, http.StatusInternalServerError, "internal", err.Error())
-}
-
-// decode reads a JSON body into v, answering 400 itself when it cannot.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json", err.Error())
-		return false
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid_json", "trailing data after the JSON object")
-		return false
-	}
-	return true
 }
 
 // isNoRows reports whether a query found nothing.

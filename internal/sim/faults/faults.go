@@ -1,10 +1,7 @@
 package faults
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -12,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
 
 // All in a rule's Route matches every route.
@@ -141,7 +140,7 @@ func (s *Set) Inject(w http.ResponseWriter, r *http.Request, route string) bool 
 		return false
 	}
 	s.log.Debug().Str("route", route).Int("status", status).Str("why", why).Msg("injected fault")
-	writeJSON(w, status, errorBody{Error: "simulated_fault", Detail: route + ": " + why})
+	jsonapi.WriteError(w, status, "simulated_fault", route+": "+why)
 	return true
 }
 
@@ -160,36 +159,21 @@ type Body struct {
 	Rules []Rule `json:"rules"`
 }
 
-type errorBody struct {
-	Error  string `json:"error"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // HandleGet answers GET /sim/faults with the rules in force.
 func (s *Set) HandleGet(w http.ResponseWriter, _ *http.Request) {
-	rules := s.Rules()
-	if rules == nil {
-		rules = []Rule{}
-	}
-	writeJSON(w, http.StatusOK, Body{Rules: rules})
+	jsonapi.WriteJSON(w, http.StatusOK, Body{Rules: jsonapi.NonNil(s.Rules())})
 }
 
 // HandlePut answers PUT /sim/faults {rules: [...]}: it replaces every rule,
 // or changes nothing and answers 400 naming the bad rule.
 func (s *Set) HandlePut(w http.ResponseWriter, r *http.Request) {
 	var body Body
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid_json", Detail: err.Error()})
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid_json", Detail: "trailing data after the JSON object"})
+	if !jsonapi.Decode(w, r, maxBody, &body) {
 		return
 	}
 	for _, rule := range body.Rules {
 		if err := s.Validate(rule); err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid_fault_rule", Detail: err.Error()})
+			jsonapi.WriteError(w, http.StatusBadRequest, "invalid_fault_rule", err.Error())
 			return
 		}
 	}
@@ -201,15 +185,4 @@ func (s *Set) HandlePut(w http.ResponseWriter, r *http.Request) {
 func (s *Set) HandleDelete(w http.ResponseWriter, r *http.Request) {
 	s.Clear()
 	s.HandleGet(w, r)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":"internal","detail":"encode answer"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
@@ -20,7 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orderflow/orderflow/internal/downstream"
-	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/schema"
 	"github.com/orderflow/orderflow/internal/webhook"
 )
 
@@ -40,11 +39,7 @@ var ErrNotFound = errors.New("outbox event not found")
 // Migrate creates the outbox table. Every simulator calls it from its own
 // Migrate; running it again is harmless.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("outbox migrations: %w", err)
-	}
-	return pgdb.Migrate(ctx, pool, sub, VersionTable)
+	return schema.Apply(ctx, pool, migrations, VersionTable)
 }
 
 // Config says whose events an Outbox delivers, where, and how patiently.
@@ -169,10 +164,14 @@ func (o *Outbox) wakeChan() <-chan struct{} {
 // Requeue puts a delivered or failed event back in the queue, due now: the
 // simulators use it to send a duplicate on purpose, or to retry an event a
 // receiver refused before it was fixed.
+//
+// It counts as an attempt: the outcome of a POST of the event still in
+// flight is recorded only while attempts is what its claim made it, so that
+// outcome cannot mark the requeued event delivered again unsent.
 func (o *Outbox) Requeue(ctx context.Context, eventID string) error {
 	tag, err := o.pool.Exec(ctx, `
 		UPDATE sim_outbox
-		SET status = 'pending', rejections = 0, next_attempt_at = $3, delivered_at = NULL
+		SET status = 'pending', attempts = attempts + 1, rejections = 0, next_attempt_at = $3, delivered_at = NULL
 		WHERE sender = $1 AND event_id = $2`,
 		o.cfg.Sender, eventID, time.Now())
 	if err != nil {

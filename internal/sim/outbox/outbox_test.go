@@ -252,6 +252,32 @@ func TestPermanentRefusalMarksFailedAndRequeueRetries(t *testing.T) {
 	require.ErrorIs(t, o.Requeue(t.Context(), "EVT-NEVER"), outbox.ErrNotFound)
 }
 
+// A requeue while the event's POST is in flight (the receiver has it but
+// the outbox has not recorded the answer yet) is not undone by that answer:
+// the event is sent again.
+func TestRequeueDuringDeliveryIsKept(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t)
+	var o *outbox.Outbox
+	rc := newReceiver(t, func(n int, r *http.Request) int {
+		if n == 1 {
+			if err := o.Requeue(r.Context(), "EVT-AGAIN"); err != nil {
+				t.Errorf("requeue during delivery: %v", err)
+			}
+		}
+		return http.StatusNoContent
+	})
+	o = newOutbox(t, pool, "testsim", rc.srv.URL)
+	enqueue(t, pool, o, event{ID: "EVT-AGAIN"})
+
+	drain(t, o)
+	_, got := rc.snapshot()
+	require.Equal(t, []event{{ID: "EVT-AGAIN"}, {ID: "EVT-AGAIN"}}, got)
+	c, err := o.Counts(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, outbox.Counts{Delivered: 1}, c)
+}
+
 func TestRestartPicksUpPending(t *testing.T) {
 	t.Parallel()
 	pool := newPool(t)

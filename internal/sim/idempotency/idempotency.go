@@ -1,0 +1,173 @@
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/orderflow/orderflow/internal/sim/jsonapi"
+)
+
+// Header carries the key. The simulators do not import the client side
+// (internal/downstream), so that the two are checked against each other, not
+// against a shared constant.
+const Header = "Idempotency-Key"
+
+// ReplayedHeader is set to "true" on an answer replayed from a stored one.
+const ReplayedHeader = "Idempotent-Replayed"
+
+// MaxKeyLen bounds a key; orderflow's keys are an order id plus a step.
+const MaxKeyLen = 255
+
+// Effect is a write's work, done in tx: it returns the status and the body
+// to answer, which is stored with the key when the status is 2xx. An error
+// answers 500 and, like a non-2xx status, rolls back tx with the claim.
+type Effect func(ctx context.Context, tx pgx.Tx) (status int, body any, err error)
+
+// Store keeps one simulator's keys in its table.
+type Store struct {
+	pool *pgxpool.Pool
+	// table is the sanitized, quoted table name, ready to stand in SQL.
+	table string
+	log   zerolog.Logger
+	now   func() time.Time
+}
+
+// New returns the store of the keys in table (see the package doc for its
+// columns). now stamps created_at; nil means time.Now. log records the
+// requests that fail with 500.
+func New(pool *pgxpool.Pool, table string, log zerolog.Logger, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, table: pgx.Identifier{table}.Sanitize(), log: log, now: now}
+}
+
+// RequireKey answers 400 unless r carries a usable key, and reports whether
+// it did. Writes call it before reading the body, so a keyless call is
+// refused whatever it carries; [Store.Run] calls it too.
+func RequireKey(w http.ResponseWriter, r *http.Request) bool {
+	switch key := r.Header.Get(Header); {
+	case key == "":
+		jsonapi.WriteError(w, http.StatusBadRequest, "idempotency_key_required", "the "+Header+" header is required")
+		return false
+	case len(key) > MaxKeyLen:
+		jsonapi.WriteError(w, http.StatusBadRequest, "idempotency_key_too_long", fmt.Sprintf("at most %d characters", MaxKeyLen))
+		return false
+	}
+	return true
+}
+
+// requestHash identifies a request: the method, the path (which names the
+// resource for cancel and void) and the decoded request re-encoded, so field
+// order and spacing do not matter.
+func requestHash(method, path string, request any) ([]byte, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", method, path)
+	if request != nil {
+		data, err := json.Marshal(request)
+		if err != nil {
+			return nil, fmt.Errorf("encode request for its hash: %w", err)
+		}
+		h.Write(data)
+	}
+	return h.Sum(nil), nil
+}
+
+// Run answers r by running effect once under r's key: the first time in a
+// transaction that claims the key, afterwards by replaying the stored answer.
+// request is the decoded body (nil when the path says it all); it is hashed
+// to tell a retry from another request under the same key.
+func (s *Store) Run(w http.ResponseWriter, r *http.Request, request any, effect Effect) {
+	if !RequireKey(w, r) {
+		return
+	}
+	key := r.Header.Get(Header)
+	hash, err := requestHash(r.Method, r.URL.Path, request)
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, err)
+		return
+	}
+	ctx := r.Context()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("begin: %w", err))
+		return
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO `+s.table+` (key, request_hash, created_at)
+		VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO NOTHING`, key, hash, s.now())
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("claim idempotency key: %w", err))
+		return
+	}
+	if tag.RowsAffected() == 0 {
+		s.replay(w, r, tx, key, hash)
+		return
+	}
+
+	status, body, err := effect(ctx, tx)
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, err)
+		return
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("encode answer: %w", err))
+		return
+	}
+	if status < 200 || status > 299 {
+		// The deferred rollback drops the claim and anything the effect began.
+		jsonapi.WriteRaw(w, status, data)
+		return
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE `+s.table+` SET status = $2, answer = $3 WHERE key = $1`,
+		key, status, data); err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("store answer for idempotency key: %w", err))
+		return
+	}
+	if err := tx.Commit(ctx); err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("commit: %w", err))
+		return
+	}
+	jsonapi.WriteRaw(w, status, data)
+}
+
+// replay answers a request whose key was used before: with the stored answer
+// if the request is the same, with 422 if the key now carries another request.
+func (s *Store) replay(w http.ResponseWriter, r *http.Request, tx pgx.Tx, key string, hash []byte) {
+	var stored []byte
+	var status *int
+	var data []byte
+	err := tx.QueryRow(r.Context(), `
+		SELECT request_hash, status, answer FROM `+s.table+` WHERE key = $1`,
+		key).Scan(&stored, &status, &data)
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read idempotency key: %w", err))
+		return
+	}
+	if !bytes.Equal(stored, hash) {
+		jsonapi.WriteError(w, http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"the key was first used with another request")
+		return
+	}
+	if status == nil {
+		// Cannot happen: a claim is only ever committed with its answer.
+		jsonapi.InternalError(w, r, s.log, fmt.Errorf("idempotency key %q has no stored answer", key))
+		return
+	}
+	w.Header().Set(ReplayedHeader, "true")
+	jsonapi.WriteRaw(w, *status, data)
+}
