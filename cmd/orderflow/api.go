@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -12,10 +11,6 @@ import (
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
-	"github.com/orderflow/orderflow/internal/metrics"
-	"github.com/orderflow/orderflow/internal/pgdb"
-	"github.com/orderflow/orderflow/internal/store"
-	"go.temporal.io/sdk/client"
 )
 
 // runAPI is the production REST API process.
@@ -25,25 +20,12 @@ func runAPI(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Wri
 		return errors.New("the token or webhook secrets are the public dev defaults: set ORDERFLOW_TOKEN_SECRET, " +
 			"ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (or ORDERFLOW_ALLOW_DEV_SECRETS=1 for a test setup)")
 	}
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	b, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	st := store.New(pool)
-	m := metrics.New()
-	m.ObserveOrders(st.CountByStatus)
-	sdkMetrics, closer := m.SDKHandler()
-	defer closer.Close()
-	opts, err := temporalOptions(cfg, log, sdkMetrics)
-	if err != nil {
-		return err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
-	}
-	defer c.Close()
+	defer b.Close()
+	st, m, c := b.store, b.metrics, b.temporal
 	tokens, err := auth.NewIssuer([]byte(cfg.TokenSecret))
 	if err != nil {
 		return err

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/metrics"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/worker"
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
@@ -47,4 +52,49 @@ func temporalOptions(cfg config.Config, log zerolog.Logger, metrics client.Metri
 		o.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
 	}
 	return o, nil
+}
+
+// backends are what the worker and api processes both connect to.
+type backends struct {
+	pool     *pgxpool.Pool
+	store    *store.Store
+	metrics  *metrics.Metrics
+	temporal client.Client
+	closers  []func()
+}
+
+// connect opens the database, the metrics registry (with the SDK's metrics
+// and orders by status) and the Temporal client.
+func connect(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *backends, err error) {
+	b := &backends{metrics: metrics.New()}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	if b.pool, err = pgdb.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, b.pool.Close)
+	b.store = store.New(b.pool)
+	b.metrics.ObserveOrders(b.store.CountByStatus)
+	sdkMetrics, closer := b.metrics.SDKHandler()
+	b.closers = append(b.closers, func() { _ = closer.Close() })
+	opts, err := temporalOptions(cfg, log, sdkMetrics)
+	if err != nil {
+		return nil, err
+	}
+	if b.temporal, err = client.DialContext(ctx, opts); err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	b.closers = append(b.closers, b.temporal.Close)
+	return b, nil
+}
+
+// Close releases everything connect opened, in reverse order.
+func (b *backends) Close() {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i]()
+	}
+	b.closers = nil
 }

@@ -9,36 +9,19 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/config"
-	"github.com/orderflow/orderflow/internal/metrics"
-	"github.com/orderflow/orderflow/internal/pgdb"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/worker"
-	"go.temporal.io/sdk/client"
 )
 
 // runWorker is the production worker: one process polling the orders task
 // queue of a Temporal cluster.
 func runWorker(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Writer) error {
 	log := newLogger(cfg, stderr).With().Str("component", "worker").Logger()
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	b, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	st := store.New(pool)
-	m := metrics.New()
-	m.ObserveOrders(st.CountByStatus)
-	sdkMetrics, closer := m.SDKHandler()
-	defer closer.Close()
-	opts, err := temporalOptions(cfg, log, sdkMetrics)
-	if err != nil {
-		return err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
-	}
-	defer c.Close()
+	defer b.Close()
+	st, m, c := b.store, b.metrics, b.temporal
 
 	srv := &http.Server{Addr: cfg.WorkerMetricsAddr, Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
