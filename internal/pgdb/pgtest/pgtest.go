@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderflow/orderflow/internal/pgdb"
 )
 
 // AdminURL is the server tests create databases on; ORDERFLOW_TEST_DATABASE_URL
@@ -29,35 +30,23 @@ func NewURL(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(AdminURL())
-	if err != nil {
-		t.Fatalf("pgtest: parse admin url: %v", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s:%d (is PostgreSQL running?): %v", cfg.Host, cfg.Port, err)
-	}
-	defer conn.Close(ctx)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "orderflow_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+	url, err := pgdb.WithDatabase(AdminURL(), "orderflow_test_"+hex.EncodeToString(b))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	if err := pgdb.EnsureDatabase(ctx, url); err != nil {
+		t.Fatalf("pgtest: %v (is PostgreSQL running?)", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			t.Logf("pgtest: drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("pgtest: drop %s: %v", name, err)
+		if err := pgdb.DropDatabase(ctx, url); err != nil {
+			t.Logf("pgtest: %v", err)
 		}
 	})
-	return dbURL(AdminURL(), name)
+	return url
 }
 
 // NewPool creates a throw-away database, applies setup (usually migrations)
