@@ -227,6 +227,10 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 	o.terms = res.Terms
 	q := res.Quote
 	o.d.Quote = &q
+	// A new revision takes a new answer. Cleared here, before the order shows
+	// AWAITING_ACCEPTANCE, because from then on the buyer may answer, even
+	// while the quote mail below is still being sent.
+	o.quoteDecision = ""
 	o.d.Waiting = fmt.Sprintf("Waiting for the buyer to accept, revise or reject quote revision %d (%s, valid until %s).",
 		q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
 	o.transition(ctx, order.StatusAwaitingAcceptance, order.System, "quote.sent", fmt.Sprintf("revision %d, total %s", q.Revision, q.Total))
@@ -237,7 +241,11 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 // awaitAcceptance waits for the buyer's answer, reminds before expiry, and
 // reports "accept", "revise", "reject" or "expired".
 func (o *orderState) awaitAcceptance(ctx workflow.Context) (string, error) {
-	o.quoteDecision = ""
+	if workflow.GetVersion(ctx, changeKeepEarlyAnswers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Orders started before the fix cleared the answer here and lost one
+		// given while the quote mail was being sent; replay keeps that.
+		o.quoteDecision = ""
+	}
 	decided := func() bool { return o.quoteDecision != "" || o.cancel != nil }
 	left := o.d.Quote.ValidUntil.Sub(workflow.Now(ctx))
 	remindIn := left - QuoteReminderBefore

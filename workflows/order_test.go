@@ -62,6 +62,8 @@ type world struct {
 	reserve  func() (activities.ReserveResult, error)
 	track    string
 	pending  []*pending
+	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
+	mailFails map[mail.Kind]int
 }
 
 func newWorld(t *testing.T) *world {
@@ -71,7 +73,7 @@ func newWorld(t *testing.T) *world {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	env.RegisterActivity(a)
-	w := &world{t: t, env: env, terms: acmeTerms(), track: "in_transit"}
+	w := &world{t: t, env: env, terms: acmeTerms(), track: "in_transit", mailFails: map[mail.Kind]int{}}
 	w.exposure = func(total money.Money) order.Exposure {
 		e, _ := order.CheckCredit(w.terms.CreditLimit, eur(1_200_000), eur(0), total)
 		return e
@@ -98,6 +100,10 @@ func newWorld(t *testing.T) *world {
 		func(_ context.Context, in activities.SendMailInput) (activities.SendMailResult, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
+			if w.mailFails[in.Kind] > 0 {
+				w.mailFails[in.Kind]--
+				return activities.SendMailResult{}, errors.New("smtp: 421 service not available")
+			}
 			w.mails = append(w.mails, in)
 			return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
 		})
@@ -506,6 +512,68 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 		sawAttention = sawAttention || r.Transition.NeedsAttention
 	}
 	require.True(t, sawAttention, "NeedsAttention reached the projection")
+}
+
+// A buyer who accepts while the quote mail is still being retried has
+// accepted: the quote was already AWAITING_ACCEPTANCE (the API and the UI
+// showed it), so the answer must not be lost. Found by `orderflow bench`.
+func TestAcceptWhileQuoteMailIsRetriedIsKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.mailFails[mail.KindQuote] = 1 // the mail's first try fails; the retry waits a second
+	var accept *pending
+	w.at(500*time.Millisecond, func() {
+		require.Equal(t, order.StatusAwaitingAcceptance, w.details().Status)
+		require.Empty(t, w.mailKinds(), "the quote mail is still being retried")
+		accept = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "")
+	})
+	w.at(time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status, "the early acceptance took the order on (%s)", d.Waiting)
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: cs, Reason: "end of test"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Equal(t, order.StatusCreditCheck, accept.res.Status, "accept answers with where the order went")
+	require.Contains(t, w.actions(), "quote.accepted")
+	require.Equal(t, mail.KindQuote, w.mailKinds()[0], "the quote mail still went out")
+}
+
+// A CS retry that arrives while the CS alert mail is still being retried is
+// the retry CS asked for: the order already showed NeedsAttention.
+func TestRetryWhileCSAlertIsRetriedIsKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.mailFails[mail.KindCSAlert] = 1
+	calls := 0
+	w.reserve = func() (activities.ReserveResult, error) {
+		calls++
+		if calls == 1 {
+			return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
+		}
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
+	}
+	var retry *pending
+	w.at(time.Hour, func() {
+		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "")
+		// The reservation fails at once; the CS alert's first try fails and its retry waits a second.
+		w.at(500*time.Millisecond, func() {
+			d := w.details()
+			require.True(t, d.NeedsAttention)
+			require.NotContains(t, w.mailKinds(), mail.KindCSAlert, "the CS alert is still being retried")
+			retry = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "stock arrived"}, "")
+		})
+	})
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.False(t, d.NeedsAttention, "the retry ran (%s)", d.Waiting)
+		require.Equal(t, order.StatusShipping, d.Status)
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: cs, Reason: "end of test"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Equal(t, 2, calls, "the reservation ran again on CS's retry")
+	require.Contains(t, retry.res.Message, "succeeded")
 }
 
 func TestFailedStepCancelledByCSUndoesNothingNotDone(t *testing.T) {

@@ -66,7 +66,12 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
 			mail.Data{Step: step, Error: err.Error(), Reason: "retry the step or cancel the order through POST /v1/orders/" + o.in.OrderID + "/actions"})
 
-		o.csAction = nil
+		// A CS action given while the alert mail was being sent is kept (the
+		// order already showed NeedsAttention); runs from before the fix
+		// dropped it, and replay must too.
+		if workflow.GetVersion(ctx, changeKeepEarlyAnswers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			o.csAction = nil
+		}
 		if err := workflow.Await(ctx, func() bool { return o.csAction != nil || (o.cancel != nil && !o.compensating) }); err != nil {
 			return err
 		}

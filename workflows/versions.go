@@ -1,0 +1,14 @@
+package workflows
+
+// Change ids for workflow.GetVersion, one per change to the workflow's
+// behaviour that orders in flight must not see. Each is replayed by a
+// recorded history in testdata/ (TestReplayRecordedHistories); a branch for
+// DefaultVersion may go once no order started before its change is open.
+const (
+	// changeKeepEarlyAnswers (version 1): an answer given while the mail
+	// that announced the wait was still being sent is kept — the buyer's
+	// accept/revise/reject during the quote mail, CS's action during the CS
+	// alert. Before it, the wait cleared the answer and the order hung.
+	// History: testdata/order_accepted_while_quote_mailed.json.
+	changeKeepEarlyAnswers = "keep-early-answers"
+)
