@@ -35,12 +35,19 @@ type sys struct {
 
 func start(t *testing.T) *sys {
 	t.Helper()
+	return startWith(t, func(*devstack.Options) {})
+}
+
+// startWith starts the system with options changed by tune.
+func startWith(t *testing.T, tune func(*devstack.Options)) *sys {
+	t.Helper()
 	o := devstack.Options{
 		DatabaseURL: pgtest.NewURL(t), TemporalAddr: "127.0.0.1:0",
 		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
 		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0",
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 	}
+	tune(&o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := devstack.Start(ctx, o)

@@ -6,6 +6,7 @@
 //	orderflow migrate    create the database if missing and apply migrations
 //	orderflow token      mint a bearer token for a role
 //	orderflow sim        the ERP, carrier and bank simulators and the mail sink, standalone
+//	orderflow bench      drive orders from quote to cash under load and report latencies
 //
 // Settings come from the environment (see internal/config and docs/operations.md).
 package main
@@ -50,6 +51,7 @@ func commands() []command {
 		{"migrate", "create the database if missing and apply migrations (--seed-demo adds the demo customers)", runMigrate},
 		{"token", "mint a bearer token: token --role R [--customer C] [--subject S] [--ttl 24h]", runToken},
 		{"sim", "run the ERP, carrier and bank simulators and the mail sink standalone", runSim},
+		{"bench", "drive orders from quote to cash under load and report stage and request latencies", runBench},
 	}
 }
 

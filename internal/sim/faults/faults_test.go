@@ -181,3 +181,23 @@ func TestLatencyStopsWhenCallerGivesUp(t *testing.T) {
 	require.True(t, answered, "the handler must not run for a caller that left")
 	require.Less(t, time.Since(start), 10*time.Second)
 }
+
+func TestPutReplacesAndClearsARunningSimulatorsRules(t *testing.T) {
+	t.Parallel()
+	set := faults.New(routes, zerolog.Nop())
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /sim/faults", set.HandlePut)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	require.NoError(t, faults.Put(ctx, srv.URL+"/sim/faults", []faults.Rule{{Route: faults.All, ErrorRate: 0.25, LatencyMS: 5}}))
+	require.Equal(t, []faults.Rule{{Route: faults.All, ErrorRate: 0.25, LatencyMS: 5}}, set.Rules())
+
+	require.NoError(t, faults.Put(ctx, srv.URL+"/sim/faults", nil))
+	require.Empty(t, set.Rules())
+
+	err := faults.Put(ctx, srv.URL+"/sim/faults", []faults.Rule{{Route: "no.such.route", FailNext: 1}})
+	require.ErrorContains(t, err, "400", "the simulator's refusal reaches the caller")
+	require.Empty(t, set.Rules(), "a refused PUT changes nothing")
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/devstack"
+	"github.com/orderflow/orderflow/internal/loadgen"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/faults"
+	"github.com/rs/zerolog"
+)
+
+// benchRun is what `orderflow bench -json` writes: the settings, the
+// machine and the report, so a result can be compared with a later one.
+type benchRun struct {
+	At        time.Time      `json:"at"`
+	Target    string         `json:"target"`
+	Temporal  string         `json:"temporal,omitempty"`
+	GoVersion string         `json:"go_version"`
+	CPUs      int            `json:"cpus"`
+	Lines     []order.Line   `json:"lines"`
+	Customers []string       `json:"customers"`
+	ERPFaults *faults.Rule   `json:"erp_faults,omitempty"`
+	Report    loadgen.Report `json:"report"`
+	Memory    *benchMemory   `json:"memory,omitempty"`
+}
+
+// benchMemory is the in-process stack's memory after the run.
+type benchMemory struct {
+	HeapInUseMiB float64 `json:"heap_in_use_mib"`
+	SysMiB       float64 `json:"sys_mib"`
+	Goroutines   int     `json:"goroutines"`
+}
+
+func runBench(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	orders := fs.Int("orders", 200, "orders to take from quote to COMPLETED")
+	concurrency := fs.Int("concurrency", 20, "orders in flight at once")
+	customers := fs.String("customers", "ACME-001,INITECH-003", "customers taking turns (comma-separated)")
+	lines := fs.String("lines", "BOLT-M8:10,NUT-M8:10", "each order's lines as SKU:QUANTITY,…")
+	poll := fs.Duration("poll", 100*time.Millisecond, "how often the storefront reads an order while it waits (the stage timings' resolution)")
+	stageTimeout := fs.Duration("stage-timeout", 2*time.Minute, "fail an order that does not reach a stage's status in this time")
+	apiURL := fs.String("api", "", "drive a running orderflow at this API URL (e.g. http://127.0.0.1:8080 for `orderflow dev`); empty: start a private in-process stack")
+	erpURL := fs.String("erp", "http://127.0.0.1:8081", "with -api: the ERP simulator (for -erp-error-rate and -erp-latency)")
+	carrierURL := fs.String("carrier", "http://127.0.0.1:8082", "with -api: the carrier simulator")
+	bankURL := fs.String("bank", "http://127.0.0.1:8083", "with -api: the bank simulator")
+	mailURL := fs.String("mail", "http://127.0.0.1:8025", "with -api: the mail sink")
+	memory := fs.Bool("memory", false, "in-process: keep Temporal in memory instead of a SQLite file (as `orderflow dev` does)")
+	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection")
+	erpErrorRate := fs.Float64("erp-error-rate", 0, "make this share (0–1) of every ERP call answer 503 during the run")
+	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
+	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	lc := loadgen.Config{
+		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
+		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6),
+	}
+	var err error
+	if lc.Lines, err = parseLines(*lines); err != nil {
+		return fmt.Errorf("-lines: %w", err)
+	}
+	if err := lc.Validate(); err != nil {
+		return err
+	}
+	var fault *faults.Rule
+	if *erpErrorRate > 0 || *erpLatency > 0 {
+		fault = &faults.Rule{Route: faults.All, ErrorRate: *erpErrorRate, LatencyMS: int(erpLatency.Milliseconds())}
+	}
+	log := newLogger(cfg, stderr)
+	run := benchRun{At: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Lines: lc.Lines, Customers: lc.Customers, ERPFaults: fault}
+
+	var targets loadgen.Targets
+	var stack *devstack.Stack
+	if *apiURL == "" {
+		run.Target, run.Temporal = "in-process stack", "SQLite file"
+		if *memory {
+			run.Temporal = "in memory"
+		}
+		var cleanup func()
+		stack, cleanup, err = startBenchStack(ctx, cfg, log, *memory, *keepDB)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		*erpURL = stack.ERPURL
+		targets = loadgen.Targets{API: stack.APIURL, Carrier: stack.CarrierURL, Bank: stack.BankURL, Mail: stack.MailURL}
+	} else {
+		run.Target = *apiURL
+		targets = loadgen.Targets{API: strings.TrimRight(*apiURL, "/"), Carrier: *carrierURL, Bank: *bankURL, Mail: *mailURL}
+	}
+	iss, err := auth.NewIssuer([]byte(cfg.TokenSecret))
+	if err != nil {
+		return err
+	}
+	if targets.Token, err = iss.Mint(order.Actor{Subject: "bench@storefront", Role: order.RoleStorefront}, 24*time.Hour); err != nil {
+		return err
+	}
+	if fault != nil {
+		if err := setERPFaults(ctx, *erpURL, []faults.Rule{*fault}); err != nil {
+			return err
+		}
+		defer func() {
+			if err := setERPFaults(context.WithoutCancel(ctx), *erpURL, nil); err != nil {
+				log.Warn().Err(err).Msg("could not clear the ERP simulator's faults")
+			}
+		}()
+	}
+
+	fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
+	report, runErr := loadgen.Run(ctx, targets, lc)
+	run.Report = report
+	if stack != nil {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		run.Memory = &benchMemory{HeapInUseMiB: mib(ms.HeapInuse), SysMiB: mib(ms.Sys), Goroutines: runtime.NumGoroutine()}
+	}
+	printBench(stdout, run)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(run, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("-json: %w", err)
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if report.Failed > 0 {
+		return fmt.Errorf("%d of %d orders did not complete", report.Failed, report.Orders)
+	}
+	return nil
+}
+
+// startBenchStack runs the whole system in this process on free ports
+// against a throw-away database, quietly.
+func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger, memory, keepDB bool) (*devstack.Stack, func(), error) {
+	dbURL, err := pgdb.WithDatabase(cfg.DatabaseURL, "orderflow_bench_"+randomHex(6))
+	if err != nil {
+		return nil, nil, err
+	}
+	dataDir := ""
+	if !memory {
+		if dataDir, err = os.MkdirTemp("", "orderflow-bench-"); err != nil {
+			return nil, nil, err
+		}
+	}
+	o := devstack.Options{
+		DatabaseURL: dbURL, DataDir: dataDir, TemporalAddr: "127.0.0.1:0",
+		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
+		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0",
+		Logger: log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
+	}
+	cleanup := func() {
+		if dataDir != "" {
+			_ = os.RemoveAll(dataDir)
+		}
+		if keepDB {
+			log.Info().Str("database", redact(dbURL)).Msg("kept the bench database")
+			return
+		}
+		if err := pgdb.DropDatabase(context.WithoutCancel(ctx), dbURL); err != nil {
+			log.Warn().Err(err).Msg("could not drop the bench database")
+		}
+	}
+	s, err := devstack.Start(ctx, o)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return s, func() { s.Stop(); cleanup() }, nil
+}
+
+// setERPFaults replaces the ERP simulator's fault rules (nil clears them).
+func setERPFaults(ctx context.Context, erpURL string, rules []faults.Rule) error {
+	return faults.Put(ctx, strings.TrimRight(erpURL, "/")+"/sim/faults", rules)
+}
+
+func printBench(w io.Writer, r benchRun) {
+	rep := r.Report
+	fmt.Fprintf(w, "\norderflow bench — %s", r.Target)
+	if r.Temporal != "" {
+		fmt.Fprintf(w, " (Temporal: %s)", r.Temporal)
+	}
+	fmt.Fprintf(w, ", %s, %d CPUs\n", r.GoVersion, r.CPUs)
+	if r.ERPFaults != nil {
+		fmt.Fprintf(w, "ERP faults: %.0f%% of calls answer 503, +%dms per call\n", 100*r.ERPFaults.ErrorRate, r.ERPFaults.LatencyMS)
+	}
+	fmt.Fprintf(w, "%d orders, %d at a time: %d completed, %d failed in %s — %.1f orders/s\n\n",
+		rep.Orders, rep.Concurrency, rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(s loadgen.Summary) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Name, s.N, ms(s.Mean), ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
+	}
+	fmt.Fprintln(tw, "stage\tn\tmean\tp50\tp90\tp99\tmax\t")
+	for _, s := range rep.Stages {
+		row(s)
+	}
+	fmt.Fprintln(tw, "\t\t\t\t\t\t\t")
+	fmt.Fprintln(tw, "request\tn\tmean\tp50\tp90\tp99\tmax\t")
+	for _, s := range rep.Requests {
+		row(s)
+	}
+	_ = tw.Flush()
+	if r.Memory != nil {
+		fmt.Fprintf(w, "\nprocess after the run: heap in use %.0f MiB, from the OS %.0f MiB, %d goroutines\n",
+			r.Memory.HeapInUseMiB, r.Memory.SysMiB, r.Memory.Goroutines)
+	}
+	for _, e := range rep.Errors {
+		fmt.Fprintln(w, "error:", e)
+	}
+}
+
+// parseLines reads "SKU:QTY,SKU:QTY".
+func parseLines(s string) ([]order.Line, error) {
+	var out []order.Line
+	for _, part := range splitList(s) {
+		sku, qty, ok := strings.Cut(part, ":")
+		n, err := strconv.Atoi(qty)
+		if !ok || sku == "" || err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want SKU:QUANTITY with a quantity of at least 1", part)
+		}
+		out = append(out, order.Line{SKU: sku, Quantity: int64(n)})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("at least one line")
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
+)
+
+func TestParseLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []order.Line
+		err  bool
+	}{
+		{in: "BOLT-M8:10", want: []order.Line{{SKU: "BOLT-M8", Quantity: 10}}},
+		{in: " BOLT-M8:10 , NUT-M8:5,", want: []order.Line{{SKU: "BOLT-M8", Quantity: 10}, {SKU: "NUT-M8", Quantity: 5}}},
+		{in: "", err: true},
+		{in: "BOLT-M8", err: true},
+		{in: "BOLT-M8:0", err: true},
+		{in: "BOLT-M8:-1", err: true},
+		{in: ":3", err: true},
+		{in: "BOLT-M8:ten", err: true},
+	}
+	for _, tc := range tests {
+		got, err := parseLines(tc.in)
+		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parseLines(%q) = %v, %v; want %v (error: %v)", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestBenchTakesOrdersToCompletion runs `orderflow bench` as a user would,
+// small, against its own in-process stack, and reads what it wrote.
+func TestBenchTakesOrdersToCompletion(t *testing.T) {
+	t.Setenv("DATABASE_URL", pgtest.AdminURL()) // the bench names its own throw-away database on this server
+	admin, err := pgdb.Open(context.Background(), pgtest.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	benchDBs := func() (n int) {
+		if err := admin.QueryRow(context.Background(), `SELECT count(*) FROM pg_database WHERE datname LIKE 'orderflow\_bench\_%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := benchDBs()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"bench", "-orders", "4", "-concurrency", "2", "-poll", "20ms",
+		"-memory", "-erp-latency", "5ms", "-json", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"4 orders, 2 at a time: 4 completed, 0 failed", "stage", "confirm", "POST /v1/quotes", "ERP faults: 0% of calls answer 503, +5ms per call"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got benchRun
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Report.Completed != 4 || len(got.Report.Stages) != 5 || got.Report.Stages[4].N != 4 || got.Memory == nil {
+		t.Errorf("bench JSON: %+v", got)
+	}
+
+	if after := benchDBs(); after != before {
+		t.Errorf("bench databases: %d before, %d after: the run's was not dropped", before, after)
+	}
+}

@@ -1,0 +1,187 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// view is the part of GET /v1/orders/{id} the driver reads.
+type view struct {
+	ID             string       `json:"id"`
+	Status         order.Status `json:"status"`
+	NeedsAttention bool         `json:"needs_attention"`
+	Details        string       `json:"details"`
+	InvoiceNumber  string       `json:"invoice_number"`
+	Total          money.Money  `json:"total"`
+	Live           *struct {
+		Shipments []order.Shipment `json:"shipments"`
+	} `json:"live"`
+}
+
+// one takes order i from quote to cash and times its stages.
+func (d *driver) one(ctx context.Context, i int) (timings, error) {
+	tm := timings{}
+	key := fmt.Sprintf("%s-%d", d.cfg.RunID, i)
+	customer := d.cfg.Customers[i%len(d.cfg.Customers)]
+	start := time.Now()
+
+	// Quote.
+	var created struct {
+		ID string `json:"id"`
+	}
+	body := map[string]any{"customer_id": customer, "po_number": "PO-" + key, "lines": d.cfg.Lines}
+	if _, err := d.do(ctx, "POST /v1/quotes", http.MethodPost, d.t.API+"/v1/quotes",
+		map[string]string{"Idempotency-Key": key}, body, &created); err != nil {
+		return nil, fmt.Errorf("quote: %w", err)
+	}
+	id := created.ID
+	if _, err := d.await(ctx, id, order.StatusAwaitingAcceptance, nil); err != nil {
+		return nil, err
+	}
+	tm[StageQuote] = time.Since(start)
+
+	// Accept; credit, reservation and bookings follow.
+	t := time.Now()
+	if _, err := d.do(ctx, "POST /v1/orders/{id}/accept", http.MethodPost, d.t.API+"/v1/orders/"+id+"/accept",
+		nil, map[string]any{"revision": 1}, nil); err != nil {
+		return nil, fmt.Errorf("%s: accept: %w", id, err)
+	}
+	booked := func(v view) bool { return v.Live != nil && len(v.Live.Shipments) > 0 }
+	if _, err := d.await(ctx, id, order.StatusShipping, booked); err != nil {
+		return nil, err
+	}
+	tm[StageConfirm] = time.Since(t)
+
+	// The carrier delivers every shipment; its webhooks reach the API.
+	t = time.Now()
+	var shipments struct {
+		Shipments []struct {
+			ID string `json:"shipment_id"`
+		} `json:"shipments"`
+	}
+	if _, err := d.do(ctx, "GET carrier /sim/shipments", http.MethodGet,
+		d.t.Carrier+"/sim/shipments?reference="+url.QueryEscape(id), nil, nil, &shipments); err != nil {
+		return nil, fmt.Errorf("%s: list shipments: %w", id, err)
+	}
+	if len(shipments.Shipments) == 0 {
+		return nil, fmt.Errorf("%s: the carrier holds no shipment for the order", id)
+	}
+	for _, s := range shipments.Shipments {
+		if _, err := d.do(ctx, "POST carrier /sim/shipments/{id}/deliver", http.MethodPost,
+			d.t.Carrier+"/sim/shipments/"+url.PathEscape(s.ID)+"/deliver", nil, nil, nil); err != nil {
+			return nil, fmt.Errorf("%s: deliver %s: %w", id, s.ID, err)
+		}
+	}
+	invoiced, err := d.await(ctx, id, order.StatusAwaitingPayment, func(v view) bool { return v.InvoiceNumber != "" })
+	if err != nil {
+		return nil, err
+	}
+	tm[StageInvoice] = time.Since(t)
+
+	// The buyer answers the survey and the bank pays the invoice.
+	t = time.Now()
+	if err := d.answerSurvey(ctx, id); err != nil {
+		return nil, err
+	}
+	pay := map[string]any{"reference": invoiced.InvoiceNumber, "amount": invoiced.Total, "payer": "loadgen " + customer}
+	if _, err := d.do(ctx, "POST bank /sim/payments", http.MethodPost, d.t.Bank+"/sim/payments", nil, pay, nil); err != nil {
+		return nil, fmt.Errorf("%s: pay: %w", id, err)
+	}
+	if _, err := d.await(ctx, id, order.StatusCompleted, nil); err != nil {
+		return nil, err
+	}
+	tm[StageSettle] = time.Since(t)
+	tm[StageTotal] = time.Since(start)
+	return tm, nil
+}
+
+// errStuck ends an order's wait early: it cannot reach the status waited for.
+var errStuck = errors.New("cannot reach the status waited for")
+
+// await polls the order until it is in status want (and ok, if given, holds).
+// An order that ends elsewhere or needs attention fails at once.
+func (d *driver) await(ctx context.Context, id string, want order.Status, ok func(view) bool) (view, error) {
+	deadline := time.Now().Add(d.cfg.StageTimeout)
+	var v view
+	for {
+		if _, err := d.do(ctx, "GET /v1/orders/{id}", http.MethodGet, d.t.API+"/v1/orders/"+id, nil, nil, &v); err != nil {
+			return v, fmt.Errorf("%s: read order: %w", id, err)
+		}
+		switch {
+		case v.Status == want && (ok == nil || ok(v)):
+			return v, nil
+		case v.NeedsAttention:
+			return v, fmt.Errorf("%s: waiting for %s: %w: it needs attention (%s)", id, want, errStuck, v.Details)
+		case v.Status.Terminal():
+			return v, fmt.Errorf("%s: waiting for %s: %w: it ended %s (%s)", id, want, errStuck, v.Status, v.Details)
+		case time.Now().After(deadline):
+			return v, fmt.Errorf("%s: still %s after %s, waiting for %s (%s)", id, v.Status, d.cfg.StageTimeout, want, v.Details)
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(d.cfg.Poll):
+		}
+	}
+}
+
+// answerSurvey finds the survey link in the order's survey mail, as the buyer
+// would, and posts the form. The mail goes out beside the invoice, so it may
+// land a moment after the order reads AWAITING_PAYMENT.
+func (d *driver) answerSurvey(ctx context.Context, id string) error {
+	deadline := time.Now().Add(d.cfg.StageTimeout)
+	for {
+		link, err := d.surveyLink(ctx, id)
+		if err != nil {
+			return err
+		}
+		if link != "" {
+			form := url.Values{"score": {"9"}, "comment": {"load test"}}
+			if _, err := d.do(ctx, "POST /survey/{token}", http.MethodPost, link, nil, form, nil); err != nil {
+				return fmt.Errorf("%s: answer survey: %w", id, err)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no survey mail with a link after %s", id, d.cfg.StageTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d.cfg.Poll):
+		}
+	}
+}
+
+// surveyLink returns the link in the order's survey mail, "" while there is none.
+func (d *driver) surveyLink(ctx context.Context, id string) (string, error) {
+	var msgs []struct {
+		ID int64 `json:"id"`
+	}
+	if _, err := d.do(ctx, "GET mail /messages", http.MethodGet,
+		d.t.Mail+"/messages?kind=survey&order="+url.QueryEscape(id), nil, nil, &msgs); err != nil {
+		return "", fmt.Errorf("%s: list survey mails: %w", id, err)
+	}
+	prefix := d.t.API + "/survey/"
+	for _, m := range msgs {
+		var msg struct {
+			Text string `json:"text"`
+		}
+		if _, err := d.do(ctx, "GET mail /messages/{id}", http.MethodGet,
+			fmt.Sprintf("%s/messages/%d", d.t.Mail, m.ID), map[string]string{"Accept": "application/json"}, nil, &msg); err != nil {
+			return "", fmt.Errorf("%s: read survey mail %d: %w", id, m.ID, err)
+		}
+		if i := strings.Index(msg.Text, prefix); i >= 0 {
+			return strings.Fields(msg.Text[i:])[0], nil
+		}
+	}
+	return "", nil
+}
