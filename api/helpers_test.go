@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -83,13 +84,18 @@ type env struct {
 	h       http.Handler
 	now     time.Time
 	logs    *syncBuffer
+	logTo   io.Writer // where the API's logs go; logs unless changed
 	metrics http.Handler
+	pool    *pgxpool.Pool
 }
 
 type envOption func(*env)
 
 // withMetrics mounts a metrics handler.
 func withMetrics(h http.Handler) envOption { return func(e *env) { e.metrics = h } }
+
+// withLogsTo sends the API's logs to w instead of keeping them.
+func withLogsTo(w io.Writer) envOption { return func(e *env) { e.logTo = w } }
 
 // withClient uses a mock client without a test attached: a call nobody
 // expected panics instead of failing the test.
@@ -102,7 +108,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	require.NoError(t, st.SeedDemo(context.Background()))
 	tokens, err := auth.NewIssuer(tokenSecret)
 	require.NoError(t, err)
-	e := &env{t: t, store: st, tokens: tokens, now: time.Now().UTC().Truncate(time.Second), logs: &syncBuffer{}}
+	e := &env{t: t, store: st, tokens: tokens, now: time.Now().UTC().Truncate(time.Second), logs: &syncBuffer{}, pool: pool}
+	e.logTo = e.logs
 	for _, o := range opts {
 		o(e)
 	}
@@ -116,7 +123,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		LogisticsSecret:  logisticsSecret,
 		PaymentsSecret:   paymentsSecret,
 		PublicURL:        "https://orders.example",
-		Logger:           zerolog.New(e.logs),
+		Logger:           zerolog.New(e.logTo).With().Timestamp().Logger(),
 		Now:              func() time.Time { return e.now },
 		WebhookTolerance: 5 * time.Minute,
 		QueryTimeout:     time.Second,

@@ -187,6 +187,20 @@ func (w *world) actions() []string {
 	return out
 }
 
+// reserveFailsOnce makes the ERP refuse the first reservation for good
+// (insufficient stock) and take the next; it returns the count of calls.
+func (w *world) reserveFailsOnce() *int {
+	calls := 0
+	w.reserve = func() (activities.ReserveResult, error) {
+		calls++
+		if calls == 1 {
+			return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
+		}
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
+	}
+	return &calls
+}
+
 // at schedules fn after d of workflow time.
 func (w *world) at(d time.Duration, fn func()) { w.env.RegisterDelayedCallback(fn, d) }
 
@@ -480,14 +494,7 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	var retry *pending
-	calls := 0
-	w.reserve = func() (activities.ReserveResult, error) {
-		calls++
-		if calls == 1 {
-			return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
-		}
-		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
-	}
+	w.reserveFailsOnce()
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		d := w.details()
@@ -545,14 +552,7 @@ func TestRetryWhileCSAlertIsRetriedIsKept(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.mailFails[mail.KindCSAlert] = 1
-	calls := 0
-	w.reserve = func() (activities.ReserveResult, error) {
-		calls++
-		if calls == 1 {
-			return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
-		}
-		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
-	}
+	calls := w.reserveFailsOnce()
 	var retry *pending
 	w.at(time.Hour, func() {
 		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "")
@@ -572,7 +572,7 @@ func TestRetryWhileCSAlertIsRetriedIsKept(t *testing.T) {
 	})
 	res := w.run()
 	require.Equal(t, order.StatusCancelled, res.Status)
-	require.Equal(t, 2, calls, "the reservation ran again on CS's retry")
+	require.Equal(t, 2, *calls, "the reservation ran again on CS's retry")
 	require.Contains(t, retry.res.Message, "succeeded")
 }
 
