@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,8 +110,12 @@ func TestPanicIsRecovered(t *testing.T) {
 	run.On("GetRunID").Return("run-1")
 	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).Return(run, nil)
 	e := newEnv(t, withClient(tc))
-	w := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
+	created := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
 		header: map[string]string{"Idempotency-Key": "k"}})
+	require.Equal(t, http.StatusCreated, created.Code, created.Body.String())
+	var o struct{ ID string }
+	require.NoError(t, json.Unmarshal(created.Body.Bytes(), &o))
+	w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + o.ID, token: e.token(order.RoleStorefront)})
 	p := requireProblem(t, w, http.StatusInternalServerError)
 	require.NotContains(t, p.Detail, "mock")
 	var logged bool
