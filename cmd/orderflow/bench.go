@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -67,6 +68,7 @@ func runBench(ctx context.Context, cfg config.Config, args []string, stdout, std
 	erpErrorRate := fs.Float64("erp-error-rate", 0, "make this share (0–1) of every ERP call answer 503 during the run")
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,6 +127,16 @@ func runBench(ctx context.Context, cfg config.Config, args []string, stdout, std
 		}()
 	}
 
+	if *cpuProfile != "" {
+		if stack == nil {
+			return errors.New("-cpuprofile: only with the in-process stack (no -api)")
+		}
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
 	report, runErr := loadgen.Run(ctx, targets, lc)
 	run.Report = report
@@ -189,6 +201,19 @@ func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger,
 		return nil, nil, err
 	}
 	return s, func() { s.Stop(); cleanup() }, nil
+}
+
+// startCPUProfile profiles this process until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // setERPFaults replaces the ERP simulator's fault rules (nil clears them).

@@ -56,9 +56,10 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	}
 	before := benchDBs()
 	out := filepath.Join(t.TempDir(), "bench.json")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	var stdout, stderr bytes.Buffer
 	err = run(context.Background(), []string{"bench", "-orders", "4", "-concurrency", "2", "-poll", "20ms",
-		"-memory", "-erp-latency", "5ms", "-json", out}, &stdout, &stderr)
+		"-memory", "-erp-latency", "5ms", "-json", out, "-cpuprofile", prof}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
@@ -66,6 +67,9 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("no CPU profile written: %v", err)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
