@@ -91,6 +91,8 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 		kind = &order.FieldError{Field: "type", Reason: "one of delivered, exception, in_transit"}
 	}
 	delivered := ev.Type == webhook.LogisticsDelivered
+	// Deliveries and exceptions go to an order: they must name it and the shipment.
+	routed := delivered || ev.Type == webhook.LogisticsException
 	var when *order.FieldError
 	if delivered && ev.OccurredAt.IsZero() {
 		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery"}
@@ -98,9 +100,9 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 	return collect(
 		checkID("event_id", ev.EventID, true),
 		kind,
-		checkID("shipment_id", ev.ShipmentID, delivered),
+		checkID("shipment_id", ev.ShipmentID, routed),
 		checkID("tracking_number", ev.TrackingNumber, false),
-		checkID("reference", ev.Reference, delivered),
+		checkID("reference", ev.Reference, routed),
 		when,
 		checkFreeText("detail", ev.Detail),
 	)
@@ -172,13 +174,18 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 	l := zerolog.Ctx(ctx).With().Str("event_id", ev.EventID).Str("event_type", ev.Type).
 		Str("shipment_id", ev.ShipmentID).Str("order_id", ev.Reference).Logger()
 	status := WebhookAccepted
-	if ev.Type == webhook.LogisticsDelivered {
-		status, err = s.signalDelivered(ctx, &l, ev)
-		if err != nil {
-			return err
-		}
-	} else {
+	switch ev.Type {
+	case webhook.LogisticsDelivered:
+		status, err = s.signalShipment(ctx, &l, ev, workflows.SignalDelivered, workflows.DeliveredSignal{
+			ShipmentID: ev.ShipmentID, EventID: ev.EventID, DeliveredAt: ev.OccurredAt})
+	case webhook.LogisticsException:
+		status, err = s.signalShipment(ctx, &l, ev, workflows.SignalShipmentException, workflows.ShipmentExceptionSignal{
+			ShipmentID: ev.ShipmentID, EventID: ev.EventID, Detail: ev.Detail, OccurredAt: ev.OccurredAt})
+	default:
 		l.Info().Str("detail", ev.Detail).Msg("logistics event recorded")
+	}
+	if err != nil {
+		return err
 	}
 	if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, ev); err != nil {
 		return err
@@ -187,29 +194,26 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// signalDelivered tells the order its shipment arrived.
-func (s *server) signalDelivered(ctx context.Context, l *zerolog.Logger, ev webhook.LogisticsEvent) (string, error) {
+// signalShipment tells the order named in the event's reference what
+// happened to its shipment (delivered, or an exception).
+func (s *server) signalShipment(ctx context.Context, l *zerolog.Logger, ev webhook.LogisticsEvent, signal string, arg any) (string, error) {
 	if _, err := s.store.Order(ctx, ev.Reference); errors.Is(err, store.ErrNotFound) {
-		l.Warn().Msg("delivery for an unknown order ignored")
+		l.Warn().Msg("shipment event for an unknown order ignored")
 		return WebhookIgnored, nil
 	} else if err != nil {
 		return "", err
 	}
-	err := s.temporal.SignalWorkflow(ctx, ev.Reference, "", workflows.SignalDelivered, workflows.DeliveredSignal{
-		ShipmentID:  ev.ShipmentID,
-		EventID:     ev.EventID,
-		DeliveredAt: ev.OccurredAt,
-	})
+	err := s.temporal.SignalWorkflow(ctx, ev.Reference, "", signal, arg)
 	var nf *serviceerror.NotFound
 	switch {
 	case errors.As(err, &nf):
-		l.Warn().Err(err).Msg("delivery for an order whose workflow is closed ignored")
+		l.Warn().Err(err).Msg("shipment event for an order whose workflow is closed ignored")
 		return WebhookIgnored, nil
 	case err != nil:
 		// Not recorded: the carrier's retry must reach the order.
-		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal delivery to %s: %w", ev.Reference, err))
+		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal %s to %s: %w", signal, ev.Reference, err))
 	}
-	l.Info().Msg("delivery signalled")
+	l.Info().Str("signal", signal).Msg("shipment event signalled")
 	return WebhookAccepted, nil
 }
 

@@ -90,12 +90,28 @@ func TestLogisticsWebhook(t *testing.T) {
 		require.Len(t, e.signals(id, workflows.SignalDelivered), before)
 	})
 
-	t.Run("other event types are recorded without a signal", func(t *testing.T) {
-		before := len(e.calls("SignalWorkflow"))
+	t.Run("an exception signals the order with the carrier's detail", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, id, "", workflows.SignalShipmentException, mock.Anything).Return(nil).Once()
 		ev := webhook.LogisticsEvent{EventID: "ev-2", Type: webhook.LogisticsException, ShipmentID: "shp_1", Reference: id,
 			OccurredAt: e.now, Detail: "address not found"}
 		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
 		require.True(t, seen("ev-2"))
+		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_1", EventID: "ev-2", Detail: "address not found", OccurredAt: e.now}},
+			e.signals(id, workflows.SignalShipmentException))
+	})
+
+	t.Run("an exception must name the order and the shipment", func(t *testing.T) {
+		ev := webhook.LogisticsEvent{EventID: "ev-2b", Type: webhook.LogisticsException, OccurredAt: e.now, Detail: "lost"}
+		p := requireProblem(t, e.hook(path, logisticsSecret, e.now, ev), http.StatusUnprocessableEntity)
+		require.ElementsMatch(t, []string{"shipment_id", "reference"}, p.fields())
+		require.False(t, seen("ev-2b"))
+	})
+
+	t.Run("in-transit scans are recorded without a signal", func(t *testing.T) {
+		before := len(e.calls("SignalWorkflow"))
+		ev := webhook.LogisticsEvent{EventID: "ev-2c", Type: webhook.LogisticsInTransit, ShipmentID: "shp_1", Reference: id, OccurredAt: e.now}
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		require.True(t, seen("ev-2c"))
 		require.Len(t, e.calls("SignalWorkflow"), before)
 	})
 

@@ -119,3 +119,37 @@ func TestOrderCompletesAcrossWorkerRestart(t *testing.T) {
 	x.pay(v)
 	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
 }
+
+// TestCarrierExceptionReachesCS: the carrier simulator reports a failed
+// delivery attempt through its signed webhook; CS gets an alert, the order
+// shows the problem and keeps waiting, and the next attempt completes it.
+func TestCarrierExceptionReachesCS(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	id := x.createQuote("e2e-exception", order.Line{SKU: "VALVE-50", Quantity: 2})
+	x.accept(id)
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+	shipment := v.Live.Shipments[0].ShipmentID
+	a := x.call(http.MethodPost, x.s.CarrierURL+"/sim/shipments/"+shipment+"/exception", "",
+		map[string]string{"detail": "consignee closed, second attempt tomorrow"}, nil)
+	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
+
+	var alert *mailsink.Message
+	deadline := time.Now().Add(30 * time.Second)
+	for alert == nil && time.Now().Before(deadline) {
+		for _, m := range x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "cs-alert"}) {
+			alert = &m
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	require.NotNil(t, alert, "no CS alert for the carrier exception")
+	require.Contains(t, alert.Text, "consignee closed")
+	require.Contains(t, alert.Text, "keeps going")
+
+	v = x.order(id)
+	require.Equal(t, order.StatusShipping, v.Status)
+	require.False(t, v.NeedsAttention)
+	require.Contains(t, v.Live.Waiting, "consignee closed")
+
+	x.complete(id)
+}

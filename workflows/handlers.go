@@ -292,6 +292,17 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalShipmentException)
+		for {
+			var e ShipmentExceptionSignal
+			ch.Receive(ctx, &e)
+			if workflow.GetVersion(ctx, changeShipmentExceptions, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				continue
+			}
+			o.shipmentException(ctx, e)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalPayment)
 		for {
 			var p PaymentSignal

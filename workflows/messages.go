@@ -35,6 +35,9 @@ const (
 	SignalDelivered      = "shipment-delivered"
 	SignalPayment        = "payment-received"
 	SignalSurveyAnswered = "survey-answered"
+	// SignalShipmentException is the carrier's report of a problem with a
+	// shipment; CS is alerted and the order keeps waiting for delivery.
+	SignalShipmentException = "shipment-exception"
 
 	QueryDetails = "details"
 )
@@ -137,6 +140,14 @@ type DeliveredSignal struct {
 	ShipmentID  string    `json:"shipment_id"`
 	EventID     string    `json:"event_id"`
 	DeliveredAt time.Time `json:"delivered_at"`
+}
+
+// ShipmentExceptionSignal is the carrier's report of a problem with one shipment.
+type ShipmentExceptionSignal struct {
+	ShipmentID string    `json:"shipment_id"`
+	EventID    string    `json:"event_id"`
+	Detail     string    `json:"detail"`
+	OccurredAt time.Time `json:"occurred_at"`
 }
 
 // PaymentSignal is a bank payment matched to this order's invoice by reference.

@@ -57,6 +57,7 @@ type orderState struct {
 	earlyDelivered []DeliveredSignal
 	payments       []PaymentSignal
 	seenPayments   map[string]bool
+	seenExceptions map[string]bool // carrier exception event ids already applied
 	paid           money.Money
 	surveyAnswer   *SurveyAnsweredSignal
 	surveyClosed   bool
@@ -86,6 +87,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.lines = in.Lines
 	o.disc = in.RequestedDiscountBP
 	o.seenPayments = map[string]bool{}
+	o.seenExceptions = map[string]bool{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
@@ -449,10 +451,40 @@ func (o *orderState) deliveryWaiting() string {
 		return fmt.Sprintf("All %d shipment(s) delivered.", len(o.d.Shipments))
 	}
 	w := fmt.Sprintf("Waiting for proof of delivery of %d of %d shipment(s), promised by %s.", open, len(o.d.Shipments), latest)
+	for _, s := range o.d.Shipments {
+		if !s.Delivered && s.Exception != "" {
+			w += fmt.Sprintf(" Carrier reports a problem with %s: %s (CS has been alerted).", s.ShipmentID, s.Exception)
+		}
+	}
 	if o.d.DeliveryOverdue {
 		w += " DELIVERY OVERDUE: CS has been alerted."
 	}
 	return w
+}
+
+// shipmentException applies the carrier's report of a problem with a
+// shipment: the shipment shows it, the audit log records it, CS is alerted.
+// The order keeps waiting for delivery (or polling finds it). Repeats of an
+// event change nothing.
+func (o *orderState) shipmentException(ctx workflow.Context, e ShipmentExceptionSignal) {
+	if o.seenExceptions[e.EventID] {
+		return
+	}
+	o.seenExceptions[e.EventID] = true
+	sh := order.Shipment{ShipmentID: e.ShipmentID}
+	for i := range o.d.Shipments {
+		if o.d.Shipments[i].ShipmentID == e.ShipmentID {
+			o.d.Shipments[i].Exception = e.Detail
+			sh = o.d.Shipments[i]
+		}
+	}
+	if o.d.Status == order.StatusShipping {
+		o.d.Waiting = o.deliveryWaiting()
+	}
+	o.record(ctx, order.System, "shipment.exception", fmt.Sprintf("%s: %s (event %s)", e.ShipmentID, e.Detail, e.EventID))
+	o.notify(ctx, "shipment-exception-"+e.EventID, mail.KindCSAlert, activities.AudienceCS, mail.Data{Shipment: &sh,
+		Error:  fmt.Sprintf("the carrier reports a problem with shipment %s: %s", e.ShipmentID, e.Detail),
+		Reason: "contact the carrier and the customer; the order keeps waiting for proof of delivery"})
 }
 
 func (o *orderState) allDelivered() bool {

@@ -512,6 +512,7 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 	res := w.run()
 	require.Equal(t, order.StatusCancelled, res.Status)
 	require.Contains(t, w.mailKinds(), mail.KindCSAlert)
+	require.True(t, w.csAlerts()[0].Data.WaitsForCS, "the alert says the order waits for CS")
 	require.Contains(t, retry.res.Message, "succeeded", "the retry action answers with the step's outcome")
 	require.Subset(t, w.actions(), []string{"step.failed", "action.retry"})
 	var sawAttention bool
@@ -620,10 +621,62 @@ func TestDeliveryOverdueAlertsCSAndPollingFindsDelivery(t *testing.T) {
 	for _, m := range w.mails {
 		if m.Kind == mail.KindCSAlert {
 			cs++
+			require.False(t, m.Data.WaitsForCS, "the order keeps going: %s", m.Data.Error)
 		}
 	}
 	require.Equal(t, 2, cs, "one overdue alert and one detractor alert")
 	require.Contains(t, w.mailKinds(), mail.KindFinanceAlert, "the overpayment is flagged to finance")
+}
+
+// csAlerts returns the CS alert mails sent so far.
+func (w *world) csAlerts() []activities.SendMailInput {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []activities.SendMailInput
+	for _, m := range w.mails {
+		if m.Kind == mail.KindCSAlert {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestCarrierExceptionAlertsCSAndTheOrderKeepsWaiting(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	exc := workflows.ShipmentExceptionSignal{ShipmentID: "SH-WH-SOUTH", EventID: "ev-exc-1", Detail: "consignee closed, second attempt tomorrow"}
+	w.at(2*time.Hour, func() {
+		w.signal(workflows.SignalShipmentException, exc)
+		w.signal(workflows.SignalShipmentException, exc) // the carrier retries; one alert
+	})
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status, "an exception is not a failure: the order keeps waiting")
+		require.False(t, d.NeedsAttention)
+		require.Equal(t, "consignee closed, second attempt tomorrow", d.Shipments[1].Exception)
+		require.Empty(t, d.Shipments[0].Exception)
+		require.Contains(t, d.Waiting, "Carrier reports a problem with SH-WH-SOUTH: consignee closed")
+		alerts := w.csAlerts()
+		require.Len(t, alerts, 1)
+		require.Contains(t, alerts[0].Data.Error, "SH-WH-SOUTH")
+		require.False(t, alerts[0].Data.WaitsForCS)
+		w.deliverAll()
+	})
+	w.at(4*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status, "the second attempt delivered")
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.pay("BTX-1", mainTotal)
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	n := 0
+	for _, a := range w.actions() {
+		if a == "shipment.exception" {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "one audit entry for the exception")
 }
 
 func TestUnansweredSurveyClosesAndDunningRuns(t *testing.T) {

@@ -64,7 +64,8 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 		o.logger.Error("step failed; waiting for CS", "Step", step, "Error", err)
 		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+err.Error())
 		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
-			mail.Data{Step: step, Error: err.Error(), Reason: "retry the step or cancel the order through POST /v1/orders/" + o.in.OrderID + "/actions"})
+			mail.Data{Step: step, Error: err.Error(), WaitsForCS: true,
+				Reason: "retry the step or cancel the order through POST /v1/orders/" + o.in.OrderID + "/actions"})
 
 		// A CS action given while the alert mail was being sent is kept (the
 		// order already showed NeedsAttention); runs from before the fix

@@ -11,4 +11,11 @@ const (
 	// alert. Before it, the wait cleared the answer and the order hung.
 	// History: testdata/order_accepted_while_quote_mailed.json.
 	changeKeepEarlyAnswers = "keep-early-answers"
+
+	// changeShipmentExceptions (version 1): a carrier exception signal
+	// alerts CS and marks the shipment. Before it the API did not send the
+	// signal, but a run may hold one sent by hand or by a newer API before
+	// its worker was updated; replay must not act on it.
+	// History: testdata/order_exception_signal_unhandled.json.
+	changeShipmentExceptions = "shipment-exceptions"
 )

@@ -62,6 +62,9 @@ type Data struct {
 
 	// Reason, Step and Error explain cancellations and alerts.
 	Reason, Step, Error string
+	// WaitsForCS says, in a CS alert, that the order is stopped until CS
+	// acts on the failed Step (retry or cancel); otherwise it keeps going.
+	WaitsForCS bool
 
 	// Balance is what stays open (dunning) or the credit (overpayment alerts).
 	Balance     *money.Money

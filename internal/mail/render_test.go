@@ -114,10 +114,17 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindCSAlert, with(func(d *Data) {
 			d.Step = "reserve-stock"
 			d.Error = "erp: create sales order: HTTP 422: SKU DRILL-PRO-18V is discontinued (permanent: retrying cannot help)"
+			d.WaitsForCS = true
 		}),
 			[]string{"Needs attention", "ord-8c1e", "reserve-stock"},
-			[]string{"Step:   reserve-stock", "SKU DRILL-PRO-18V is discontinued", "retry the step", "skip the step",
-				"cancel the order with compensation", "/v1/orders/ord-8c1e/actions"}, nil},
+			[]string{"Step:   reserve-stock", "SKU DRILL-PRO-18V is discontinued", "waiting for you", "retry the step",
+				"cancel the order with compensation", "/v1/orders/ord-8c1e/actions"}, []string{"skip", "keeps going"}},
+		{KindCSAlert, with(func(d *Data) {
+			d.Step = "delivery"
+			d.Error = "DELIVERY_OVERDUE: shipment SHP-1 was promised for 2026-12-01"
+		}),
+			[]string{"Needs attention", "ord-8c1e", "delivery"},
+			[]string{"Step:   delivery", "DELIVERY_OVERDUE", "keeps going"}, []string{"waiting for you", "retry the step"}},
 		{KindCSAlert, with(func(d *Data) { d.Reason = "detractor: NPS score 3, \"late and damaged\"" }),
 			[]string{"Needs attention", "ord-8c1e"},
 			[]string{"NPS score 3", "contact the customer"}, []string{"Step:", "retry the step"}},

@@ -144,6 +144,9 @@ type Shipment struct {
 	Delivered      bool      `json:"delivered"`
 	DeliveredAt    time.Time `json:"delivered_at,omitzero"`
 	Overdue        bool      `json:"overdue"`
+	// Exception is the carrier's last reported problem (failed attempt,
+	// damage, held at depot), "" when none was reported.
+	Exception string `json:"exception,omitempty"`
 }
 
 // Invoice is the ERP invoice raised for an order.
