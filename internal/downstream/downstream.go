@@ -86,16 +86,24 @@ type BreakerSettings struct {
 	ConsecutiveFailures uint32
 	// OpenFor is how long an open breaker refuses calls before letting one probe through.
 	OpenFor time.Duration
+	// ProbeWait is how long a call refused by a half-open breaker (while
+	// another call probes the system) waits before it tries again; the
+	// probe's answer closes or reopens the breaker within a request's time,
+	// so waiting a whole OpenFor would hold the call back long after the
+	// system is up. At most OpenFor.
+	ProbeWait time.Duration
 }
 
-// DefaultBreaker opens after 5 consecutive failures and probes after 30 seconds.
-var DefaultBreaker = BreakerSettings{ConsecutiveFailures: 5, OpenFor: 30 * time.Second}
+// DefaultBreaker opens after 5 consecutive failures, probes after 30
+// seconds, and sends the calls refused during a probe back after 2 seconds.
+var DefaultBreaker = BreakerSettings{ConsecutiveFailures: 5, OpenFor: 30 * time.Second, ProbeWait: 2 * time.Second}
 
 // Breaker wraps gobreaker with the rule that only transient failures count:
 // a 4xx means the system is up and answered.
 type Breaker struct {
-	cb      *gobreaker.CircuitBreaker[struct{}]
-	openFor time.Duration
+	cb        *gobreaker.CircuitBreaker[struct{}]
+	openFor   time.Duration
+	probeWait time.Duration
 }
 
 // NewBreaker builds the breaker for one system. onChange, if set, hears every
@@ -107,8 +115,12 @@ func NewBreaker(system string, s BreakerSettings, onChange func(system string, f
 	if s.OpenFor == 0 {
 		s.OpenFor = DefaultBreaker.OpenFor
 	}
+	if s.ProbeWait == 0 {
+		s.ProbeWait = DefaultBreaker.ProbeWait
+	}
 	return &Breaker{
-		openFor: s.OpenFor,
+		openFor:   s.OpenFor,
+		probeWait: min(s.ProbeWait, s.OpenFor),
 		cb: gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:        system,
 			MaxRequests: 1,
@@ -137,8 +149,12 @@ func (b *Breaker) State() gobreaker.State { return b.cb.State() }
 // *Error with BreakerOpen set.
 func (b *Breaker) Do(system, op string, call func() error) error {
 	_, err := b.cb.Execute(func() (struct{}, error) { return struct{}{}, call() })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState):
 		return &Error{System: system, Op: op, BreakerOpen: true, RetryAfter: b.openFor, Err: err}
+	case errors.Is(err, gobreaker.ErrTooManyRequests):
+		// Half open: another call is the probe (BreakerSettings.ProbeWait).
+		return &Error{System: system, Op: op, BreakerOpen: true, RetryAfter: b.probeWait, Err: err}
 	}
 	return err
 }

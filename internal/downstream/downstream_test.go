@@ -101,3 +101,47 @@ func TestBreakerOpensOnTransientFailuresOnly(t *testing.T) {
 		t.Fatal("open breaker let the call through")
 	}
 }
+
+// While one call probes a half-open breaker, the others are refused, but
+// told to come back soon rather than after a whole OpenFor.
+func TestHalfOpenRefusalRetriesSoon(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable) // trips the breaker
+			return
+		}
+		<-release // the probe hangs until the test lets it answer
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	defer close(release)
+	const openFor, probeWait = 200 * time.Millisecond, 20 * time.Millisecond
+	b := downstream.NewBreaker("erp", downstream.BreakerSettings{ConsecutiveFailures: 1, OpenFor: openFor, ProbeWait: probeWait}, nil)
+	c := downstream.NewClient("erp", srv.URL, b)
+	ctx := context.Background()
+
+	_ = c.Call(ctx, "prices", "POST", "/", "", nil, nil)
+	if b.State() != gobreaker.StateOpen {
+		t.Fatalf("breaker %v after a 503, want open", b.State())
+	}
+	e, ok := downstream.AsError(c.Call(ctx, "prices", "POST", "/", "", nil, nil))
+	if !ok || !e.BreakerOpen || e.RetryAfter != openFor {
+		t.Fatalf("open breaker: %#v, want BreakerOpen retrying after %s", e, openFor)
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for b.State() != gobreaker.StateHalfOpen && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling interval: the breaker half-opens after openFor
+	}
+	go func() { _ = c.Call(ctx, "prices", "POST", "/", "", nil, nil) }() // the probe
+	for calls.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // polling interval: wait until the probe is at the server
+	}
+	e, ok = downstream.AsError(c.Call(ctx, "prices", "POST", "/", "", nil, nil))
+	if !ok || !e.BreakerOpen || e.RetryAfter != probeWait {
+		t.Fatalf("half-open breaker: %#v, want BreakerOpen retrying after %s", e, probeWait)
+	}
+}
