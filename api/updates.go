@@ -185,9 +185,9 @@ func (s *server) action(w http.ResponseWriter, r *http.Request) error {
 		}
 		var action *order.FieldError
 		switch in.Action {
-		case workflows.ActionRetry, workflows.ActionCancel:
+		case workflows.ActionRetry, workflows.ActionSkip, workflows.ActionCancel:
 		default:
-			action = &order.FieldError{Field: "action", Reason: "one of retry, cancel"}
+			action = &order.FieldError{Field: "action", Reason: "one of retry, skip, cancel"}
 		}
 		if err := collect(action, checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err

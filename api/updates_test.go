@@ -83,6 +83,8 @@ func TestUpdates(t *testing.T) {
 				workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}},
 			{"/actions", workflows.UpdateAction, cs, map[string]any{"action": "retry", "reason": "ERP is back"},
 				workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "ERP is back"}},
+			{"/actions", workflows.UpdateAction, cs, map[string]any{"action": "skip", "reason": "cancelled by phone"},
+				workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "cancelled by phone"}},
 		}
 		for _, tt := range tests {
 			before := len(e.updateCalls(id))
@@ -177,7 +179,7 @@ func TestUpdates(t *testing.T) {
 			{order.RoleBuyerApprover, "/approvals", map[string]any{"approve": "yes"}, 400, []string{"approve"}},
 			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "maybe", "reason": "x"}, 422, []string{"decision"}},
 			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "override"}, 422, []string{"reason"}},
-			{order.RoleCS, "/actions", map[string]any{"action": "skip", "reason": ""}, 422, []string{"action", "reason"}},
+			{order.RoleCS, "/actions", map[string]any{"action": "reboot", "reason": ""}, 422, []string{"action", "reason"}},
 			// Roles the API itself enforces.
 			{order.RoleBuyer, "/credit-decision", map[string]any{"decision": "override", "reason": "x"}, 403, nil},
 			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},

@@ -231,7 +231,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}},
-		{UpdateAction, "A CS recovery step: retry the failed step, or cancel with compensation.",
+		{UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), or cancel with compensation.",
 			func(ctx workflow.Context, in ActionInput) (DecisionResult, error) {
 				if in.Action == ActionCancel {
 					o.cancel = &CancelInput{Actor: in.Actor, Reason: in.Reason}
@@ -239,6 +239,12 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				step, n := o.d.Failure.Step, o.attemptsDone
 				o.csAction = &in
+				if in.Action == ActionSkip {
+					if _, err := workflow.AwaitWithTimeout(ctx, UpdateWait, func() bool { return o.csAction == nil }); err != nil {
+						return DecisionResult{}, err
+					}
+					return DecisionResult{Status: o.d.Status, Message: "Skipped " + step + ". " + o.d.Waiting}, nil
+				}
 				if _, err := workflow.AwaitWithTimeout(ctx, UpdateWait, func() bool { return o.attemptsDone > n }); err != nil {
 					return DecisionResult{}, err
 				}
@@ -263,10 +269,18 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 						return invalidState("no failed step is waiting for a retry")
 					}
 					return nil
+				case ActionSkip:
+					if o.d.Failure == nil || o.csAction != nil {
+						return invalidState("no failed step is waiting for CS")
+					}
+					if !o.d.Failure.Skippable {
+						return invalidState("%s cannot be skipped: later steps need its result; retry it or cancel the order", o.d.Failure.Step)
+					}
+					return nil
 				case ActionCancel:
 					return o.canCancel(in.Actor, in.Reason)
 				}
-				return invalidArgument("action: one of retry, cancel")
+				return invalidArgument("action: one of retry, skip, cancel")
 			}},
 	}
 	for _, u := range updates {

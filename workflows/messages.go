@@ -126,6 +126,9 @@ const (
 	ActionRetry Action = "retry"
 	// ActionCancel cancels the order with compensation.
 	ActionCancel Action = "cancel"
+	// ActionSkip marks a failed step that allows it (StepFailure.Skippable)
+	// as done without it: an undo done by hand or that cannot be done.
+	ActionSkip Action = "skip"
 )
 
 // ActionInput is a CS action; every one names its actor and reason.
@@ -179,6 +182,8 @@ type StepFailure struct {
 	Step  string    `json:"step"`
 	Error string    `json:"error"`
 	Since time.Time `json:"since"`
+	// Skippable: CS may skip the step (ActionSkip) instead of retrying it.
+	Skippable bool `json:"skippable"`
 }
 
 // Details is the order as its workflow sees it now (the details query).

@@ -64,6 +64,8 @@ type world struct {
 	pending  []*pending
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
+	// cancelShipment, when set, answers the carrier's cancel of a shipment.
+	cancelShipment func(shipmentID string) error
 }
 
 func newWorld(t *testing.T) *world {
@@ -137,6 +139,11 @@ func newWorld(t *testing.T) *world {
 		})
 	env.OnActivity(a.CancelShipment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CancelShipmentInput) (activities.CancelShipmentResult, error) {
+			if w.cancelShipment != nil {
+				if err := w.cancelShipment(in.ShipmentID); err != nil {
+					return activities.CancelShipmentResult{}, err
+				}
+			}
 			w.undo("cancel-shipment " + in.ShipmentID)
 			return activities.CancelShipmentResult{}, nil
 		})
@@ -502,6 +509,8 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 		require.Equal(t, "reserve stock", d.Failure.Step)
 		require.Contains(t, d.Failure.Error, "insufficient stock")
 		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: buyer, Action: workflows.ActionRetry, Reason: "x"}, workflows.ErrTypeForbidden)
+		require.False(t, d.Failure.Skippable, "later steps need the reservation")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "x"}, workflows.ErrTypeInvalidState)
 		retry = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "stock arrived"}, "")
 	})
 	w.at(3*time.Hour, func() {
@@ -575,6 +584,46 @@ func TestRetryWhileCSAlertIsRetriedIsKept(t *testing.T) {
 	require.Equal(t, order.StatusCancelled, res.Status)
 	require.Equal(t, 2, *calls, "the reservation ran again on CS's retry")
 	require.Contains(t, retry.res.Message, "succeeded")
+}
+
+// An undo that cannot be done (the carrier will not cancel a shipment it has
+// handed over) stops the cancellation until CS acts; CS skips it with a
+// reason, and the remaining undos run.
+func TestUndoThatCannotBeDoneIsSkippedByCS(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.cancelShipment = func(id string) error {
+		if id == "SH-WH-SOUTH" {
+			return temporal.NewNonRetryableApplicationError("carrier: shipment already handed over", activities.ErrTypeRejected, nil)
+		}
+		return nil
+	}
+	var skip *pending
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		require.Equal(t, order.StatusShipping, w.details().Status)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "customer went bankrupt"}, "")
+	})
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.NeedsAttention)
+		require.Equal(t, "undo: cancel shipment SH-WH-SOUTH from WH-SOUTH", d.Failure.Step)
+		require.True(t, d.Failure.Skippable)
+		alerts := w.csAlerts()
+		require.True(t, alerts[len(alerts)-1].Data.CanSkip, "the alert offers the skip")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip}, workflows.ErrTypeInvalidArgument) // no reason
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: buyer, Action: workflows.ActionSkip, Reason: "x"}, workflows.ErrTypeForbidden)
+		skip = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "goods collected back by our driver"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.Contains(t, skip.res.Message, "Skipped undo: cancel shipment SH-WH-SOUTH")
+	require.Equal(t, []string{"cancel-shipment SH-WH-NORTH", "cancel-sales-order SO-1"}, w.undos,
+		"the other undos ran, in reverse order, after the skip")
+	acts := w.actions()
+	require.Contains(t, acts, "action.skip")
+	require.Contains(t, acts, "compensation.skipped")
+	require.Less(t, slices.Index(acts, "compensation.skipped"), slices.Index(acts, "order.cancelled"))
 }
 
 func TestFailedStepCancelledByCSUndoesNothingNotDone(t *testing.T) {

@@ -42,9 +42,18 @@ const noCurrency = "XXX"
 // permanent error) the order needs attention: CS is mailed and the order waits
 // for a CS action — retry runs the step again, cancel unwinds the order.
 func (o *orderState) attempt(ctx workflow.Context, step string, run func() error) error {
+	_, err := o.attemptStep(ctx, step, false, run)
+	return err
+}
+
+// attemptStep is attempt for a step CS may also skip (skippable): one whose
+// outcome nothing later depends on, such as an undo that was done by hand or
+// cannot be done (a delivered shipment cannot be cancelled). skipped reports
+// that CS skipped it.
+func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, run func() error) (skipped bool, _ error) {
 	for {
 		if o.cancel != nil && !o.compensating {
-			return errCancelled
+			return false, errCancelled
 		}
 		err := run()
 		o.attemptsDone++
@@ -53,19 +62,23 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 				o.d.Failure, o.d.NeedsAttention = nil, false
 				o.transition(ctx, o.d.Status, order.System, "step.recovered", step)
 			}
-			return nil
+			return false, nil
 		}
 		if temporal.IsCanceledError(err) {
-			return err
+			return false, err
 		}
 		o.failures++
-		o.d.Failure = &StepFailure{Step: step, Error: err.Error(), Since: workflow.Now(ctx)}
+		o.d.Failure = &StepFailure{Step: step, Error: err.Error(), Since: workflow.Now(ctx), Skippable: skippable}
 		o.d.NeedsAttention = true
 		o.logger.Error("step failed; waiting for CS", "Step", step, "Error", err)
 		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+err.Error())
+		what := "retry the step or cancel the order"
+		if skippable {
+			what = "retry the step, or skip it if it was done by hand or cannot be done,"
+		}
 		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
-			mail.Data{Step: step, Error: err.Error(), WaitsForCS: true,
-				Reason: "retry the step or cancel the order through POST /v1/orders/" + o.in.OrderID + "/actions"})
+			mail.Data{Step: step, Error: err.Error(), WaitsForCS: true, CanSkip: skippable,
+				Reason: what + " through POST /v1/orders/" + o.in.OrderID + "/actions"})
 
 		// A CS action given while the alert mail was being sent is kept (the
 		// order already showed NeedsAttention); runs from before the fix
@@ -74,14 +87,18 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 			o.csAction = nil
 		}
 		if err := workflow.Await(ctx, func() bool { return o.csAction != nil || (o.cancel != nil && !o.compensating) }); err != nil {
-			return err
+			return false, err
 		}
 		if o.cancel != nil && !o.compensating {
-			return errCancelled
+			return false, errCancelled
 		}
 		act := o.csAction
 		o.csAction = nil
 		o.d.Failure, o.d.NeedsAttention = nil, false
+		if act.Action == ActionSkip {
+			o.transition(ctx, o.d.Status, act.Actor, "action.skip", step+": "+act.Reason)
+			return true, nil
+		}
 		o.transition(ctx, o.d.Status, act.Actor, "action.retry", step+": "+act.Reason)
 	}
 }
@@ -173,12 +190,17 @@ func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, 
 	o.record(ctx, o.cancel.Actor, "order.cancelling", o.cancel.Reason)
 	for len(o.undos) > 0 {
 		u := o.undos[len(o.undos)-1]
-		if err := o.attempt(ctx, "undo: "+u.Label, func() error { return o.runUndo(ctx, u) }); err != nil {
+		skipped, err := o.attemptStep(ctx, "undo: "+u.Label, true, func() error { return o.runUndo(ctx, u) })
+		if err != nil {
 			return OrderResult{}, err
 		}
 		o.undos = o.undos[:len(o.undos)-1]
 		o.syncCompensations()
-		o.record(ctx, order.System, "compensation.done", u.Label)
+		if skipped {
+			o.record(ctx, order.System, "compensation.skipped", u.Label)
+		} else {
+			o.record(ctx, order.System, "compensation.done", u.Label)
+		}
 	}
 	o.notify(ctx, "cancelled", mail.KindOrderCancelled, activities.AudienceBuyer, mail.Data{Reason: o.cancel.Reason})
 	return o.finish(ctx, order.StatusCancelled, o.cancel.Actor, "order.cancelled", o.cancel.Reason)

@@ -65,6 +65,8 @@ type Data struct {
 	// WaitsForCS says, in a CS alert, that the order is stopped until CS
 	// acts on the failed Step (retry or cancel); otherwise it keeps going.
 	WaitsForCS bool
+	// CanSkip says that CS may skip the failed Step instead of retrying it.
+	CanSkip bool
 
 	// Balance is what stays open (dunning) or the credit (overpayment alerts).
 	Balance     *money.Money

@@ -120,6 +120,13 @@ func TestRenderEveryKind(t *testing.T) {
 			[]string{"Step:   reserve-stock", "SKU DRILL-PRO-18V is discontinued", "waiting for you", "retry the step",
 				"cancel the order with compensation", "/v1/orders/ord-8c1e/actions"}, []string{"skip", "keeps going"}},
 		{KindCSAlert, with(func(d *Data) {
+			d.Step = "undo: cancel shipment SHP-1 from WH-SOUTH"
+			d.Error = "carrier: shipment already handed over"
+			d.WaitsForCS, d.CanSkip = true, true
+		}),
+			[]string{"Needs attention", "undo: cancel shipment SHP-1"},
+			[]string{"retry the step", "skip the step, giving a reason", "cancel the order"}, nil},
+		{KindCSAlert, with(func(d *Data) {
 			d.Step = "delivery"
 			d.Error = "DELIVERY_OVERDUE: shipment SHP-1 was promised for 2026-12-01"
 		}),
