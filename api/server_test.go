@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
@@ -197,4 +199,36 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	require.Contains(t, w.Body.String(), "Webhook-Signature")
 	require.Contains(t, w.Body.String(), "scheme: bearer")
 	require.Contains(t, w.Body.String(), "application/problem+json")
+}
+
+// The enums of POST /actions in openapi.yaml are the ones the API accepts.
+func TestOpenAPIActionEnumsMatchTheCode(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("openapi.yaml")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	at := func(v any, keys ...string) any {
+		for _, k := range keys {
+			m, ok := v.(map[string]any)
+			require.True(t, ok, "openapi.yaml: no object at %q", k)
+			v = m[k]
+		}
+		return v
+	}
+	props := at(doc, "paths", "/v1/orders/{id}/actions", "post", "requestBody", "content", "application/json", "schema", "properties")
+	enum := func(field string) []string {
+		var out []string
+		for _, v := range at(props, field, "enum").([]any) {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	var kinds []string
+	for _, k := range mail.Kinds() {
+		kinds = append(kinds, string(k))
+	}
+	require.Equal(t, kinds, enum("mail"), "openapi.yaml's mail kinds")
+	require.ElementsMatch(t, []string{string(workflows.ActionRetry), string(workflows.ActionSkip), string(workflows.ActionResend),
+		string(workflows.ActionCancel)}, enum("action"), "openapi.yaml's actions")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -42,6 +44,7 @@ type (
 	actionRequest struct {
 		Action workflows.Action `json:"action"`
 		Reason string           `json:"reason"`
+		Mail   mail.Kind        `json:"mail"`
 	}
 )
 
@@ -183,16 +186,23 @@ func (s *server) action(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
-		var action *order.FieldError
+		var action, kind *order.FieldError
 		switch in.Action {
 		case workflows.ActionRetry, workflows.ActionSkip, workflows.ActionCancel:
+			if in.Mail != "" {
+				kind = &order.FieldError{Field: "mail", Reason: "only with action resend"}
+			}
+		case workflows.ActionResend:
+			if !slices.Contains(mail.Kinds(), in.Mail) {
+				kind = &order.FieldError{Field: "mail", Reason: fmt.Sprintf("required with resend: one of %v", mail.Kinds())}
+			}
 		default:
-			action = &order.FieldError{Field: "action", Reason: "one of retry, skip, cancel"}
+			action = &order.FieldError{Field: "action", Reason: "one of retry, skip, resend, cancel"}
 		}
-		if err := collect(action, checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(action, kind, checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateAction, workflows.ActionInput{Actor: a, Action: in.Action, Reason: in.Reason}, nil
+		return workflows.UpdateAction, workflows.ActionInput{Actor: a, Action: in.Action, Reason: in.Reason, Mail: in.Mail}, nil
 	})
 }
 

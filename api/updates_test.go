@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -85,6 +86,8 @@ func TestUpdates(t *testing.T) {
 				workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "ERP is back"}},
 			{"/actions", workflows.UpdateAction, cs, map[string]any{"action": "skip", "reason": "cancelled by phone"},
 				workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "cancelled by phone"}},
+			{"/actions", workflows.UpdateAction, cs, map[string]any{"action": "resend", "mail": "invoice", "reason": "lost"},
+				workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindInvoice, Reason: "lost"}},
 		}
 		for _, tt := range tests {
 			before := len(e.updateCalls(id))
@@ -180,6 +183,9 @@ func TestUpdates(t *testing.T) {
 			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "maybe", "reason": "x"}, 422, []string{"decision"}},
 			{order.RoleFinance, "/credit-decision", map[string]any{"decision": "override"}, 422, []string{"reason"}},
 			{order.RoleCS, "/actions", map[string]any{"action": "reboot", "reason": ""}, 422, []string{"action", "reason"}},
+			{order.RoleCS, "/actions", map[string]any{"action": "resend", "reason": "x"}, 422, []string{"mail"}},
+			{order.RoleCS, "/actions", map[string]any{"action": "resend", "mail": "love-letter", "reason": "x"}, 422, []string{"mail"}},
+			{order.RoleCS, "/actions", map[string]any{"action": "retry", "mail": "invoice", "reason": "x"}, 422, []string{"mail"}},
 			// Roles the API itself enforces.
 			{order.RoleBuyer, "/credit-decision", map[string]any{"decision": "override", "reason": "x"}, 403, nil},
 			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},

@@ -231,8 +231,11 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}},
-		{UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), or cancel with compensation.",
+		{UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), resend a mail, or cancel with compensation.",
 			func(ctx workflow.Context, in ActionInput) (DecisionResult, error) {
+				if in.Action == ActionResend {
+					return o.resend(ctx, in)
+				}
 				if in.Action == ActionCancel {
 					o.cancel = &CancelInput{Actor: in.Actor, Reason: in.Reason}
 					return o.result(ctx, "Cancellation started", func() bool { return o.d.Status.Terminal() })
@@ -277,10 +280,15 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 						return invalidState("%s cannot be skipped: later steps need its result; retry it or cancel the order", o.d.Failure.Step)
 					}
 					return nil
+				case ActionResend:
+					if _, ok := o.lastMail[in.Mail]; !ok {
+						return invalidState("mail: this order has sent no %q mail", in.Mail)
+					}
+					return nil
 				case ActionCancel:
 					return o.canCancel(in.Actor, in.Reason)
 				}
-				return invalidArgument("action: one of retry, skip, cancel")
+				return invalidArgument("action: one of retry, skip, resend, cancel")
 			}},
 	}
 	for _, u := range updates {

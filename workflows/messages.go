@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -129,6 +130,9 @@ const (
 	// ActionSkip marks a failed step that allows it (StepFailure.Skippable)
 	// as done without it: an undo done by hand or that cannot be done.
 	ActionSkip Action = "skip"
+	// ActionResend sends the order's last mail of a kind (ActionInput.Mail)
+	// again, to the same audience: the buyer lost it, or it failed.
+	ActionResend Action = "resend"
 )
 
 // ActionInput is a CS action; every one names its actor and reason.
@@ -136,6 +140,8 @@ type ActionInput struct {
 	Actor  order.Actor `json:"actor"`
 	Action Action      `json:"action"`
 	Reason string      `json:"reason"`
+	// Mail is the kind of mail to resend (ActionResend only).
+	Mail mail.Kind `json:"mail,omitempty"`
 }
 
 // DeliveredSignal is the carrier's proof of delivery for one shipment.

@@ -32,6 +32,12 @@ type undo struct {
 
 // orderState is the workflow's memory. Handlers and the main path share it;
 // Temporal runs them one at a time, so no locks.
+// sentMail is what a mail said and to whom, kept for a CS resend.
+type sentMail struct {
+	Audience activities.Audience
+	Data     mail.Data
+}
+
 type orderState struct {
 	in     OrderInput
 	d      Details
@@ -58,6 +64,8 @@ type orderState struct {
 	payments       []PaymentSignal
 	seenPayments   map[string]bool
 	seenExceptions map[string]bool // carrier exception event ids already applied
+	lastMail       map[mail.Kind]sentMail
+	resends        int
 	paid           money.Money
 	surveyAnswer   *SurveyAnsweredSignal
 	surveyClosed   bool
@@ -88,6 +96,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.disc = in.RequestedDiscountBP
 	o.seenPayments = map[string]bool{}
 	o.seenExceptions = map[string]bool{}
+	o.lastMail = map[mail.Kind]sentMail{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	if err := workflow.UpsertTypedSearchAttributes(ctx,

@@ -626,6 +626,39 @@ func TestUndoThatCannotBeDoneIsSkippedByCS(t *testing.T) {
 	require.Less(t, slices.Index(acts, "compensation.skipped"), slices.Index(acts, "order.cancelled"))
 }
 
+func TestCSResendsTheLastMailOfAKind(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var resend *pending
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "") })
+	w.at(2*time.Hour, w.deliverAll)
+	w.at(3*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: buyer, Action: workflows.ActionResend, Mail: mail.KindInvoice, Reason: "x"}, workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindDunning, Reason: "x"}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindInvoice}, workflows.ErrTypeInvalidArgument)
+		resend = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindInvoice, Reason: "buyer's AP lost it"}, "")
+	})
+	w.at(4*time.Hour, func() {
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.pay("BTX-1", mainTotal)
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	require.Contains(t, resend.res.Message, "Resent the invoice mail to buyer")
+	var invoices []activities.SendMailInput
+	for _, m := range w.mails {
+		if m.Kind == mail.KindInvoice {
+			invoices = append(invoices, m)
+		}
+	}
+	require.Len(t, invoices, 2)
+	require.NotEqual(t, invoices[0].Key, invoices[1].Key, "a resend is a new message, not a duplicate")
+	require.Equal(t, invoices[0].Data, invoices[1].Data, "with the same content")
+	require.Equal(t, invoices[0].Audience, invoices[1].Audience)
+	require.Contains(t, w.actions(), "action.resend")
+}
+
 func TestFailedStepCancelledByCSUndoesNothingNotDone(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
