@@ -141,6 +141,11 @@ type orderView struct {
 	Live *struct {
 		Shipments []order.Shipment `json:"shipments"`
 		Waiting   string           `json:"waiting"`
+		Failure   *struct {
+			Step      string `json:"step"`
+			Error     string `json:"error"`
+			Skippable bool   `json:"skippable"`
+		} `json:"failure"`
 	} `json:"live"`
 }
 

@@ -153,3 +153,52 @@ func TestCarrierExceptionReachesCS(t *testing.T) {
 
 	x.complete(id)
 }
+
+// TestTemporalCancelAfterDeliveryIsUnwoundWithCSSkip: an operator cancels a
+// delivered, invoiced order from the Temporal UI. The invoice is voided; the
+// carrier refuses to cancel a delivered shipment, so the order waits for CS,
+// who skips that undo; the sales order is cancelled and the order ends
+// CANCELLED.
+func TestTemporalCancelAfterDeliveryIsUnwoundWithCSSkip(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	ctx := context.Background()
+	id := x.createQuote("e2e-cancel-late", order.Line{SKU: "VALVE-50", Quantity: 2})
+	x.accept(id)
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+	// The carrier delivers (its simulator knows the shipment is delivered and
+	// sends the signed webhook itself).
+	a := x.call(http.MethodPost, x.s.CarrierURL+"/sim/shipments/"+v.Live.Shipments[0].ShipmentID+"/deliver", "", nil, nil)
+	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusAwaitingPayment, 30*time.Second)
+
+	require.NoError(t, x.s.Client.CancelWorkflow(ctx, id, "")) // what the UI's "Request cancellation" does
+
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		// The workflow shows the failure at once; the projection (needs_attention) follows.
+		if v = x.order(id); v.Live != nil && v.Live.Failure != nil && v.NeedsAttention {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	require.NotNil(t, v.Live, "status %s, no live details", v.Status)
+	require.NotNil(t, v.Live.Failure, "the undo of the delivered shipment should wait for CS (status %s: %s)", v.Status, v.Live.Waiting)
+	require.True(t, v.NeedsAttention)
+	require.Contains(t, v.Live.Failure.Step, "undo: cancel shipment")
+	require.Contains(t, v.Live.Failure.Error, "delivered")
+	require.True(t, v.Live.Failure.Skippable)
+
+	a = x.api(http.MethodPost, "/v1/orders/"+id+"/actions", order.RoleCS, map[string]any{"action": "skip", "reason": "goods stay with the customer; credit note by finance"})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusCancelled, 30*time.Second)
+
+	invs, err := x.s.ERP.Invoices(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	require.Equal(t, erpsim.InvoiceVoid, invs[0].Status)
+	sos, err := x.s.ERP.SalesOrders(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, sos, 1)
+	require.False(t, sos[0].CancelledAt.IsZero(), "the sales order is cancelled")
+}

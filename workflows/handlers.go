@@ -93,6 +93,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 	}{
 		{UpdateAccept, "The buyer accepts the current quote.",
 			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy = "accept", in.Actor
 				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
@@ -113,6 +114,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateRevise, "The buyer asks for a new quote revision with other lines.",
 			func(ctx workflow.Context, in ReviseInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				old := o.d.Quote.Revision
 				o.quoteDecision, o.revision, o.decidedBy = "revise", &in, in.Actor
 				return o.result(ctx, "Revision requested", func() bool {
@@ -139,6 +141,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateReject, "The buyer rejects the quote.",
 			func(ctx workflow.Context, in RejectInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy, o.decisionReason = "reject", in.Actor, in.Reason
 				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
 			},
@@ -156,6 +159,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateCancel, "Cancel the order; every outside change made so far is undone in reverse order.",
 			func(ctx workflow.Context, in CancelInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				o.cancel = &in
 				return o.result(ctx, "Cancellation started", func() bool { return o.d.Status.Terminal() })
 			},
@@ -167,6 +171,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				ap := Approval{Side: sideOf(in.Actor.Role), Actor: in.Actor, Approve: in.Approve, Comment: in.Comment, At: workflow.Now(ctx)}
 				o.d.Approvals = append(o.d.Approvals, ap)
 				if !in.Approve {
@@ -208,6 +213,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateCreditDecision, "Finance decides a credit hold: override, decline or prepay.",
 			func(ctx workflow.Context, in CreditDecisionInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				o.credit = &in
 				return o.result(ctx, "Credit decision "+string(in.Decision)+" recorded", func() bool { return o.d.Status != order.StatusCreditHold })
 			},
@@ -233,6 +239,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}},
 		{UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), resend a mail, or cancel with compensation.",
 			func(ctx workflow.Context, in ActionInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
 				if in.Action == ActionResend {
 					return o.resend(ctx, in)
 				}

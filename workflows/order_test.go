@@ -788,6 +788,38 @@ func TestTemporalCancellationCompensates(t *testing.T) {
 	require.Equal(t, order.StatusCancelled, w.statuses()[len(w.statuses())-1])
 }
 
+// After a cancel from the Temporal UI the workflow still answers CS: an undo
+// that cannot be done is skipped through an update, which must not fail
+// because the workflow's context is cancelled.
+func TestTemporalCancelledOrderStillAnswersCS(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.cancelShipment = func(id string) error {
+		if id == "SH-WH-SOUTH" {
+			return temporal.NewNonRetryableApplicationError("carrier: shipment already handed over", activities.ErrTypeRejected, nil)
+		}
+		return nil
+	}
+	var skip *pending
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, w.env.CancelWorkflow)
+	w.at(3*time.Hour, func() {
+		require.True(t, w.details().NeedsAttention)
+		skip = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "collected by hand"}, "")
+	})
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{OrderID: "ord-1", CustomerID: "ACME-001",
+		Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}, {SKU: "MOTOR-7K", Quantity: 1}}, RequestedBy: buyer})
+	require.True(t, w.env.IsWorkflowCompleted())
+	require.NotNil(t, skip)
+	require.True(t, skip.done, "the skip got an answer")
+	require.Contains(t, skip.res.Message, "Skipped")
+	require.Equal(t, []string{"cancel-shipment SH-WH-NORTH", "cancel-sales-order SO-1"}, w.undos)
+	require.Equal(t, order.StatusCancelled, w.statuses()[len(w.statuses())-1])
+	acts := w.actions()
+	require.Contains(t, acts, "action.skip", "the skip is in the audit log")
+	require.Equal(t, "order.cancelled", acts[len(acts)-1])
+}
+
 func TestInvalidInputFailsFast(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -15,7 +15,14 @@ import (
 // orders in flight fails here; such a change needs workflow.GetVersion.
 //
 // order_completed.json: one order from quote to COMPLETED in `orderflow dev`
-// (two warehouses, webhook deliveries, survey answered, exact payment).
+// (two warehouses, webhook deliveries, survey answered, exact payment),
+// recorded before any GetVersion gate existed.
+// order_accepted_while_quote_mailed.json: an accept that arrived while the
+// quote mail was sent and was lost (before keep-early-answers).
+// order_exception_signal_unhandled.json: a shipment-exception signal that
+// the code of its day did not handle (before shipment-exceptions).
+// order_completed_exception_resend.json: quote to COMPLETED with a carrier
+// exception and a CS resend, recorded with all gates of versions.go at 1.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

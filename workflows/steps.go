@@ -118,8 +118,21 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 	o.record(ctx, actor, action, reason)
 }
 
+// detached returns a context that a cancellation of the workflow (from the
+// Temporal UI) does not cancel, for what must happen anyway: the audit
+// entry of a transition, an update's answer. Runs from before
+// changeDetached keep ctx.
+func (o *orderState) detached(ctx workflow.Context) workflow.Context {
+	if workflow.GetVersion(ctx, changeDetached, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ctx
+	}
+	d, _ := workflow.NewDisconnectedContext(ctx)
+	return d
+}
+
 // record writes one audit entry and the projection's current state.
 func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, reason string) {
+	ctx = o.detached(ctx)
 	o.seq++
 	o.showDetails(ctx)
 	tr := store.Transition{
@@ -183,6 +196,7 @@ func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud 
 // The answer waits for the mail at most UpdateWait; a mail system that is
 // down makes the send retry longer than a caller should wait.
 func (o *orderState) resend(ctx workflow.Context, act ActionInput) (DecisionResult, error) {
+	ctx = o.detached(ctx)
 	m := o.lastMail[act.Mail]
 	o.resends++
 	key := fmt.Sprintf("resend-%d-%s", o.resends, act.Mail)

@@ -18,4 +18,12 @@ const (
 	// its worker was updated; replay must not act on it.
 	// History: testdata/order_exception_signal_unhandled.json.
 	changeShipmentExceptions = "shipment-exceptions"
+
+	// changeDetached (version 1): audit records and update handlers run on
+	// a context that cancelling the workflow does not cancel. Before it, a
+	// cancel from the Temporal UI cancelled a Record in flight (an audit
+	// entry lost) and made every later update fail with "canceled", so CS
+	// could not act on the compensation's undos. Replayed by every history
+	// in testdata/ (none has the marker).
+	changeDetached = "detached-records-and-handlers"
 )
