@@ -99,7 +99,7 @@ fi
 dockerfile_facts() {
 	local f="$here/Dockerfile" ok=0
 	grep -q '^FROM golang:1\.26 AS build' "$f" || { echo "builder is not golang:1.26"; ok=1; }
-	grep -q 'CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /orderflow ./cmd/orderflow' "$f" || { echo "build line changed"; ok=1; }
+	grep -q 'CGO_ENABLED=0 go build -tags nodev -trimpath -ldflags="-s -w" -o /orderflow ./cmd/orderflow' "$f" || { echo "build line changed"; ok=1; }
 	grep -q '^FROM gcr.io/distroless/static-debian12:nonroot' "$f" || { echo "runtime is not distroless static nonroot"; ok=1; }
 	grep -q '^USER 65532:65532' "$f" || { echo "USER must be numeric 65532 (the chart's runAsUser)"; ok=1; }
 	grep -q '^ENTRYPOINT \["/orderflow"\]' "$f" || { echo "ENTRYPOINT is not /orderflow"; ok=1; }

@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -87,18 +89,4 @@ Products: BOLT-M8, NUT-M8, VALVE-50, PUMP-200, MOTOR-7K. README.md walks one ord
 	<-ctx.Done()
 	log.Info().Msg("stopping orderflow dev")
 	return nil
-}
-
-// redact hides a password in a database URL for logs.
-func redact(url string) string {
-	at := strings.LastIndex(url, "@")
-	scheme := strings.Index(url, "://")
-	if at < 0 || scheme < 0 {
-		return url
-	}
-	creds := url[scheme+3 : at]
-	if user, _, ok := strings.Cut(creds, ":"); ok {
-		return url[:scheme+3] + user + ":***" + url[at:]
-	}
-	return url
 }

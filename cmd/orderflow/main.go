@@ -44,15 +44,13 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
-		{"dev", "run everything in one process: Temporal + UI, simulators, mail sink, worker, API", runDev},
+	return append(devCommands(), []command{
 		{"worker", "run the Temporal worker against TEMPORAL_ADDRESS", runWorker},
 		{"api", "serve the REST API on ORDERFLOW_API_ADDR", runAPI},
 		{"migrate", "create the database if missing and apply migrations (--seed-demo adds the demo customers)", runMigrate},
 		{"token", "mint a bearer token: token --role R [--customer C] [--subject S] [--ttl 24h]", runToken},
 		{"sim", "run the ERP, carrier and bank simulators and the mail sink standalone", runSim},
-		{"bench", "drive orders from quote to cash under load and report stage and request latencies", runBench},
-	}
+	}...)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -93,4 +91,18 @@ func newLogger(cfg config.Config, w io.Writer) zerolog.Logger {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// redact hides a password in a database URL for logs.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 {
+		return url
+	}
+	creds := url[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return url[:scheme+3] + user + ":***" + url[at:]
+	}
+	return url
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/config"
-	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/mailsink"
 	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/sim/simulators"
 )
 
 // runSim serves the simulators and the mail sink on their own, for a staging
@@ -42,7 +42,7 @@ func runSim(ctx context.Context, cfg config.Config, args []string, stdout, stder
 		return err
 	}
 	defer pool.Close()
-	sims, err := devstack.NewSimulators(ctx, pool, devstack.SimulatorOptions{
+	sims, err := simulators.New(ctx, pool, simulators.Options{
 		LogisticsWebhookURL: cfg.PublicURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: cfg.PublicURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
 		CarrierAutoDeliverAfter: *autoDeliver, Logger: log,

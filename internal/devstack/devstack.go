@@ -30,6 +30,7 @@ import (
 	"github.com/orderflow/orderflow/internal/sim/banksim"
 	"github.com/orderflow/orderflow/internal/sim/carriersim"
 	"github.com/orderflow/orderflow/internal/sim/erpsim"
+	"github.com/orderflow/orderflow/internal/sim/simulators"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/worker"
 	"github.com/orderflow/orderflow/workflows"
@@ -144,7 +145,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.Store.SeedDemo(ctx); err != nil {
 		return nil, fmt.Errorf("seed demo customers: %w", err)
 	}
-	sims, err := NewSimulators(ctx, s.Pool, SimulatorOptions{
+	sims, err := simulators.New(ctx, s.Pool, simulators.Options{
 		LogisticsWebhookURL: s.APIURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: s.APIURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
 		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, Logger: o.Logger,
@@ -218,44 +219,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.background(bgCtx, "carrier simulator", s.Carrier.Run)
 	s.background(bgCtx, "bank simulator", s.Bank.Run)
 	return s, nil
-}
-
-// SimulatorOptions point the simulators' webhooks at the API.
-type SimulatorOptions struct {
-	LogisticsWebhookURL, LogisticsSecret string
-	PaymentsWebhookURL, PaymentsSecret   string
-	CarrierAutoDeliverAfter              time.Duration
-	Logger                               zerolog.Logger
-}
-
-// Simulators are the stand-ins for the ERP, the carrier and the bank.
-type Simulators struct {
-	ERP     *erpsim.Sim
-	Carrier *carriersim.Sim
-	Bank    *banksim.Sim
-}
-
-// NewSimulators builds the simulators on pool, migrates their tables and
-// seeds the ERP's demo catalogue (without resetting stock on a restart).
-func NewSimulators(ctx context.Context, pool *pgxpool.Pool, o SimulatorOptions) (Simulators, error) {
-	sims := Simulators{
-		ERP: erpsim.New(pool, o.Logger.With().Str("component", "erp-sim").Logger()),
-		Carrier: carriersim.New(pool, carriersim.Options{
-			WebhookURL: o.LogisticsWebhookURL, WebhookSecret: []byte(o.LogisticsSecret), AutoDeliverAfter: o.CarrierAutoDeliverAfter,
-		}, o.Logger.With().Str("component", "carrier-sim").Logger()),
-		Bank: banksim.New(pool, banksim.Options{WebhookURL: o.PaymentsWebhookURL, WebhookSecret: []byte(o.PaymentsSecret)},
-			o.Logger.With().Str("component", "bank-sim").Logger()),
-	}
-	for _, step := range []struct {
-		what string
-		fn   func(context.Context) error
-	}{{"migrate ERP simulator", sims.ERP.Migrate}, {"seed ERP simulator", sims.ERP.Seed},
-		{"migrate carrier simulator", sims.Carrier.Migrate}, {"migrate bank simulator", sims.Bank.Migrate}} {
-		if err := step.fn(ctx); err != nil {
-			return Simulators{}, fmt.Errorf("%s: %w", step.what, err)
-		}
-	}
-	return sims, nil
 }
 
 // StartWorker starts a worker (again), as a restarted worker process would.
