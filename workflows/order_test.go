@@ -208,6 +208,17 @@ func (w *world) reserveFailsOnce() *int {
 	return &calls
 }
 
+// carrierRefusesToCancel makes the carrier refuse, for good, to cancel one
+// shipment (it has handed it over); the others cancel.
+func (w *world) carrierRefusesToCancel(shipmentID string) {
+	w.cancelShipment = func(id string) error {
+		if id == shipmentID {
+			return temporal.NewNonRetryableApplicationError("carrier: shipment already handed over", activities.ErrTypeRejected, nil)
+		}
+		return nil
+	}
+}
+
 // at schedules fn after d of workflow time.
 func (w *world) at(d time.Duration, fn func()) { w.env.RegisterDelayedCallback(fn, d) }
 
@@ -592,12 +603,7 @@ func TestRetryWhileCSAlertIsRetriedIsKept(t *testing.T) {
 func TestUndoThatCannotBeDoneIsSkippedByCS(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.cancelShipment = func(id string) error {
-		if id == "SH-WH-SOUTH" {
-			return temporal.NewNonRetryableApplicationError("carrier: shipment already handed over", activities.ErrTypeRejected, nil)
-		}
-		return nil
-	}
+	w.carrierRefusesToCancel("SH-WH-SOUTH")
 	var skip *pending
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
@@ -794,12 +800,7 @@ func TestTemporalCancellationCompensates(t *testing.T) {
 func TestTemporalCancelledOrderStillAnswersCS(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.cancelShipment = func(id string) error {
-		if id == "SH-WH-SOUTH" {
-			return temporal.NewNonRetryableApplicationError("carrier: shipment already handed over", activities.ErrTypeRejected, nil)
-		}
-		return nil
-	}
+	w.carrierRefusesToCancel("SH-WH-SOUTH")
 	var skip *pending
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, w.env.CancelWorkflow)
