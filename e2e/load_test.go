@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/loadgen"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/sim/erpsim"
 )
@@ -61,5 +64,20 @@ func TestConcurrentOrdersCompleteThroughERPErrors(t *testing.T) {
 	for id, n := range salesOrders {
 		require.Equal(t, 1, n, "order %s: sales orders in the ERP", id)
 		require.Equal(t, 1, invoices[id], "order %s: invoices in the ERP", id)
+	}
+	for _, inv := range invs {
+		require.Equal(t, inv.Amount, inv.Paid, "the ERP imported the bank's payment of %s", inv.Number)
+	}
+
+	// Paid invoices left the receivables: the customers' exposure is back where it started.
+	x.s.ERP.ClearFaults()
+	for customer, want := range map[string]money.Money{"ACME-001": money.New(1_200_000, "EUR"), "INITECH-003": money.New(0, "USD")} {
+		a := x.call(http.MethodGet, x.s.ERPURL+"/v1/customers/"+customer+"/exposure?currency="+want.Currency, "", nil, nil)
+		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+		var exp struct {
+			OpenReceivables money.Money `json:"open_receivables"`
+		}
+		require.NoError(t, json.Unmarshal(a.body, &exp))
+		require.Equal(t, want, exp.OpenReceivables, "%s's open receivables after every order was paid", customer)
 	}
 }

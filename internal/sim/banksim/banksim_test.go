@@ -154,3 +154,37 @@ func TestPaymentValidation(t *testing.T) {
 	require.Empty(t, list, "refused payments are not booked")
 	require.Zero(t, h.rc.Requests())
 }
+
+// Every booked payment goes to the statement (the ERP's import), and a
+// statement that fails does not undo the payment or its webhook.
+func TestPaymentsGoToTheStatement(t *testing.T) {
+	t.Parallel()
+	type line struct {
+		txn, reference string
+		amount         money.Money
+	}
+	var lines []line
+	fail := false
+	pool := pgtest.NewPool(t, nil)
+	sim := banksim.New(pool, banksim.Options{Statement: func(_ context.Context, txn, reference string, amount money.Money) error {
+		lines = append(lines, line{txn, reference, amount})
+		if fail {
+			return context.DeadlineExceeded
+		}
+		return nil
+	}}, zerolog.New(zerolog.NewTestWriter(t)))
+	require.NoError(t, sim.Migrate(t.Context()))
+
+	txn, _, err := sim.Pay(t.Context(), "INV-000042", money.New(483060, "EUR"), "Acme Industrial GmbH")
+	require.NoError(t, err)
+	require.Equal(t, []line{{txn, "INV-000042", money.New(483060, "EUR")}}, lines)
+
+	fail = true
+	txn2, _, err := sim.Pay(t.Context(), "INV-000043", money.New(100, "EUR"), "Acme Industrial GmbH")
+	require.NoError(t, err, "the statement's failure is not the payment's")
+	require.Len(t, lines, 2)
+	ps, err := sim.Payments(t.Context(), "INV-000043")
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	require.Equal(t, txn2, ps[0].BankTransactionID)
+}

@@ -47,13 +47,18 @@ type Options struct {
 	WebhookURL string
 	// WebhookSecret signs them.
 	WebhookSecret []byte
+	// Statement, if set, hears every booked payment after it is booked, as
+	// the ERP imports the bank's statement (erpsim.Sim.PostBankPayment).
+	// Its failure is logged; the payment and its webhook stand.
+	Statement func(ctx context.Context, bankTxnID, reference string, amount money.Money) error
 }
 
 // Sim is the simulated bank.
 type Sim struct {
-	pool   *pgxpool.Pool
-	log    zerolog.Logger
-	outbox *outbox.Outbox
+	pool      *pgxpool.Pool
+	log       zerolog.Logger
+	outbox    *outbox.Outbox
+	statement func(ctx context.Context, bankTxnID, reference string, amount money.Money) error
 	// now stamps payments, truncated to PostgreSQL's microseconds so what is
 	// sent is what is stored.
 	now func() time.Time
@@ -63,10 +68,11 @@ type Sim struct {
 func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
 	log = log.With().Str("component", "banksim").Logger()
 	return &Sim{
-		pool:   pool,
-		log:    log,
-		outbox: outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
-		now:    func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		pool:      pool,
+		log:       log,
+		outbox:    outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
+		statement: opts.Statement,
+		now:       func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -149,6 +155,11 @@ func (s *Sim) Pay(ctx context.Context, reference string, amount money.Money, pay
 	s.outbox.Wake()
 	s.log.Info().Str("bank_transaction_id", ev.BankTransactionID).Str("event_id", ev.EventID).
 		Str("reference", reference).Stringer("amount", amount).Msg("payment received")
+	if s.statement != nil {
+		if err := s.statement(ctx, ev.BankTransactionID, reference, amount); err != nil {
+			s.log.Warn().Err(err).Str("bank_transaction_id", ev.BankTransactionID).Msg("statement line not imported")
+		}
+	}
 	return ev.BankTransactionID, ev.EventID, nil
 }
 

@@ -35,10 +35,12 @@ type Invoice struct {
 	SalesOrderID string      `json:"sales_order_id"`
 	CustomerID   string      `json:"customer_id"`
 	Amount       money.Money `json:"amount"`
-	IssuedAt     time.Time   `json:"issued_at"`
-	DueDate      time.Time   `json:"due_date"`
-	Status       string      `json:"status"` // InvoiceOpen or InvoiceVoid
-	VoidedAt     time.Time   `json:"voided_at,omitzero"`
+	// Paid is what the bank's statement lines applied to it (PostBankPayment).
+	Paid     money.Money `json:"paid"`
+	IssuedAt time.Time   `json:"issued_at"`
+	DueDate  time.Time   `json:"due_date"`
+	Status   string      `json:"status"` // InvoiceOpen or InvoiceVoid
+	VoidedAt time.Time   `json:"voided_at,omitzero"`
 }
 
 // StockLevel is one warehouse's stock of one SKU.
@@ -133,7 +135,7 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 // invoice when orderID is empty), in number order.
 func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, currency,
+		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, paid_minor, currency,
 		       issued_at, due_date, status, voided_at
 		FROM erpsim_invoices
 		WHERE $1 = '' OR order_id = $1
@@ -145,7 +147,8 @@ func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 		var inv Invoice
 		var voided *time.Time
 		err := row.Scan(&inv.ID, &inv.Number, &inv.OrderID, &inv.SalesOrderID, &inv.CustomerID,
-			&inv.Amount.Minor, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
+			&inv.Amount.Minor, &inv.Paid.Minor, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
+		inv.Paid.Currency = inv.Amount.Currency
 		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
 		if voided != nil {
 			inv.VoidedAt = voided.UTC()

@@ -133,17 +133,18 @@ func (s *Sim) handleVoidInvoice(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// void cancels an open invoice and takes its amount off the receivables.
+// void cancels an open invoice and takes what is still open on it off the
+// receivables.
 // Voiding a void invoice is fine. When the sales order has no open invoice
 // left it can be cancelled again, which is how compensation runs: void, then
 // cancel.
 func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
 	var salesOrderID, customerID, currency, status string
-	var amount int64
+	var open int64 // what is still owed: a paid part already left the receivables
 	err := tx.QueryRow(ctx, `
-		SELECT sales_order_id, customer_id, currency, amount_minor, status
+		SELECT sales_order_id, customer_id, currency, amount_minor - paid_minor, status
 		FROM erpsim_invoices WHERE id = $1 FOR UPDATE`, id).
-		Scan(&salesOrderID, &customerID, &currency, &amount, &status)
+		Scan(&salesOrderID, &customerID, &currency, &open, &status)
 	if isNoRows(err) {
 		return http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + id}, nil
 	}
@@ -164,7 +165,7 @@ func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) 
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_receivables SET open_minor = open_minor - $3
-		WHERE customer_id = $1 AND currency = $2`, customerID, currency, amount); err != nil {
+		WHERE customer_id = $1 AND currency = $2`, customerID, currency, open); err != nil {
 		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, customerID, err)
 	}
 	if _, err := tx.Exec(ctx, `

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/sim/banksim"
 	"github.com/orderflow/orderflow/internal/sim/carriersim"
 	"github.com/orderflow/orderflow/internal/sim/erpsim"
@@ -34,12 +35,19 @@ type Set struct {
 // New builds the simulators on pool, migrates their tables and
 // seeds the ERP's demo catalogue (without resetting stock on a restart).
 func New(ctx context.Context, pool *pgxpool.Pool, o Options) (Set, error) {
+	erp := erpsim.New(pool, o.Logger.With().Str("component", "erp-sim").Logger())
 	sims := Set{
-		ERP: erpsim.New(pool, o.Logger.With().Str("component", "erp-sim").Logger()),
+		ERP: erp,
 		Carrier: carriersim.New(pool, carriersim.Options{
 			WebhookURL: o.LogisticsWebhookURL, WebhookSecret: []byte(o.LogisticsSecret), AutoDeliverAfter: o.CarrierAutoDeliverAfter,
 		}, o.Logger.With().Str("component", "carrier-sim").Logger()),
-		Bank: banksim.New(pool, banksim.Options{WebhookURL: o.PaymentsWebhookURL, WebhookSecret: []byte(o.PaymentsSecret)},
+		// The ERP imports the bank's statement, so paid invoices leave the
+		// customer's receivables (and its credit exposure) as in a real ERP.
+		Bank: banksim.New(pool, banksim.Options{WebhookURL: o.PaymentsWebhookURL, WebhookSecret: []byte(o.PaymentsSecret),
+			Statement: func(ctx context.Context, bankTxnID, reference string, amount money.Money) error {
+				_, err := erp.PostBankPayment(ctx, bankTxnID, reference, amount)
+				return err
+			}},
 			o.Logger.With().Str("component", "bank-sim").Logger()),
 	}
 	for _, step := range []struct {

@@ -1,0 +1,63 @@
+package erpsim
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// PostBankPayment is the ERP's cash application: it imports one line of the
+// bank's statement (a payment with its remittance reference) and applies it
+// to the open invoice whose number is the reference, up to what is still
+// open on it, taking that off the customer's receivables. A line that names
+// no open invoice in its currency is kept unapplied (applied 0). Importing
+// the same line again changes nothing. The bank simulator calls it for
+// every payment it books; orderflow's own matching is separate, as in a
+// real ERP.
+func (s *Sim) PostBankPayment(ctx context.Context, bankTxnID, reference string, amount money.Money) (applied money.Money, err error) {
+	applied = money.Zero(amount.Currency)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var invoiceID, customerID *string
+		var open int64
+		err := tx.QueryRow(ctx, `
+			SELECT id, customer_id, amount_minor - paid_minor
+			FROM erpsim_invoices
+			WHERE number = $1 AND currency = $2 AND status = 'open'
+			FOR UPDATE`, reference, amount.Currency).Scan(&invoiceID, &customerID, &open)
+		if err != nil && !isNoRows(err) {
+			return fmt.Errorf("find invoice %q: %w", reference, err)
+		}
+		applied.Minor = min(max(open, 0), amount.Minor)
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO erpsim_bank_postings (bank_transaction_id, invoice_id, applied_minor, posted_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (bank_transaction_id) DO NOTHING`,
+			bankTxnID, invoiceID, applied.Minor, s.now())
+		if err != nil {
+			return fmt.Errorf("record posting %s: %w", bankTxnID, err)
+		}
+		if tag.RowsAffected() == 0 { // imported before
+			applied.Minor = 0
+			return nil
+		}
+		if applied.Minor == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE erpsim_invoices SET paid_minor = paid_minor + $2 WHERE id = $1`,
+			*invoiceID, applied.Minor); err != nil {
+			return fmt.Errorf("apply %s to invoice %s: %w", applied, reference, err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE erpsim_receivables SET open_minor = open_minor - $3
+			WHERE customer_id = $1 AND currency = $2`, *customerID, amount.Currency, applied.Minor); err != nil {
+			return fmt.Errorf("take %s off receivables of %s: %w", applied, *customerID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return money.Money{}, fmt.Errorf("erpsim: post bank payment %s: %w", bankTxnID, err)
+	}
+	return applied, nil
+}
