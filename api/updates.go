@@ -115,20 +115,20 @@ func (s *server) revise(w http.ResponseWriter, r *http.Request) error {
 
 // reject is POST /v1/orders/{id}/reject.
 func (s *server) reject(w http.ResponseWriter, r *http.Request) error {
-	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
-		var in reasonRequest
-		if err := decodeJSON(w, r, &in); err != nil {
-			return "", nil, err
-		}
-		if err := collect(checkText("reason", in.Reason, true)); err != nil {
-			return "", nil, err
-		}
-		return workflows.UpdateReject, workflows.RejectInput{Actor: a, Reason: in.Reason}, nil
+	return s.reasonUpdate(w, r, workflows.UpdateReject, func(a order.Actor, reason string) any {
+		return workflows.RejectInput{Actor: a, Reason: reason}
 	})
 }
 
 // cancel is POST /v1/orders/{id}/cancel.
 func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
+	return s.reasonUpdate(w, r, workflows.UpdateCancel, func(a order.Actor, reason string) any {
+		return workflows.CancelInput{Actor: a, Reason: reason}
+	})
+}
+
+// reasonUpdate runs an update whose body is only a required reason.
+func (s *server) reasonUpdate(w http.ResponseWriter, r *http.Request, name string, input func(order.Actor, string) any) error {
 	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
 		var in reasonRequest
 		if err := decodeJSON(w, r, &in); err != nil {
@@ -137,7 +137,7 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
 		if err := collect(checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateCancel, workflows.CancelInput{Actor: a, Reason: in.Reason}, nil
+		return name, input(a, in.Reason), nil
 	})
 }
 

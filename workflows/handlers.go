@@ -84,7 +84,6 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 
-	buyerSide := []order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront}
 	updates := []struct {
 		name    string
 		desc    string
@@ -98,14 +97,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
 			func(ctx workflow.Context, in AcceptInput) error {
-				if err := o.may(in.Actor, buyerSide...); err != nil {
+				if err := o.canAnswerQuote(in.Actor); err != nil {
 					return err
-				}
-				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
-					return err
-				}
-				if o.quoteDecision != "" {
-					return invalidState("the quote was already answered: %s", o.quoteDecision)
 				}
 				if in.Revision != 0 && in.Revision != o.d.Quote.Revision {
 					return invalidState("revision %d is not the current quote; the current one is revision %d", in.Revision, o.d.Quote.Revision)
@@ -122,14 +115,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				})
 			},
 			func(ctx workflow.Context, in ReviseInput) error {
-				if err := o.may(in.Actor, buyerSide...); err != nil {
+				if err := o.canAnswerQuote(in.Actor); err != nil {
 					return err
-				}
-				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
-					return err
-				}
-				if o.quoteDecision != "" {
-					return invalidState("the quote was already answered: %s", o.quoteDecision)
 				}
 				if fe := order.ValidateLines(in.Lines); fe != nil {
 					return invalidArgument("%s", fe.Error())
@@ -146,14 +133,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
 			},
 			func(ctx workflow.Context, in RejectInput) error {
-				if err := o.may(in.Actor, buyerSide...); err != nil {
+				if err := o.canAnswerQuote(in.Actor); err != nil {
 					return err
-				}
-				if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
-					return err
-				}
-				if o.quoteDecision != "" {
-					return invalidState("the quote was already answered: %s", o.quoteDecision)
 				}
 				return nil
 			}},
@@ -353,6 +334,21 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			}
 		}
 	})
+	return nil
+}
+
+// canAnswerQuote: the buyer's side answers a quote that waits for an
+// answer, once per revision.
+func (o *orderState) canAnswerQuote(a order.Actor) error {
+	if err := o.may(a, order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront); err != nil {
+		return err
+	}
+	if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {
+		return err
+	}
+	if o.quoteDecision != "" {
+		return invalidState("the quote was already answered: %s", o.quoteDecision)
+	}
 	return nil
 }
 
