@@ -45,13 +45,13 @@ func (s *server) unmatchedPayments(w http.ResponseWriter, r *http.Request) error
 // allocatePayment is POST /v1/payments/{id}/allocate: finance applies an
 // unmatched payment to an invoiced order.
 //
-// The audit entry is written first, then the payment marked matched (by the
-// finance user), then the order signalled. A failure part-way is safe to
-// retry: before the match nothing is decided (a retry may add a second,
-// honest audit entry); after it, the same user allocating the same payment to
+// The match and its audit entry are written in one transaction, then the
+// order is signalled. A failure part-way is safe to retry: before the commit
+// nothing is decided; after it, the same user allocating the same payment to
 // the same order again is a retry that only re-sends the signal, which the
-// workflow ignores when it has seen the payment. The workflow's own record of
-// the match then finds this one standing.
+// workflow ignores when it has seen the payment (so the balance, which may
+// already count the payment, is not checked again). The workflow's own record
+// of the match then finds this one standing.
 func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	actor := actorFrom(ctx)
@@ -102,18 +102,19 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("invoice %s of order %s: %w", rec.InvoiceNumber, rec.ID, err)
 	}
-	open := s.openBalance(ctx, rec.ID, inv)
-	match := order.MatchPayment(open, p.Amount)
-	if match.Kind == order.MatchUnmatched {
-		return invalidField("order_id", fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
-	}
-
+	kind := p.MatchKind
 	if !retry {
+		open := s.openBalance(ctx, rec.ID, inv)
+		match := order.MatchPayment(open, p.Amount)
+		if match.Kind == order.MatchUnmatched {
+			return invalidField("order_id", fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
+		}
+		kind = match.Kind
 		data, _ := json.Marshal(map[string]any{
 			"bank_transaction_id": p.BankTransactionID, "amount": p.Amount, "invoice_number": inv.Number,
-			"match_kind": match.Kind,
+			"match_kind": kind,
 		})
-		if err := s.store.AppendAudit(ctx, store.AuditEntry{
+		err := s.store.AllocatePayment(ctx, p.BankTransactionID, inv.Number, kind, store.AuditEntry{
 			OrderID:  rec.ID,
 			At:       s.now().UTC(),
 			Actor:    actor,
@@ -121,11 +122,9 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 			ToStatus: rec.Status,
 			Reason:   in.Reason,
 			Data:     data,
-		}); err != nil {
-			return err
-		}
-		if err := s.store.MatchPayment(ctx, p.BankTransactionID, rec.ID, inv.Number, match.Kind, actor.Subject); err != nil {
-			return err
+		})
+		if err != nil {
+			return err // ErrPaymentMatched (another allocation won the race) is a 409
 		}
 	}
 	err = s.temporal.SignalWorkflow(ctx, rec.ID, "", workflows.SignalPayment, workflows.PaymentSignal{
@@ -143,7 +142,7 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 			fmt.Errorf("signal payment %s to %s: %w", p.BankTransactionID, rec.ID, err))
 	}
 	zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("bank_transaction_id", p.BankTransactionID).
-		Str("match_kind", string(match.Kind)).Bool("retry", retry).Msg("payment allocated by finance")
+		Str("match_kind", string(kind)).Bool("retry", retry).Msg("payment allocated by finance")
 	p, err = s.store.Payment(ctx, p.BankTransactionID)
 	if err != nil {
 		return err

@@ -352,4 +352,30 @@ func TestAllocatePayment(t *testing.T) {
 		require.Len(t, e.signals(halfPaid, workflows.SignalPayment), 2)
 		require.Equal(t, 1, audits(halfPaid), "the retry decided nothing new")
 	})
+
+	t.Run("a retry after the order counted the payment still goes through", func(t *testing.T) {
+		// The signal landed, but its answer was lost: the order's paid amount
+		// already includes the payment, so the open balance is 0 now.
+		live.Store(halfPaid, workflows.Details{OrderID: halfPaid, Paid: &money.Money{Minor: 110_00, Currency: "EUR"}})
+		e.tc.On("SignalWorkflow", mock.Anything, halfPaid, "", workflows.SignalPayment, mock.Anything).Return(nil).Once()
+		w := allocate(finance, "txn-b", map[string]any{"order_id": halfPaid, "reason": "remainder of INV-8"})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, order.MatchOver, decode[store.Payment](t, w).MatchKind, "the first decision stands")
+		require.Equal(t, 1, audits(halfPaid))
+	})
+
+	t.Run("an allocation that loses the race leaves no audit entry", func(t *testing.T) {
+		// Another allocation (or the automatic matcher) applies the payment
+		// between this request's check and its write.
+		second := e.createOrder("a5", quoteBody())
+		invoice(second, "INV-10", 100_00)
+		_, _, err := e.store.RecordPayment(ctx, store.Payment{BankTransactionID: "txn-c", Amount: money.New(10_00, "EUR"), Reference: "misc", ReceivedAt: e.now})
+		require.NoError(t, err)
+		require.NoError(t, e.store.AllocatePayment(ctx, "txn-c", "INV-7", order.MatchPartial,
+			store.AuditEntry{OrderID: invoiced, Actor: order.Actor{Subject: "fast-finance", Role: order.RoleFinance}, Action: api.ActionPaymentAllocated}))
+		err = e.store.AllocatePayment(ctx, "txn-c", "INV-10", order.MatchPartial,
+			store.AuditEntry{OrderID: second, Actor: order.Actor{Subject: "slow-finance", Role: order.RoleFinance}, Action: api.ActionPaymentAllocated})
+		require.ErrorIs(t, err, store.ErrPaymentMatched)
+		require.Zero(t, audits(second), "no entry for an allocation that did not happen")
+	})
 }

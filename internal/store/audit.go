@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -49,6 +50,15 @@ func (s *Store) AuditLog(ctx context.Context, orderID string) ([]AuditEntry, err
 // RecordTransition). A zero At is now; a zero Actor is refused, because every
 // such entry must say who acted.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	return appendAudit(ctx, s.pool, e)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 	what := fmt.Sprintf("append audit %q to order %q", e.Action, e.OrderID)
 	switch {
 	case e.OrderID == "":
@@ -60,7 +70,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 	case e.Actor == (order.Actor{}):
 		return fmt.Errorf("%s: no actor", what)
 	}
-	_, err := s.pool.Exec(ctx, `
+	_, err := db.Exec(ctx, `
 		INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
 			action, from_status, to_status, reason, data)
 		VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,

@@ -70,6 +70,29 @@ func (s *Store) MatchPayment(ctx context.Context, bankTransactionID, orderID, in
 	if allocatedBy == "" {
 		return fmt.Errorf("%s: no allocating actor", what)
 	}
+	return s.match(ctx, what, bankTransactionID, orderID, invoiceNumber, kind, allocatedBy, nil)
+}
+
+// AllocatePayment is MatchPayment done by a person (finance): the match and
+// its audit entry land together or not at all. A replay (the same payment to
+// the same order and invoice) changes nothing and writes no second entry; a
+// payment already applied elsewhere is ErrPaymentMatched, with no entry.
+func (s *Store) AllocatePayment(ctx context.Context, bankTransactionID, invoiceNumber string, kind order.MatchKind, audit AuditEntry) error {
+	what := fmt.Sprintf("allocate payment %q to invoice %q of order %q", bankTransactionID, invoiceNumber, audit.OrderID)
+	switch kind {
+	case order.MatchExact, order.MatchPartial, order.MatchOver:
+	default:
+		return fmt.Errorf("%s: an allocation is an exact, partial or over match, not %q", what, kind)
+	}
+	if audit.OrderID == "" || invoiceNumber == "" || audit.Actor.Subject == "" {
+		return fmt.Errorf("%s: needs an order, an invoice and the allocating actor", what)
+	}
+	return s.match(ctx, what, bankTransactionID, audit.OrderID, invoiceNumber, kind, audit.Actor.Subject, &audit)
+}
+
+// match marks a payment matched, and appends audit (if any) in the same
+// transaction, unless the same match stands already.
+func (s *Store) match(ctx context.Context, what, bankTransactionID, orderID, invoiceNumber string, kind order.MatchKind, allocatedBy string, audit *AuditEntry) error {
 	return s.inTx(ctx, what, func(tx pgx.Tx) error {
 		var storedOrder, storedInvoice, storedKind string
 		err := tx.QueryRow(ctx, `
@@ -93,6 +116,9 @@ func (s *Store) MatchPayment(ctx context.Context, bankTransactionID, orderID, in
 			bankTransactionID, nullIfEmpty(orderID), invoiceNumber, kind, allocatedBy)
 		if err != nil {
 			return dbError(what, err)
+		}
+		if audit != nil {
+			return appendAudit(ctx, tx, *audit)
 		}
 		return nil
 	})
