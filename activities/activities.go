@@ -14,7 +14,6 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -322,9 +321,9 @@ type InvoiceInput struct {
 	SalesOrderID     string      `json:"sales_order_id"`
 	Amount           money.Money `json:"amount"`
 	PaymentTermsDays int         `json:"payment_terms_days"`
-	// IssuedAt is when the workflow asked for the invoice. The due date
-	// counts from the attempt that reaches the ERP, which is later when the
-	// ERP was down in between; never from before IssuedAt.
+	// IssuedAt is when the workflow asked for the invoice. The ERP dates the
+	// invoice itself and counts the due date from that day, so an ERP outage
+	// in between does not shorten the customer's terms.
 	IssuedAt time.Time `json:"issued_at"`
 }
 
@@ -336,16 +335,11 @@ type InvoiceResult struct {
 // Invoice raises the ERP invoice with the due date from the payment terms and
 // records it so incoming payments can be matched by its number.
 func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResult, error) {
-	// A customer's payment terms run from the invoice's date: after a
-	// week-long ERP outage the invoice is dated today, and so is its clock.
-	// (A retry after the ERP booked the invoice gets the first answer back.)
-	issued := in.IssuedAt
-	if started := activity.GetInfo(ctx).StartedTime; started.After(issued) {
-		issued = started
-	}
+	// The request carries the terms, not a date: every retry is the same
+	// request under the same key, and the ERP's first answer comes back.
 	inv, err := a.ERP.CreateInvoice(ctx, Key(in.OrderID, "invoice"), erp.InvoiceRequest{
 		OrderID: in.OrderID, SalesOrderID: in.SalesOrderID, CustomerID: in.CustomerID,
-		Amount: in.Amount, DueDate: order.DueDate(issued, in.PaymentTermsDays),
+		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays,
 	})
 	if err != nil {
 		return InvoiceResult{}, classify("create ERP invoice", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/money"
@@ -46,13 +45,16 @@ type Reservation struct {
 	Lines     []order.Line `json:"lines"`
 }
 
-// InvoiceRequest asks the ERP to invoice a sales order.
+// InvoiceRequest asks the ERP to invoice a sales order. The ERP dates the
+// invoice and sets its due date from PaymentTermsDays (net days from the
+// issue day, to the end of that day in UTC), so a retried request is the
+// same request whenever it is sent.
 type InvoiceRequest struct {
-	OrderID      string      `json:"order_id"`
-	SalesOrderID string      `json:"sales_order_id"`
-	CustomerID   string      `json:"customer_id"`
-	Amount       money.Money `json:"amount"`
-	DueDate      time.Time   `json:"due_date"`
+	OrderID          string      `json:"order_id"`
+	SalesOrderID     string      `json:"sales_order_id"`
+	CustomerID       string      `json:"customer_id"`
+	Amount           money.Money `json:"amount"`
+	PaymentTermsDays int         `json:"payment_terms_days"`
 }
 
 // Prices returns the ERP's list price of each SKU in currency, in the order

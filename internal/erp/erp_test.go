@@ -183,12 +183,11 @@ func TestInvoiceAndVoid(t *testing.T) {
 	ctx := context.Background()
 	so, err := c.CreateSalesOrder(ctx, "ord-6:reserve", pumps("ord-6", 2))
 	require.NoError(t, err)
-	due := order.DueDate(time.Now(), 30)
-
 	req := erp.InvoiceRequest{OrderID: "ord-6", SalesOrderID: so.ID, CustomerID: "ACME-001",
-		Amount: money.New(242500, "EUR"), DueDate: due}
+		Amount: money.New(242500, "EUR"), PaymentTermsDays: 30}
 	inv, err := c.CreateInvoice(ctx, "ord-6:invoice", req)
 	require.NoError(t, err)
+	due := order.DueDate(inv.IssuedAt, 30) // the ERP dates the invoice and counts the terms from that day
 	assert.NotEmpty(t, inv.InvoiceID)
 	assert.Regexp(t, `^INV-\d{6}$`, inv.Number)
 	assert.Equal(t, money.New(242500, "EUR"), inv.Amount)

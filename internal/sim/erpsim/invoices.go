@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/sim/idempotency"
 	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 )
@@ -26,8 +27,12 @@ type invoiceRequest struct {
 	SalesOrderID string      `json:"sales_order_id"`
 	CustomerID   string      `json:"customer_id"`
 	Amount       money.Money `json:"amount"`
-	DueDate      time.Time   `json:"due_date"`
+	// PaymentTermsDays: the due date is that many days after the issue day.
+	PaymentTermsDays int `json:"payment_terms_days"`
 }
+
+// maxPaymentTermsDays bounds the payment terms an invoice may carry.
+const maxPaymentTermsDays = 365
 
 // invoiceAnswer is the 201 answer of POST /v1/invoices.
 type invoiceAnswer struct {
@@ -54,12 +59,10 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 	case req.Amount.Minor <= 0 || !money.ValidCurrency(req.Amount.Currency):
 		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "amount must be positive with an ISO 4217 currency")
 		return
-	case req.DueDate.IsZero():
-		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", "due_date is required")
+	case req.PaymentTermsDays < 0 || req.PaymentTermsDays > maxPaymentTermsDays:
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("payment_terms_days must be 0 to %d", maxPaymentTermsDays))
 		return
 	}
-	// The same instant written with "Z" or "+00:00" is the same request.
-	req.DueDate = req.DueDate.UTC()
 	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.invoice(ctx, tx, req)
 	})
@@ -99,11 +102,12 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 		UPDATE erpsim_counters SET value = value + 1 WHERE name = 'invoice_number' RETURNING value`).Scan(&seq); err != nil {
 		return 0, nil, fmt.Errorf("next invoice number: %w", err)
 	}
+	issued := s.now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
 	ans := invoiceAnswer{
 		Number:   fmt.Sprintf("INV-%06d", seq),
 		Amount:   req.Amount,
-		IssuedAt: s.now().UTC().Truncate(time.Microsecond), // what PostgreSQL keeps
-		DueDate:  req.DueDate,
+		IssuedAt: issued,
+		DueDate:  order.DueDate(issued, req.PaymentTermsDays),
 		Status:   InvoiceOpen,
 	}
 	if err := tx.QueryRow(ctx, `
@@ -111,7 +115,7 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
 		RETURNING id`,
 		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, req.Amount.Currency,
-		ans.IssuedAt, req.DueDate).Scan(&ans.InvoiceID); err != nil {
+		ans.IssuedAt, ans.DueDate).Scan(&ans.InvoiceID); err != nil {
 		return 0, nil, fmt.Errorf("insert invoice: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `

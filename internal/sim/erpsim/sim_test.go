@@ -242,7 +242,7 @@ func TestWritesRequireAnIdempotencyKey(t *testing.T) {
 		{"create sales order", "/v1/sales-orders", soBody("ord-6b", "ACME-001", "EUR", line{"NUT-M8", 1})},
 		{"cancel sales order", "/v1/sales-orders/" + so + "/cancel", nil},
 		{"create invoice", "/v1/invoices", map[string]any{"order_id": "ord-6", "sales_order_id": so,
-			"customer_id": "ACME-001", "amount": money.New(80, "EUR"), "due_date": time.Now().Add(720 * time.Hour)}},
+			"customer_id": "ACME-001", "amount": money.New(80, "EUR"), "payment_terms_days": 30}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestCancelReleasesStock(t *testing.T) {
 func invoiceBody(orderID, salesOrderID string, minor int64) map[string]any {
 	return map[string]any{
 		"order_id": orderID, "sales_order_id": salesOrderID, "customer_id": "ACME-001",
-		"amount": money.New(minor, "EUR"), "due_date": "2030-01-31T23:59:59Z",
+		"amount": money.New(minor, "EUR"), "payment_terms_days": 30,
 	}
 }
 
@@ -319,8 +319,10 @@ func TestInvoiceAddsToAndVoidSubtractsFromReceivables(t *testing.T) {
 	assert.Equal(t, "INV-000001", inv1.Number)
 	assert.Equal(t, money.New(250000, "EUR"), inv1.Amount)
 	assert.Equal(t, "open", inv1.Status)
-	assert.Equal(t, time.Date(2030, 1, 31, 23, 59, 59, 0, time.UTC), inv1.DueDate)
 	assert.WithinDuration(t, time.Now(), inv1.IssuedAt, time.Minute)
+	// 30 days net from the issue day, to the end of that day in UTC.
+	issueDay := inv1.IssuedAt.UTC()
+	assert.Equal(t, time.Date(issueDay.Year(), issueDay.Month(), issueDay.Day()+30, 23, 59, 59, 0, time.UTC), inv1.DueDate)
 	assert.Equal(t, int64(1450000), e.receivables(t, "ACME-001", "EUR"))
 
 	// A second invoice on the same sales order (per-shipment invoicing) takes the next number.
@@ -383,6 +385,7 @@ func TestInvoiceRefusals(t *testing.T) {
 		{"another customer's sales order", withCustomer(invoiceBody("ord-9", open, 800), "GLOBEX-002"), 422, "customer_mismatch"},
 		{"another order's sales order", invoiceBody("ord-10", open, 800), 422, "order_mismatch"},
 		{"zero amount", invoiceBody("ord-9", open, 0), 400, "invalid_request"},
+		{"negative payment terms", func() map[string]any { b := invoiceBody("ord-9", open, 800); b["payment_terms_days"] = -1; return b }(), 400, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
