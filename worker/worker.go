@@ -21,10 +21,16 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
+// StopTimeout is how long Stop waits for running activities.
+const StopTimeout = 50 * time.Second
+
 // New returns a worker on the orders task queue with the order workflow and
 // every activity registered. m may be nil (no step metrics).
 func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkworker.Worker {
-	opts := sdkworker.Options{}
+	// On SIGTERM the running activities get StopTimeout to finish (the Helm
+	// chart gives the pod 60 s); what is still running then is cancelled and
+	// retried by another worker.
+	opts := sdkworker.Options{WorkerStopTimeout: StopTimeout}
 	if m != nil {
 		opts.Interceptors = []interceptor.WorkerInterceptor{&stepMetrics{m: m}}
 	}
