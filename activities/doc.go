@@ -4,7 +4,9 @@
 // Activities are methods on Activities, which holds the clients; each takes one
 // XInput and returns one XResult. Every call that changes something outside
 // carries an idempotency key derived from the order and the step (see Key), so a
-// retried activity never books, reserves, invoices or mails twice.
+// retried activity never books, reserves or invoices twice; a retried mail
+// may be delivered twice (SMTP cannot promise more), with the same Message-ID
+// so that the receiver can tell the copy.
 //
 // Errors say whether a retry can help. A permanent failure (a 4xx the outside
 // system will give again, an unknown customer) is a non-retryable

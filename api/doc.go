@@ -46,7 +46,8 @@
 // A webhook event is acted on (signalled to its order) before it is recorded
 // as seen, so that when the signal fails the sender's retry is not dropped as
 // a duplicate; the workflow ignores a repeated signal. Delivered events signal
-// workflows.SignalDelivered; payments are stored, matched to an invoice by
+// workflows.SignalDelivered, exceptions workflows.SignalShipmentException;
+// payments are stored, matched to an invoice by
 // the reference and signalled as workflows.SignalPayment, or left unmatched
 // for finance, who allocates them with POST /v1/payments/{id}/allocate.
 // Webhook bodies are decoded leniently (unknown fields are ignored): the

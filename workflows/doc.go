@@ -5,7 +5,8 @@
 // attribute through the lifecycle of PRODUCT.md, writes every transition to the
 // projection and audit log through the Record activity, and answers updates
 // (buyer, approver, finance and CS decisions, each with a validator that checks
-// role and state) and signals (delivery, payment, survey answer).
+// role and state) and signals (delivery, carrier exception, payment, survey
+// answer).
 //
 // # Determinism
 //
@@ -19,7 +20,8 @@
 //
 // Outside calls retry with backoff inside a per-step budget. When a step
 // exhausts it (or meets a permanent error), the order sets NeedsAttention,
-// mails CS and waits for a CS action: retry the step, or cancel with
-// compensation. Every step that changed something outside registers its undo;
-// cancelling runs the undos in reverse order.
+// mails CS and waits for a CS action: retry the step, skip it (undos only),
+// or cancel with compensation; CS may also resend a mail. Every step that
+// changed something outside registers its undo; cancelling runs the undos in
+// reverse order.
 package workflows

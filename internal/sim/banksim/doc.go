@@ -14,6 +14,10 @@
 // amount that does not match the invoice are what finance's unmatched-payment
 // queue is for, and the simulator must be able to send them.
 //
+// Every booked payment also goes to Options.Statement, if set: the ERP
+// simulator imports it as a bank statement line (erpsim.Sim.PostBankPayment),
+// so paid invoices leave the customer's receivables.
+//
 // The bank has no API orderflow calls, so it has no fault rules: to simulate
 // a bank outage, stop sending payments; to simulate a receiver outage, point
 // the webhook at it while it is down and watch the outbox retry.
