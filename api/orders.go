@@ -104,11 +104,13 @@ func parseOrderFilter(r *http.Request) (store.OrderFilter, error) {
 		}
 	}
 	f := store.OrderFilter{CustomerID: q.Get("customer_id"), After: q.Get("after"), Limit: store.DefaultListLimit}
-	if len(f.CustomerID) > maxIDLen {
-		return f, badRequest("bad query parameter", order.FieldError{Field: "customer_id", Reason: fmt.Sprintf("at most %d characters", maxIDLen)})
-	}
-	if len(f.After) > maxIDLen {
-		return f, badRequest("bad query parameter", order.FieldError{Field: "after", Reason: fmt.Sprintf("at most %d characters", maxIDLen)})
+	for _, p := range []struct{ name, value string }{{"customer_id", f.CustomerID}, {"after", f.After}} {
+		if len(p.value) > maxIDLen {
+			return f, badRequest("bad query parameter", order.FieldError{Field: p.name, Reason: fmt.Sprintf("at most %d characters", maxIDLen)})
+		}
+		if fe := checkID(p.name, p.value, false); fe != nil {
+			return f, badRequest("bad query parameter", *fe)
+		}
 	}
 	if v := q.Get("status"); v != "" {
 		f.Status = order.Status(v)

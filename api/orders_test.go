@@ -165,6 +165,11 @@ func TestListOrders(t *testing.T) {
 			{"?limit=201", "limit"},
 			{"?limit=ten", "limit"},
 			{"?sort=id", "sort"},
+			{"?customer_id=%00", "customer_id"},
+			{"?customer_id=A%00B", "customer_id"},
+			{"?customer_id=%FF", "customer_id"},
+			{"?after=%00", "after"},
+			{"?after=%FF", "after"},
 		}
 		for _, tt := range tests {
 			p := requireProblem(t, list(cs, tt.query), http.StatusBadRequest)
