@@ -170,10 +170,14 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Started on a replay too: the first request may have died between the
-	// write above and this start. Starting a running order is a no-op.
-	if err := s.startOrder(ctx, rec, q, terms, actor); err != nil {
-		return err
+	// Started on a replay too while the workflow has recorded nothing: the
+	// first request may have died between the write above and this start
+	// (starting a running order is a no-op). Once it has recorded, it ran; a
+	// replay must not start a finished order again after Temporal forgot it.
+	if created || rec.LastSeq == 0 {
+		if err := s.startOrder(ctx, rec, q, terms, actor); err != nil {
+			return err
+		}
 	}
 	status := http.StatusOK
 	if created {

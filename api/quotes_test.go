@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -73,6 +75,15 @@ func TestCreateQuote(t *testing.T) {
 		require.Equal(t, id, decode[orderView](t, w).ID)
 		require.Empty(t, w.Header().Get("Location"))
 		require.Len(t, e.startCalls(id), 2, "a replay starts the workflow again in case the first start was lost")
+	})
+
+	t.Run("a replay does not start an order that has run", func(t *testing.T) {
+		require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{OrderID: id, CustomerID: acme,
+			Seq: 1, Status: order.StatusQuoteRejected, Action: "quote.rejected"}))
+		w := post(storefront, "key-1", quoteBody())
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, order.StatusQuoteRejected, decode[orderView](t, w).Status)
+		require.Len(t, e.startCalls(id), 2, "no third start: the workflow recorded, so it ran")
 	})
 
 	t.Run("same key with another body is a conflict", func(t *testing.T) {
