@@ -126,6 +126,9 @@ func NewBreaker(system string, s BreakerSettings, onChange func(system string, f
 			MaxRequests: 1,
 			Timeout:     s.OpenFor,
 			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
+			// A call the caller gave up on (activity cancelled or timed out,
+			// worker stopping) says nothing about the system: it counts neither way.
+			IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
 			IsSuccessful: func(err error) bool {
 				if err == nil {
 					return true

@@ -145,3 +145,25 @@ func TestHalfOpenRefusalRetriesSoon(t *testing.T) {
 		t.Fatalf("half-open breaker: %#v, want BreakerOpen retrying after %s", e, probeWait)
 	}
 }
+
+// Calls the caller cancelled do not count as failures: cancelling orders or
+// stopping a worker must not open the breaker for everyone.
+func TestCallerCancellationDoesNotOpenTheBreaker(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers before the caller gives up
+	}))
+	defer srv.Close()
+	b := downstream.NewBreaker("erp", downstream.BreakerSettings{ConsecutiveFailures: 2, OpenFor: time.Hour}, nil)
+	c := downstream.NewClient("erp", srv.URL, b)
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+		if err := c.Call(ctx, "prices", "POST", "/", "", nil, nil); err == nil {
+			t.Fatal("a cancelled call succeeded")
+		}
+	}
+	if b.State() != gobreaker.StateClosed {
+		t.Fatalf("breaker %v after three cancelled calls, want closed", b.State())
+	}
+}
