@@ -37,7 +37,7 @@ func (o *orderState) may(a order.Actor, roles ...order.Role) error {
 }
 
 func (o *orderState) inStatus(want ...order.Status) error {
-	if o.compensating {
+	if o.compensating || o.cancel != nil {
 		return invalidState("the order is being cancelled")
 	}
 	if !slices.Contains(want, o.d.Status) {

@@ -213,7 +213,13 @@ func (o *orderState) finish(ctx workflow.Context, s order.Status, actor order.Ac
 	o.d.Failure = nil
 	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
 	o.transition(ctx, s, actor, action, reason)
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// The status is final: a cancel from the Temporal UI now must not undo
+	// the order, only wait with it for the handlers' answers.
+	wctx := ctx
+	if o.finishOutsideCalls(ctx) {
+		wctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) }); err != nil {
 		return OrderResult{}, err
 	}
 	return OrderResult{OrderID: o.in.OrderID, Status: s, Reason: reason}, nil
@@ -400,9 +406,10 @@ func (o *orderState) checkCredit(ctx workflow.Context) (*CreditDecisionInput, er
 func (o *orderState) reserve(ctx workflow.Context) error {
 	var res activities.ReserveResult
 	err := o.attempt(ctx, "reserve stock", func() error {
-		return workflow.ExecuteActivity(outside(ctx, "Create ERP sales order and reserve stock"), a.Reserve,
+		actx := o.outsideCtx(ctx)
+		return workflow.ExecuteActivity(outside(actx, "Create ERP sales order and reserve stock"), a.Reserve,
 			activities.ReserveInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Currency: o.d.Quote.Total.Currency,
-				Lines: o.lines}).Get(ctx, &res)
+				Lines: o.lines}).Get(actx, &res)
 	})
 	if err != nil {
 		return err
@@ -424,8 +431,9 @@ func (o *orderState) ship(ctx workflow.Context) error {
 		}
 		var res activities.BookShipmentResult
 		err := o.attempt(ctx, "book shipment from "+s.Warehouse, func() error {
-			return workflow.ExecuteActivity(outside(ctx, "Book carrier from "+s.Warehouse), a.BookShipment,
-				activities.BookShipmentInput{OrderID: o.in.OrderID, Warehouse: s.Warehouse, Lines: s.Lines}).Get(ctx, &res)
+			actx := o.outsideCtx(ctx)
+			return workflow.ExecuteActivity(outside(actx, "Book carrier from "+s.Warehouse), a.BookShipment,
+				activities.BookShipmentInput{OrderID: o.in.OrderID, Warehouse: s.Warehouse, Lines: s.Lines}).Get(actx, &res)
 		})
 		if err != nil {
 			return err

@@ -821,6 +821,54 @@ func TestTemporalCancelledOrderStillAnswersCS(t *testing.T) {
 	require.Equal(t, "order.cancelled", acts[len(acts)-1])
 }
 
+// A cancel from the Temporal UI while the reservation is being retried (its
+// first answer was lost: the ERP did reserve) lets the call finish, so the
+// sales order's undo is registered and run, and books nothing more.
+func TestTemporalCancelDuringReservationUndoesIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	calls := 0
+	w.reserve = func() (activities.ReserveResult, error) {
+		calls++
+		if calls == 1 {
+			return activities.ReserveResult{}, temporal.NewApplicationError("erp: answer lost", activities.ErrTypeUnavailable)
+		}
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}}}}, nil
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(time.Hour+500*time.Millisecond, w.env.CancelWorkflow) // during the retry's backoff
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{OrderID: "ord-1", CustomerID: "ACME-001",
+		Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}, RequestedBy: buyer})
+	require.True(t, w.env.IsWorkflowCompleted())
+	require.Equal(t, 2, calls, "the reservation call finished")
+	require.Equal(t, []string{"cancel-sales-order SO-1"}, w.undos, "and its undo ran; no shipment was booked")
+	require.Equal(t, order.StatusCancelled, w.statuses()[len(w.statuses())-1])
+}
+
+// Once the order's final status is recorded, a cancel from the Temporal UI
+// (here while a CS resend still waits for the mail system) does not undo it.
+func TestTemporalCancelAfterTheEndChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() {
+		w.mailFails[mail.KindQuote] = 1000 // the mail system is down: the resend's answer waits
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindQuote, Reason: "lost"}, "")
+		w.at(time.Second, func() {
+			w.update(workflows.UpdateReject, workflows.RejectInput{Actor: buyer, Reason: "too expensive"}, "")
+		})
+		w.at(5*time.Second, w.env.CancelWorkflow)
+	})
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{OrderID: "ord-1", CustomerID: "ACME-001",
+		Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}, RequestedBy: buyer})
+	require.True(t, w.env.IsWorkflowCompleted())
+	require.NoError(t, w.env.GetWorkflowError())
+	var res workflows.OrderResult
+	require.NoError(t, w.env.GetWorkflowResult(&res))
+	require.Equal(t, order.StatusQuoteRejected, res.Status)
+	require.NotContains(t, w.mailKinds(), mail.KindOrderCancelled)
+	require.NotContains(t, w.actions(), "order.cancelling")
+}
+
 func TestInvalidInputFailsFast(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -55,6 +55,11 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		if o.cancel != nil && !o.compensating {
 			return false, errCancelled
 		}
+		if !o.compensating && ctx.Err() != nil && o.finishOutsideCalls(ctx) {
+			// Cancelled from the Temporal UI while the last step finished:
+			// start nothing new; the caller unwinds what is registered.
+			return false, ctx.Err()
+		}
 		err := run()
 		o.attemptsDone++
 		if err == nil {
@@ -83,13 +88,15 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		// A CS action given while the alert mail was being sent is kept (the
 		// order already showed NeedsAttention); runs from before the fix
 		// dropped it, and replay must too.
-		if workflow.GetVersion(ctx, changeKeepEarlyAnswers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if workflow.GetVersion(ctx, changeKeepEarlyCSActions, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			o.csAction = nil
 		}
 		if err := workflow.Await(ctx, func() bool { return o.csAction != nil || (o.cancel != nil && !o.compensating) }); err != nil {
+			o.abandonFailure()
 			return false, err
 		}
 		if o.cancel != nil && !o.compensating {
+			o.abandonFailure()
 			return false, errCancelled
 		}
 		act := o.csAction
@@ -116,6 +123,30 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
 	o.record(ctx, actor, action, reason)
+}
+
+// abandonFailure forgets a failed step the order will not go back to (it is
+// being cancelled), so CS is not offered a retry of it while the undos run.
+func (o *orderState) abandonFailure() {
+	o.d.Failure, o.d.NeedsAttention, o.csAction = nil, false, nil
+}
+
+// finishOutsideCalls reports whether this run lets an outside call in flight
+// finish when the workflow is cancelled (changeFinishOutsideCalls).
+func (o *orderState) finishOutsideCalls(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeFinishOutsideCalls, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+}
+
+// outsideCtx is the context for a forward call that changes something
+// outside (reserve, book, invoice): a cancellation from the Temporal UI lets
+// it finish, so that its undo is registered and run, instead of cancelling
+// it half-way with the change made and unknown.
+func (o *orderState) outsideCtx(ctx workflow.Context) workflow.Context {
+	if !o.finishOutsideCalls(ctx) {
+		return ctx
+	}
+	d, _ := workflow.NewDisconnectedContext(ctx)
+	return d
 }
 
 // detached returns a context that a cancellation of the workflow (from the
@@ -274,10 +305,11 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 func (o *orderState) invoice(ctx workflow.Context) error {
 	var res activities.InvoiceResult
 	err := o.attempt(ctx, "invoice", func() error {
-		return workflow.ExecuteActivity(outside(ctx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
+		actx := o.outsideCtx(ctx)
+		return workflow.ExecuteActivity(outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
 			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
 			Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
-		}).Get(ctx, &res)
+		}).Get(actx, &res)
 	})
 	if err != nil {
 		return err

@@ -1,16 +1,22 @@
 package workflows
 
-// Change ids for workflow.GetVersion, one per change to the workflow's
-// behaviour that orders in flight must not see. Each is replayed by a
-// recorded history in testdata/ (TestReplayRecordedHistories); a branch for
+// Change ids for workflow.GetVersion, one per change (and per place) in the
+// workflow's behaviour that orders in flight must not see. The recorded
+// histories in testdata/ (TestReplayRecordedHistories) replay from before the
+// gates and with every gate at 1; keep-early-answers and shipment-exceptions
+// also have a history that fails replay without them. A branch for
 // DefaultVersion may go once no order started before its change is open.
 const (
-	// changeKeepEarlyAnswers (version 1): an answer given while the mail
-	// that announced the wait was still being sent is kept — the buyer's
-	// accept/revise/reject during the quote mail, CS's action during the CS
-	// alert. Before it, the wait cleared the answer and the order hung.
+	// changeKeepEarlyAnswers (version 1): the buyer's accept/revise/reject
+	// given while the quote mail was still being sent is kept. Before it, the
+	// wait cleared the answer and the order hung.
 	// History: testdata/order_accepted_while_quote_mailed.json.
 	changeKeepEarlyAnswers = "keep-early-answers"
+
+	// changeKeepEarlyCSActions (version 1): the same for a CS action given
+	// while the CS alert was being sent (a gate of its own, so orders past
+	// acceptance when it lands get it too).
+	changeKeepEarlyCSActions = "keep-early-cs-actions"
 
 	// changeShipmentExceptions (version 1): a carrier exception signal
 	// alerts CS and marks the shipment. Before it the API did not send the
@@ -26,4 +32,12 @@ const (
 	// could not act on the compensation's undos. Replayed by every history
 	// in testdata/ (none has the marker).
 	changeDetached = "detached-records-and-handlers"
+
+	// changeFinishOutsideCalls (version 1): a cancel from the Temporal UI
+	// lets a forward outside call in flight (reserve, book, invoice) finish,
+	// so its undo is registered and run, starts no new step, and no longer
+	// unwinds an order whose final status is already recorded. Before it,
+	// the call was cancelled half-way and its change could stay in the ERP
+	// or with the carrier with no undo.
+	changeFinishOutsideCalls = "finish-outside-calls"
 )
