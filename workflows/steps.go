@@ -226,8 +226,8 @@ func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud 
 // Message-ID: the recipient's mail system must not drop it as a duplicate).
 // The answer waits for the mail at most UpdateWait; a mail system that is
 // down makes the send retry longer than a caller should wait.
+// ctx is the update handler's, already detached.
 func (o *orderState) resend(ctx workflow.Context, act ActionInput) (DecisionResult, error) {
-	ctx = o.detached(ctx)
 	m := o.lastMail[act.Mail]
 	o.resends++
 	key := fmt.Sprintf("resend-%d-%s", o.resends, act.Mail)
