@@ -22,6 +22,12 @@ const DefaultWebhookTolerance = 5 * time.Minute
 // worker running it would hang until the request's own deadline.
 const DefaultQueryTimeout = 3 * time.Second
 
+// DefaultUpdateTimeout bounds an order update (accept, approvals, actions,
+// …) when Deps.UpdateTimeout is zero. The workflow answers within 20 s once
+// a worker runs the update; with no worker the call would wait for ever, so
+// the caller gets a 503 "timeout" and may retry with its Idempotency-Key.
+const DefaultUpdateTimeout = time.Minute
+
 // Deps is what the API needs from the process that runs it.
 type Deps struct {
 	Store    *store.Store
@@ -41,6 +47,8 @@ type Deps struct {
 	// QueryTimeout bounds the details query of an order view; zero means
 	// DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// UpdateTimeout bounds an order update; zero means DefaultUpdateTimeout.
+	UpdateTimeout time.Duration
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -57,6 +65,7 @@ type server struct {
 	now          func() time.Time
 	tolerance    time.Duration
 	queryTimeout time.Duration
+	updTimeout   time.Duration
 	ids          idGen
 }
 
@@ -83,6 +92,7 @@ func New(d Deps) http.Handler {
 		now:          d.Now,
 		tolerance:    d.WebhookTolerance,
 		queryTimeout: d.QueryTimeout,
+		updTimeout:   d.UpdateTimeout,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -92,6 +102,9 @@ func New(d Deps) http.Handler {
 	}
 	if s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryTimeout
+	}
+	if s.updTimeout <= 0 {
+		s.updTimeout = DefaultUpdateTimeout
 	}
 
 	r := mux.NewRouter()

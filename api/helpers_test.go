@@ -127,6 +127,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Now:              func() time.Time { return e.now },
 		WebhookTolerance: 5 * time.Minute,
 		QueryTimeout:     time.Second,
+		UpdateTimeout:    500 * time.Millisecond,
 		Metrics:          e.metrics,
 	})
 	return e

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -243,6 +244,8 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, roles []order
 		sum := sha256.Sum256([]byte(actor.Subject + "\x00" + name + "\x00" + key))
 		opts.UpdateID = "api-" + hex.EncodeToString(sum[:16])
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.updTimeout)
+	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, opts)
 	var res workflows.DecisionResult
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
@@ -126,6 +127,16 @@ func TestUpdates(t *testing.T) {
 	t.Run("an unknown application error is a fault", func(t *testing.T) {
 		e.expectUpdate(id, workflows.UpdateAccept, workflows.DecisionResult{}, temporal.NewApplicationError("boom", "Surprise"))
 		requireProblem(t, post(buyer, "/accept", map[string]any{}), http.StatusInternalServerError)
+	})
+
+	t.Run("an update no worker answers times out as a 503, not a hang", func(t *testing.T) {
+		e.tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool {
+			return o.WorkflowID == id && o.UpdateName == workflows.UpdateApprove
+		})).Run(func(args mock.Arguments) {
+			<-args.Get(0).(context.Context).Done() // the SDK polls until the context ends
+		}).Return(nil, context.DeadlineExceeded).Once()
+		p := requireProblem(t, post(e.token(order.RoleSalesManager), "/approvals", map[string]any{"approve": true}), http.StatusServiceUnavailable)
+		require.Equal(t, api.ProblemTypePrefix+api.ProblemRequestTimedOut, p.Type)
 	})
 
 	t.Run("missing and finished workflows", func(t *testing.T) {
