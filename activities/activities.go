@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,6 +70,10 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 		skus[i] = l.SKU
 	}
 	list, err := a.ERP.Prices(ctx, in.CustomerID, terms.Currency, skus)
+	var refused *erp.SKURefusedError
+	if errors.As(err, &refused) {
+		return PriceQuoteResult{}, linesRefused(in.Lines, refused)
+	}
 	if err != nil {
 		return PriceQuoteResult{}, classify("price lines in the ERP", err)
 	}
@@ -80,6 +85,23 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 		return PriceQuoteResult{}, classify("save quote", err)
 	}
 	return PriceQuoteResult{Quote: q, Terms: terms}, nil
+}
+
+// linesRefused is the non-retryable error of a quote the ERP will not price:
+// its details name each refused line as the API names request fields.
+func linesRefused(lines []order.Line, r *erp.SKURefusedError) error {
+	var fields []order.FieldError
+	for i, l := range lines {
+		if l.SKU == r.SKU {
+			fields = append(fields, order.FieldError{Field: fmt.Sprintf("lines[%d].sku", i), Reason: r.Reason()})
+		}
+	}
+	if len(fields) == 0 {
+		// The ERP named a SKU nobody asked for: a contract break, not the buyer's fault.
+		return classify("price lines in the ERP", r.Err)
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("price lines in the ERP: %v", r), ErrTypeLinesRefused,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{fields}})
 }
 
 // RecordInput is one transition of the order for the projection and audit log.

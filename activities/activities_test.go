@@ -103,9 +103,12 @@ func TestPriceQuote(t *testing.T) {
 		bad.OrderID = "ord-widget"
 		bad.Lines = []order.Line{{SKU: "BOLT-M8", Quantity: 10}, {SKU: "WIDGET-9", Quantity: 1}}
 		_, err := run[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, bad)
-		appErr := requireAppError(t, err, activities.ErrTypeRejected, true)
+		appErr := requireAppError(t, err, activities.ErrTypeLinesRefused, true)
 		assert.Contains(t, appErr.Error(), "WIDGET-9", "the operator sees which SKU")
-		assert.Contains(t, appErr.Error(), "422")
+		var fields []order.FieldError
+		require.NoError(t, appErr.Details(&fields))
+		assert.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, fields,
+			"the buyer's 422 names the line")
 		stored, err := f.store.Quotes(ctx, "ord-widget")
 		require.NoError(t, err)
 		assert.Empty(t, stored)

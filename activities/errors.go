@@ -1,8 +1,10 @@
 package activities
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/money"
@@ -26,7 +28,84 @@ const (
 	// applied to another invoice, a quote revision stored with other contents,
 	// open orders in another currency); the same call would meet it again.
 	ErrTypeConflict = "Conflict"
+	// ErrTypeLinesRefused: the ERP will not price requested lines (unknown
+	// SKU, no price in the customer's currency). The error's details are the
+	// []order.FieldError naming each refused line, for the buyer's 422.
+	ErrTypeLinesRefused = "LinesRefused"
 )
+
+// Failure is the readable account of a failed outside call, carried as the
+// details of the ApplicationErrors classify returns: which system, which
+// call, what it answered. Staff read it in the order's details, the CS mail
+// and the Temporal UI; the raw error chain stays in the worker's logs.
+type Failure struct {
+	// System is the outside system by the name staff know it: "ERP",
+	// "carrier", "mail server".
+	System string `json:"system"`
+	// Call is what orderflow asked of it, e.g. "create ERP sales order and
+	// reserve stock".
+	Call string `json:"call"`
+	// Answer is what it answered, in one line: "HTTP 409: insufficient_stock
+	// (sku MOTOR-7K)", "no answer: connection refused", "not called: circuit
+	// breaker open".
+	Answer string `json:"answer"`
+	// Permanent is true when the same call cannot succeed on retry.
+	Permanent bool `json:"permanent"`
+}
+
+// systemNames are the outside systems as staff name them.
+var systemNames = map[string]string{"erp": "ERP", "carrier": "carrier", "mail": "mail server"}
+
+// failureOf describes a downstream error for staff.
+func failureOf(what string, e *downstream.Error) Failure {
+	f := Failure{System: e.System, Call: what, Permanent: e.Permanent}
+	if n, ok := systemNames[e.System]; ok {
+		f.System = n
+	}
+	switch {
+	case e.BreakerOpen:
+		f.Answer = "not called: its circuit breaker is open after repeated failures"
+	case e.Status != 0:
+		f.Answer = fmt.Sprintf("HTTP %d", e.Status)
+		if a := answerLine(e.Detail); a != "" {
+			f.Answer += ": " + a
+		}
+	default:
+		f.Answer = "no answer: " + oneLine(e.Detail)
+	}
+	return f
+}
+
+// answerLine sums up an answer body in one line: the code, detail and SKU
+// of a JSON error object, or the text itself.
+func answerLine(body string) string {
+	var obj map[string]any
+	if json.Unmarshal([]byte(body), &obj) != nil {
+		return oneLine(body)
+	}
+	var parts []string
+	for _, k := range []string{"error", "title", "detail", "message"} {
+		if v, ok := obj[k].(string); ok && v != "" {
+			parts = append(parts, oneLine(v))
+		}
+	}
+	if v, ok := obj["sku"].(string); ok && v != "" {
+		parts = append(parts, "sku "+oneLine(v))
+	}
+	if len(parts) == 0 {
+		return oneLine(body)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// oneLine folds whitespace and bounds the length.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
+}
 
 // classify turns a client or store error into the error Temporal should see.
 func classify(what string, err error) error {
@@ -34,15 +113,18 @@ func classify(what string, err error) error {
 		return nil
 	}
 	if e, ok := downstream.AsError(err); ok {
+		f := failureOf(what, e)
+		msg := fmt.Sprintf("%s: %v", what, err)
 		switch {
 		case e.BreakerOpen:
-			return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), ErrTypeBreakerOpen,
-				temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err})
+			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeBreakerOpen,
+				temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err, Details: []any{f}})
 		case e.Permanent:
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), ErrTypeRejected, err)
+			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRejected,
+				temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err, Details: []any{f}})
 		default:
-			return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), ErrTypeUnavailable,
-				temporal.ApplicationErrorOptions{Cause: err})
+			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeUnavailable,
+				temporal.ApplicationErrorOptions{Cause: err, Details: []any{f}})
 		}
 	}
 	var fe *order.FieldError

@@ -90,10 +90,28 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		handler any
 		check   any
 	}{
+		{UpdateQuote, "Answers with the order's first quote once it is priced, or why there is none (refused lines, a failed step).",
+			func(ctx workflow.Context, in QuoteInput) (QuoteResult, error) {
+				ctx = o.detached(ctx)
+				if err := workflow.Await(ctx, o.firstQuoteSettled); err != nil {
+					return QuoteResult{}, err
+				}
+				// Answer once the projection shows it too, so a GET right
+				// after the answer agrees with it.
+				seq := o.seq
+				if err := workflow.Await(ctx, func() bool { return o.recorded >= seq }); err != nil {
+					return QuoteResult{}, err
+				}
+				return QuoteResult{Status: o.d.Status, Quote: o.d.Quote, Refused: o.refused, Waiting: o.d.Waiting}, nil
+			},
+			func(ctx workflow.Context, in QuoteInput) error {
+				return o.may(in.Actor, order.RoleStorefront, order.RoleBuyer, order.RoleSalesRep, order.RoleSalesManager)
+			}},
 		{UpdateAccept, "The buyer accepts the current quote.",
 			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy = "accept", in.Actor
+				o.d.Waiting = fmt.Sprintf("Quote revision %d accepted by %s; moving on to approvals and the credit check.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
 			func(ctx workflow.Context, in AcceptInput) error {
@@ -108,18 +126,30 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		{UpdateRevise, "The buyer asks for a new quote revision with other lines.",
 			func(ctx workflow.Context, in ReviseInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
-				old := o.d.Quote.Revision
+				old, refusals := o.d.Quote.Revision, o.revisionRefusals
 				o.quoteDecision, o.revision, o.decidedBy = "revise", &in, in.Actor
-				return o.result(ctx, "Revision requested", func() bool {
-					return o.d.Quote.Revision > old && o.d.Status != order.StatusQuoting
+				o.d.Waiting = fmt.Sprintf("Revision requested by %s; pricing revision %d next.", in.Actor.Subject, old+1)
+				res, err := o.result(ctx, "Revision requested", func() bool {
+					return (o.d.Quote.Revision > old && o.d.Status != order.StatusQuoting) || o.revisionRefusals > refusals
 				})
+				if err == nil && o.revisionRefusals > refusals {
+					// The ERP would not price the new lines: the standing
+					// quote stays, and the caller learns which line.
+					return res, temporal.NewApplicationErrorWithOptions(
+						fmt.Sprintf("the ERP refused to price the revision: %s; quote revision %d stands", describeFields(o.lastRefusal), old),
+						ErrTypeInvalidArgument, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{o.lastRefusal}})
+				}
+				return res, err
 			},
 			func(ctx workflow.Context, in ReviseInput) error {
-				if err := o.canAnswerQuote(in.Actor); err != nil {
+				if err := o.canAnswerQuote(in.Actor, order.RoleSalesRep, order.RoleSalesManager); err != nil {
 					return err
 				}
 				if fe := order.ValidateLines(in.Lines); fe != nil {
 					return invalidArgument("%s", fe.Error())
+				}
+				if in.DiscountBP != 0 && !in.Actor.Role.MayDiscount() {
+					return forbidden("discount_bp: only the seller's sales people may ask for a discount")
 				}
 				if in.DiscountBP < 0 || in.DiscountBP > 10000 {
 					return invalidArgument("discount_bp: between 0 and 10000")
@@ -130,6 +160,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, in RejectInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy, o.decisionReason = "reject", in.Actor, in.Reason
+				o.d.Waiting = fmt.Sprintf("Quote revision %d rejected by %s; closing the order.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
 			},
 			func(ctx workflow.Context, in RejectInput) error {
@@ -159,6 +190,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					o.approvalReject = &ap
 					return o.result(ctx, "Order rejected", func() bool { return o.d.Status.Terminal() })
 				}
+				o.d.Waiting = o.approvalWaiting()
 				o.record(ctx, in.Actor, "approval.approved", in.Comment)
 				if o.approvalsComplete() {
 					return o.result(ctx, "Approved", func() bool { return o.d.Status != order.StatusAwaitingApproval })
@@ -337,10 +369,17 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 	return nil
 }
 
-// canAnswerQuote: the buyer's side answers a quote that waits for an
-// answer, once per revision.
-func (o *orderState) canAnswerQuote(a order.Actor) error {
-	if err := o.may(a, order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront); err != nil {
+// firstQuoteSettled reports whether the first quote is priced, or will not
+// come without somebody's help (refused lines, a failed step, a cancel).
+func (o *orderState) firstQuoteSettled() bool {
+	return (o.d.Status != "" && o.d.Status != order.StatusQuoting) || o.d.NeedsAttention || o.cancel != nil
+}
+
+// canAnswerQuote: the buyer's side (and the extra roles given, for a
+// revision) answers a quote that waits for an answer, once per revision.
+func (o *orderState) canAnswerQuote(a order.Actor, extra ...order.Role) error {
+	roles := append([]order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront}, extra...)
+	if err := o.may(a, roles...); err != nil {
 		return err
 	}
 	if err := o.inStatus(order.StatusAwaitingAcceptance); err != nil {

@@ -32,6 +32,9 @@ const (
 	UpdateApprove        = "approve"
 	UpdateCreditDecision = "credit-decision"
 	UpdateAction         = "action"
+	// UpdateQuote answers with the order's first quote once it is priced;
+	// POST /v1/quotes sends it with the start (Update-with-Start).
+	UpdateQuote = "quote"
 
 	SignalDelivered      = "shipment-delivered"
 	SignalPayment        = "payment-received"
@@ -65,6 +68,24 @@ type OrderResult struct {
 type DecisionResult struct {
 	Status  order.Status `json:"status"`
 	Message string       `json:"message"`
+}
+
+// QuoteInput asks for the order's first quote; the caller waits for it
+// within a bound of its own.
+type QuoteInput struct {
+	Actor order.Actor `json:"actor"`
+}
+
+// QuoteResult is the order's first quote, or why there is none yet.
+type QuoteResult struct {
+	Status order.Status `json:"status"`
+	Quote  *order.Quote `json:"quote,omitempty"`
+	// Refused names the lines the ERP would not price; the order ended
+	// QUOTE_REFUSED and never existed for the buyer.
+	Refused []order.FieldError `json:"refused,omitempty"`
+	// Waiting says what the order waits for (pricing failed and waits for
+	// CS, for example).
+	Waiting string `json:"waiting"`
 }
 
 // AcceptInput accepts the current quote. Revision, when not 0, must be the
@@ -185,7 +206,10 @@ type Approval struct {
 
 // StepFailure is a step that ran out of retries and waits for CS.
 type StepFailure struct {
-	Step  string    `json:"step"`
+	Step string `json:"step"`
+	// Error says in one line which system failed on which call, what it
+	// answered and whether it was retried; the raw error chain is in the
+	// worker's log.
 	Error string    `json:"error"`
 	Since time.Time `json:"since"`
 	// Skippable: CS may skip the step (ActionSkip) instead of retrying it.

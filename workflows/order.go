@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -64,13 +66,34 @@ type orderState struct {
 	payments       []PaymentSignal
 	seenPayments   map[string]bool
 	seenExceptions map[string]bool // carrier exception event ids already applied
-	lastMail       map[mail.Kind]sentMail
-	resends        int
-	paid           money.Money
-	surveyAnswer   *SurveyAnsweredSignal
-	surveyClosed   bool
-	surveyStarted  bool
+	// lastEventAt is when the newest carrier exception applied to each
+	// shipment happened (changeOrderedShipmentEvents).
+	lastEventAt   map[string]time.Time
+	lastMail      map[mail.Kind]sentMail
+	resends       int
+	paid          money.Money
+	surveyAnswer  *SurveyAnsweredSignal
+	surveyClosed  bool
+	surveyStarted bool
+
+	// recorded is the highest seq whose Record has returned: the
+	// projection shows at least that much.
+	recorded int64
+	// refused names the lines of the first revision the ERP would not
+	// price; the order ends QUOTE_REFUSED.
+	refused []order.FieldError
+	// A revision the ERP would not price leaves the standing quote in
+	// force: its lines and discount are kept here while a revision is
+	// priced, and revisionRefusals counts the refusals (the revise update
+	// answers with the latest, lastRefusal).
+	prevLines        []order.Line
+	prevDisc         int64
+	revisionRefusals int
+	lastRefusal      []order.FieldError
 }
+
+// errQuoteRefused ends an order whose first revision the ERP would not price.
+var errQuoteRefused = errors.New("quote refused by the ERP")
 
 // OrderWorkflow runs one order from quote to cash.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (OrderResult, error) {
@@ -96,6 +119,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.disc = in.RequestedDiscountBP
 	o.seenPayments = map[string]bool{}
 	o.seenExceptions = map[string]bool{}
+	o.lastEventAt = map[string]time.Time{}
 	o.lastMail = map[mail.Kind]sentMail{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
@@ -125,7 +149,10 @@ func (o *orderState) run(ctx workflow.Context) (OrderResult, error) {
 func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 	// 1-2. Quote, and wait for the buyer; revisions loop back to pricing.
 	for {
-		if err := o.priceQuote(ctx); err != nil {
+		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
+			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
+			return o.finishData(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
+		} else if err != nil {
 			return OrderResult{}, err
 		}
 		outcome, err := o.awaitAcceptance(ctx)
@@ -197,7 +224,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 
 	// 10. Done when reconciled and the survey is closed.
 	if !o.surveyClosed {
-		o.d.Waiting = fmt.Sprintf("Paid in full. Waiting for the NPS survey to be answered or to close (at most %s).", SurveyWindow)
+		o.d.Waiting = fmt.Sprintf("Paid in full. Waiting for the NPS survey to be answered or to close (at most %s).", inWords(SurveyWindow))
 		o.showDetails(ctx)
 		if err := workflow.Await(ctx, func() bool { return o.surveyClosed }); err != nil {
 			return OrderResult{}, err
@@ -209,10 +236,20 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 // finish records a terminal status and returns once every update handler is
 // done, so no caller is left without an answer.
 func (o *orderState) finish(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) (OrderResult, error) {
+	return o.finishData(ctx, s, actor, action, reason, nil)
+}
+
+// finishData is finish with structured data (marshalled to JSON) for the
+// final audit entry.
+func (o *orderState) finishData(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, data any) (OrderResult, error) {
 	o.d.NeedsAttention = false
 	o.d.Failure = nil
 	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
-	o.transition(ctx, s, actor, action, reason)
+	var raw json.RawMessage
+	if data != nil {
+		raw, _ = json.Marshal(data) // field errors always encode
+	}
+	o.transitionData(ctx, s, actor, action, reason, raw)
 	// The status is final: a cancel from the Temporal UI now must not undo
 	// the order, only wait with it for the handlers' answers.
 	wctx := ctx
@@ -238,6 +275,9 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 			activities.PriceQuoteInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Revision: rev,
 				Lines: o.lines, RequestedDiscountBP: o.disc, At: workflow.Now(ctx)}).Get(ctx, &res)
 	})
+	if fields, ok := refusedLines(err); ok {
+		return o.refuseRevision(ctx, rev, fields)
+	}
 	if err != nil {
 		return err
 	}
@@ -252,6 +292,29 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 		q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
 	o.transition(ctx, order.StatusAwaitingAcceptance, order.System, "quote.sent", fmt.Sprintf("revision %d, total %s", q.Revision, q.Total))
 	o.notify(ctx, fmt.Sprintf("quote-%d", q.Revision), mail.KindQuote, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote})
+	return nil
+}
+
+// refuseRevision handles the ERP's refusal to price a revision's lines. The
+// first revision ends the order (errQuoteRefused): there is no quote to
+// stand. A later revision leaves the standing quote in force and the buyer
+// may answer it again; the revise update reports the refused lines.
+func (o *orderState) refuseRevision(ctx workflow.Context, rev int, fields []order.FieldError) error {
+	o.logger.Info("the ERP refused to price quote lines", "Revision", rev, "Lines", describeFields(fields))
+	if o.d.Quote == nil {
+		o.refused = fields
+		return errQuoteRefused
+	}
+	o.lines, o.disc = o.prevLines, o.prevDisc
+	o.lastRefusal = fields
+	o.revisionRefusals++
+	o.quoteDecision = ""
+	q := o.d.Quote
+	o.d.Waiting = fmt.Sprintf("The ERP refused revision %d (%s); quote revision %d stands. Waiting for the buyer to accept, revise or reject it (%s, valid until %s).",
+		rev, describeFields(fields), q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
+	raw, _ := json.Marshal(fields) // field errors always encode
+	o.transitionData(ctx, order.StatusAwaitingAcceptance, order.System, "quote.revision-refused",
+		fmt.Sprintf("revision %d: %s", rev, describeFields(fields)), raw)
 	return nil
 }
 
@@ -290,6 +353,7 @@ func (o *orderState) awaitAcceptance(ctx workflow.Context) (string, error) {
 		o.record(ctx, o.decidedBy, "quote.accepted", fmt.Sprintf("revision %d", o.d.Quote.Revision))
 	}
 	if o.quoteDecision == "revise" {
+		o.prevLines, o.prevDisc = o.lines, o.disc
 		o.lines = o.revision.Lines
 		o.disc = o.revision.DiscountBP
 		o.record(ctx, o.revision.Actor, "quote.revision-requested", o.revision.Reason)
@@ -308,7 +372,7 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 	for i, n := range o.d.ApprovalsNeeded {
 		reasons[i] = fmt.Sprintf("%d %s approver(s): %s", n.Count, n.Side, n.Reason)
 	}
-	o.d.Waiting = "Waiting for approval — " + strings.Join(reasons, "; ") + "."
+	o.d.Waiting = o.approvalWaiting()
 	o.transition(ctx, order.StatusAwaitingApproval, order.System, "approval.requested", strings.Join(reasons, "; "))
 	o.requestApprovals(ctx, "approval-request", mail.KindApprovalRequest)
 
@@ -319,7 +383,7 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: ApprovalEscalateAfter - ApprovalReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "approval escalation"}}, done)
 		if err == nil && !ok {
 			o.notify(ctx, "approval-escalation", mail.KindCSAlert, activities.AudienceCS, mail.Data{Quote: o.d.Quote, Needs: o.d.ApprovalsNeeded,
-				Step: "approval", Error: fmt.Sprintf("no approval decision after %s", ApprovalEscalateAfter)})
+				Step: "approval", Error: fmt.Sprintf("no approval decision after %s", inWords(ApprovalEscalateAfter))})
 			o.record(ctx, order.System, "approval.escalated", "approvers silent")
 			err = workflow.Await(ctx, done)
 		}
@@ -331,6 +395,24 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 		return nil, errCancelled
 	}
 	return o.approvalReject, nil
+}
+
+// approvalWaiting says which approvals are still missing.
+func (o *orderState) approvalWaiting() string {
+	var missing []string
+	for _, n := range o.d.ApprovalsNeeded {
+		if left := n.Count - o.approvalsOf(n.Side); left > 0 {
+			more := ""
+			if left < n.Count {
+				more = " more"
+			}
+			missing = append(missing, fmt.Sprintf("%d%s %s-side approval(s) (%s)", left, more, n.Side, n.Reason))
+		}
+	}
+	if len(missing) == 0 {
+		return "Every approval is in; moving on to the credit check."
+	}
+	return "Waiting for " + strings.Join(missing, " and ") + "."
 }
 
 func (o *orderState) requestApprovals(ctx workflow.Context, key string, kind mail.Kind) {
@@ -488,6 +570,14 @@ func (o *orderState) shipmentException(ctx workflow.Context, e ShipmentException
 		return
 	}
 	o.seenExceptions[e.EventID] = true
+	if workflow.GetVersion(ctx, changeOrderedShipmentEvents, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		if newer, ok := o.newerShipmentEvent(e.ShipmentID, e.OccurredAt); ok {
+			o.record(ctx, order.System, "shipment.event-outdated", fmt.Sprintf("%s: exception %q of %s (event %s) is older than the shipment's %s; nothing changed",
+				e.ShipmentID, e.Detail, e.OccurredAt.Format(time.RFC3339), e.EventID, newer))
+			return
+		}
+		o.lastEventAt[e.ShipmentID] = e.OccurredAt
+	}
 	sh := order.Shipment{ShipmentID: e.ShipmentID}
 	for i := range o.d.Shipments {
 		if o.d.Shipments[i].ShipmentID == e.ShipmentID {
@@ -502,6 +592,25 @@ func (o *orderState) shipmentException(ctx workflow.Context, e ShipmentException
 	o.notify(ctx, "shipment-exception-"+e.EventID, mail.KindCSAlert, activities.AudienceCS, mail.Data{Shipment: &sh,
 		Error:  fmt.Sprintf("the carrier reports a problem with shipment %s: %s", e.ShipmentID, e.Detail),
 		Reason: "contact the carrier and the customer; the order keeps waiting for proof of delivery"})
+}
+
+// newerShipmentEvent reports whether the shipment has news newer than at
+// (its proof of delivery, or a later carrier event), and names it. Carrier
+// events are ordered per shipment by when they happened, not by when they
+// arrived: an older one changes nothing.
+func (o *orderState) newerShipmentEvent(shipmentID string, at time.Time) (string, bool) {
+	if at.IsZero() {
+		return "", false
+	}
+	for _, s := range o.d.Shipments {
+		if s.ShipmentID == shipmentID && s.Delivered && at.Before(s.DeliveredAt) {
+			return "delivery at " + s.DeliveredAt.Format(time.RFC3339), true
+		}
+	}
+	if last, ok := o.lastEventAt[shipmentID]; ok && at.Before(last) {
+		return "event of " + last.Format(time.RFC3339), true
+	}
+	return "", false
 }
 
 func (o *orderState) allDelivered() bool {

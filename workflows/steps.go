@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 // cannot be done (a delivered shipment cannot be cancelled). skipped reports
 // that CS skipped it.
 func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, run func() error) (skipped bool, _ error) {
+	// What the order said before the step; a failure says which step
+	// failed instead, until the step is retried or skipped.
+	waitingBefore := o.d.Waiting
 	for {
 		if o.cancel != nil && !o.compensating {
 			return false, errCancelled
@@ -65,6 +69,7 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		if err == nil {
 			if o.d.Failure != nil || o.d.NeedsAttention {
 				o.d.Failure, o.d.NeedsAttention = nil, false
+				o.d.Waiting = waitingBefore
 				o.transition(ctx, o.d.Status, order.System, "step.recovered", step)
 			}
 			return false, nil
@@ -72,17 +77,24 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		if temporal.IsCanceledError(err) {
 			return false, err
 		}
+		if _, ok := refusedLines(err); ok {
+			// The ERP will not price what was asked: the caller answers the
+			// buyer, no CS retry can change it.
+			return false, err
+		}
 		o.failures++
-		o.d.Failure = &StepFailure{Step: step, Error: err.Error(), Since: workflow.Now(ctx), Skippable: skippable}
+		line := describeFailure(err, StepBudget)
+		o.d.Failure = &StepFailure{Step: step, Error: line, Since: workflow.Now(ctx), Skippable: skippable}
 		o.d.NeedsAttention = true
-		o.logger.Error("step failed; waiting for CS", "Step", step, "Error", err)
-		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+err.Error())
 		what := "retry the step or cancel the order"
 		if skippable {
 			what = "retry the step, or skip it if it was done by hand or cannot be done,"
 		}
+		o.d.Waiting = fmt.Sprintf("Step %q failed: %s Waiting for CS to %s.", step, line, strings.TrimSuffix(what, ","))
+		o.logger.Error("step failed; waiting for CS", "Step", step, "Error", err)
+		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+line)
 		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
-			mail.Data{Step: step, Error: err.Error(), WaitsForCS: true, CanSkip: skippable,
+			mail.Data{Step: step, Error: line, WaitsForCS: true, CanSkip: skippable,
 				Reason: what + " through POST /v1/orders/" + o.in.OrderID + "/actions"})
 
 		// A CS action given while the alert mail was being sent is kept (the
@@ -102,10 +114,12 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		act := o.csAction
 		o.csAction = nil
 		o.d.Failure, o.d.NeedsAttention = nil, false
+		o.d.Waiting = waitingBefore
 		if act.Action == ActionSkip {
 			o.transition(ctx, o.d.Status, act.Actor, "action.skip", step+": "+act.Reason)
 			return true, nil
 		}
+		o.d.Waiting = fmt.Sprintf("Retrying %q, as %s asked.", step, act.Actor.Subject)
 		o.transition(ctx, o.d.Status, act.Actor, "action.retry", step+": "+act.Reason)
 	}
 }
@@ -113,6 +127,11 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 // transition moves the order to s (or re-records it) and keeps the search
 // attributes, the UI's current details and the projection in step.
 func (o *orderState) transition(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) {
+	o.transitionData(ctx, s, actor, action, reason, nil)
+}
+
+// transitionData is transition with structured data for the audit entry.
+func (o *orderState) transitionData(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, data json.RawMessage) {
 	o.d.Status = s
 	total := 0.0
 	if o.d.Quote != nil {
@@ -122,7 +141,7 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 		saStatus.ValueSet(string(s)), saAttention.ValueSet(o.d.NeedsAttention), saTotal.ValueSet(total)); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
-	o.record(ctx, actor, action, reason)
+	o.recordData(ctx, actor, action, reason, data)
 }
 
 // abandonFailure forgets a failed step the order will not go back to (it is
@@ -163,13 +182,20 @@ func (o *orderState) detached(ctx workflow.Context) workflow.Context {
 
 // record writes one audit entry and the projection's current state.
 func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, reason string) {
+	o.recordData(ctx, actor, action, reason, nil)
+}
+
+// recordData is record with structured data for the audit entry.
+func (o *orderState) recordData(ctx workflow.Context, actor order.Actor, action, reason string, data json.RawMessage) {
 	ctx = o.detached(ctx)
 	o.seq++
+	seq := o.seq
+	defer func() { o.recorded = max(o.recorded, seq) }()
 	o.showDetails(ctx)
 	tr := store.Transition{
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
-		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
+		Actor: actor, Action: action, Reason: reason, Data: data, At: workflow.Now(ctx),
 	}
 	if o.d.Quote != nil {
 		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision

@@ -40,4 +40,12 @@ const (
 	// the call was cancelled half-way and its change could stay in the ERP
 	// or with the carrier with no undo.
 	changeFinishOutsideCalls = "finish-outside-calls"
+
+	// changeOrderedShipmentEvents (version 1): carrier exceptions are
+	// ordered per shipment by when they happened. One older than the
+	// shipment's proof of delivery, or than an exception already applied,
+	// is recorded in the audit log and changes nothing (no flag on the
+	// shipment, no CS mail). Before it, a late-arriving old "damaged" event
+	// marked a delivered shipment and alerted CS.
+	changeOrderedShipmentEvents = "ordered-shipment-events"
 )

@@ -2,6 +2,8 @@ package erp
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -70,9 +72,55 @@ func (c *Client) Prices(ctx context.Context, customerID, currency string, skus [
 		Prices []order.ListPrice `json:"prices"`
 	}
 	if err := c.http.Call(ctx, "get prices", http.MethodPost, "/v1/prices", "", in, &out); err != nil {
+		if refused := asSKURefusal(err); refused != nil {
+			return nil, refused
+		}
 		return nil, err
 	}
 	return out.Prices, nil
+}
+
+// SKURefusedError is the ERP's permanent refusal to price one SKU: it does
+// not know it, or it has no price in the asked currency. It wraps the
+// *downstream.Error of the call.
+type SKURefusedError struct {
+	SKU string
+	// Code is the ERP's error code: "unknown_sku" or "no_price_in_currency".
+	Code string
+	Err  error
+}
+
+func (e *SKURefusedError) Error() string {
+	return fmt.Sprintf("the ERP refuses SKU %s: %s", e.SKU, e.Reason())
+}
+
+func (e *SKURefusedError) Unwrap() error { return e.Err }
+
+// Reason says in words why the SKU cannot be quoted.
+func (e *SKURefusedError) Reason() string {
+	switch e.Code {
+	case "unknown_sku":
+		return "the ERP does not know this SKU"
+	case "no_price_in_currency":
+		return "the ERP has no price for this SKU in the customer's currency"
+	}
+	return "the ERP refuses to price this SKU (" + e.Code + ")"
+}
+
+// asSKURefusal recognises the ERP's 422 answer naming a SKU.
+func asSKURefusal(err error) *SKURefusedError {
+	e, ok := downstream.AsError(err)
+	if !ok || e.Status != http.StatusUnprocessableEntity {
+		return nil
+	}
+	var body struct {
+		Error string `json:"error"`
+		SKU   string `json:"sku"`
+	}
+	if json.Unmarshal([]byte(e.Detail), &body) != nil || body.SKU == "" {
+		return nil
+	}
+	return &SKURefusedError{SKU: body.SKU, Code: body.Error, Err: err}
 }
 
 // OpenReceivables returns what the customer owes in currency on open

@@ -28,6 +28,11 @@ const (
 	StatusQuoteRejected      Status = "QUOTE_REJECTED"
 	StatusRejected           Status = "REJECTED"
 	StatusCreditDeclined     Status = "CREDIT_DECLINED"
+	// StatusQuoteRefused ends a quote request whose first revision the ERP
+	// would not price (an unknown SKU, no price in the customer's
+	// currency). POST /v1/quotes answers 422 naming the line; the order
+	// never existed for the buyer: lists leave it out and GET answers 410.
+	StatusQuoteRefused Status = "QUOTE_REFUSED"
 )
 
 // Statuses lists every status, for validation of filters.
@@ -35,7 +40,7 @@ var Statuses = []Status{
 	StatusQuoting, StatusAwaitingAcceptance, StatusAwaitingApproval, StatusCreditCheck,
 	StatusCreditHold, StatusConfirmed, StatusShipping, StatusInvoiced, StatusAwaitingPayment,
 	StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected, StatusRejected,
-	StatusCreditDeclined,
+	StatusCreditDeclined, StatusQuoteRefused,
 }
 
 // Valid reports whether s is one of the lifecycle statuses.
@@ -52,7 +57,7 @@ func (s Status) Valid() bool {
 func (s Status) Terminal() bool {
 	switch s {
 	case StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected,
-		StatusRejected, StatusCreditDeclined:
+		StatusRejected, StatusCreditDeclined, StatusQuoteRefused:
 		return true
 	}
 	return false

@@ -186,10 +186,18 @@ func TestStatusesAndRoles(t *testing.T) {
 			terminal++
 		}
 	}
-	if terminal != 6 || Status("NOPE").Valid() {
-		t.Fatalf("%d terminal statuses, want 6", terminal)
+	if terminal != 7 || Status("NOPE").Valid() {
+		t.Fatalf("%d terminal statuses, want 7", terminal)
 	}
 	if !RoleBuyer.CustomerScoped() || RoleCS.CustomerScoped() || Role("admin").Valid() {
 		t.Fatal("role rules wrong")
+	}
+	// Who may ask for a discount, and who sees the seller's internal view.
+	for _, r := range Roles {
+		wantDiscount := r == RoleSalesRep || r == RoleSalesManager
+		wantStaff := wantDiscount || r == RoleFinance || r == RoleCS
+		if r.MayDiscount() != wantDiscount || r.Staff() != wantStaff {
+			t.Errorf("%s: MayDiscount %v Staff %v, want %v %v", r, r.MayDiscount(), r.Staff(), wantDiscount, wantStaff)
+		}
 	}
 }

@@ -225,6 +225,25 @@ func (s *Store) Order(ctx context.Context, id string) (OrderRecord, error) {
 	return rec, nil
 }
 
+// ActionQuoteRefused is the audit action that ends a quote request whose
+// lines the ERP refused; its data is the []order.FieldError naming them.
+const ActionQuoteRefused = "quote.refused"
+
+// QuoteRefusal returns the lines the ERP refused for an order that ended
+// QUOTE_REFUSED, from its audit entry; ErrNotFound when it has none.
+func (s *Store) QuoteRefusal(ctx context.Context, orderID string) ([]order.FieldError, error) {
+	what := fmt.Sprintf("quote refusal of order %q", orderID)
+	var fields []order.FieldError
+	err := s.pool.QueryRow(ctx, `
+		SELECT data FROM audit_log
+		WHERE order_id = $1 AND action = $2 AND data IS NOT NULL
+		ORDER BY seq DESC LIMIT 1`, orderID, ActionQuoteRefused).Scan(&fields)
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	return fields, nil
+}
+
 // Page sizes of ListOrders.
 const (
 	DefaultListLimit = 50
@@ -254,6 +273,10 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRecord, e
 	}
 	if f.Status != "" {
 		add("status = ?", f.Status)
+	} else {
+		// A refused quote request never became an order for anyone but
+		// the audit log; it is listed only when asked for by status.
+		add("status <> ?", order.StatusQuoteRefused)
 	}
 	if f.NeedsAttention != nil {
 		if *f.NeedsAttention {

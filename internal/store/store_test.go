@@ -51,7 +51,7 @@ func TestMigrateRunsTwice(t *testing.T) {
 	require.NoError(t, store.Migrate(ctx, pool), "second Migrate on a migrated database")
 	var version int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+store.VersionTable).Scan(&version))
-	require.Equal(t, 1, version)
+	require.Equal(t, 2, version, "the number of migrations in internal/store/migrations")
 	require.NoError(t, s.Ping(ctx))
 }
 
@@ -856,4 +856,33 @@ func TestOrderNotFound(t *testing.T) {
 	_, err := s.Order(context.Background(), "ord-missing")
 	require.ErrorIs(t, err, store.ErrNotFound)
 	require.False(t, errors.Is(err, store.ErrDuplicate))
+}
+
+func TestRefusedQuoteIsNotListed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	eur := money.Zero("EUR")
+	createOrder(t, s, "ord-01", "ACME-001", order.StatusQuoting, eur)
+	createOrder(t, s, "ord-02", "ACME-001", order.StatusQuoting, eur)
+	refused := []order.FieldError{{Field: "lines[0].sku", Reason: "the ERP does not know this SKU"}}
+	data, err := json.Marshal(refused)
+	require.NoError(t, err)
+	tr := transition("ord-02", 1, order.StatusQuoteRefused)
+	tr.Action, tr.Data = store.ActionQuoteRefused, data
+	require.NoError(t, s.RecordTransition(ctx, tr))
+
+	all, err := s.ListOrders(ctx, store.OrderFilter{CustomerID: "ACME-001"})
+	require.NoError(t, err)
+	require.Len(t, all, 1, "a refused quote request is no order in the lists")
+	require.Equal(t, "ord-01", all[0].ID)
+	asked, err := s.ListOrders(ctx, store.OrderFilter{Status: order.StatusQuoteRefused})
+	require.NoError(t, err)
+	require.Len(t, asked, 1, "listed when asked for by status")
+
+	got, err := s.QuoteRefusal(ctx, "ord-02")
+	require.NoError(t, err)
+	require.Equal(t, refused, got)
+	_, err = s.QuoteRefusal(ctx, "ord-01")
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
