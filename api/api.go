@@ -28,6 +28,11 @@ const DefaultQueryTimeout = 3 * time.Second
 // the caller gets a 503 "timeout" and may retry with its Idempotency-Key.
 const DefaultUpdateTimeout = time.Minute
 
+// DefaultQuoteWait bounds how long POST /v1/quotes waits for the ERP to
+// price the first quote when Deps.QuoteWait is zero. Past it the answer is
+// 202 with the order id and the status it has reached.
+const DefaultQuoteWait = 5 * time.Second
+
 // Deps is what the API needs from the process that runs it.
 type Deps struct {
 	Store    *store.Store
@@ -49,6 +54,9 @@ type Deps struct {
 	QueryTimeout time.Duration
 	// UpdateTimeout bounds an order update; zero means DefaultUpdateTimeout.
 	UpdateTimeout time.Duration
+	// QuoteWait bounds how long POST /v1/quotes waits for the priced
+	// quote; zero means DefaultQuoteWait.
+	QuoteWait time.Duration
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -66,6 +74,7 @@ type server struct {
 	tolerance    time.Duration
 	queryTimeout time.Duration
 	updTimeout   time.Duration
+	quoteWait    time.Duration
 	ids          idGen
 }
 
@@ -93,6 +102,7 @@ func New(d Deps) http.Handler {
 		tolerance:    d.WebhookTolerance,
 		queryTimeout: d.QueryTimeout,
 		updTimeout:   d.UpdateTimeout,
+		quoteWait:    d.QuoteWait,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -102,6 +112,9 @@ func New(d Deps) http.Handler {
 	}
 	if s.queryTimeout <= 0 {
 		s.queryTimeout = DefaultQueryTimeout
+	}
+	if s.quoteWait <= 0 {
+		s.quoteWait = DefaultQuoteWait
 	}
 	if s.updTimeout <= 0 {
 		s.updTimeout = DefaultUpdateTimeout

@@ -23,6 +23,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
@@ -87,6 +88,9 @@ type env struct {
 	logTo   io.Writer // where the API's logs go; logs unless changed
 	metrics http.Handler
 	pool    *pgxpool.Pool
+	// quote answers the quote update of Update-with-Start; pricedQuote
+	// unless a test changes it.
+	quote func(workflows.OrderInput) (workflows.QuoteResult, error)
 }
 
 type envOption func(*env)
@@ -108,7 +112,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	require.NoError(t, st.SeedDemo(context.Background()))
 	tokens, err := auth.NewIssuer(tokenSecret)
 	require.NoError(t, err)
-	e := &env{t: t, store: st, tokens: tokens, now: time.Now().UTC().Truncate(time.Second), logs: &syncBuffer{}, pool: pool}
+	e := &env{t: t, store: st, tokens: tokens, now: time.Now().UTC().Truncate(time.Second), logs: &syncBuffer{}, pool: pool, quote: pricedQuote}
 	e.logTo = e.logs
 	for _, o := range opts {
 		o(e)
@@ -128,6 +132,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		WebhookTolerance: 5 * time.Minute,
 		QueryTimeout:     time.Second,
 		UpdateTimeout:    500 * time.Millisecond,
+		QuoteWait:        300 * time.Millisecond,
 		Metrics:          e.metrics,
 	})
 	return e
@@ -229,10 +234,11 @@ func decode[T any](t testing.TB, w *httptest.ResponseRecorder) T {
 	return v
 }
 
-// orderView mirrors the API's order body.
+// orderView mirrors the API's order body as staff get it.
 type orderView struct {
 	store.OrderRecord
-	Live *workflows.Details `json:"live"`
+	Quote *order.Quote       `json:"quote"`
+	Live  *workflows.Details `json:"live"`
 }
 
 // quoteBody is a valid quote request for acme.
@@ -244,11 +250,75 @@ func quoteBody() map[string]any {
 	}
 }
 
-// expectStart lets ExecuteWorkflow succeed any number of times.
+// startOp is the start half of an Update-with-Start as the tests see it.
+type startOp struct {
+	opts client.StartWorkflowOptions
+	in   workflows.OrderInput
+	run  client.WorkflowRun
+}
+
+func (s *startOp) Get(context.Context) (client.WorkflowRun, error) { return s.run, nil }
+
+// pricedQuote is what the quote update answers by default: revision 1 of
+// the request, priced at 1.00 EUR a unit.
+func pricedQuote(in workflows.OrderInput) (workflows.QuoteResult, error) {
+	q := &order.Quote{Revision: 1, Total: money.Zero("EUR"), Subtotal: money.Zero("EUR"), Discount: money.Zero("EUR"),
+		ValidUntil: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, l := range in.Lines {
+		q.Lines = append(q.Lines, order.PricedLine{SKU: l.SKU, Quantity: l.Quantity, Total: money.New(100*l.Quantity, "EUR")})
+		q.Total.Minor += 100 * l.Quantity
+	}
+	return workflows.QuoteResult{Status: order.StatusAwaitingAcceptance, Quote: q}, nil
+}
+
+// expectStart lets Update-with-Start succeed any number of times; the
+// quote update answers with e.quote.
 func (e *env) expectStart() {
-	run := mocks.NewWorkflowRun(e.t)
+	allowStart(e.t, e.tc, func(in workflows.OrderInput) (workflows.QuoteResult, error) { return e.quote(in) })
+}
+
+// allowStart mocks Update-with-Start on tc: the start is taken and the
+// quote update answers with answer, or with the context's error when
+// answer blocks past the API's wait.
+func allowStart(t testing.TB, tc *mocks.Client, answer func(workflows.OrderInput) (workflows.QuoteResult, error), failFirst ...error) {
+	// Mocks without a test: a fuzz target's *testing.F must not register
+	// cleanups from inside the fuzz function.
+	run := &mocks.WorkflowRun{}
 	run.On("GetRunID").Return("run-1").Maybe()
-	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).Return(run, nil).Maybe()
+	tc.On("NewWithStartWorkflowOperation", mock.Anything, workflows.OrderWorkflowName, mock.Anything).Return(
+		func(o client.StartWorkflowOptions, _ any, args ...any) client.WithStartWorkflowOperation {
+			return &startOp{opts: o, in: args[0].(workflows.OrderInput), run: run}
+		}).Maybe()
+	var mu sync.Mutex
+	tc.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).Return(
+		func(_ context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+			mu.Lock()
+			if len(failFirst) > 0 {
+				err := failFirst[0]
+				failFirst = failFirst[1:]
+				mu.Unlock()
+				return nil, err
+			}
+			mu.Unlock()
+			in := o.StartWorkflowOperation.(*startOp).in
+			h := &mocks.WorkflowUpdateHandle{}
+			h.On("Get", mock.Anything, mock.Anything).Return(func(ctx context.Context, out any) error {
+				type result struct {
+					res workflows.QuoteResult
+					err error
+				}
+				done := make(chan result, 1)
+				go func() { r, err := answer(in); done <- result{r, err} }()
+				select {
+				case r := <-done:
+					*out.(*workflows.QuoteResult) = r.res
+					return r.err
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}).Maybe()
+			return h, nil
+		}).Maybe()
 }
 
 // expectNoLive makes every details query fail, as with no worker running.
@@ -286,18 +356,30 @@ func (e *env) createOrder(key string, body map[string]any) string {
 	return decode[orderView](e.t, w).ID
 }
 
-// startCalls returns the start options ExecuteWorkflow saw for an order id.
+// startCalls returns the start options Update-with-Start saw for an order id.
 func (e *env) startCalls(id string) []client.StartWorkflowOptions {
 	var out []client.StartWorkflowOptions
 	for _, c := range e.tc.Calls {
-		if c.Method != "ExecuteWorkflow" {
+		if c.Method != "UpdateWithStartWorkflow" {
 			continue
 		}
-		if o := c.Arguments.Get(1).(client.StartWorkflowOptions); o.ID == id {
-			out = append(out, o)
+		if op, ok := c.Arguments.Get(1).(client.UpdateWithStartWorkflowOptions).StartWorkflowOperation.(*startOp); ok && op.opts.ID == id {
+			out = append(out, op.opts)
 		}
 	}
 	return out
+}
+
+// startInput returns the OrderInput the workflow of id was started with.
+func startInput(t *testing.T, e *env, id string) workflows.OrderInput {
+	t.Helper()
+	for _, c := range e.calls("UpdateWithStartWorkflow") {
+		if op := c.Arguments.Get(1).(client.UpdateWithStartWorkflowOptions).StartWorkflowOperation.(*startOp); op.opts.ID == id {
+			return op.in
+		}
+	}
+	t.Fatalf("no start of %s", id)
+	return workflows.OrderInput{}
 }
 
 // calls returns the recorded calls of one mock method.

@@ -15,25 +15,12 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-// orderView is an order as the API shows it: the projection PostgreSQL keeps,
-// plus what the workflow says right now. Live is null when the workflow
-// cannot answer (Temporal down, no worker, closed past retention); the rest
-// still answers.
-type orderView struct {
-	store.OrderRecord
-	Live *workflows.Details `json:"live"`
-}
-
-// orderList is the body of GET /v1/orders.
+// orderList is the body of GET /v1/orders: projection rows for staff,
+// buyer representations for buyers and the storefront.
 type orderList struct {
-	Orders []store.OrderRecord `json:"orders"`
+	Orders any `json:"orders"`
 	// NextAfter, when set, is the "after" of the next page.
 	NextAfter string `json:"next_after,omitempty"`
-}
-
-// view adds the workflow's live details to a projection row.
-func (s *server) view(ctx context.Context, rec store.OrderRecord) orderView {
-	return orderView{OrderRecord: rec, Live: s.live(ctx, rec.ID)}
 }
 
 // live asks the order's workflow for its details, within the query timeout.
@@ -87,7 +74,15 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.view(r.Context(), rec))
+	if rec.Status == order.StatusQuoteRefused {
+		fields, err := s.store.QuoteRefusal(r.Context(), rec.ID)
+		if err != nil {
+			return err
+		}
+		return &apiError{status: http.StatusGone, slug: ProblemGone,
+			detail: "the ERP refused to price this quote request; no order was created", fields: fields}
+	}
+	writeJSON(w, http.StatusOK, s.present(r.Context(), actorFrom(r.Context()), rec, true))
 	return nil
 }
 
@@ -152,7 +147,14 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := orderList{Orders: recs}
-	if out.Orders == nil {
+	switch {
+	case !actorFrom(r.Context()).Role.Staff():
+		buyer := make([]*buyerOrder, len(recs))
+		for i, rec := range recs {
+			buyer[i] = newBuyerOrder(rec, nil)
+		}
+		out.Orders = buyer
+	case recs == nil:
 		out.Orders = []store.OrderRecord{}
 	}
 	if len(recs) == f.Limit {
@@ -164,7 +166,10 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) error {
 
 // orderAudit is GET /v1/orders/{id}/audit: the seller's staff only.
 func (s *server) orderAudit(w http.ResponseWriter, r *http.Request) error {
-	if err := requireRole(actorFrom(r.Context()), order.RoleCS, order.RoleFinance, order.RoleSalesManager, order.RoleStorefront); err != nil {
+	if a := actorFrom(r.Context()); !a.Role.Staff() {
+		return forbidden(fmt.Sprintf("role %s may not read the audit log: it holds the seller's internal record", a.Role))
+	}
+	if err := requireRole(actorFrom(r.Context()), order.RoleCS, order.RoleFinance, order.RoleSalesManager, order.RoleSalesRep); err != nil {
 		return err
 	}
 	rec, err := s.loadOrder(r)

@@ -80,11 +80,13 @@ func TestGetOrder(t *testing.T) {
 		require.Equal(t, store.ActionOrderCreated, body.Entries[0].Action)
 		require.Equal(t, "user-storefront", body.Entries[0].Actor.Subject)
 
-		for _, role := range []order.Role{order.RoleFinance, order.RoleSalesManager, order.RoleStorefront} {
+		for _, role := range []order.Role{order.RoleFinance, order.RoleSalesManager, order.RoleSalesRep} {
 			w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + noLive + "/audit", token: e.token(role)})
 			require.Equal(t, http.StatusOK, w.Code, role)
 		}
-		for _, role := range []order.Role{order.RoleBuyer, order.RoleBuyerApprover} {
+		// The audit log names approvers, failures and credit decisions:
+		// the storefront shows buyers what it gets, so it gets none of it.
+		for _, role := range []order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront} {
 			requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/orders/" + noLive + "/audit", token: e.token(role)}), http.StatusForbidden)
 		}
 		requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/orders/ord_NOPE/audit", token: e.token(order.RoleCS)}), http.StatusNotFound)

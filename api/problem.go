@@ -155,7 +155,13 @@ func problemFor(err error) problem {
 		case workflows.ErrTypeInvalidState:
 			return mk(http.StatusConflict, ProblemConflict, appErr.Message())
 		case workflows.ErrTypeInvalidArgument:
-			return mk(http.StatusUnprocessableEntity, ProblemValidation, appErr.Message())
+			// A workflow that names the fields at fault (a revision line
+			// the ERP refuses) passes them as the error's details.
+			var fields []order.FieldError
+			if appErr.HasDetails() {
+				_ = appErr.Details(&fields)
+			}
+			return mk(http.StatusUnprocessableEntity, ProblemValidation, appErr.Message(), fields...)
 		}
 	case errors.As(err, &nf):
 		if strings.Contains(nf.Error(), "already completed") {

@@ -13,10 +13,10 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -111,18 +111,42 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
+// quoteBody is quoteRequest as it arrives: a discount_bp that is present,
+// even 0, is a request for a discount, which only sales people may make.
+type quoteBody struct {
+	CustomerID string       `json:"customer_id"`
+	PONumber   string       `json:"po_number"`
+	Lines      []order.Line `json:"lines"`
+	DiscountBP *int64       `json:"discount_bp"`
+}
+
+// discountForbidden is the 403 of a discount asked for by a role that may
+// not discount.
+func discountForbidden(a order.Actor) error {
+	return &apiError{status: http.StatusForbidden, slug: ProblemForbidden,
+		detail: fmt.Sprintf("role %s may not ask for a discount; only the seller's sales people (sales_rep, sales_manager) may", a.Role),
+		fields: []order.FieldError{{Field: "discount_bp", Reason: "only sales_rep and sales_manager may send it"}}}
+}
+
 // parseQuote reads and checks a quote request the way POST /v1/quotes does,
-// before anything touches the store: 400 for what does not decode, 422 for
-// what breaks a rule.
-func parseQuote(w http.ResponseWriter, r *http.Request) (quoteRequest, error) {
+// before anything touches the store: 400 for what does not decode, 403 for
+// a discount the caller may not ask for, 422 for what breaks a rule.
+func parseQuote(w http.ResponseWriter, r *http.Request, actor order.Actor) (quoteRequest, error) {
 	key := r.Header.Get(IdempotencyKeyHeader)
 	if !validIdempotencyKey(key) {
 		return quoteRequest{}, badRequest("POST /v1/quotes needs an Idempotency-Key header",
 			order.FieldError{Field: IdempotencyKeyHeader, Reason: fmt.Sprintf("required: 1 to %d printable ASCII characters", maxIdemKeyLen)})
 	}
-	var q quoteRequest
-	if err := decodeJSON(w, r, &q); err != nil {
+	var b quoteBody
+	if err := decodeJSON(w, r, &b); err != nil {
 		return quoteRequest{}, err
+	}
+	if b.DiscountBP != nil && !actor.Role.MayDiscount() {
+		return quoteRequest{}, discountForbidden(actor)
+	}
+	q := quoteRequest{CustomerID: b.CustomerID, PONumber: b.PONumber, Lines: b.Lines}
+	if b.DiscountBP != nil {
+		q.DiscountBP = *b.DiscountBP
 	}
 	if errs := q.validate(); len(errs) > 0 {
 		return quoteRequest{}, invalid(errs...)
@@ -130,14 +154,26 @@ func parseQuote(w http.ResponseWriter, r *http.Request) (quoteRequest, error) {
 	return q, nil
 }
 
-// createQuote is POST /v1/quotes: it records the order and starts its workflow.
+// quoteRoles may request quotes: the storefront and buyers for their
+// customer, the seller's sales people for any customer.
+var quoteRoles = []order.Role{order.RoleStorefront, order.RoleBuyer, order.RoleSalesRep, order.RoleSalesManager}
+
+// createQuote is POST /v1/quotes: it records the order, starts its workflow
+// and waits, within quoteWait, for the priced quote.
+//
+//   - 201 with the priced quote: the order waits for the buyer's answer.
+//   - 202 with the order id and the status it has reached: pricing takes
+//     longer (a slow ERP) or failed and waits for CS; poll the Location.
+//   - 422 naming the line: the ERP refuses to price a line; the order ended
+//     QUOTE_REFUSED and is not listed.
+//   - 200: a replay of the same key and body; the order as it stands.
 func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	actor := actorFrom(ctx)
-	if err := requireRole(actor, order.RoleStorefront, order.RoleBuyer); err != nil {
+	if err := requireRole(actor, quoteRoles...); err != nil {
 		return err
 	}
-	q, err := parseQuote(w, r)
+	q, err := parseQuote(w, r, actor)
 	if err != nil {
 		return err
 	}
@@ -153,7 +189,10 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now().UTC()
 	rec, created, err := s.store.CreateOrder(ctx, store.NewOrder{
-		IdempotencyScope: actor.Subject,
+		// Keys are the caller's own, per customer: two callers, or one
+		// sales rep quoting two customers, never collide.
+		// (Length-prefixed, so no subject can pose as another's scope.)
+		IdempotencyScope: fmt.Sprintf("%d:%s:%s", len(actor.Subject), actor.Subject, q.CustomerID),
 		IdempotencyKey:   r.Header.Get(IdempotencyKeyHeader),
 		RequestHash:      q.hash(),
 		Order: store.OrderRecord{
@@ -161,38 +200,77 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 			CustomerID: q.CustomerID,
 			PONumber:   q.PONumber,
 			Status:     order.StatusQuoting,
-			Details:    "waiting for the quote to be priced",
-			CreatedAt:  now,
-			UpdatedAt:  now,
+			// The currency the quote will be priced in, from the terms.
+			Total:     money.Zero(terms.Currency),
+			Details:   "waiting for the quote to be priced",
+			CreatedAt: now,
+			UpdatedAt: now,
 		},
 		Actor: actor,
 	})
 	if err != nil {
 		return err
 	}
+	if rec.Status == order.StatusQuoteRefused {
+		return s.quoteRefused(ctx, rec, nil)
+	}
 	// Started on a replay too while the workflow has recorded nothing: the
 	// first request may have died between the write above and this start
-	// (starting a running order is a no-op). Once it has recorded, it ran; a
-	// replay must not start a finished order again after Temporal forgot it.
-	if created || rec.LastSeq == 0 {
-		if err := s.startOrder(ctx, rec, q, terms, actor); err != nil {
-			return err
-		}
+	// (starting a running order only waits for its quote). Once it has
+	// recorded, it ran; a replay must not start a finished order again
+	// after Temporal forgot it.
+	if !created && rec.LastSeq > 0 {
+		writeJSON(w, http.StatusOK, s.present(ctx, actor, rec, false))
+		return nil
+	}
+	res, priced, err := s.startOrder(ctx, rec, q, terms, actor)
+	if err != nil {
+		return err
+	}
+	if len(res.Refused) > 0 {
+		return s.quoteRefused(ctx, rec, res.Refused)
 	}
 	status := http.StatusOK
-	if created {
+	switch {
+	case !priced:
+		status = http.StatusAccepted
+	case created:
 		status = http.StatusCreated
+	}
+	if created || !priced {
 		w.Header().Set("Location", s.publicURL+"/v1/orders/"+rec.ID)
 	}
-	// The workflow has just started: asking it for its details would wait
-	// for its first workflow task, which under load is the slowest part of
-	// the request (`orderflow bench`: p50 1.5 s at 50 orders in flight).
-	writeJSON(w, status, orderView{OrderRecord: rec})
+	if fresh, err := s.store.Order(ctx, rec.ID); err == nil {
+		rec = fresh
+	}
+	// The answer is the projection with the quote the workflow priced; the
+	// workflow is not queried (under load its first task is the slowest
+	// part of the request).
+	v := s.present(ctx, actor, rec, false)
+	if priced {
+		v.setQuote(res)
+	}
+	writeJSON(w, status, v)
 	return nil
 }
 
-// startOrder starts the order workflow, or finds it started.
-func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) error {
+// quoteRefused is the 422 of a quote request whose lines the ERP refuses.
+// fields are the workflow's answer; on a replay they come from the audit log.
+func (s *server) quoteRefused(ctx context.Context, rec store.OrderRecord, fields []order.FieldError) error {
+	if fields == nil {
+		var err error
+		if fields, err = s.store.QuoteRefusal(ctx, rec.ID); err != nil {
+			return err
+		}
+	}
+	return &apiError{status: http.StatusUnprocessableEntity, slug: ProblemValidation,
+		detail: "the ERP refuses to price the requested lines; no order was created", fields: fields}
+}
+
+// startOrder starts the order workflow (or finds it started) and waits, at
+// most quoteWait, for its first quote. priced is false when the wait ran
+// out or pricing waits for CS; the order goes on either way.
+func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) (res workflows.QuoteResult, priced bool, err error) {
 	po := "no PO"
 	if rec.PONumber != "" {
 		po = "PO " + rec.PONumber
@@ -205,7 +283,7 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 	if q.DiscountBP > 0 {
 		fmt.Fprintf(&details, "\nRequested discount: %d.%02d%%\n", q.DiscountBP/100, q.DiscountBP%100)
 	}
-	opts := client.StartWorkflowOptions{
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       rec.ID,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -219,24 +297,40 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 		),
 		StaticSummary: fmt.Sprintf("Order %s · %s · %s", rec.ID, terms.CustomerName, po),
 		StaticDetails: details.String(),
-	}
-	in := workflows.OrderInput{
+	}, workflows.OrderWorkflowName, workflows.OrderInput{
 		OrderID:             rec.ID,
 		CustomerID:          rec.CustomerID,
 		PONumber:            rec.PONumber,
 		Lines:               q.Lines,
 		RequestedDiscountBP: q.DiscountBP,
 		RequestedBy:         actor,
+	})
+	// Accepted first, under the update bound: from then on the workflow
+	// runs, whatever happens to this request.
+	uctx, cancel := context.WithTimeout(ctx, s.updTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.UpdateQuote,
+			Args:         []any{workflows.QuoteInput{Actor: actor}},
+			WaitForStage: client.WorkflowUpdateStageAccepted,
+		},
+	})
+	if err != nil {
+		// Recorded but maybe not started: a retry with the same key starts it.
+		return res, false, fmt.Errorf("start workflow of order %s: %w", rec.ID, err)
 	}
-	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.OrderWorkflowName, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case errors.As(err, &started):
-		return nil
-	case err != nil:
-		// Recorded but not started: a retry with the same key starts it.
-		return fmt.Errorf("start workflow of order %s: %w", rec.ID, err)
+	if run, err := start.Get(uctx); err == nil {
+		zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("run_id", run.GetRunID()).Msg("order workflow started")
 	}
-	zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("run_id", run.GetRunID()).Msg("order workflow started")
-	return nil
+	qctx, qcancel := context.WithTimeout(ctx, s.quoteWait)
+	defer qcancel()
+	if err := h.Get(qctx, &res); err != nil {
+		if qctx.Err() != nil && ctx.Err() == nil {
+			return res, false, nil // still pricing: 202
+		}
+		return res, false, fmt.Errorf("wait for the quote of order %s: %w", rec.ID, err)
+	}
+	return res, res.Quote != nil && !res.Status.Terminal() && res.Status != order.StatusQuoting, nil
 }

@@ -2,18 +2,19 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -40,9 +41,11 @@ func TestCreateQuote(t *testing.T) {
 		require.Equal(t, "https://orders.example/v1/orders/"+id, w.Header().Get("Location"))
 		require.Equal(t, acme, v.CustomerID)
 		require.Equal(t, "PO-4711", v.PONumber)
-		require.Equal(t, order.StatusQuoting, v.Status)
-		require.Nil(t, v.Live, "no worker answers the query here")
-		require.Contains(t, w.Body.String(), `"live":null`)
+		require.Equal(t, order.StatusAwaitingAcceptance, v.Status, "the answer carries the priced quote")
+		require.Equal(t, money.New(20_000, "EUR"), v.Total)
+		require.Equal(t, 1, v.Quote.Revision)
+		require.Len(t, v.Quote.Lines, 2)
+		require.NotContains(t, w.Body.String(), `"live"`, "the storefront gets the buyer's view")
 
 		starts := e.startCalls(id)
 		require.Len(t, starts, 1)
@@ -115,7 +118,11 @@ func TestCreateQuote(t *testing.T) {
 		other := quoteBody()
 		other["customer_id"] = globex
 		requireProblem(t, post(buyer, "buyer-2", other), http.StatusForbidden)
-		for _, role := range []order.Role{order.RoleFinance, order.RoleCS, order.RoleSalesManager, order.RoleBuyerApprover} {
+		for _, role := range []order.Role{order.RoleSalesRep, order.RoleSalesManager} {
+			w := post(e.token(role), "r-"+string(role), quoteBody())
+			require.Equal(t, http.StatusCreated, w.Code, "%s: %s", role, w.Body.String())
+		}
+		for _, role := range []order.Role{order.RoleFinance, order.RoleCS, order.RoleBuyerApprover} {
 			requireProblem(t, post(e.token(role), "r-"+string(role), quoteBody()), http.StatusForbidden)
 		}
 		requireProblem(t, post("", "anon", quoteBody()), http.StatusUnauthorized)
@@ -149,10 +156,11 @@ func TestCreateQuote(t *testing.T) {
 			{"negative discount", func(b map[string]any) { b["discount_bp"] = -1 }, "discount_bp"},
 			{"discount over 100%", func(b map[string]any) { b["discount_bp"] = 10001 }, "discount_bp"},
 		}
+		rep := e.token(order.RoleSalesRep) // may send discount_bp
 		for i, tt := range tests {
 			b := quoteBody()
 			tt.change(b)
-			p := requireProblem(t, post(storefront, "v-"+string(rune('a'+i)), b), http.StatusUnprocessableEntity)
+			p := requireProblem(t, post(rep, "v-"+string(rune('a'+i)), b), http.StatusUnprocessableEntity)
 			require.Equal(t, []string{tt.field}, p.fields(), tt.name)
 		}
 	})
@@ -194,29 +202,12 @@ func TestCreateQuote(t *testing.T) {
 	})
 }
 
-// startInput returns the OrderInput the workflow of id was started with.
-func startInput(t *testing.T, e *env, id string) workflows.OrderInput {
-	t.Helper()
-	for _, c := range e.calls("ExecuteWorkflow") {
-		if c.Arguments.Get(1).(startOptions).ID == id {
-			return c.Arguments.Get(3).(workflows.OrderInput)
-		}
-	}
-	t.Fatalf("no start of %s", id)
-	return workflows.OrderInput{}
-}
-
 func TestCreateQuoteWhenTemporalIsDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.expectNoLive()
-	run := mocks.NewWorkflowRun(t)
-	run.On("GetRunID").Return("run-1").Maybe()
 	// The first start fails; the replay starts it.
-	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).
-		Return(nil, serviceerror.NewUnavailable("connection refused")).Once()
-	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).
-		Return(run, nil).Once()
+	allowStart(t, e.tc, pricedQuote, serviceerror.NewUnavailable("connection refused"))
 
 	post := func() *responseRecorder {
 		return e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
@@ -228,25 +219,14 @@ func TestCreateQuoteWhenTemporalIsDown(t *testing.T) {
 	w := post()
 	require.Equal(t, http.StatusOK, w.Code, "the order was recorded the first time: %s", w.Body.String())
 	id := decode[orderView](t, w).ID
-	require.Len(t, e.startCalls(id), 2)
-}
-
-func TestCreateQuoteAlreadyStartedIsSuccess(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.expectNoLive()
-	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).
-		Return(nil, serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", "run-0"))
-	w := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
-		header: map[string]string{"Idempotency-Key": "k"}})
-	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	require.Len(t, e.startCalls(id), 2, "the replay started it")
+	require.Equal(t, 1, decode[orderView](t, w).Quote.Revision, "and answers with its quote")
 }
 
 func TestCreateQuoteStartFaultIs500WithoutLeak(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).
-		Return(nil, errors.New("search attribute PONumber is not registered"))
+	allowStart(t, e.tc, pricedQuote, errors.New("search attribute PONumber is not registered"))
 	w := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
 		header: map[string]string{"Idempotency-Key": "k"}})
 	p := requireProblem(t, w, http.StatusInternalServerError)
@@ -259,4 +239,122 @@ func TestCreateQuoteStartFaultIs500WithoutLeak(t *testing.T) {
 		}
 	}
 	require.True(t, logged, "the fault is logged with the request id")
+}
+
+// Hole 1: a buyer used to give itself 10 % off by sending discount_bp.
+// Only sales people may ask for a discount; others get a 403 naming the
+// field, and no order is created.
+func TestOnlySalesPeopleMayAskForADiscount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	e.expectNoLive()
+	post := func(role order.Role, key string, discount any) *responseRecorder {
+		b := quoteBody()
+		b["discount_bp"] = discount
+		return e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(role), body: b,
+			header: map[string]string{"Idempotency-Key": key}})
+	}
+	for _, role := range []order.Role{order.RoleBuyer, order.RoleStorefront} {
+		for _, d := range []any{1000, 10000, 0} {
+			p := requireProblem(t, post(role, fmt.Sprintf("%s-%v", role, d), d), http.StatusForbidden)
+			require.Equal(t, []string{"discount_bp"}, p.fields(), "%s sending %v", role, d)
+		}
+	}
+	require.Empty(t, e.calls("UpdateWithStartWorkflow"), "no order was started")
+	orders, err := e.store.ListOrders(context.Background(), store.OrderFilter{})
+	require.NoError(t, err)
+	require.Empty(t, orders, "no order was recorded")
+
+	for _, role := range []order.Role{order.RoleSalesRep, order.RoleSalesManager} {
+		w := post(role, "ok-"+string(role), 500)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		in := startInput(t, e, decode[orderView](t, w).ID)
+		require.Equal(t, int64(500), in.RequestedDiscountBP)
+		require.Equal(t, role, in.RequestedBy.Role)
+	}
+}
+
+// Hole 3: an unknown SKU used to answer 201 and leave an order stuck in
+// QUOTING with NeedsAttention. Now the answer is a 422 naming the line,
+// replays answer the same, and the order is in no list.
+func TestRefusedLineIs422WithNoOrderLeft(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectNoLive()
+	refused := []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}
+	allowStart(t, e.tc, func(in workflows.OrderInput) (workflows.QuoteResult, error) {
+		// What the workflow does before it answers: it records the end.
+		data, _ := json.Marshal(refused)
+		require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{OrderID: in.OrderID, CustomerID: in.CustomerID,
+			Seq: 2, Status: order.StatusQuoteRefused, Action: store.ActionQuoteRefused, Data: data}))
+		return workflows.QuoteResult{Status: order.StatusQuoteRefused, Refused: refused}, nil
+	})
+	body := quoteBody()
+	body["lines"] = []map[string]any{{"sku": "BOLT-M8", "quantity": 1}, {"sku": "NOPE-1", "quantity": 1}}
+	post := func() *responseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: body,
+			header: map[string]string{"Idempotency-Key": "nope"}})
+	}
+	p := requireProblem(t, post(), http.StatusUnprocessableEntity)
+	require.Equal(t, refused, p.Errors)
+	require.Contains(t, p.Detail, "no order was created")
+
+	again := requireProblem(t, post(), http.StatusUnprocessableEntity)
+	require.Equal(t, refused, again.Errors, "a replay answers the same, from the audit log")
+	require.Len(t, e.calls("UpdateWithStartWorkflow"), 1, "and starts nothing")
+
+	for _, role := range []order.Role{order.RoleBuyer, order.RoleCS} {
+		w := e.do(req{method: http.MethodGet, path: "/v1/orders?customer_id=" + acme, token: e.token(role)})
+		require.Equal(t, http.StatusOK, w.Code)
+		require.JSONEq(t, `{"orders":[]}`, w.Body.String(), "%s lists no order", role)
+	}
+	recs, err := e.store.ListOrders(context.Background(), store.OrderFilter{Status: order.StatusQuoteRefused})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	gone := requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/orders/" + recs[0].ID, token: e.token(order.RoleBuyer)}), http.StatusGone)
+	require.Equal(t, refused, gone.Errors)
+}
+
+// A slow ERP still gets the storefront an answer: 202 with the order id,
+// the status it has reached and the currency it will be priced in.
+func TestSlowPricingAnswers202(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectNoLive()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	allowStart(t, e.tc, func(in workflows.OrderInput) (workflows.QuoteResult, error) {
+		<-release
+		return pricedQuote(in)
+	})
+	w := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleSalesRep), body: quoteBody(),
+		header: map[string]string{"Idempotency-Key": "slow"}})
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	v := decode[orderView](t, w)
+	require.Equal(t, "https://orders.example/v1/orders/"+v.ID, w.Header().Get("Location"))
+	require.Equal(t, order.StatusQuoting, v.Status)
+	require.Equal(t, money.Zero("EUR"), v.Total, "the currency of the customer's terms, as GET answers it")
+	require.Nil(t, v.Quote)
+}
+
+// Hole 7: idempotency keys are the caller's own per customer: a sales rep
+// who uses one key for two customers gets two orders.
+func TestIdempotencyKeysAreScopedByCallerAndCustomer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	e.expectNoLive()
+	rep := e.token(order.RoleSalesRep)
+	post := func(customer string) *responseRecorder {
+		b := quoteBody()
+		b["customer_id"] = customer
+		return e.do(req{method: http.MethodPost, path: "/v1/quotes", token: rep, body: b,
+			header: map[string]string{"Idempotency-Key": "monday-1"}})
+	}
+	a, g := post(acme), post(globex)
+	require.Equal(t, http.StatusCreated, a.Code, a.Body.String())
+	require.Equal(t, http.StatusCreated, g.Code, g.Body.String())
+	require.NotEqual(t, decode[orderView](t, a).ID, decode[orderView](t, g).ID)
+	require.Equal(t, http.StatusOK, post(acme).Code, "the same caller, customer, key and body is a replay")
 }

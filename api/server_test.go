@@ -108,9 +108,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	// A mock without a test panics on a call nobody expected: here the
 	// details query of GET /v1/orders/{id}.
 	tc := &mocks.Client{}
-	run := &mocks.WorkflowRun{}
-	run.On("GetRunID").Return("run-1")
-	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).Return(run, nil)
+	allowStart(t, tc, pricedQuote)
 	e := newEnv(t, withClient(tc))
 	created := e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
 		header: map[string]string{"Idempotency-Key": "k"}})

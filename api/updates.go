@@ -27,9 +27,10 @@ type (
 		Revision int `json:"revision"`
 	}
 	reviseRequest struct {
-		Lines      []order.Line `json:"lines"`
-		DiscountBP int64        `json:"discount_bp"`
-		Reason     string       `json:"reason"`
+		Lines []order.Line `json:"lines"`
+		// DiscountBP, when present, asks for a discount: sales people only.
+		DiscountBP *int64 `json:"discount_bp"`
+		Reason     string `json:"reason"`
 	}
 	reasonRequest struct {
 		Reason string `json:"reason"`
@@ -103,14 +104,21 @@ func (s *server) revise(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
+		var bp int64
+		if in.DiscountBP != nil {
+			if !a.Role.MayDiscount() {
+				return "", nil, discountForbidden(a)
+			}
+			bp = *in.DiscountBP
+		}
 		var discount *order.FieldError
-		if in.DiscountBP < 0 || in.DiscountBP > maxDiscountBP {
+		if bp < 0 || bp > maxDiscountBP {
 			discount = &order.FieldError{Field: "discount_bp", Reason: fmt.Sprintf("between 0 and %d basis points", maxDiscountBP)}
 		}
 		if err := collect(checkLines(in.Lines), discount, checkText("reason", in.Reason, false)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateRevise, workflows.ReviseInput{Actor: a, Lines: in.Lines, DiscountBP: in.DiscountBP, Reason: in.Reason}, nil
+		return workflows.UpdateRevise, workflows.ReviseInput{Actor: a, Lines: in.Lines, DiscountBP: bp, Reason: in.Reason}, nil
 	})
 }
 

@@ -64,6 +64,7 @@ func TestUpdates(t *testing.T) {
 		approver := order.Actor{Subject: "user-buyer_approver", Role: order.RoleBuyerApprover, CustomerID: acme}
 		finance := order.Actor{Subject: "user-finance", Role: order.RoleFinance}
 		cs := order.Actor{Subject: "user-cs", Role: order.RoleCS}
+		rep := order.Actor{Subject: "user-sales_rep", Role: order.RoleSalesRep}
 		tests := []struct {
 			path, name string
 			actor      order.Actor
@@ -73,8 +74,11 @@ func TestUpdates(t *testing.T) {
 			{"/accept", workflows.UpdateAccept, buyerActor, map[string]any{"revision": 2},
 				workflows.AcceptInput{Actor: buyerActor, Revision: 2}},
 			{"/revise", workflows.UpdateRevise, buyerActor,
-				map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 3}}, "discount_bp": 500, "reason": "smaller"},
-				workflows.ReviseInput{Actor: buyerActor, Lines: []order.Line{{SKU: "A", Quantity: 3}}, DiscountBP: 500, Reason: "smaller"}},
+				map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 3}}, "reason": "smaller"},
+				workflows.ReviseInput{Actor: buyerActor, Lines: []order.Line{{SKU: "A", Quantity: 3}}, Reason: "smaller"}},
+			{"/revise", workflows.UpdateRevise, rep,
+				map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 3}}, "discount_bp": 500, "reason": "volume deal"},
+				workflows.ReviseInput{Actor: rep, Lines: []order.Line{{SKU: "A", Quantity: 3}}, DiscountBP: 500, Reason: "volume deal"}},
 			{"/reject", workflows.UpdateReject, buyerActor, map[string]any{"reason": "too dear"},
 				workflows.RejectInput{Actor: buyerActor, Reason: "too dear"}},
 			{"/cancel", workflows.UpdateCancel, buyerActor, map[string]any{"reason": "not needed"},
@@ -184,7 +188,10 @@ func TestUpdates(t *testing.T) {
 			{order.RoleBuyer, "/accept", "", 400, nil},
 			{order.RoleBuyer, "/accept", map[string]any{"revison": 1}, 400, []string{"revison"}},
 			{order.RoleBuyer, "/revise", map[string]any{"lines": []any{}}, 422, []string{"lines"}},
-			{order.RoleBuyer, "/revise", map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 1}}, "discount_bp": 20000}, 422, []string{"discount_bp"}},
+			{order.RoleSalesRep, "/revise", map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 1}}, "discount_bp": 20000}, 422, []string{"discount_bp"}},
+			// Hole 1: a buyer (or the storefront) may not ask for a discount, not even 0.
+			{order.RoleBuyer, "/revise", map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 1}}, "discount_bp": 1000}, 403, []string{"discount_bp"}},
+			{order.RoleStorefront, "/revise", map[string]any{"lines": []any{map[string]any{"sku": "A", "quantity": 1}}, "discount_bp": 0}, 403, []string{"discount_bp"}},
 			{order.RoleBuyer, "/reject", map[string]any{}, 422, []string{"reason"}},
 			{order.RoleBuyer, "/reject", map[string]any{"reason": "   "}, 422, []string{"reason"}},
 			{order.RoleBuyer, "/cancel", map[string]any{"reason": 5}, 400, []string{"reason"}},

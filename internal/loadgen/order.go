@@ -13,7 +13,9 @@ import (
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-// view is the part of GET /v1/orders/{id} the driver reads.
+// view is the part of GET /v1/orders/{id} the driver reads. A storefront
+// token gets the buyer's representation (shipments at the top, no
+// needs_attention); a staff token the projection with live details.
 type view struct {
 	ID             string       `json:"id"`
 	Status         order.Status `json:"status"`
@@ -21,9 +23,20 @@ type view struct {
 	Details        string       `json:"details"`
 	InvoiceNumber  string       `json:"invoice_number"`
 	Total          money.Money  `json:"total"`
-	Live           *struct {
+	Shipments      []struct {
+		TrackingNumber string `json:"tracking_number"`
+	} `json:"shipments"`
+	Live *struct {
 		Shipments []order.Shipment `json:"shipments"`
 	} `json:"live"`
+}
+
+// booked reports whether the order's shipments are booked with the carrier.
+func (v view) booked() bool {
+	if v.Live != nil {
+		return len(v.Live.Shipments) > 0
+	}
+	return len(v.Shipments) > 0 && v.Shipments[0].TrackingNumber != ""
 }
 
 // one takes order i from quote to cash and times its stages.
@@ -54,8 +67,7 @@ func (d *driver) one(ctx context.Context, i int) (timings, error) {
 		nil, map[string]any{"revision": 1}, nil); err != nil {
 		return nil, fmt.Errorf("%s: accept: %w", id, err)
 	}
-	booked := func(v view) bool { return v.Live != nil && len(v.Live.Shipments) > 0 }
-	if _, err := d.await(ctx, id, order.StatusShipping, booked); err != nil {
+	if _, err := d.await(ctx, id, order.StatusShipping, view.booked); err != nil {
 		return nil, err
 	}
 	tm[StageConfirm] = time.Since(t)

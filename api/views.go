@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// An order has two representations. Seller staff (sales, finance, CS) get
+// orderView: the projection and everything the workflow knows, failures,
+// credit exposure and approvers' comments included. Buyers, and the
+// storefront that shows orders to buyers, get buyerOrder: what the buyer's
+// own company may know, built field by field so nothing internal reaches
+// it by accident.
+
+// representation is either view; POST /v1/quotes adds the priced quote.
+type representation interface {
+	setQuote(res workflows.QuoteResult)
+}
+
+// orderView is an order as the seller's staff see it: the projection
+// PostgreSQL keeps, plus what the workflow says right now. Live is null
+// when the workflow cannot answer (Temporal down, no worker, closed past
+// retention) or was not asked; the rest still answers.
+type orderView struct {
+	store.OrderRecord
+	// Quote is the priced quote in POST /v1/quotes' answer; GET has it in
+	// live.quote.
+	Quote *order.Quote       `json:"quote,omitempty"`
+	Live  *workflows.Details `json:"live"`
+}
+
+// setQuote shows the workflow's answer: it is at least as new as the
+// projection row read before it.
+func (v *orderView) setQuote(res workflows.QuoteResult) {
+	v.Quote, v.Status, v.Details = res.Quote, res.Status, res.Waiting
+	if res.Quote != nil {
+		v.Total, v.QuoteRevision = res.Quote.Total, res.Quote.Revision
+	}
+}
+
+// buyerOrder is an order as its buyer sees it.
+type buyerOrder struct {
+	ID         string       `json:"id"`
+	CustomerID string       `json:"customer_id"`
+	PONumber   string       `json:"po_number,omitempty"`
+	Status     order.Status `json:"status"`
+	// Details says in the buyer's words where the order stands.
+	Details       string          `json:"details"`
+	Total         money.Money     `json:"total"`
+	QuoteRevision int             `json:"quote_revision"`
+	InvoiceNumber string          `json:"invoice_number,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	Quote         *order.Quote    `json:"quote,omitempty"`
+	Approvals     *buyerApprovals `json:"approvals,omitempty"`
+	Prepayment    bool            `json:"prepayment"`
+	Shipments     []buyerShipment `json:"shipments,omitempty"`
+	Invoice       *buyerInvoice   `json:"invoice,omitempty"`
+	Paid          *money.Money    `json:"paid,omitempty"`
+	Survey        string          `json:"survey,omitempty"`
+	live          *workflows.Details
+}
+
+func (v *buyerOrder) setQuote(res workflows.QuoteResult) {
+	v.Quote, v.Status = res.Quote, res.Status
+	if res.Quote != nil {
+		v.Total, v.QuoteRevision = res.Quote.Total, res.Quote.Revision
+	}
+	v.Details = buyerDetails(v.Status, v.live, v.Quote)
+}
+
+// buyerApprovals says what approval the order waits for: how many of the
+// buyer's own approvers are still needed, and whether the seller still
+// has to approve (who, and what they said, stays the seller's).
+type buyerApprovals struct {
+	BuyerApprovalsMissing int  `json:"buyer_approvals_missing"`
+	SellerApprovalPending bool `json:"seller_approval_pending"`
+}
+
+// buyerShipment is one shipment as the buyer tracks it.
+type buyerShipment struct {
+	Warehouse      string       `json:"warehouse"`
+	Lines          []order.Line `json:"lines"`
+	TrackingNumber string       `json:"tracking_number,omitempty"`
+	PromisedDate   time.Time    `json:"promised_date,omitzero"`
+	Delivered      bool         `json:"delivered"`
+	DeliveredAt    time.Time    `json:"delivered_at,omitzero"`
+}
+
+// buyerInvoice is the invoice as the buyer received it.
+type buyerInvoice struct {
+	Number   string      `json:"number"`
+	Amount   money.Money `json:"amount"`
+	IssuedAt time.Time   `json:"issued_at"`
+	DueDate  time.Time   `json:"due_date"`
+}
+
+// present builds the representation the actor may see; withLive asks the
+// workflow for its details first.
+func (s *server) present(ctx context.Context, a order.Actor, rec store.OrderRecord, withLive bool) representation {
+	var live *workflows.Details
+	if withLive {
+		live = s.live(ctx, rec.ID)
+	}
+	if a.Role.Staff() {
+		return &orderView{OrderRecord: rec, Live: live}
+	}
+	return newBuyerOrder(rec, live)
+}
+
+// newBuyerOrder picks from the projection and the live details what the
+// buyer may see.
+func newBuyerOrder(rec store.OrderRecord, live *workflows.Details) *buyerOrder {
+	v := &buyerOrder{
+		ID: rec.ID, CustomerID: rec.CustomerID, PONumber: rec.PONumber, Status: rec.Status,
+		Total: rec.Total, QuoteRevision: rec.QuoteRevision, InvoiceNumber: rec.InvoiceNumber,
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, live: live,
+	}
+	if live != nil {
+		// The workflow is ahead of the projection, never behind it.
+		v.Status = live.Status
+		v.Quote = live.Quote
+		v.Prepayment = live.Prepayment
+		v.Paid = live.Paid
+		if live.Status == order.StatusAwaitingApproval {
+			v.Approvals = buyerApprovalsOf(live)
+		}
+		for _, sh := range live.Shipments {
+			v.Shipments = append(v.Shipments, buyerShipment{Warehouse: sh.Warehouse, Lines: sh.Lines,
+				TrackingNumber: sh.TrackingNumber, PromisedDate: sh.PromisedDate, Delivered: sh.Delivered, DeliveredAt: sh.DeliveredAt})
+		}
+		if inv := live.Invoice; inv != nil {
+			v.Invoice = &buyerInvoice{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate}
+		}
+		switch {
+		case live.SurveyState == "sent" || live.SurveyState == "reminded":
+			v.Survey = "open"
+		case live.SurveyState != "":
+			v.Survey = "closed"
+		}
+	}
+	v.Details = buyerDetails(v.Status, live, v.Quote)
+	return v
+}
+
+func buyerApprovalsOf(d *workflows.Details) *buyerApprovals {
+	out := &buyerApprovals{}
+	for _, n := range d.ApprovalsNeeded {
+		given := 0
+		for _, ap := range d.Approvals {
+			if ap.Side == n.Side && ap.Approve {
+				given++
+			}
+		}
+		switch n.Side {
+		case order.SideBuyer:
+			out.BuyerApprovalsMissing = max(n.Count-given, 0)
+		default:
+			out.SellerApprovalPending = out.SellerApprovalPending || given < n.Count
+		}
+	}
+	return out
+}
+
+// buyerDetails says where the order stands in words for the buyer: from
+// the status and the facts the buyer may see, never from the staff's
+// details text (which names credit limits, failures and approvers).
+func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
+	switch s {
+	case order.StatusQuoting:
+		return "We are pricing your quote."
+	case order.StatusAwaitingAcceptance:
+		if q != nil {
+			return fmt.Sprintf("Quote revision %d is ready: %s, valid until %s. Accept, revise or reject it.",
+				q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
+		}
+		return "Your quote is ready. Accept, revise or reject it."
+	case order.StatusAwaitingApproval:
+		if d != nil {
+			if a := buyerApprovalsOf(d); a.BuyerApprovalsMissing > 0 {
+				return fmt.Sprintf("Waiting for %d approval(s) by your company's approvers.", a.BuyerApprovalsMissing)
+			}
+		}
+		return "Waiting for approval on our side."
+	case order.StatusCreditCheck, order.StatusCreditHold:
+		return "We are confirming your order."
+	case order.StatusConfirmed:
+		return "Confirmed: your goods are reserved and their shipment is being booked."
+	case order.StatusShipping:
+		if d != nil {
+			delivered := 0
+			for _, sh := range d.Shipments {
+				if sh.Delivered {
+					delivered++
+				}
+			}
+			return fmt.Sprintf("On its way: %d of %d shipment(s) delivered.", delivered, len(d.Shipments))
+		}
+		return "On its way."
+	case order.StatusInvoiced, order.StatusAwaitingPayment:
+		if d != nil && d.Invoice != nil {
+			due := d.Invoice.Amount
+			if d.Paid != nil {
+				if b, err := d.Invoice.Amount.Sub(*d.Paid); err == nil {
+					due = b
+				}
+			}
+			if d.Prepayment && !anyShipped(d) {
+				return fmt.Sprintf("Waiting for your prepayment of %s on invoice %s; the goods ship once it is paid.", due, d.Invoice.Number)
+			}
+			return fmt.Sprintf("Invoice %s: %s to pay by %s, with the invoice number as the payment reference.",
+				d.Invoice.Number, due, d.Invoice.DueDate.Format("2006-01-02"))
+		}
+		return "Invoiced."
+	case order.StatusCompleted:
+		return "Completed: delivered and paid. Thank you."
+	case order.StatusCancelled:
+		return "Cancelled."
+	case order.StatusQuoteExpired:
+		return "The quote expired without an answer."
+	case order.StatusQuoteRejected:
+		return "You rejected the quote."
+	case order.StatusRejected:
+		return "The order was not approved."
+	case order.StatusCreditDeclined:
+		return "We could not accept this order on the agreed payment terms; your account manager will contact you."
+	case order.StatusQuoteRefused:
+		return "We could not price the requested lines."
+	}
+	return string(s)
+}
+
+func anyShipped(d *workflows.Details) bool {
+	for _, sh := range d.Shipments {
+		if sh.TrackingNumber != "" {
+			return true
+		}
+	}
+	return false
+}
