@@ -23,6 +23,10 @@ import (
 // the code of its day did not handle (before shipment-exceptions).
 // order_completed_exception_resend.json: quote to COMPLETED with a carrier
 // exception and a CS resend, recorded with all gates of versions.go at 1.
+// order_completed_old_exception_after_delivery.json: started through
+// Update-with-Start, a carrier exception older than the delivery arrives
+// after it (ordered-shipment-events at 1), then COMPLETED; recorded by
+// ORDERFLOW_RECORD_HISTORY=<file> go test ./e2e -run TestOldCarrierEvent.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

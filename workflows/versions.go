@@ -47,5 +47,9 @@ const (
 	// is recorded in the audit log and changes nothing (no flag on the
 	// shipment, no CS mail). Before it, a late-arriving old "damaged" event
 	// marked a delivered shipment and alerted CS.
+	// History: testdata/order_completed_old_exception_after_delivery.json
+	// (recorded by the e2e test TestOldCarrierEventAfterDeliveryChangesNothing
+	// with ORDERFLOW_RECORD_HISTORY set; it also has the quote update of
+	// POST /v1/quotes' Update-with-Start).
 	changeOrderedShipmentEvents = "ordered-shipment-events"
 )

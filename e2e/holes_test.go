@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/mailsink"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/webhook"
+)
+
+// recordHistory writes the order's workflow history to the file named by
+// ORDERFLOW_RECORD_HISTORY, for workflows/testdata/ (the replay test). It
+// does nothing when the variable is unset.
+func (x *sys) recordHistory(id string) {
+	x.t.Helper()
+	path := os.Getenv("ORDERFLOW_RECORD_HISTORY")
+	if path == "" {
+		return
+	}
+	it := x.s.Client.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(x.t, err)
+		h.Events = append(h.Events, ev)
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	require.NoError(x.t, err)
+	require.NoError(x.t, os.WriteFile(path, b, 0o644))
+}
+
+// Hole 3 over the real API: the ERP does not know a SKU; the storefront
+// learns at once which line, and no order, ERP sales order or mail is left.
+func TestUnknownSKUIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	body := map[string]any{"customer_id": "ACME-001", "po_number": "PO-NOPE",
+		"lines": []map[string]any{{"sku": "PUMP-200", "quantity": 1}, {"sku": "NOPE-1", "quantity": 1}}}
+	a := x.call(http.MethodPost, x.s.APIURL+"/v1/quotes", order.RoleBuyer, body, map[string]string{"Idempotency-Key": "nope-1"})
+	require.Equal(t, http.StatusUnprocessableEntity, a.status, "%s", a.body)
+	var p struct {
+		Errors []order.FieldError `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &p))
+	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, p.Errors)
+
+	again := x.call(http.MethodPost, x.s.APIURL+"/v1/quotes", order.RoleBuyer, body, map[string]string{"Idempotency-Key": "nope-1"})
+	require.Equal(t, http.StatusUnprocessableEntity, again.status, "a replay answers the same: %s", again.body)
+
+	list := x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001", order.RoleCS, nil)
+	require.Equal(t, http.StatusOK, list.status)
+	require.JSONEq(t, `{"orders":[]}`, string(list.body), "no order is left behind")
+	require.Empty(t, x.s.Mail.Messages(mailsink.Filter{}), "nobody was mailed")
+
+	// A known SKU right after: 201 with the priced quote in the answer.
+	ok := x.call(http.MethodPost, x.s.APIURL+"/v1/quotes", order.RoleBuyer,
+		map[string]any{"customer_id": "ACME-001", "lines": []map[string]any{{"sku": "PUMP-200", "quantity": 1}}},
+		map[string]string{"Idempotency-Key": "ok-1"})
+	require.Equal(t, http.StatusCreated, ok.status, "%s", ok.body)
+	var q struct {
+		Status order.Status `json:"status"`
+		Quote  *order.Quote `json:"quote"`
+	}
+	require.NoError(t, json.Unmarshal(ok.body, &q))
+	require.Equal(t, order.StatusAwaitingAcceptance, q.Status)
+	require.NotNil(t, q.Quote)
+	require.Equal(t, "EUR", q.Quote.Total.Currency)
+}
+
+// Hole 4 over the real API: an old "damaged" event that arrives after the
+// shipment's proof of delivery is recorded and changes nothing.
+func TestOldCarrierEventAfterDeliveryChangesNothing(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	id := x.createQuote("e2e-old-event", order.Line{SKU: "VALVE-50", Quantity: 2})
+	x.accept(id)
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+	s := v.Live.Shipments[0]
+	delivered := time.Now().UTC().Truncate(time.Second)
+	ev := webhook.LogisticsEvent{EventID: "ev-d-" + s.ShipmentID, Type: "delivered", ShipmentID: s.ShipmentID,
+		TrackingNumber: s.TrackingNumber, Reference: id, OccurredAt: delivered}
+	require.Equal(t, http.StatusOK, x.signed("/v1/webhooks/logistics", config.DevLogisticsSecret, ev).status)
+	v = x.waitStatus(id, order.StatusAwaitingPayment, 30*time.Second)
+
+	old := webhook.LogisticsEvent{EventID: "ev-old-" + s.ShipmentID, Type: "exception", ShipmentID: s.ShipmentID,
+		TrackingNumber: s.TrackingNumber, Reference: id, OccurredAt: delivered.Add(-2 * time.Hour), Detail: "damaged in transit"}
+	a := x.signed("/v1/webhooks/logistics", config.DevLogisticsSecret, old)
+	require.Less(t, a.status, 300, "%s", a.body)
+
+	var audited bool
+	for deadline := time.Now().Add(30 * time.Second); !audited && time.Now().Before(deadline); {
+		log := x.api(http.MethodGet, "/v1/orders/"+id+"/audit", order.RoleCS, nil)
+		var body struct {
+			Entries []struct{ Action string } `json:"entries"`
+		}
+		require.NoError(t, json.Unmarshal(log.body, &body))
+		for _, e := range body.Entries {
+			audited = audited || e.Action == "shipment.event-outdated"
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	require.True(t, audited, "the old event is in the audit log")
+	v = x.order(id)
+	require.Empty(t, v.Live.Shipments[0].Exception, "the delivered shipment is not marked damaged")
+	require.Empty(t, x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "cs-alert"}), "CS is not alerted")
+
+	x.answerSurvey(id, 9)
+	x.pay(v)
+	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
+	x.recordHistory(id)
+}
