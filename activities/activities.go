@@ -81,7 +81,9 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 	if err != nil {
 		return PriceQuoteResult{}, classify("price quote", err)
 	}
-	if err := a.Store.SaveQuote(ctx, in.OrderID, q); err != nil {
+	// A retry that priced differently gets the revision the first attempt
+	// saved: that is the one the order shows.
+	if q, err = a.Store.SaveQuote(ctx, in.OrderID, q); err != nil {
 		return PriceQuoteResult{}, classify("save quote", err)
 	}
 	return PriceQuoteResult{Quote: q, Terms: terms}, nil

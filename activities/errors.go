@@ -25,7 +25,7 @@ const (
 	// ErrTypeInvalidInput: the activity's input cannot succeed (unknown customer, bad line).
 	ErrTypeInvalidInput = "InvalidInput"
 	// ErrTypeConflict: the call contradicts what is already recorded (a payment
-	// applied to another invoice, a quote revision stored with other contents,
+	// applied to another invoice, an invoice number stored for another order,
 	// open orders in another currency); the same call would meet it again.
 	ErrTypeConflict = "Conflict"
 	// ErrTypeLinesRefused: the ERP will not price requested lines (unknown

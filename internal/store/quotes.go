@@ -10,44 +10,33 @@ import (
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-// SaveQuote stores one priced revision of an order's quote. Saving the same
-// revision again with the same contents changes nothing, so a retried activity
-// is harmless; the same revision with other contents is ErrDuplicate, because
-// the buyer was sent the first one.
-func (s *Store) SaveQuote(ctx context.Context, orderID string, q order.Quote) error {
+// SaveQuote stores one priced revision of an order's quote and returns the
+// revision as stored. The first save of a revision wins: saving it again
+// returns the stored one, whatever the new contents, so a retried pricing
+// activity that priced differently (the ERP's price changed between the
+// attempts) answers with the quote the first attempt saved and may already
+// have shown, instead of failing the order for good.
+func (s *Store) SaveQuote(ctx context.Context, orderID string, q order.Quote) (order.Quote, error) {
 	what := fmt.Sprintf("save quote revision %d of order %q", q.Revision, orderID)
 	if orderID == "" {
-		return fmt.Errorf("%s: no order id", what)
+		return order.Quote{}, fmt.Errorf("%s: no order id", what)
 	}
 	body, err := json.Marshal(q)
 	if err != nil {
-		return fmt.Errorf("%s: encode: %w", what, err)
+		return order.Quote{}, fmt.Errorf("%s: encode: %w", what, err)
 	}
-	tag, err := s.pool.Exec(ctx, `
+	var stored order.Quote
+	// The no-op update makes RETURNING give the existing row on a conflict.
+	err = s.pool.QueryRow(ctx, `
 		INSERT INTO quotes (order_id, revision, body, total_minor, currency, valid_until)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (order_id, revision) DO NOTHING`,
-		orderID, q.Revision, string(body), q.Total.Minor, q.Total.Currency, q.ValidUntil)
+		ON CONFLICT (order_id, revision) DO UPDATE SET order_id = quotes.order_id
+		RETURNING body`,
+		orderID, q.Revision, string(body), q.Total.Minor, q.Total.Currency, q.ValidUntil).Scan(&stored)
 	if err != nil {
-		return dbError(what, err)
+		return order.Quote{}, dbError(what, err)
 	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	// jsonb equality ignores key order and spacing: only contents count.
-	var same bool
-	err = s.pool.QueryRow(ctx, `
-		SELECT body = $3::jsonb
-		FROM quotes
-		WHERE order_id = $1 AND revision = $2`,
-		orderID, q.Revision, string(body)).Scan(&same)
-	if err != nil {
-		return dbError(what+": compare with the stored revision", err)
-	}
-	if !same {
-		return fmt.Errorf("%s: the revision is stored with other contents: %w", what, ErrDuplicate)
-	}
-	return nil
+	return stored, nil
 }
 
 // Quotes returns every saved revision of an order's quote, oldest first.

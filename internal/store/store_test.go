@@ -560,18 +560,24 @@ func TestQuotes(t *testing.T) {
 	q2, err := order.Price(2, []order.Line{{SKU: "PUMP-200", Quantity: 2}}, list, terms, 0, t0.Add(time.Hour))
 	require.NoError(t, err)
 
-	require.NoError(t, s.SaveQuote(ctx, "ord-1", q2))
-	require.NoError(t, s.SaveQuote(ctx, "ord-1", q1))
-	require.NoError(t, s.SaveQuote(ctx, "ord-1", q1), "a retried save is harmless")
+	for _, q := range []order.Quote{q2, q1, q1} { // the second q1: a retried save is harmless
+		stored, err := s.SaveQuote(ctx, "ord-1", q)
+		require.NoError(t, err)
+		require.Equal(t, q, stored)
+	}
 
 	got, err := s.Quotes(ctx, "ord-1")
 	require.NoError(t, err)
 	require.Equal(t, []order.Quote{q1, q2}, got, "by revision, as saved")
 
+	// Issue 7, defect 5: a retried pricing that came out otherwise used to
+	// be a non-retryable duplicate that stopped the order. The first saved
+	// revision wins: the buyer may have been sent it.
 	changed := q1
 	changed.DiscountBP = 900
-	require.ErrorIs(t, s.SaveQuote(ctx, "ord-1", changed), store.ErrDuplicate,
-		"a revision the buyer was sent is not overwritten")
+	stored, err := s.SaveQuote(ctx, "ord-1", changed)
+	require.NoError(t, err)
+	require.Equal(t, q1, stored, "a revision the buyer was sent is not overwritten")
 
 	none, err := s.Quotes(ctx, "ord-2")
 	require.NoError(t, err)
