@@ -157,7 +157,8 @@ func TestLogisticsWebhook(t *testing.T) {
 			{`{"event_id":"x","type":"delivered","reference":"r","occurred_at":"2026-01-01T00:00:00Z"}`, 422, "shipment_id"},
 			{`{"event_id":"x\u0000y","type":"in_transit"}`, 422, "event_id"},
 			{`{"event_id":7,"type":"in_transit"}`, 400, "event_id"},
-			{`{"event_id":"x","type":"delivered","occurred_at":"yesterday"}`, 400, ""},
+			{`{"event_id":"x","type":"delivered","occurred_at":"yesterday"}`, 400, "occurred_at"},
+			{`{"event_id":"x","type":"in_transit","occurred_at":5}`, 400, "occurred_at"},
 			{`not json`, 400, ""},
 		}
 		for _, tt := range tests {
