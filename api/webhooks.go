@@ -41,18 +41,34 @@ const (
 	maxWebhookText = 2000
 )
 
-// verifyWebhook checks the signature header against the body. Every failure
-// wraps webhook.ErrBadSignature (401) or webhook.ErrStale (400).
+// verifyWebhook checks the signature header against the body. A missing
+// header or a signature that does not match is a 401 (webhook.ErrBadSignature);
+// a timestamp that is malformed or outside the tolerance is a 400 naming the
+// header, so the sender can tell a clock or formatting fault from a secret
+// that does not match.
 func (s *server) verifyWebhook(secret []byte, r *http.Request, body []byte) error {
 	if len(secret) == 0 {
 		// Verifying against an empty key would accept forgeries.
 		return unavailable("this webhook is not configured", errors.New("webhook secret is empty"))
 	}
 	err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, s.now(), s.tolerance)
-	if err != nil && !errors.Is(err, webhook.ErrStale) && !errors.Is(err, webhook.ErrBadSignature) {
-		err = fmt.Errorf("%w: %w", webhook.ErrBadSignature, err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, webhook.ErrBadTimestamp):
+		return &apiError{status: http.StatusBadRequest, slug: ProblemBadRequest,
+			detail: "the " + webhook.SignatureHeader + " header's timestamp is malformed",
+			fields: []order.FieldError{{Field: webhook.SignatureHeader, Reason: "t= must be given once, as the signing time in unix seconds"}},
+			err:    err}
+	case errors.Is(err, webhook.ErrStale):
+		return &apiError{status: http.StatusBadRequest, slug: ProblemStaleSignature,
+			detail: "the signature timestamp is outside the accepted window; sign again and resend",
+			fields: []order.FieldError{{Field: webhook.SignatureHeader, Reason: fmt.Sprintf("t= must lie within %s of our clock", s.tolerance)}},
+			err:    err}
+	case errors.Is(err, webhook.ErrBadSignature):
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: %w", webhook.ErrBadSignature, err)
 }
 
 // checkID checks an identifier from an outside sender: required or not,

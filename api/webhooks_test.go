@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,8 +142,22 @@ func TestLogisticsWebhook(t *testing.T) {
 
 		stale := requireProblem(t, e.hook(path, logisticsSecret, e.now.Add(-6*time.Minute), body), http.StatusBadRequest)
 		require.Contains(t, stale.Type, "stale-signature")
+		require.Equal(t, []string{webhook.SignatureHeader}, stale.fields(), "the 400 names the header")
 		requireProblem(t, e.hook(path, logisticsSecret, e.now.Add(6*time.Minute), body), http.StatusBadRequest)
 		require.False(t, seen("ev-4"))
+	})
+
+	t.Run("a malformed timestamp is a 400 naming the header", func(t *testing.T) {
+		body, _ := json.Marshal(delivered("ev-4b"))
+		_, v1, _ := strings.Cut(webhook.Sign(logisticsSecret, e.now, body), ",")
+		for _, header := range []string{"t=yesterday," + v1, "t=-5," + v1, "t=99999999999999999999," + v1, v1,
+			"t=" + strconv.FormatInt(e.now.Unix(), 10) + ",t=1," + v1} {
+			w := e.do(req{method: http.MethodPost, path: path, body: body, header: map[string]string{webhook.SignatureHeader: header}})
+			p := requireProblem(t, w, http.StatusBadRequest)
+			require.Equal(t, api.ProblemTypePrefix+api.ProblemBadRequest, p.Type, header)
+			require.Equal(t, []string{webhook.SignatureHeader}, p.fields(), header)
+		}
+		require.False(t, seen("ev-4b"))
 	})
 
 	t.Run("bad events name the field", func(t *testing.T) {
