@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/webhook"
 )
@@ -83,6 +85,12 @@ func FuzzWebhooks(f *testing.F) {
 	f.Add(false, false, ev, "t=1,v1=00")
 	f.Add(true, false, pay, "garbage")
 	f.Add(false, true, []byte(`null`), "")
+	f.Add(true, true, []byte(`{"event_id":"p4","bank_transaction_id":"t4","amount":{"minor":1000000000001,"currency":"EUR"}}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p5","bank_transaction_id":"t5","amount":{"minor":100,"currency":"JPY"}}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p6","bank_transaction_id":"t6","Amount":{"minor":100,"currency":"EUR"},"amount":{"MINOR":5,"minor":7,"currency":"USD"}}`), "")
+	f.Add(false, true, []byte(`{"EVENT_ID":"e3","event_id":"e4","type":"in_transit","Occurred_At":"yesterday"}`), "")
+	f.Add(false, true, []byte(`{"event_id":"e5","type":"delivered","shipment_id":"s","reference":"ord_X","occurred_at":"yesterday"}`), "")
+	f.Add(false, false, ev, "t=yesterday,v1=00")
 	f.Fuzz(func(t *testing.T, payments, sign bool, body []byte, header string) {
 		path, secret := "/v1/webhooks/logistics", logisticsSecret
 		if payments {
@@ -98,6 +106,19 @@ func FuzzWebhooks(f *testing.F) {
 		}
 		if !sign && w.Code == http.StatusOK {
 			t.Fatalf("an unsigned body was accepted: %q %q", body, header)
+		}
+		if payments && w.Code == http.StatusOK {
+			// No invoice exists here, so every payment taken waits for finance:
+			// each must be positive, bounded, in a currency we trade in.
+			ps, err := e.store.UnmatchedPayments(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Amount.Minor <= 0 || p.Amount.Minor > api.MaxPaymentMinor || (p.Amount.Currency != "EUR" && p.Amount.Currency != "USD") {
+					t.Fatalf("body %q stored the payment %+v", body, p)
+				}
+			}
 		}
 	})
 }

@@ -124,13 +124,33 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 	)
 }
 
-func validatePayment(ev webhook.PaymentEvent) error {
+// MaxPaymentMinor bounds an incoming payment: 10^12 minor units (ten
+// billion in a two-decimal currency), far above any B2B payment, and far
+// enough below the int64 range that sums of payments cannot overflow.
+const MaxPaymentMinor = 1_000_000_000_000
+
+// validatePayment checks a bank's payment event: ids, a positive amount no
+// larger than MaxPaymentMinor, and a currency orderflow trades in (the
+// currency of some customer's terms or of some invoice, from the store).
+func (s *server) validatePayment(ctx context.Context, ev webhook.PaymentEvent) error {
 	var amount, currency *order.FieldError
-	if ev.Amount.Minor <= 0 {
+	switch {
+	case ev.Amount.Minor <= 0:
 		amount = &order.FieldError{Field: "amount.minor", Reason: "a positive number of minor units"}
+	case ev.Amount.Minor > MaxPaymentMinor:
+		amount = &order.FieldError{Field: "amount.minor", Reason: fmt.Sprintf("at most %d minor units", int64(MaxPaymentMinor))}
 	}
 	if !money.ValidCurrency(ev.Amount.Currency) {
 		currency = &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code such as EUR"}
+	} else {
+		traded, err := s.store.CurrencyTraded(ctx, ev.Amount.Currency)
+		if err != nil {
+			return err
+		}
+		if !traded {
+			currency = &order.FieldError{Field: "amount.currency",
+				Reason: fmt.Sprintf("%s is not a currency orderflow trades in (no customer's terms or invoice is in it)", ev.Amount.Currency)}
+		}
 	}
 	return collect(
 		checkID("event_id", ev.EventID, true),
@@ -238,7 +258,7 @@ func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var ev webhook.PaymentEvent
 	seen, err := s.webhookPrelude(w, r, s.payments, SourcePayments, &ev,
-		func() error { return validatePayment(ev) }, func() string { return ev.EventID })
+		func() error { return s.validatePayment(ctx, ev) }, func() string { return ev.EventID })
 	if err != nil {
 		return err
 	}

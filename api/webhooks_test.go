@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -257,6 +258,45 @@ func TestPaymentsWebhook(t *testing.T) {
 		require.Equal(t, []string{"amount.currency"}, p.fields())
 		_, err := e.store.Payment(ctx, "txn-9")
 		require.ErrorIs(t, err, store.ErrNotFound, "nothing refused is stored")
+	})
+
+	t.Run("amounts are bounded and currencies are ones we trade in", func(t *testing.T) {
+		before := len(e.calls("SignalWorkflow"))
+		tests := []struct {
+			name   string
+			amount money.Money
+			field  string
+		}{
+			{"int64's largest", money.New(math.MaxInt64, "EUR"), "amount.minor"},
+			{"one above the bound", money.New(api.MaxPaymentMinor+1, "EUR"), "amount.minor"},
+			{"zero", money.New(0, "EUR"), "amount.minor"},
+			{"int64's smallest", money.New(math.MinInt64, "EUR"), "amount.minor"},
+			{"well-formed, but nobody is billed in it", money.New(100, "XYZ"), "amount.currency"},
+			{"a real currency no customer or invoice is in", money.New(100, "JPY"), "amount.currency"},
+			{"ISO's no-currency", money.New(100, "XXX"), "amount.currency"},
+			{"lower case", money.New(100, "eur"), "amount.currency"},
+		}
+		for i, tt := range tests {
+			txn := "txn-bad-" + strconv.Itoa(i)
+			ev := pay("pev-bad-"+strconv.Itoa(i), txn, "INV-1001")
+			ev.Amount = tt.amount
+			p := requireProblem(t, e.hook(path, paymentsSecret, e.now, ev), http.StatusUnprocessableEntity)
+			require.Equal(t, []string{tt.field}, p.fields(), tt.name)
+			_, err := e.store.Payment(ctx, txn)
+			require.ErrorIs(t, err, store.ErrNotFound, "%s: never written as a payment", tt.name)
+		}
+		require.Len(t, e.calls("SignalWorkflow"), before, "never reaches an order")
+
+		// The bound itself is a payment; so is one in a currency only an
+		// invoice is in (USD is a demo customer's; CHF only an invoice's).
+		big := pay("pev-big", "txn-big", "")
+		big.Amount = money.New(api.MaxPaymentMinor, "USD")
+		require.Equal(t, api.WebhookUnmatched, ackStatus(t, e.hook(path, paymentsSecret, e.now, big)))
+		require.NoError(t, e.store.SaveInvoice(ctx, "ord_CHF", order.Invoice{InvoiceID: "inv_chf", Number: "INV-CHF",
+			Amount: money.New(50_00, "CHF"), IssuedAt: e.now, DueDate: e.now.AddDate(0, 0, 30)}))
+		chf := pay("pev-chf", "txn-chf", "")
+		chf.Amount = money.New(50_00, "CHF")
+		require.Equal(t, api.WebhookUnmatched, ackStatus(t, e.hook(path, paymentsSecret, e.now, chf)))
 	})
 }
 
