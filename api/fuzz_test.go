@@ -5,8 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/api/serviceerror"
@@ -119,6 +125,52 @@ func FuzzWebhooks(f *testing.F) {
 					t.Fatalf("body %q stored the payment %+v", body, p)
 				}
 			}
+		}
+	})
+}
+
+// FuzzSurveyAnswer posts arbitrary form bodies to a fresh survey each time:
+// never a 5xx, and an answer is stored only from a form with exactly one
+// score from 0 to 10 and at most one comment.
+func FuzzSurveyAnswer(f *testing.F) {
+	e := newEnv(f, withClient(fuzzClient()))
+	for _, seed := range []string{
+		"score=9&comment=on+time", "score=9&score=3", "score=9&comment=a&comment=b", "score=10", "score=11",
+		"score=%zz", "score=1;comment=x", "comment=only", "", "score=+7+", "score=07", "score=9&Score=3",
+		"score=3&comment=%00", "score=3&comment=%ff",
+	} {
+		f.Add([]byte(seed))
+	}
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ctx := context.Background()
+		i := n.Add(1)
+		token := fmt.Sprintf("tok-fuzz-%d", i)
+		if _, err := e.store.CreateSurvey(ctx, fmt.Sprintf("ord_FUZZ%d", i), token, e.now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		w := e.with(t).do(req{method: http.MethodPost, path: "/survey/" + token, body: body,
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+		if w.Code >= 500 {
+			t.Fatalf("body %q answered %d: %s", body, w.Code, w.Body.String())
+		}
+		sv, err := e.store.SurveyByToken(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != http.StatusOK {
+			if sv.Score != nil {
+				t.Fatalf("body %q answered %d but stored a score", body, w.Code)
+			}
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil || len(form["score"]) != 1 || len(form["comment"]) > 1 {
+			t.Fatalf("body %q (%v, %v) was taken as an answer", body, form, err)
+		}
+		score, err := strconv.Atoi(strings.TrimSpace(form.Get("score")))
+		if err != nil || sv.Score == nil || *sv.Score != score || score < 0 || score > 10 {
+			t.Fatalf("body %q stored %v", body, sv.Score)
 		}
 	})
 }
