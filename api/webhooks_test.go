@@ -92,14 +92,21 @@ func TestLogisticsWebhook(t *testing.T) {
 		require.Len(t, e.signals(id, workflows.SignalDelivered), before)
 	})
 
-	t.Run("an exception signals the order with the carrier's detail", func(t *testing.T) {
+	t.Run("an exception signals the order with the carrier's detail and time", func(t *testing.T) {
 		e.tc.On("SignalWorkflow", mock.Anything, id, "", workflows.SignalShipmentException, mock.Anything).Return(nil).Once()
+		at := e.now.Add(-90 * time.Minute)
 		ev := webhook.LogisticsEvent{EventID: "ev-2", Type: webhook.LogisticsException, ShipmentID: "shp_1", Reference: id,
-			OccurredAt: e.now, Detail: "address not found"}
+			OccurredAt: at, Detail: "address not found"}
 		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
 		require.True(t, seen("ev-2"))
-		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_1", EventID: "ev-2", Detail: "address not found", OccurredAt: e.now}},
+		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_1", EventID: "ev-2", Detail: "address not found", OccurredAt: at}},
 			e.signals(id, workflows.SignalShipmentException))
+	})
+
+	t.Run("an exception must say when it occurred", func(t *testing.T) {
+		ev := webhook.LogisticsEvent{EventID: "ev-2d", Type: webhook.LogisticsException, ShipmentID: "shp_1", Reference: id, Detail: "lost"}
+		p := requireProblem(t, e.hook(path, logisticsSecret, e.now, ev), http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"occurred_at"}, p.fields())
 	})
 
 	t.Run("an exception must name the order and the shipment", func(t *testing.T) {
@@ -117,15 +124,32 @@ func TestLogisticsWebhook(t *testing.T) {
 		require.Len(t, e.calls("SignalWorkflow"), before)
 	})
 
-	t.Run("an unknown order is ignored with a warning", func(t *testing.T) {
+	t.Run("an unknown order's shipment is a 404 naming shipment_id, recorded", func(t *testing.T) {
+		before := len(e.calls("SignalWorkflow"))
 		ev := delivered("ev-3")
 		ev.Reference = "ord_UNKNOWN"
-		require.Equal(t, api.WebhookIgnored, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		for attempt := 1; attempt <= 2; attempt++ {
+			w := e.hook(path, logisticsSecret, e.now, ev)
+			p := requireProblem(t, w, http.StatusNotFound)
+			require.Equal(t, api.ProblemTypePrefix+api.ProblemUnknownShipment, p.Type)
+			require.Equal(t, []string{"shipment_id"}, p.fields())
+			rec, err := e.store.LookupWebhookEvent(context.Background(), api.SourceLogistics, "ev-3")
+			require.NoError(t, err)
+			require.Equal(t, store.WebhookOutcomeUnknownShipment, rec.Outcome)
+			require.Equal(t, attempt, rec.Attempts, "a redelivery is looked at again, and counted")
+			var stored webhook.LogisticsEvent
+			require.NoError(t, json.Unmarshal(rec.Payload, &stored))
+			require.Equal(t, ev, stored, "the event is kept for CS")
+		}
+		require.Len(t, e.calls("SignalWorkflow"), before, "nothing reaches an order")
 		var warned bool
 		for _, l := range e.logs.lines(t) {
 			warned = warned || (l["level"] == "warn" && l["event_id"] == "ev-3")
 		}
 		require.True(t, warned)
+		list, err := e.store.WebhookEventsByOutcome(context.Background(), api.SourceLogistics, store.WebhookOutcomeUnknownShipment, 0)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
 	})
 
 	t.Run("signatures", func(t *testing.T) {
@@ -193,6 +217,76 @@ func TestLogisticsWebhook(t *testing.T) {
 	t.Run("unknown fields from the sender are tolerated", func(t *testing.T) {
 		body := []byte(`{"event_id":"ev-5","type":"in_transit","shipment_id":"s","carrier_extra":{"x":"\u0000"}}`)
 		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, body)))
+	})
+}
+
+// Carrier events for shipments the order's workflow does not list.
+func TestLogisticsWebhookUnknownShipments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	live := e.expectLive()
+	const path = "/v1/webhooks/logistics"
+	booked := e.createOrder("u1", quoteBody())
+	live.Store(booked, workflows.Details{OrderID: booked, Shipments: []order.Shipment{
+		{Warehouse: "WH-NORTH", ShipmentID: "shp_N"}, {Warehouse: "WH-SOUTH", ShipmentID: "shp_S"}}})
+	booking := e.createOrder("u2", quoteBody())
+	live.Store(booking, workflows.Details{OrderID: booking, Shipments: []order.Shipment{
+		{Warehouse: "WH-NORTH", ShipmentID: "shp_B1"}, {Warehouse: "WH-SOUTH"}}})
+	unconfirmed := e.createOrder("u3", quoteBody())
+	live.Store(unconfirmed, workflows.Details{OrderID: unconfirmed})
+	at := e.now.Add(-2 * time.Hour)
+	event := func(eventID, typ, ref, shipment string) webhook.LogisticsEvent {
+		return webhook.LogisticsEvent{EventID: eventID, Type: typ, ShipmentID: shipment, Reference: ref, OccurredAt: at, Detail: "x"}
+	}
+	outcome := func(eventID string) store.WebhookEvent {
+		rec, err := e.store.LookupWebhookEvent(context.Background(), api.SourceLogistics, eventID)
+		require.NoError(t, err)
+		return rec
+	}
+	refused := func(ev webhook.LogisticsEvent) {
+		t.Helper()
+		p := requireProblem(t, e.hook(path, logisticsSecret, e.now, ev), http.StatusNotFound)
+		require.Equal(t, api.ProblemTypePrefix+api.ProblemUnknownShipment, p.Type)
+		require.Equal(t, []string{"shipment_id"}, p.fields())
+		require.Contains(t, p.Errors[0].Reason, ev.ShipmentID)
+		require.Equal(t, store.WebhookOutcomeUnknownShipment, outcome(ev.EventID).Outcome)
+	}
+
+	t.Run("a shipment the order did not book is a 404, recorded", func(t *testing.T) {
+		refused(event("u-1", webhook.LogisticsDelivered, booked, "shp_OTHER"))
+		refused(event("u-2", webhook.LogisticsException, booked, "shp_OTHER"))
+		refused(event("u-3", webhook.LogisticsDelivered, unconfirmed, "shp_N"))
+		require.Empty(t, e.calls("SignalWorkflow"))
+	})
+
+	t.Run("while a booking is in flight the event may be its shipment's: signalled", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, booking, "", workflows.SignalDelivered, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, event("u-4", webhook.LogisticsDelivered, booking, "shp_B2"))))
+		require.Equal(t, []any{workflows.DeliveredSignal{ShipmentID: "shp_B2", EventID: "u-4", DeliveredAt: at}},
+			e.signals(booking, workflows.SignalDelivered))
+	})
+
+	t.Run("a refused event delivered again after the booking landed reaches the order once", func(t *testing.T) {
+		ev := event("u-5", webhook.LogisticsDelivered, booked, "shp_LATE")
+		refused(ev)
+		live.Store(booked, workflows.Details{OrderID: booked, Shipments: []order.Shipment{
+			{Warehouse: "WH-NORTH", ShipmentID: "shp_N"}, {Warehouse: "WH-SOUTH", ShipmentID: "shp_LATE"}}})
+		e.tc.On("SignalWorkflow", mock.Anything, booked, "", workflows.SignalDelivered, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		rec := outcome("u-5")
+		require.Equal(t, api.WebhookAccepted, rec.Outcome)
+		require.Equal(t, 2, rec.Attempts)
+		require.Equal(t, api.WebhookDuplicate, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		require.Equal(t, []any{workflows.DeliveredSignal{ShipmentID: "shp_LATE", EventID: "u-5", DeliveredAt: at}},
+			e.signals(booked, workflows.SignalDelivered))
+	})
+
+	t.Run("a known shipment's exception carries its time", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, booked, "", workflows.SignalShipmentException, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, event("u-6", webhook.LogisticsException, booked, "shp_N"))))
+		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_N", EventID: "u-6", Detail: "x", OccurredAt: at}},
+			e.signals(booked, workflows.SignalShipmentException))
 	})
 }
 
