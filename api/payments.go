@@ -81,6 +81,12 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	if p.Amount.Minor <= 0 || p.Amount.Minor > MaxPaymentMinor {
+		// Stored before the webhook bounded amounts: applying it could
+		// overflow the order's sums. Finance refunds it instead.
+		return conflict(fmt.Sprintf("payment %s of %s is outside the amounts orderflow applies (1 to %d minor units)",
+			p.BankTransactionID, p.Amount, int64(MaxPaymentMinor)))
+	}
 	matched := p.OrderID != "" && p.MatchKind != order.MatchUnmatched
 	retry := matched && p.OrderID == in.OrderID && p.AllocatedBy == actor.Subject
 	if matched && !retry {

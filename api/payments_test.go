@@ -38,3 +38,26 @@ func TestAllocatePaymentOpenBalanceDoesNotOverflow(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	require.Equal(t, order.MatchExact, decode[store.Payment](t, w).MatchKind)
 }
+
+// A payment stored before the webhook bounded amounts is never applied.
+func TestAllocatePaymentRefusesOutOfRangeAmounts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	e.expectNoLive()
+	ctx := context.Background()
+	id := e.createOrder("huge", quoteBody())
+	require.NoError(t, e.store.SaveInvoice(ctx, id, order.Invoice{InvoiceID: "inv-huge", Number: "INV-HUGE",
+		Amount: money.New(100_00, "EUR"), IssuedAt: e.now, DueDate: e.now.AddDate(0, 0, 30)}))
+	_, _, err := e.store.RecordPayment(ctx, store.Payment{BankTransactionID: "txn-huge", Amount: money.New(math.MaxInt64, "EUR"),
+		Reference: "misc", ReceivedAt: e.now})
+	require.NoError(t, err)
+
+	w := e.do(req{method: http.MethodPost, path: "/v1/payments/txn-huge/allocate", token: e.token(order.RoleFinance),
+		body: map[string]any{"order_id": id, "reason": "customer says it is theirs"}})
+	requireProblem(t, w, http.StatusConflict)
+	require.Empty(t, e.calls("SignalWorkflow"))
+	p, err := e.store.Payment(ctx, "txn-huge")
+	require.NoError(t, err)
+	require.Empty(t, p.OrderID)
+}
