@@ -1,17 +1,27 @@
 package api_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/orderflow/orderflow/api"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/webhook"
 )
 
@@ -40,6 +50,9 @@ func FuzzQuoteRequest(f *testing.F) {
 		`{"customer_id":"\u0000","lines":[{"sku":"\u0000","quantity":1}]}`,
 		`{"customer_id":"ACME-001","lines":[{"sku":"A","quantity":1}],"po_number":"\ud800"}`,
 		`[]`, `null`, `""`, `{`, ``, `{"a":1}`, `{"customer_id":{}}`,
+		`{"Customer_ID":"ACME-001","lines":[{"sku":"BOLT-M8","quantity":1}]}`,
+		`{"customer_id":"ACME-001","lines":[{"SKU":"BOLT-M8","quantity":1}]}`,
+		`{"customer_id":"ACME-001","customer_iD":"GLOBEX-002","lines":[{"sku":"BOLT-M8","quantity":1}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -52,6 +65,25 @@ func FuzzQuoteRequest(f *testing.F) {
 			var v orderView
 			if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil || v.ID == "" {
 				t.Fatalf("success without an order: %s", w.Body.String())
+			}
+			// Keys are matched exactly: an order is only ever made from them.
+			var top map[string]json.RawMessage
+			var lines []map[string]json.RawMessage
+			if err := json.Unmarshal(body, &top); err != nil {
+				t.Fatalf("body %q made an order but is no object", body)
+			}
+			_ = json.Unmarshal(top["lines"], &lines)
+			for k := range top {
+				if k != "customer_id" && k != "po_number" && k != "lines" && k != "discount_bp" {
+					t.Fatalf("body %q made an order with the key %q", body, k)
+				}
+			}
+			for _, l := range lines {
+				for k := range l {
+					if k != "sku" && k != "quantity" {
+						t.Fatalf("body %q made an order with the line key %q", body, k)
+					}
+				}
 			}
 		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusConflict, http.StatusRequestEntityTooLarge:
 			var p problem
@@ -82,6 +114,12 @@ func FuzzWebhooks(f *testing.F) {
 	f.Add(false, false, ev, "t=1,v1=00")
 	f.Add(true, false, pay, "garbage")
 	f.Add(false, true, []byte(`null`), "")
+	f.Add(true, true, []byte(`{"event_id":"p4","bank_transaction_id":"t4","amount":{"minor":1000000000001,"currency":"EUR"}}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p5","bank_transaction_id":"t5","amount":{"minor":100,"currency":"JPY"}}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p6","bank_transaction_id":"t6","Amount":{"minor":100,"currency":"EUR"},"amount":{"MINOR":5,"minor":7,"currency":"USD"}}`), "")
+	f.Add(false, true, []byte(`{"EVENT_ID":"e3","event_id":"e4","type":"in_transit","Occurred_At":"yesterday"}`), "")
+	f.Add(false, true, []byte(`{"event_id":"e5","type":"delivered","shipment_id":"s","reference":"ord_X","occurred_at":"yesterday"}`), "")
+	f.Add(false, false, ev, "t=yesterday,v1=00")
 	f.Fuzz(func(t *testing.T, payments, sign bool, body []byte, header string) {
 		path, secret := "/v1/webhooks/logistics", logisticsSecret
 		if payments {
@@ -97,6 +135,124 @@ func FuzzWebhooks(f *testing.F) {
 		}
 		if !sign && w.Code == http.StatusOK {
 			t.Fatalf("an unsigned body was accepted: %q %q", body, header)
+		}
+		if payments && w.Code == http.StatusOK {
+			// No invoice exists here, so every payment taken waits for finance:
+			// each must be positive, bounded, in a currency we trade in.
+			ps, err := e.store.UnmatchedPayments(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Amount.Minor <= 0 || p.Amount.Minor > api.MaxPaymentMinor || (p.Amount.Currency != "EUR" && p.Amount.Currency != "USD") {
+					t.Fatalf("body %q stored the payment %+v", body, p)
+				}
+			}
+		}
+	})
+}
+
+// FuzzSurveyAnswer posts arbitrary form bodies to a fresh survey each time:
+// never a 5xx, and an answer is stored only from a form with exactly one
+// score from 0 to 10 and at most one comment.
+func FuzzSurveyAnswer(f *testing.F) {
+	e := newEnv(f, withClient(fuzzClient(f)))
+	for _, seed := range []string{
+		"score=9&comment=on+time", "score=9&score=3", "score=9&comment=a&comment=b", "score=10", "score=11",
+		"score=%zz", "score=1;comment=x", "comment=only", "", "score=+7+", "score=07", "score=9&Score=3",
+		"score=3&comment=%00", "score=3&comment=%ff",
+	} {
+		f.Add([]byte(seed))
+	}
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ctx := context.Background()
+		i := n.Add(1)
+		token := fmt.Sprintf("tok-fuzz-%d", i)
+		if _, err := e.store.CreateSurvey(ctx, fmt.Sprintf("ord_FUZZ%d", i), token, e.now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		w := e.with(t).do(req{method: http.MethodPost, path: "/survey/" + token, body: body,
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+		if w.Code >= 500 {
+			t.Fatalf("body %q answered %d: %s", body, w.Code, w.Body.String())
+		}
+		sv, err := e.store.SurveyByToken(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != http.StatusOK {
+			if sv.Score != nil {
+				t.Fatalf("body %q answered %d but stored a score", body, w.Code)
+			}
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil || len(form["score"]) != 1 || len(form["comment"]) > 1 {
+			t.Fatalf("body %q (%v, %v) was taken as an answer", body, form, err)
+		}
+		score, err := strconv.Atoi(strings.TrimSpace(form.Get("score")))
+		if err != nil || sv.Score == nil || *sv.Score != score || score < 0 || score > 10 {
+			t.Fatalf("body %q stored %v", body, sv.Score)
+		}
+	})
+}
+
+// FuzzAllocatePayment sends arbitrary bodies to POST
+// /v1/payments/{id}/allocate for an unmatched payment and an invoiced order:
+// never a 5xx, a 422 names its field, and the payment is applied only from
+// a body whose keys are exactly order_id and reason.
+func FuzzAllocatePayment(f *testing.F) {
+	e := newEnv(f, withClient(fuzzClient(f)))
+	ctx := context.Background()
+	e.expectStart()
+	id := e.createOrder("fuzz-allocate", quoteBody())
+	if err := e.store.SaveInvoice(ctx, id, order.Invoice{InvoiceID: "inv-fz", Number: "INV-FZ",
+		Amount: money.New(100_00, "EUR"), IssuedAt: e.now, DueDate: e.now.AddDate(0, 0, 30)}); err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{
+		`{"order_id":"` + id + `","reason":"customer called"}`,
+		`{"Order_ID":"` + id + `","reason":"customer called"}`,
+		`{"order_id":"` + id + `","REASON":"x","reason":"y"}`,
+		`{"order_id":"ord_NOPE","reason":"x"}`, `{"order_id":"` + id + `"}`, `{"order_id":"` + id + `","reason":"\u0000"}`,
+		`[]`, `null`, `{`, ``, `{"order_id":1}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	finance := e.token(order.RoleFinance)
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, body []byte) {
+		txn := fmt.Sprintf("txn-fz-%d", n.Add(1))
+		if _, _, err := e.store.RecordPayment(ctx, store.Payment{BankTransactionID: txn, Amount: money.New(10_00, "EUR"),
+			Reference: "misc", ReceivedAt: e.now}); err != nil {
+			t.Fatal(err)
+		}
+		w := e.with(t).do(req{method: http.MethodPost, path: "/v1/payments/" + txn + "/allocate", token: finance, body: body})
+		switch w.Code {
+		case http.StatusOK:
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatalf("body %q applied the payment but is no object: %v", body, err)
+			}
+			for k := range m {
+				if k != "order_id" && k != "reason" {
+					t.Fatalf("body %q applied the payment with the key %q", body, k)
+				}
+			}
+		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
+			var p problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code {
+				t.Fatalf("%d without a problem document: %s", w.Code, w.Body.String())
+			}
+			if w.Code == http.StatusUnprocessableEntity && len(p.Errors) == 0 {
+				t.Fatalf("422 names no field: %s", w.Body.String())
+			}
+			if pay, err := e.store.Payment(ctx, txn); err != nil || pay.OrderID != "" {
+				t.Fatalf("body %q refused with %d, but the payment reads %+v (%v)", body, w.Code, pay, err)
+			}
+		default:
+			t.Fatalf("body %q answered %d: %s", body, w.Code, w.Body.String())
 		}
 	})
 }

@@ -81,6 +81,12 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	if p.Amount.Minor <= 0 || p.Amount.Minor > MaxPaymentMinor {
+		// Stored before the webhook bounded amounts: applying it could
+		// overflow the order's sums. Finance refunds it instead.
+		return conflict(fmt.Sprintf("payment %s of %s is outside the amounts orderflow applies (1 to %d minor units)",
+			p.BankTransactionID, p.Amount, int64(MaxPaymentMinor)))
+	}
 	matched := p.OrderID != "" && p.MatchKind != order.MatchUnmatched
 	retry := matched && p.OrderID == in.OrderID && p.AllocatedBy == actor.Subject
 	if matched && !retry {
@@ -152,15 +158,29 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 }
 
 // openBalance is what is still owed on an order's invoice: the workflow
-// knows what was paid; when it cannot answer, the whole invoice.
+// knows what was paid; when it cannot answer, or answers an amount whose
+// difference from the invoice does not fit in int64 (no sane order's),
+// the whole invoice.
 func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invoice) money.Money {
 	d := s.live(ctx, orderID)
 	if d == nil || d.Paid == nil || d.Paid.Currency != inv.Amount.Currency {
 		return inv.Amount
 	}
-	open, err := inv.Amount.Sub(*d.Paid)
-	if err != nil {
+	open, ok := subMinor(inv.Amount.Minor, d.Paid.Minor)
+	if !ok {
+		zerolog.Ctx(ctx).Warn().Str("order_id", orderID).Stringer("invoice", inv.Amount).Stringer("paid", d.Paid).
+			Msg("the order's paid amount is out of range; taking the whole invoice as open")
 		return inv.Amount
 	}
-	return open
+	return money.New(open, inv.Amount.Currency)
+}
+
+// subMinor is a-b, and false when that overflows int64.
+func subMinor(a, b int64) (int64, bool) {
+	d := a - b
+	// Overflow happened iff a and b have different signs and d's sign is not a's.
+	if (a >= 0) != (b >= 0) && (d >= 0) != (a >= 0) {
+		return 0, false
+	}
+	return d, true
 }

@@ -42,6 +42,8 @@ const (
 	ProblemIdempotencyKey  = "idempotency-conflict"
 	ProblemStaleSignature  = "stale-signature"
 	ProblemRequestTimedOut = "timeout"
+	// ProblemUnknownShipment: a carrier event names a shipment we have not booked (404).
+	ProblemUnknownShipment = "unknown-shipment"
 )
 
 // problem is an RFC 7807 document.

@@ -160,6 +160,13 @@ func parseSurveyForm(w http.ResponseWriter, r *http.Request) (score int, comment
 		}
 		return 0, "", badRequest("the form could not be read")
 	}
+	// The form has one score and one comment: a second value is a forged or
+	// broken form, and taking either would be a guess.
+	for _, field := range []string{"score", "comment"} {
+		if len(r.PostForm[field]) > 1 {
+			return 0, "", badRequest("the form has a field twice", order.FieldError{Field: field, Reason: "give it once"})
+		}
+	}
 	raw := strings.TrimSpace(r.PostForm.Get("score"))
 	score, perr := strconv.Atoi(raw)
 	if raw == "" || perr != nil || score < 0 || score > 10 {

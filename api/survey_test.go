@@ -74,6 +74,21 @@ func TestSurvey(t *testing.T) {
 			require.NotContains(t, body, "<script>")
 			require.Contains(t, body, "&lt;script&gt;", "the comment is kept, escaped")
 		}
+		for _, form := range []url.Values{
+			{"score": {"9", "3"}},
+			{"score": {"9", "9"}},
+			{"score": {"9"}, "comment": {"good", "bad"}},
+		} {
+			field := "score"
+			if len(form["comment"]) > 1 {
+				field = "comment"
+			}
+			body := html(t, post("tok-open", form), http.StatusBadRequest)
+			require.Contains(t, body, `field &#34;`+field+`&#34;`, "form %v", form)
+		}
+		sv, err := e.store.SurveyByToken(ctx, "tok-open")
+		require.NoError(t, err)
+		require.Nil(t, sv.Score, "a form with a field twice is not an answer")
 		body := html(t, post("tok-open", url.Values{"score": {"8"}, "comment": {strings.Repeat("é", 2001)}}), http.StatusBadRequest)
 		require.Contains(t, body, `field &#34;comment&#34;`)
 		require.Contains(t, body, `value="8" required checked`, "the chosen score is kept")

@@ -41,18 +41,34 @@ const (
 	maxWebhookText = 2000
 )
 
-// verifyWebhook checks the signature header against the body. Every failure
-// wraps webhook.ErrBadSignature (401) or webhook.ErrStale (400).
+// verifyWebhook checks the signature header against the body. A missing
+// header or a signature that does not match is a 401 (webhook.ErrBadSignature);
+// a timestamp that is malformed or outside the tolerance is a 400 naming the
+// header, so the sender can tell a clock or formatting fault from a secret
+// that does not match.
 func (s *server) verifyWebhook(secret []byte, r *http.Request, body []byte) error {
 	if len(secret) == 0 {
 		// Verifying against an empty key would accept forgeries.
 		return unavailable("this webhook is not configured", errors.New("webhook secret is empty"))
 	}
 	err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, s.now(), s.tolerance)
-	if err != nil && !errors.Is(err, webhook.ErrStale) && !errors.Is(err, webhook.ErrBadSignature) {
-		err = fmt.Errorf("%w: %w", webhook.ErrBadSignature, err)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, webhook.ErrBadTimestamp):
+		return &apiError{status: http.StatusBadRequest, slug: ProblemBadRequest,
+			detail: "the " + webhook.SignatureHeader + " header's timestamp is malformed",
+			fields: []order.FieldError{{Field: webhook.SignatureHeader, Reason: "t= must be given once, as the signing time in unix seconds"}},
+			err:    err}
+	case errors.Is(err, webhook.ErrStale):
+		return &apiError{status: http.StatusBadRequest, slug: ProblemStaleSignature,
+			detail: "the signature timestamp is outside the accepted window; sign again and resend",
+			fields: []order.FieldError{{Field: webhook.SignatureHeader, Reason: fmt.Sprintf("t= must lie within %s of our clock", s.tolerance)}},
+			err:    err}
+	case errors.Is(err, webhook.ErrBadSignature):
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: %w", webhook.ErrBadSignature, err)
 }
 
 // checkID checks an identifier from an outside sender: required or not,
@@ -90,12 +106,12 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 	default:
 		kind = &order.FieldError{Field: "type", Reason: "one of delivered, exception, in_transit"}
 	}
-	delivered := ev.Type == webhook.LogisticsDelivered
 	// Deliveries and exceptions go to an order: they must name it and the shipment.
-	routed := delivered || ev.Type == webhook.LogisticsException
+	routed := ev.Type == webhook.LogisticsDelivered || ev.Type == webhook.LogisticsException
+	// The order weighs a delivery or an exception by when it happened.
 	var when *order.FieldError
-	if delivered && ev.OccurredAt.IsZero() {
-		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery"}
+	if routed && ev.OccurredAt.IsZero() {
+		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery or an exception"}
 	}
 	return collect(
 		checkID("event_id", ev.EventID, true),
@@ -108,13 +124,33 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 	)
 }
 
-func validatePayment(ev webhook.PaymentEvent) error {
+// MaxPaymentMinor bounds an incoming payment: 10^12 minor units (ten
+// billion in a two-decimal currency), far above any B2B payment, and far
+// enough below the int64 range that sums of payments cannot overflow.
+const MaxPaymentMinor = 1_000_000_000_000
+
+// validatePayment checks a bank's payment event: ids, a positive amount no
+// larger than MaxPaymentMinor, and a currency orderflow trades in (the
+// currency of some customer's terms or of some invoice, from the store).
+func (s *server) validatePayment(ctx context.Context, ev webhook.PaymentEvent) error {
 	var amount, currency *order.FieldError
-	if ev.Amount.Minor <= 0 {
+	switch {
+	case ev.Amount.Minor <= 0:
 		amount = &order.FieldError{Field: "amount.minor", Reason: "a positive number of minor units"}
+	case ev.Amount.Minor > MaxPaymentMinor:
+		amount = &order.FieldError{Field: "amount.minor", Reason: fmt.Sprintf("at most %d minor units", int64(MaxPaymentMinor))}
 	}
 	if !money.ValidCurrency(ev.Amount.Currency) {
 		currency = &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code such as EUR"}
+	} else {
+		traded, err := s.store.CurrencyTraded(ctx, ev.Amount.Currency)
+		if err != nil {
+			return err
+		}
+		if !traded {
+			currency = &order.FieldError{Field: "amount.currency",
+				Reason: fmt.Sprintf("%s is not a currency orderflow trades in (no customer's terms or invoice is in it)", ev.Amount.Currency)}
+		}
 	}
 	return collect(
 		checkID("event_id", ev.EventID, true),
@@ -127,8 +163,10 @@ func validatePayment(ev webhook.PaymentEvent) error {
 }
 
 // webhookPrelude reads, verifies and decodes a webhook and tells whether its
-// event was handled before.
-func (s *server) webhookPrelude(w http.ResponseWriter, r *http.Request, secret []byte, source string, ev any, validate func() error, eventID func() string) (seen bool, err error) {
+// event was handled before. An event recorded but not handled (a carrier
+// event for a shipment we did not know) is not: its redelivery is looked at
+// again.
+func (s *server) webhookPrelude(w http.ResponseWriter, r *http.Request, secret []byte, source string, ev any, validate func() error, eventID func() string) (handled bool, err error) {
 	body, err := readBody(w, r)
 	if err != nil {
 		return false, err
@@ -142,17 +180,25 @@ func (s *server) webhookPrelude(w http.ResponseWriter, r *http.Request, secret [
 	if err := validate(); err != nil {
 		return false, err
 	}
-	return s.store.WebhookEventSeen(r.Context(), source, eventID())
+	rec, err := s.store.LookupWebhookEvent(r.Context(), source, eventID())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return rec.Handled(), nil
 }
 
-// recordEvent remembers a handled event. The known fields are stored, not the
-// raw body: unknown fields may hold what jsonb refuses (\u0000).
-func (s *server) recordEvent(ctx context.Context, source, eventID string, ev any) error {
+// recordEvent remembers an event with what came of it (the status answered,
+// or store.WebhookOutcomeUnknownShipment). The known fields are stored, not
+// the raw body: unknown fields may hold what jsonb refuses (\u0000).
+func (s *server) recordEvent(ctx context.Context, source, eventID, outcome string, ev any) error {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode %s event %s: %w", source, eventID, err)
 	}
-	if _, err := s.store.RecordWebhookEvent(ctx, source, eventID, payload); err != nil {
+	if _, err := s.store.RecordWebhookOutcome(ctx, source, eventID, outcome, payload); err != nil {
 		return err
 	}
 	return nil
@@ -162,12 +208,12 @@ func (s *server) recordEvent(ctx context.Context, source, eventID string, ev any
 func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var ev webhook.LogisticsEvent
-	seen, err := s.webhookPrelude(w, r, s.logistics, SourceLogistics, &ev,
+	handled, err := s.webhookPrelude(w, r, s.logistics, SourceLogistics, &ev,
 		func() error { return validateLogistics(ev) }, func() string { return ev.EventID })
 	if err != nil {
 		return err
 	}
-	if seen {
+	if handled {
 		writeJSON(w, http.StatusOK, map[string]string{"status": WebhookDuplicate})
 		return nil
 	}
@@ -187,7 +233,7 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, ev); err != nil {
+	if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, status, ev); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": status})
@@ -195,15 +241,24 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 }
 
 // signalShipment tells the order named in the event's reference what
-// happened to its shipment (delivered, or an exception).
+// happened to its shipment (delivered, or an exception). An event for a
+// shipment we do not know is recorded as such and refused with a 404
+// naming shipment_id (see unknownShipment).
 func (s *server) signalShipment(ctx context.Context, l *zerolog.Logger, ev webhook.LogisticsEvent, signal string, arg any) (string, error) {
-	if _, err := s.store.Order(ctx, ev.Reference); errors.Is(err, store.ErrNotFound) {
-		l.Warn().Msg("shipment event for an unknown order ignored")
-		return WebhookIgnored, nil
-	} else if err != nil {
+	unknown, err := s.unknownShipment(ctx, ev)
+	if err != nil {
 		return "", err
 	}
-	err := s.temporal.SignalWorkflow(ctx, ev.Reference, "", signal, arg)
+	if unknown != "" {
+		l.Warn().Str("why", unknown).Msg("shipment event for a shipment we do not know; recorded, answered 404")
+		if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, store.WebhookOutcomeUnknownShipment, ev); err != nil {
+			return "", err
+		}
+		return "", &apiError{status: http.StatusNotFound, slug: ProblemUnknownShipment,
+			detail: fmt.Sprintf("no shipment %q is booked for order %q; the event is recorded for CS", ev.ShipmentID, ev.Reference),
+			fields: []order.FieldError{{Field: "shipment_id", Reason: unknown}}}
+	}
+	err = s.temporal.SignalWorkflow(ctx, ev.Reference, "", signal, arg)
 	var nf *serviceerror.NotFound
 	switch {
 	case errors.As(err, &nf):
@@ -217,16 +272,40 @@ func (s *server) signalShipment(ctx context.Context, l *zerolog.Logger, ev webho
 	return WebhookAccepted, nil
 }
 
+// unknownShipment says why the event's shipment is not one of ours, or ""
+// when it is or may be. The order named in reference must exist, and the
+// order's workflow must list the shipment. When the workflow does not answer
+// its details query, or one of its shipments is not booked yet (the carrier's
+// event may beat the booking's result, which the workflow then keeps for
+// when the booking lands), the shipment may be ours: it is signalled.
+func (s *server) unknownShipment(ctx context.Context, ev webhook.LogisticsEvent) (string, error) {
+	if _, err := s.store.Order(ctx, ev.Reference); errors.Is(err, store.ErrNotFound) {
+		return fmt.Sprintf("no order %q, the event's reference, exists to have booked it", ev.Reference), nil
+	} else if err != nil {
+		return "", err
+	}
+	d := s.live(ctx, ev.Reference)
+	if d == nil {
+		return "", nil
+	}
+	for _, sh := range d.Shipments {
+		if sh.ShipmentID == ev.ShipmentID || sh.ShipmentID == "" {
+			return "", nil
+		}
+	}
+	return fmt.Sprintf("order %q has booked no shipment %q", ev.Reference, ev.ShipmentID), nil
+}
+
 // paymentsWebhook is POST /v1/webhooks/payments.
 func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var ev webhook.PaymentEvent
-	seen, err := s.webhookPrelude(w, r, s.payments, SourcePayments, &ev,
-		func() error { return validatePayment(ev) }, func() string { return ev.EventID })
+	handled, err := s.webhookPrelude(w, r, s.payments, SourcePayments, &ev,
+		func() error { return s.validatePayment(ctx, ev) }, func() string { return ev.EventID })
 	if err != nil {
 		return err
 	}
-	if seen {
+	if handled {
 		writeJSON(w, http.StatusOK, map[string]string{"status": WebhookDuplicate})
 		return nil
 	}
@@ -244,7 +323,7 @@ func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, ev); err != nil {
+	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, status, ev); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": status})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,14 +92,21 @@ func TestLogisticsWebhook(t *testing.T) {
 		require.Len(t, e.signals(id, workflows.SignalDelivered), before)
 	})
 
-	t.Run("an exception signals the order with the carrier's detail", func(t *testing.T) {
+	t.Run("an exception signals the order with the carrier's detail and time", func(t *testing.T) {
 		e.tc.On("SignalWorkflow", mock.Anything, id, "", workflows.SignalShipmentException, mock.Anything).Return(nil).Once()
+		at := e.now.Add(-90 * time.Minute)
 		ev := webhook.LogisticsEvent{EventID: "ev-2", Type: webhook.LogisticsException, ShipmentID: "shp_1", Reference: id,
-			OccurredAt: e.now, Detail: "address not found"}
+			OccurredAt: at, Detail: "address not found"}
 		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
 		require.True(t, seen("ev-2"))
-		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_1", EventID: "ev-2", Detail: "address not found", OccurredAt: e.now}},
+		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_1", EventID: "ev-2", Detail: "address not found", OccurredAt: at}},
 			e.signals(id, workflows.SignalShipmentException))
+	})
+
+	t.Run("an exception must say when it occurred", func(t *testing.T) {
+		ev := webhook.LogisticsEvent{EventID: "ev-2d", Type: webhook.LogisticsException, ShipmentID: "shp_1", Reference: id, Detail: "lost"}
+		p := requireProblem(t, e.hook(path, logisticsSecret, e.now, ev), http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"occurred_at"}, p.fields())
 	})
 
 	t.Run("an exception must name the order and the shipment", func(t *testing.T) {
@@ -115,15 +124,32 @@ func TestLogisticsWebhook(t *testing.T) {
 		require.Len(t, e.calls("SignalWorkflow"), before)
 	})
 
-	t.Run("an unknown order is ignored with a warning", func(t *testing.T) {
+	t.Run("an unknown order's shipment is a 404 naming shipment_id, recorded", func(t *testing.T) {
+		before := len(e.calls("SignalWorkflow"))
 		ev := delivered("ev-3")
 		ev.Reference = "ord_UNKNOWN"
-		require.Equal(t, api.WebhookIgnored, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		for attempt := 1; attempt <= 2; attempt++ {
+			w := e.hook(path, logisticsSecret, e.now, ev)
+			p := requireProblem(t, w, http.StatusNotFound)
+			require.Equal(t, api.ProblemTypePrefix+api.ProblemUnknownShipment, p.Type)
+			require.Equal(t, []string{"shipment_id"}, p.fields())
+			rec, err := e.store.LookupWebhookEvent(context.Background(), api.SourceLogistics, "ev-3")
+			require.NoError(t, err)
+			require.Equal(t, store.WebhookOutcomeUnknownShipment, rec.Outcome)
+			require.Equal(t, attempt, rec.Attempts, "a redelivery is looked at again, and counted")
+			var stored webhook.LogisticsEvent
+			require.NoError(t, json.Unmarshal(rec.Payload, &stored))
+			require.Equal(t, ev, stored, "the event is kept for CS")
+		}
+		require.Len(t, e.calls("SignalWorkflow"), before, "nothing reaches an order")
 		var warned bool
 		for _, l := range e.logs.lines(t) {
 			warned = warned || (l["level"] == "warn" && l["event_id"] == "ev-3")
 		}
 		require.True(t, warned)
+		list, err := e.store.WebhookEventsByOutcome(context.Background(), api.SourceLogistics, store.WebhookOutcomeUnknownShipment, 0)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
 	})
 
 	t.Run("signatures", func(t *testing.T) {
@@ -141,8 +167,22 @@ func TestLogisticsWebhook(t *testing.T) {
 
 		stale := requireProblem(t, e.hook(path, logisticsSecret, e.now.Add(-6*time.Minute), body), http.StatusBadRequest)
 		require.Contains(t, stale.Type, "stale-signature")
+		require.Equal(t, []string{webhook.SignatureHeader}, stale.fields(), "the 400 names the header")
 		requireProblem(t, e.hook(path, logisticsSecret, e.now.Add(6*time.Minute), body), http.StatusBadRequest)
 		require.False(t, seen("ev-4"))
+	})
+
+	t.Run("a malformed timestamp is a 400 naming the header", func(t *testing.T) {
+		body, _ := json.Marshal(delivered("ev-4b"))
+		_, v1, _ := strings.Cut(webhook.Sign(logisticsSecret, e.now, body), ",")
+		for _, header := range []string{"t=yesterday," + v1, "t=-5," + v1, "t=99999999999999999999," + v1, v1,
+			"t=" + strconv.FormatInt(e.now.Unix(), 10) + ",t=1," + v1} {
+			w := e.do(req{method: http.MethodPost, path: path, body: body, header: map[string]string{webhook.SignatureHeader: header}})
+			p := requireProblem(t, w, http.StatusBadRequest)
+			require.Equal(t, api.ProblemTypePrefix+api.ProblemBadRequest, p.Type, header)
+			require.Equal(t, []string{webhook.SignatureHeader}, p.fields(), header)
+		}
+		require.False(t, seen("ev-4b"))
 	})
 
 	t.Run("bad events name the field", func(t *testing.T) {
@@ -157,7 +197,8 @@ func TestLogisticsWebhook(t *testing.T) {
 			{`{"event_id":"x","type":"delivered","reference":"r","occurred_at":"2026-01-01T00:00:00Z"}`, 422, "shipment_id"},
 			{`{"event_id":"x\u0000y","type":"in_transit"}`, 422, "event_id"},
 			{`{"event_id":7,"type":"in_transit"}`, 400, "event_id"},
-			{`{"event_id":"x","type":"delivered","occurred_at":"yesterday"}`, 400, ""},
+			{`{"event_id":"x","type":"delivered","occurred_at":"yesterday"}`, 400, "occurred_at"},
+			{`{"event_id":"x","type":"in_transit","occurred_at":5}`, 400, "occurred_at"},
 			{`not json`, 400, ""},
 		}
 		for _, tt := range tests {
@@ -176,6 +217,76 @@ func TestLogisticsWebhook(t *testing.T) {
 	t.Run("unknown fields from the sender are tolerated", func(t *testing.T) {
 		body := []byte(`{"event_id":"ev-5","type":"in_transit","shipment_id":"s","carrier_extra":{"x":"\u0000"}}`)
 		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, body)))
+	})
+}
+
+// Carrier events for shipments the order's workflow does not list.
+func TestLogisticsWebhookUnknownShipments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	live := e.expectLive()
+	const path = "/v1/webhooks/logistics"
+	booked := e.createOrder("u1", quoteBody())
+	live.Store(booked, workflows.Details{OrderID: booked, Shipments: []order.Shipment{
+		{Warehouse: "WH-NORTH", ShipmentID: "shp_N"}, {Warehouse: "WH-SOUTH", ShipmentID: "shp_S"}}})
+	booking := e.createOrder("u2", quoteBody())
+	live.Store(booking, workflows.Details{OrderID: booking, Shipments: []order.Shipment{
+		{Warehouse: "WH-NORTH", ShipmentID: "shp_B1"}, {Warehouse: "WH-SOUTH"}}})
+	unconfirmed := e.createOrder("u3", quoteBody())
+	live.Store(unconfirmed, workflows.Details{OrderID: unconfirmed})
+	at := e.now.Add(-2 * time.Hour)
+	event := func(eventID, typ, ref, shipment string) webhook.LogisticsEvent {
+		return webhook.LogisticsEvent{EventID: eventID, Type: typ, ShipmentID: shipment, Reference: ref, OccurredAt: at, Detail: "x"}
+	}
+	outcome := func(eventID string) store.WebhookEvent {
+		rec, err := e.store.LookupWebhookEvent(context.Background(), api.SourceLogistics, eventID)
+		require.NoError(t, err)
+		return rec
+	}
+	refused := func(ev webhook.LogisticsEvent) {
+		t.Helper()
+		p := requireProblem(t, e.hook(path, logisticsSecret, e.now, ev), http.StatusNotFound)
+		require.Equal(t, api.ProblemTypePrefix+api.ProblemUnknownShipment, p.Type)
+		require.Equal(t, []string{"shipment_id"}, p.fields())
+		require.Contains(t, p.Errors[0].Reason, ev.ShipmentID)
+		require.Equal(t, store.WebhookOutcomeUnknownShipment, outcome(ev.EventID).Outcome)
+	}
+
+	t.Run("a shipment the order did not book is a 404, recorded", func(t *testing.T) {
+		refused(event("u-1", webhook.LogisticsDelivered, booked, "shp_OTHER"))
+		refused(event("u-2", webhook.LogisticsException, booked, "shp_OTHER"))
+		refused(event("u-3", webhook.LogisticsDelivered, unconfirmed, "shp_N"))
+		require.Empty(t, e.calls("SignalWorkflow"))
+	})
+
+	t.Run("while a booking is in flight the event may be its shipment's: signalled", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, booking, "", workflows.SignalDelivered, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, event("u-4", webhook.LogisticsDelivered, booking, "shp_B2"))))
+		require.Equal(t, []any{workflows.DeliveredSignal{ShipmentID: "shp_B2", EventID: "u-4", DeliveredAt: at}},
+			e.signals(booking, workflows.SignalDelivered))
+	})
+
+	t.Run("a refused event delivered again after the booking landed reaches the order once", func(t *testing.T) {
+		ev := event("u-5", webhook.LogisticsDelivered, booked, "shp_LATE")
+		refused(ev)
+		live.Store(booked, workflows.Details{OrderID: booked, Shipments: []order.Shipment{
+			{Warehouse: "WH-NORTH", ShipmentID: "shp_N"}, {Warehouse: "WH-SOUTH", ShipmentID: "shp_LATE"}}})
+		e.tc.On("SignalWorkflow", mock.Anything, booked, "", workflows.SignalDelivered, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		rec := outcome("u-5")
+		require.Equal(t, api.WebhookAccepted, rec.Outcome)
+		require.Equal(t, 2, rec.Attempts)
+		require.Equal(t, api.WebhookDuplicate, ackStatus(t, e.hook(path, logisticsSecret, e.now, ev)))
+		require.Equal(t, []any{workflows.DeliveredSignal{ShipmentID: "shp_LATE", EventID: "u-5", DeliveredAt: at}},
+			e.signals(booked, workflows.SignalDelivered))
+	})
+
+	t.Run("a known shipment's exception carries its time", func(t *testing.T) {
+		e.tc.On("SignalWorkflow", mock.Anything, booked, "", workflows.SignalShipmentException, mock.Anything).Return(nil).Once()
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, logisticsSecret, e.now, event("u-6", webhook.LogisticsException, booked, "shp_N"))))
+		require.Equal(t, []any{workflows.ShipmentExceptionSignal{ShipmentID: "shp_N", EventID: "u-6", Detail: "x", OccurredAt: at}},
+			e.signals(booked, workflows.SignalShipmentException))
 	})
 }
 
@@ -241,6 +352,45 @@ func TestPaymentsWebhook(t *testing.T) {
 		require.Equal(t, []string{"amount.currency"}, p.fields())
 		_, err := e.store.Payment(ctx, "txn-9")
 		require.ErrorIs(t, err, store.ErrNotFound, "nothing refused is stored")
+	})
+
+	t.Run("amounts are bounded and currencies are ones we trade in", func(t *testing.T) {
+		before := len(e.calls("SignalWorkflow"))
+		tests := []struct {
+			name   string
+			amount money.Money
+			field  string
+		}{
+			{"int64's largest", money.New(math.MaxInt64, "EUR"), "amount.minor"},
+			{"one above the bound", money.New(api.MaxPaymentMinor+1, "EUR"), "amount.minor"},
+			{"zero", money.New(0, "EUR"), "amount.minor"},
+			{"int64's smallest", money.New(math.MinInt64, "EUR"), "amount.minor"},
+			{"well-formed, but nobody is billed in it", money.New(100, "XYZ"), "amount.currency"},
+			{"a real currency no customer or invoice is in", money.New(100, "JPY"), "amount.currency"},
+			{"ISO's no-currency", money.New(100, "XXX"), "amount.currency"},
+			{"lower case", money.New(100, "eur"), "amount.currency"},
+		}
+		for i, tt := range tests {
+			txn := "txn-bad-" + strconv.Itoa(i)
+			ev := pay("pev-bad-"+strconv.Itoa(i), txn, "INV-1001")
+			ev.Amount = tt.amount
+			p := requireProblem(t, e.hook(path, paymentsSecret, e.now, ev), http.StatusUnprocessableEntity)
+			require.Equal(t, []string{tt.field}, p.fields(), tt.name)
+			_, err := e.store.Payment(ctx, txn)
+			require.ErrorIs(t, err, store.ErrNotFound, "%s: never written as a payment", tt.name)
+		}
+		require.Len(t, e.calls("SignalWorkflow"), before, "never reaches an order")
+
+		// The bound itself is a payment; so is one in a currency only an
+		// invoice is in (USD is a demo customer's; CHF only an invoice's).
+		big := pay("pev-big", "txn-big", "")
+		big.Amount = money.New(api.MaxPaymentMinor, "USD")
+		require.Equal(t, api.WebhookUnmatched, ackStatus(t, e.hook(path, paymentsSecret, e.now, big)))
+		require.NoError(t, e.store.SaveInvoice(ctx, "ord_CHF", order.Invoice{InvoiceID: "inv_chf", Number: "INV-CHF",
+			Amount: money.New(50_00, "CHF"), IssuedAt: e.now, DueDate: e.now.AddDate(0, 0, 30)}))
+		chf := pay("pev-chf", "txn-chf", "")
+		chf.Amount = money.New(50_00, "CHF")
+		require.Equal(t, api.WebhookUnmatched, ackStatus(t, e.hook(path, paymentsSecret, e.now, chf)))
 	})
 }
 

@@ -35,6 +35,9 @@
 //     returns or accepts it. A replay with other contents is ErrDuplicate.
 //   - AnswerSurvey: the first answer wins; MatchPayment: the first
 //     application to an invoice wins (ErrPaymentMatched for another one).
+//   - RecordWebhookOutcome is keyed by (source, event id) too, but an event
+//     recorded as not handled (WebhookOutcomeUnknownShipment) may be
+//     recorded again, once, with the outcome of its handling.
 //
 // Unique violations map to ErrDuplicate and missing rows to ErrNotFound;
 // callers test with errors.Is. Validation failures a caller can show a user

@@ -171,3 +171,18 @@ func scanPayment(row pgx.Row) (Payment, error) {
 	p.ReceivedAt = p.ReceivedAt.UTC()
 	return p, err
 }
+
+// CurrencyTraded reports whether orderflow trades in currency: some
+// customer's terms are in it, or some invoice is. Invoices count because a
+// customer's terms may move to another currency while an invoice in the old
+// one is still open, and its payment must still land.
+func (s *Store) CurrencyTraded(ctx context.Context, currency string) (bool, error) {
+	var traded bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM customers WHERE currency = $1)
+			OR EXISTS (SELECT 1 FROM invoices WHERE currency = $1)`, currency).Scan(&traded)
+	if err != nil {
+		return false, dbError(fmt.Sprintf("is %q traded", currency), err)
+	}
+	return traded, nil
+}

@@ -15,6 +15,10 @@
 // with other keys (a future v2, say) are ignored so senders can add schemes
 // without breaking receivers.
 //
+// [Verify] tells a forged or unsigned request ([ErrBadSignature]) from a
+// malformed timestamp ([ErrBadTimestamp], also an ErrBadSignature) and from
+// a genuine but old one ([ErrStale]).
+//
 // # Events
 //
 // [LogisticsEvent] and [PaymentEvent] are the JSON bodies the carrier and the

@@ -28,6 +28,12 @@ var (
 	// ErrStale means the signature is genuine but its timestamp lies outside
 	// the tolerance: a replay, or a sender whose clock is far off.
 	ErrStale = errors.New("stale webhook signature")
+	// ErrBadTimestamp means the header's timestamp (t=) is missing, given
+	// twice, or not unix seconds as Sign writes them. It is an
+	// ErrBadSignature too (nothing can be verified without it), so callers
+	// that only tell forged from stale need not know it; a receiver may
+	// answer it as a malformed request rather than a failed authentication.
+	ErrBadTimestamp = fmt.Errorf("%w: malformed timestamp", ErrBadSignature)
 )
 
 // maxHeader bounds the header Verify will look at; a rotation carries two or
@@ -96,6 +102,9 @@ func parse(header string) (unix string, ts int64, sigs [][]byte, err error) {
 	bad := func(format string, a ...any) (string, int64, [][]byte, error) {
 		return "", 0, nil, fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, a...))
 	}
+	badTime := func(format string, a ...any) (string, int64, [][]byte, error) {
+		return "", 0, nil, fmt.Errorf("%w: %s", ErrBadTimestamp, fmt.Sprintf(format, a...))
+	}
 	if header == "" {
 		return bad("header %s missing", SignatureHeader)
 	}
@@ -111,15 +120,15 @@ func parse(header string) (unix string, ts int64, sigs [][]byte, err error) {
 		switch k {
 		case "t":
 			if seenT {
-				return bad("timestamp given twice")
+				return badTime("timestamp given twice")
 			}
 			seenT = true
 			if !canonicalUnix(v) {
-				return bad("timestamp %q is not unix seconds", v)
+				return badTime("timestamp %q is not unix seconds", v)
 			}
 			n, perr := strconv.ParseInt(v, 10, 64)
 			if perr != nil {
-				return bad("timestamp %q: %v", v, perr)
+				return badTime("timestamp %q: %v", v, perr)
 			}
 			unix, ts = v, n
 		case "v1":
@@ -133,7 +142,7 @@ func parse(header string) (unix string, ts int64, sigs [][]byte, err error) {
 		}
 	}
 	if !seenT {
-		return bad("no timestamp (t=)")
+		return badTime("no timestamp (t=)")
 	}
 	if len(sigs) == 0 {
 		return bad("no v1 signature")

@@ -37,7 +37,7 @@ func TestVerify(t *testing.T) {
 		name   string
 		header string
 		body   []byte
-		want   error // nil, ErrBadSignature or ErrStale
+		want   error // nil, ErrBadSignature, ErrBadTimestamp or ErrStale
 		reason string
 	}{
 		{name: "fresh", header: sig(secret, now)},
@@ -54,13 +54,13 @@ func TestVerify(t *testing.T) {
 		{name: "body changed", header: sig(secret, now), body: []byte(`{"event_id":"EVT-2"}`), want: webhook.ErrBadSignature, reason: "no v1 signature matches"},
 		{name: "timestamp changed", header: "t=" + strconv.FormatInt(now.Unix()+1, 10) + "," + v1(secret, now), want: webhook.ErrBadSignature, reason: "no v1 signature matches"},
 		{name: "empty", header: "", want: webhook.ErrBadSignature, reason: "missing"},
-		{name: "no timestamp", header: v1(secret, now), want: webhook.ErrBadSignature, reason: "no timestamp"},
+		{name: "no timestamp", header: v1(secret, now), want: webhook.ErrBadTimestamp, reason: "no timestamp"},
 		{name: "no signature", header: "t=" + unix, want: webhook.ErrBadSignature, reason: "no v1 signature"},
-		{name: "timestamp twice", header: "t=" + unix + ",t=" + unix + "," + v1(secret, now), want: webhook.ErrBadSignature, reason: "twice"},
-		{name: "timestamp not a number", header: "t=yesterday," + v1(secret, now), want: webhook.ErrBadSignature, reason: "not unix seconds"},
-		{name: "negative timestamp", header: "t=-5," + v1(secret, now), want: webhook.ErrBadSignature, reason: "not unix seconds"},
-		{name: "leading zero", header: "t=0" + unix + "," + v1(secret, now), want: webhook.ErrBadSignature, reason: "not unix seconds"},
-		{name: "timestamp overflows", header: "t=9999999999999999999," + v1(secret, now), want: webhook.ErrBadSignature, reason: "out of range"},
+		{name: "timestamp twice", header: "t=" + unix + ",t=" + unix + "," + v1(secret, now), want: webhook.ErrBadTimestamp, reason: "twice"},
+		{name: "timestamp not a number", header: "t=yesterday," + v1(secret, now), want: webhook.ErrBadTimestamp, reason: "not unix seconds"},
+		{name: "negative timestamp", header: "t=-5," + v1(secret, now), want: webhook.ErrBadTimestamp, reason: "not unix seconds"},
+		{name: "leading zero", header: "t=0" + unix + "," + v1(secret, now), want: webhook.ErrBadTimestamp, reason: "not unix seconds"},
+		{name: "timestamp overflows", header: "t=9999999999999999999," + v1(secret, now), want: webhook.ErrBadTimestamp, reason: "out of range"},
 		{name: "signature not hex", header: "t=" + unix + ",v1=zz", want: webhook.ErrBadSignature, reason: "not 32 hex bytes"},
 		{name: "signature truncated", header: sig(secret, now)[:40], want: webhook.ErrBadSignature, reason: "not 32 hex bytes"},
 		{name: "element without =", header: sig(secret, now) + ",garbage", want: webhook.ErrBadSignature, reason: "not key=value"},
@@ -84,7 +84,12 @@ func TestVerify(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, tc.want)
-			if tc.want == webhook.ErrBadSignature {
+			switch tc.want {
+			case webhook.ErrBadSignature:
+				require.NotErrorIs(t, err, webhook.ErrStale)
+				require.NotErrorIs(t, err, webhook.ErrBadTimestamp, "only a bad t= is a bad timestamp")
+			case webhook.ErrBadTimestamp:
+				require.ErrorIs(t, err, webhook.ErrBadSignature, "a bad timestamp is a bad signature too")
 				require.NotErrorIs(t, err, webhook.ErrStale)
 			}
 			require.Contains(t, err.Error(), tc.reason)
