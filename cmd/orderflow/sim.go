@@ -50,7 +50,7 @@ func runSim(ctx context.Context, cfg config.Config, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	sink := mailsink.New(mailsink.Options{SMTPAddr: *smtpAddr, Logger: log.With().Str("component", "mail-sink").Logger()})
+	sink := mailsink.New(mailsink.Options{SMTPAddr: *smtpAddr, DB: pool, Logger: log.With().Str("component", "mail-sink").Logger()})
 	if err := sink.Start(); err != nil {
 		return err
 	}

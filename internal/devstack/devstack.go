@@ -155,8 +155,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.ERP, s.Carrier, s.Bank = sims.ERP, sims.Carrier, sims.Bank
 
-	// Mail sink.
-	s.Mail = mailsink.New(mailsink.Options{SMTPAddr: o.SMTPAddr, Logger: o.Logger.With().Str("component", "mail-sink").Logger()})
+	// Mail sink, keeping its mails in the database across restarts.
+	s.Mail = mailsink.New(mailsink.Options{SMTPAddr: o.SMTPAddr, DB: s.Pool, Logger: o.Logger.With().Str("component", "mail-sink").Logger()})
 	if err := s.Mail.Start(); err != nil {
 		return nil, fmt.Errorf("start mail sink on %s: %w", o.SMTPAddr, err)
 	}
