@@ -2,24 +2,22 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-func runToken(_ context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token")
 	role := fs.String("role", "", "one of storefront, buyer, buyer_approver, sales_manager, finance, cs")
 	customer := fs.String("customer", "", "customer id (required for buyer and buyer_approver)")
 	subject := fs.String("subject", "", "who the token is for (default: <role>@dev)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseArgs(fs, args, stdout)
+	if err != nil {
 		return err
 	}
 	r := order.Role(*role)
