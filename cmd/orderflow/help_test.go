@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
@@ -155,4 +156,24 @@ func TestMigrateSaysWhatItDid(t *testing.T) {
 	assert.Contains(t, out.String(), " exists")
 	assert.Contains(t, out.String(), "schema already up to date (version 1)")
 	assert.Contains(t, out.String(), "demo customers and their terms upserted")
+}
+
+func TestTokenGivesEachMintedPersonADistinctSubject(t *testing.T) {
+	iss, err := auth.NewIssuer([]byte(config.DevTokenSecret))
+	require.NoError(t, err)
+	mint := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), append([]string{"token"}, args...), &out, &out))
+		a, err := iss.Verify(strings.TrimSpace(out.String()))
+		require.NoError(t, err)
+		return a.Subject
+	}
+	first := mint("--role", "buyer", "--customer", "ACME-001")
+	second := mint("--role", "buyer", "--customer", "ACME-001")
+	assert.NotEqual(t, first, second, "two buyers minted without --subject are two people")
+	assert.Regexp(t, `^buyer-[0-9a-f]{6}@acme-001\.dev$`, first)
+	assert.NotEqual(t, mint("--role", "sales_manager"), mint("--role", "sales_manager"))
+	assert.Regexp(t, `^cs-[0-9a-f]{6}@dev$`, mint("--role", "cs"))
+	assert.Equal(t, "pat@acme.example", mint("--role", "buyer", "--customer", "ACME-001", "--subject", "pat@acme.example"))
 }

@@ -64,7 +64,10 @@ func commands() []command {
 			about: "Creates the database DATABASE_URL names when it is missing, applies orderflow's migrations\n" +
 				"and says what it did. Safe to run again, and from several processes at once."},
 		{name: "token", summary: "mint a bearer token: token --role R [--customer C] [--subject S] [--ttl 24h]", run: runToken,
-			about: "Prints a bearer token signed with ORDERFLOW_TOKEN_SECRET."},
+			about: "Prints a bearer token signed with ORDERFLOW_TOKEN_SECRET. Without --subject every token is\n" +
+				"a new person (<role>-<6 random hex digits>@<customer in lower case>.dev, or @dev), so two\n" +
+				"buyers or two approvers minted one after the other are two people; give --subject to mint\n" +
+				"for the same person again."},
 		{name: "sim", summary: "run the ERP, carrier and bank simulators and the mail sink standalone", run: runSim,
 			about: "Serves the simulators and the mail sink on their own (a staging setup), their state in\n" +
 				"DATABASE_URL; webhooks go to ORDERFLOW_PUBLIC_URL."},
