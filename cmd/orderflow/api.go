@@ -5,18 +5,20 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/internal/config"
 )
 
 // runAPI is the production REST API process.
-func runAPI(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Writer) error {
+func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseArgs(newFlagSet("api"), args, stdout)
+	if err != nil {
+		return err
+	}
 	log := newLogger(cfg, stderr).With().Str("component", "api").Logger()
-	if cfg.UsesDevSecrets() && os.Getenv("ORDERFLOW_ALLOW_DEV_SECRETS") != "1" {
+	if cfg.UsesDevSecrets() && !cfg.AllowDevSecrets {
 		return errors.New("the token or webhook secrets are the public dev defaults: set ORDERFLOW_TOKEN_SECRET, " +
 			"ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (or ORDERFLOW_ALLOW_DEV_SECRETS=1 for a test setup)")
 	}

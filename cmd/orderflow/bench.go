@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -51,9 +50,8 @@ type benchMemory struct {
 	Goroutines   int     `json:"goroutines"`
 }
 
-func runBench(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench")
 	orders := fs.Int("orders", 200, "orders to take from quote to COMPLETED")
 	concurrency := fs.Int("concurrency", 20, "orders in flight at once")
 	customers := fs.String("customers", "ACME-001,INITECH-003", "customers taking turns (comma-separated)")
@@ -71,14 +69,14 @@ func runBench(ctx context.Context, cfg config.Config, args []string, stdout, std
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseArgs(fs, args, stdout)
+	if err != nil {
 		return err
 	}
 	lc := loadgen.Config{
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
 		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6),
 	}
-	var err error
 	if lc.Lines, err = parseLines(*lines); err != nil {
 		return fmt.Errorf("-lines: %w", err)
 	}
@@ -182,7 +180,7 @@ func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger,
 	o := devstack.Options{
 		DatabaseURL: dbURL, DataDir: dataDir, TemporalAddr: "127.0.0.1:0",
 		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
-		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0",
+		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", ERPAutoRestock: cfg.SimAutoRestock,
 		Logger: log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
 	}
 	cleanup := func() {

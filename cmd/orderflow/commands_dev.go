@@ -7,7 +7,14 @@ package main
 // (the production image) leaves them, and the server, out.
 func devCommands() []command {
 	return []command{
-		{"dev", "run everything in one process: Temporal + UI, simulators, mail sink, worker, API", runDev},
-		{"bench", "drive orders from quote to cash under load and report stage and request latencies", runBench},
+		{name: "dev", summary: "run everything in one process: Temporal + UI, simulators, mail sink, worker, API",
+			about: "Creates the database if missing, migrates and seeds it, and starts an embedded Temporal server\n" +
+				"and UI, the simulators, the mail sink, the worker and the API on the dev ports (8080-8083,\n" +
+				"8025, 8233, 7233). Prints every URL and a token per role, also written to <data-dir>/tokens.env.",
+			run: runDev},
+		{name: "bench", summary: "drive orders from quote to cash under load and report stage and request latencies",
+			about: "Without -api it runs the whole system in this process against a throw-away database on\n" +
+				"DATABASE_URL's server; with -api it drives a running orderflow.",
+			run: runBench},
 	}
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -29,12 +27,12 @@ var devTokens = []order.Actor{
 	{Subject: "cs@seller.example", Role: order.RoleCS},
 }
 
-func runDev(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dev")
 	dataDir := fs.String("data-dir", ".data", "where the embedded Temporal keeps its SQLite file; a restart resumes from it")
 	autoDeliver := fs.Duration("auto-deliver", 0, "let the carrier simulator deliver every shipment this long after booking (0: only on request)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseArgs(fs, args, stdout)
+	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
@@ -43,6 +41,7 @@ func runDev(ctx context.Context, cfg config.Config, args []string, stdout, stder
 	log := newLogger(cfg, stderr)
 	o := devstack.DefaultOptions(cfg.DatabaseURL, *dataDir)
 	o.CarrierAutoDeliverAfter = *autoDeliver
+	o.ERPAutoRestock = cfg.SimAutoRestock
 	o.Logger = log
 	log.Info().Str("database", redact(cfg.DatabaseURL)).Str("data_dir", *dataDir).Msg("starting orderflow dev (the first start takes a few seconds)")
 	s, err := devstack.Start(ctx, o)

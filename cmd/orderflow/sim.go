@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/mailsink"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/sim/simulators"
@@ -19,16 +17,16 @@ import (
 // runSim serves the simulators and the mail sink on their own, for a staging
 // setup where the worker and API run as separate processes but the outside
 // systems are still simulated. Webhooks go to ORDERFLOW_PUBLIC_URL.
-func runSim(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sim")
 	erpAddr := fs.String("erp-addr", "127.0.0.1:8081", "ERP simulator address")
 	carrierAddr := fs.String("carrier-addr", "127.0.0.1:8082", "carrier simulator address")
 	bankAddr := fs.String("bank-addr", "127.0.0.1:8083", "bank simulator address")
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "mail sink web page address")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:2525", "mail sink SMTP address")
 	autoDeliver := fs.Duration("auto-deliver", 0, "deliver every shipment this long after booking (0: only on request)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseArgs(fs, args, stdout)
+	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
@@ -45,12 +43,12 @@ func runSim(ctx context.Context, cfg config.Config, args []string, stdout, stder
 	sims, err := simulators.New(ctx, pool, simulators.Options{
 		LogisticsWebhookURL: cfg.PublicURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: cfg.PublicURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
-		CarrierAutoDeliverAfter: *autoDeliver, Logger: log,
+		CarrierAutoDeliverAfter: *autoDeliver, ERPAutoRestock: cfg.SimAutoRestock, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	sink := mailsink.New(mailsink.Options{SMTPAddr: *smtpAddr, Logger: log.With().Str("component", "mail-sink").Logger()})
+	sink := mailsink.New(mailsink.Options{SMTPAddr: *smtpAddr, DB: pool, Logger: log.With().Str("component", "mail-sink").Logger()})
 	if err := sink.Start(); err != nil {
 		return err
 	}

@@ -8,13 +8,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/worker"
 )
 
 // runWorker is the production worker: one process polling the orders task
 // queue of a Temporal cluster.
-func runWorker(ctx context.Context, cfg config.Config, _ []string, _, stderr io.Writer) error {
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseArgs(newFlagSet("worker"), args, stdout)
+	if err != nil {
+		return err
+	}
 	log := newLogger(cfg, stderr).With().Str("component", "worker").Logger()
 	b, err := connect(ctx, cfg, log)
 	if err != nil {

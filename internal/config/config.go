@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,8 @@ import (
 	"github.com/orderflow/orderflow/internal/pgdb"
 )
 
-// Config is every setting of every subcommand.
+// Config is every setting of every subcommand; Vars lists the environment
+// variables behind it and which subcommand reads which.
 type Config struct {
 	DatabaseURL string // DATABASE_URL
 
@@ -33,6 +35,9 @@ type Config struct {
 	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey links)
 	// TokenSecret signs bearer tokens (ORDERFLOW_TOKEN_SECRET, at least 32 bytes).
 	TokenSecret string
+	// AllowDevSecrets lets the api subcommand start with the public dev
+	// secrets (ORDERFLOW_ALLOW_DEV_SECRETS=1).
+	AllowDevSecrets bool
 	// WorkerMetricsAddr is where a worker process serves /metrics (ORDERFLOW_WORKER_METRICS_ADDR).
 	WorkerMetricsAddr string
 
@@ -59,7 +64,12 @@ type Config struct {
 	BreakerFailures uint32        // ORDERFLOW_BREAKER_FAILURES
 	BreakerOpenFor  time.Duration // ORDERFLOW_BREAKER_OPEN_FOR
 
-	LogLevel string // ORDERFLOW_LOG_LEVEL: debug | info | warn | error
+	LogLevel  string // ORDERFLOW_LOG_LEVEL: debug | info | warn | error
+	LogFormat string // ORDERFLOW_LOG_FORMAT: json | console
+
+	// SimAutoRestock makes the ERP simulator refill low shelves
+	// (ORDERFLOW_SIM_AUTO_RESTOCK; dev, sim and bench).
+	SimAutoRestock bool
 }
 
 // Dev-mode secrets. They are public (they are in this file): dev mode and
@@ -72,48 +82,137 @@ const (
 	DevPaymentsSecret  = "orderflow-dev-payments-webhook-secret"
 )
 
-// FromEnv reads the environment; unset variables take the dev defaults.
+// Var is one environment variable orderflow reads: its name, its default,
+// what it means and which subcommands read it. The list is the one place
+// that knows them; FromEnv takes its defaults from it, and each subcommand's
+// -h prints its part of it.
+type Var struct {
+	Name    string
+	Default string // "" when unset means nothing (or "off")
+	Usage   string
+	// Secret hides the default in help texts: it is a public dev secret.
+	Secret bool
+	// Commands are the subcommands that read the variable.
+	Commands []string
+}
+
+// DefaultText is the default as a help text shows it.
+func (v Var) DefaultText() string {
+	switch {
+	case v.Secret:
+		return "a public dev secret"
+	case v.Default == "":
+		return "unset"
+	}
+	return v.Default
+}
+
+// Subcommands that read settings, named as on the command line.
+var (
+	servers  = []string{"dev", "worker", "api", "bench"}        // run orderflow's own processes
+	loggers  = []string{"dev", "worker", "api", "sim", "bench"} // write logs
+	databank = []string{"dev", "worker", "api", "migrate", "sim", "bench"}
+	workers  = []string{"dev", "worker", "bench"}     // send mails and call the outside systems
+	signers  = []string{"dev", "api", "sim", "bench"} // sign or check webhooks
+	temporal = []string{"worker", "api"}              // dial a Temporal cluster
+)
+
+var vars = []Var{
+	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: databank},
+	{Name: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Usage: "the Temporal frontend (host:port)", Commands: temporal},
+	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: servers},
+	{Name: "TEMPORAL_TLS_CERT", Usage: "mTLS client certificate (file; with TEMPORAL_TLS_KEY)", Commands: temporal},
+	{Name: "TEMPORAL_TLS_KEY", Usage: "mTLS client key (file; with TEMPORAL_TLS_CERT)", Commands: temporal},
+	{Name: "TEMPORAL_TLS_CA", Usage: "CA bundle of a private CA for the frontend (file)", Commands: temporal},
+	{Name: "TEMPORAL_TLS_SERVER_NAME", Usage: "TLS server name of the frontend", Commands: temporal},
+	{Name: "TEMPORAL_API_KEY", Usage: "API-key authentication to Temporal (implies TLS)", Commands: temporal},
+	{Name: "ORDERFLOW_API_ADDR", Default: "127.0.0.1:8080", Usage: "where the REST API listens", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey links)", Commands: []string{"worker", "api", "sim"}},
+	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench"}},
+	{Name: "ORDERFLOW_ALLOW_DEV_SECRETS", Usage: "1 lets `orderflow api` start with the public dev secrets (test setups only)", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", Default: DevLogisticsSecret, Secret: true, Usage: "HMAC secret shared with the carrier", Commands: signers},
+	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
+	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SMTP_HOST", Default: "127.0.0.1", Usage: "the SMTP server", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SMTP_PORT", Default: "2525", Usage: "the SMTP server's port", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SMTP_USERNAME", Usage: "SMTP user", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SMTP_PASSWORD", Usage: "SMTP password", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SMTP_TLS", Default: "none", Usage: "SMTP transport security: none, starttls or tls", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_MAIL_FROM", Default: "orders@seller.example", Usage: "sender of every mail", Commands: workers},
+	{Name: "ORDERFLOW_CS_EMAIL", Default: "cs@seller.example", Usage: "who gets CS alerts", Commands: workers},
+	{Name: "ORDERFLOW_FINANCE_EMAIL", Default: "finance@seller.example", Usage: "who gets finance alerts", Commands: workers},
+	{Name: "ORDERFLOW_SALES_MANAGERS_EMAIL", Default: "sales-managers@seller.example", Usage: "who gets seller-side approval requests", Commands: workers},
+	{Name: "ORDERFLOW_BREAKER_FAILURES", Default: "5", Usage: "consecutive failures that open an outside system's breaker", Commands: workers},
+	{Name: "ORDERFLOW_BREAKER_OPEN_FOR", Default: "30s", Usage: "how long an open breaker stays open", Commands: workers},
+	{Name: "ORDERFLOW_WORKER_METRICS_ADDR", Default: "127.0.0.1:9091", Usage: "where the worker serves /metrics", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench"}},
+	{Name: "ORDERFLOW_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error", Commands: loggers},
+	{Name: "ORDERFLOW_LOG_FORMAT", Default: "json", Usage: "json, or console for people", Commands: loggers},
+}
+
+// Vars lists every environment variable orderflow reads.
+func Vars() []Var { return slices.Clone(vars) }
+
+// VarsFor lists the environment variables the subcommand reads.
+func VarsFor(command string) []Var {
+	var out []Var
+	for _, v := range vars {
+		if slices.Contains(v.Commands, command) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// FromEnv reads the environment; unset variables take the defaults of Vars.
 func FromEnv() (Config, error) {
 	c := Config{
-		DatabaseURL:            env("DATABASE_URL", pgdb.DefaultURL),
-		TemporalAddress:        env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace:      env("TEMPORAL_NAMESPACE", "default"),
-		TemporalTLSCert:        env("TEMPORAL_TLS_CERT", ""),
-		TemporalTLSKey:         env("TEMPORAL_TLS_KEY", ""),
-		TemporalTLSCA:          env("TEMPORAL_TLS_CA", ""),
-		TemporalTLSServerName:  env("TEMPORAL_TLS_SERVER_NAME", ""),
-		TemporalAPIKey:         env("TEMPORAL_API_KEY", ""),
-		APIAddr:                env("ORDERFLOW_API_ADDR", "127.0.0.1:8080"),
-		PublicURL:              env("ORDERFLOW_PUBLIC_URL", "http://127.0.0.1:8080"),
-		TokenSecret:            env("ORDERFLOW_TOKEN_SECRET", DevTokenSecret),
-		WorkerMetricsAddr:      env("ORDERFLOW_WORKER_METRICS_ADDR", "127.0.0.1:9091"),
-		ERPURL:                 env("ORDERFLOW_ERP_URL", "http://127.0.0.1:8081"),
-		CarrierURL:             env("ORDERFLOW_CARRIER_URL", "http://127.0.0.1:8082"),
-		SMTPHost:               env("ORDERFLOW_SMTP_HOST", "127.0.0.1"),
-		SMTPUsername:           env("ORDERFLOW_SMTP_USERNAME", ""),
-		SMTPPassword:           env("ORDERFLOW_SMTP_PASSWORD", ""),
-		SMTPTLS:                env("ORDERFLOW_SMTP_TLS", "none"),
-		MailFrom:               env("ORDERFLOW_MAIL_FROM", "orders@seller.example"),
-		CSEmail:                env("ORDERFLOW_CS_EMAIL", "cs@seller.example"),
-		FinanceEmail:           env("ORDERFLOW_FINANCE_EMAIL", "finance@seller.example"),
-		SalesManagersEmail:     env("ORDERFLOW_SALES_MANAGERS_EMAIL", "sales-managers@seller.example"),
-		LogisticsWebhookSecret: env("ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", DevLogisticsSecret),
-		PaymentsWebhookSecret:  env("ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", DevPaymentsSecret),
-		LogLevel:               env("ORDERFLOW_LOG_LEVEL", "info"),
+		DatabaseURL:            env("DATABASE_URL"),
+		TemporalAddress:        env("TEMPORAL_ADDRESS"),
+		TemporalNamespace:      env("TEMPORAL_NAMESPACE"),
+		TemporalTLSCert:        env("TEMPORAL_TLS_CERT"),
+		TemporalTLSKey:         env("TEMPORAL_TLS_KEY"),
+		TemporalTLSCA:          env("TEMPORAL_TLS_CA"),
+		TemporalTLSServerName:  env("TEMPORAL_TLS_SERVER_NAME"),
+		TemporalAPIKey:         env("TEMPORAL_API_KEY"),
+		APIAddr:                env("ORDERFLOW_API_ADDR"),
+		PublicURL:              env("ORDERFLOW_PUBLIC_URL"),
+		TokenSecret:            env("ORDERFLOW_TOKEN_SECRET"),
+		AllowDevSecrets:        env("ORDERFLOW_ALLOW_DEV_SECRETS") == "1",
+		WorkerMetricsAddr:      env("ORDERFLOW_WORKER_METRICS_ADDR"),
+		ERPURL:                 env("ORDERFLOW_ERP_URL"),
+		CarrierURL:             env("ORDERFLOW_CARRIER_URL"),
+		SMTPHost:               env("ORDERFLOW_SMTP_HOST"),
+		SMTPUsername:           env("ORDERFLOW_SMTP_USERNAME"),
+		SMTPPassword:           env("ORDERFLOW_SMTP_PASSWORD"),
+		SMTPTLS:                env("ORDERFLOW_SMTP_TLS"),
+		MailFrom:               env("ORDERFLOW_MAIL_FROM"),
+		CSEmail:                env("ORDERFLOW_CS_EMAIL"),
+		FinanceEmail:           env("ORDERFLOW_FINANCE_EMAIL"),
+		SalesManagersEmail:     env("ORDERFLOW_SALES_MANAGERS_EMAIL"),
+		LogisticsWebhookSecret: env("ORDERFLOW_LOGISTICS_WEBHOOK_SECRET"),
+		PaymentsWebhookSecret:  env("ORDERFLOW_PAYMENTS_WEBHOOK_SECRET"),
+		LogLevel:               env("ORDERFLOW_LOG_LEVEL"),
+		LogFormat:              env("ORDERFLOW_LOG_FORMAT"),
 	}
 	var err error
-	if c.SMTPPort, err = envInt("ORDERFLOW_SMTP_PORT", 2525); err != nil {
+	if c.SMTPPort, err = envInt("ORDERFLOW_SMTP_PORT"); err != nil {
 		return Config{}, err
 	}
-	failures, err := envInt("ORDERFLOW_BREAKER_FAILURES", 5)
+	failures, err := envInt("ORDERFLOW_BREAKER_FAILURES")
 	if err != nil {
 		return Config{}, err
 	}
 	c.BreakerFailures = uint32(failures)
-	if c.BreakerOpenFor, err = envDuration("ORDERFLOW_BREAKER_OPEN_FOR", 30*time.Second); err != nil {
+	if c.BreakerOpenFor, err = envDuration("ORDERFLOW_BREAKER_OPEN_FOR"); err != nil {
 		return Config{}, err
 	}
-	if c.WebhookTolerance, err = envDuration("ORDERFLOW_WEBHOOK_TOLERANCE", 5*time.Minute); err != nil {
+	if c.WebhookTolerance, err = envDuration("ORDERFLOW_WEBHOOK_TOLERANCE"); err != nil {
+		return Config{}, err
+	}
+	if c.SimAutoRestock, err = envBool("ORDERFLOW_SIM_AUTO_RESTOCK"); err != nil {
 		return Config{}, err
 	}
 	if len(c.TokenSecret) < 32 {
@@ -141,18 +240,21 @@ func (c Config) UsesDevSecrets() bool {
 		c.PaymentsWebhookSecret == DevPaymentsSecret
 }
 
-func env(key, def string) string {
+// env is the variable's value, or its default from vars. A name missing
+// from vars is a bug in this file, caught by any test that reads the config.
+func env(key string) string {
+	i := slices.IndexFunc(vars, func(v Var) bool { return v.Name == key })
+	if i < 0 {
+		panic("config: " + key + " is not listed in vars")
+	}
 	if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
 	}
-	return def
+	return vars[i].Default
 }
 
-func envInt(key string, def int) (int, error) {
-	v := env(key, "")
-	if v == "" {
-		return def, nil
-	}
+func envInt(key string) (int, error) {
+	v := env(key)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%s: want a whole number, got %q", key, v)
@@ -160,14 +262,20 @@ func envInt(key string, def int) (int, error) {
 	return n, nil
 }
 
-func envDuration(key string, def time.Duration) (time.Duration, error) {
-	v := env(key, "")
-	if v == "" {
-		return def, nil
-	}
+func envDuration(key string) (time.Duration, error) {
+	v := env(key)
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s: want a duration like 30s, got %q", key, v)
 	}
 	return d, nil
+}
+
+func envBool(key string) (bool, error) {
+	v := env(key)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: want true or false, got %q", key, v)
+	}
+	return b, nil
 }

@@ -16,7 +16,7 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if c.SMTPPort != 2626 || c.BreakerOpenFor != time.Minute || c.ERPURL != "https://erp.internal" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
-	if c.TemporalAddress != "127.0.0.1:7233" || !c.UsesDevSecrets() {
+	if c.TemporalAddress != "127.0.0.1:7233" || !c.UsesDevSecrets() || !c.SimAutoRestock || c.AllowDevSecrets {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
 }
@@ -28,6 +28,7 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		"ORDERFLOW_TOKEN_SECRET":     "short",
 		"ORDERFLOW_SMTP_TLS":         "maybe",
 		"TEMPORAL_TLS_CERT":          "/only/the/cert.pem",
+		"ORDERFLOW_SIM_AUTO_RESTOCK": "sometimes",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)
@@ -35,5 +36,25 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 				t.Fatalf("%s=%q accepted", key, val)
 			}
 		})
+	}
+}
+
+func TestVarsSayWhoReadsThem(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range Vars() {
+		if seen[v.Name] || v.Usage == "" || len(v.Commands) == 0 {
+			t.Errorf("%s: listed twice, or without usage or commands: %+v", v.Name, v)
+		}
+		seen[v.Name] = true
+		if v.Secret && v.DefaultText() == v.Default {
+			t.Errorf("%s: help would print the secret", v.Name)
+		}
+	}
+	var token []string
+	for _, v := range VarsFor("token") {
+		token = append(token, v.Name)
+	}
+	if len(token) != 1 || token[0] != "ORDERFLOW_TOKEN_SECRET" {
+		t.Errorf("token reads only the token secret, got %v", token)
 	}
 }

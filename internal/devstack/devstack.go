@@ -54,6 +54,9 @@ type Options struct {
 	SMTPAddr     string
 	// CarrierAutoDeliverAfter makes the carrier deliver on its own; 0 = only on request.
 	CarrierAutoDeliverAfter time.Duration
+	// ERPAutoRestock makes the ERP simulator refill a seeded SKU when less
+	// than half its seed level is available; off, stock runs out.
+	ERPAutoRestock bool
 	// Breaker tunes every outside system's breaker (zero = downstream.DefaultBreaker).
 	Breaker downstream.BreakerSettings
 	Logger  zerolog.Logger
@@ -148,15 +151,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sims, err := simulators.New(ctx, s.Pool, simulators.Options{
 		LogisticsWebhookURL: s.APIURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: s.APIURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
-		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, Logger: o.Logger,
+		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, ERPAutoRestock: o.ERPAutoRestock, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.ERP, s.Carrier, s.Bank = sims.ERP, sims.Carrier, sims.Bank
 
-	// Mail sink.
-	s.Mail = mailsink.New(mailsink.Options{SMTPAddr: o.SMTPAddr, Logger: o.Logger.With().Str("component", "mail-sink").Logger()})
+	// Mail sink, keeping its mails in the database across restarts.
+	s.Mail = mailsink.New(mailsink.Options{SMTPAddr: o.SMTPAddr, DB: s.Pool, Logger: o.Logger.With().Str("component", "mail-sink").Logger()})
 	if err := s.Mail.Start(); err != nil {
 		return nil, fmt.Errorf("start mail sink on %s: %w", o.SMTPAddr, err)
 	}

@@ -7,7 +7,13 @@
 // Options.MaxMessages (1000 by default) in memory, parsed: envelope
 // recipients, From, Subject, the plain-text body, the Message-ID, and the
 // X-Orderflow-Id, X-Orderflow-Kind and X-Orderflow-Order headers that
-// internal/mail sets. Nothing is written to disk; a restart forgets all.
+// internal/mail sets. With Options.DB (as `orderflow dev` and `orderflow sim`
+// run it) every message is also written to PostgreSQL (table
+// mailsink_messages, migrated by the package's own tern migrations, version
+// table mailsink_schema_version) before the delivery is acknowledged, and a
+// new sink on the same database starts with the newest MaxMessages kept
+// there, like the simulators carry on after a restart. Without a database
+// (unit tests) a restart forgets all.
 //
 // orderflow's mail sender derives the Message-ID from the order and step, so
 // an activity that retries after a delivery it did not see succeed sends the

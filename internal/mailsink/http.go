@@ -37,7 +37,11 @@ func (s *Sink) serveList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sink) serveClear(w http.ResponseWriter, _ *http.Request) {
-	s.Clear()
+	if err := s.Clear(); err != nil {
+		s.log.Error().Err(err).Msg("mail sink could not clear")
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -22,7 +22,7 @@ const maxPartDepth = 5
 // parse reads a received message. A message that is not valid RFC 5322 is
 // still kept, with the envelope, the raw bytes as text and the reason.
 func parse(raw []byte, envFrom string, envTo []string) *Message {
-	m := &Message{From: envFrom, To: append([]string(nil), envTo...), Raw: raw}
+	m := &Message{From: envFrom, envelopeFrom: envFrom, To: append([]string(nil), envTo...), Raw: raw}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		m.ParseError = "read header: " + err.Error()

@@ -2,6 +2,7 @@ package mailsink
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"net"
@@ -11,8 +12,21 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
+
+	"github.com/orderflow/orderflow/internal/sim/schema"
 )
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// VersionTable is where tern records the sink's schema version.
+const VersionTable = "mailsink_schema_version"
+
+// dbTimeout bounds loading the kept messages at Start and each write.
+const dbTimeout = 30 * time.Second
 
 // DefaultSMTPAddr is where the sink listens when Options.SMTPAddr is empty.
 const DefaultSMTPAddr = "127.0.0.1:2525"
@@ -32,6 +46,11 @@ type Options struct {
 	MaxMessages int
 	// Logger gets one line per received mail; the caller adds the component name.
 	Logger zerolog.Logger
+	// DB, when set, keeps the messages in PostgreSQL (table
+	// mailsink_messages, migrated by Start) as well as in memory, so a new
+	// sink on the same database lists what an earlier one received. Without
+	// it a restart forgets all.
+	DB *pgxpool.Pool
 }
 
 // Message is one received mail.
@@ -61,6 +80,9 @@ type Message struct {
 	ParseError string `json:"parse_error,omitempty"`
 	// Raw is the message exactly as received.
 	Raw []byte `json:"-"`
+	// envelopeFrom is the envelope sender (MAIL FROM), kept in the database
+	// with Raw so the message can be parsed again.
+	envelopeFrom string
 }
 
 // Filter selects messages; empty fields match everything.
@@ -88,12 +110,18 @@ func (f Filter) String() string {
 	return fmt.Sprintf("to=%q order=%q kind=%q", f.To, f.OrderID, f.Kind)
 }
 
-// Sink is a development SMTP server that keeps what it receives in memory.
+// Sink is a development SMTP server that keeps what it receives in memory,
+// and in PostgreSQL when Options.DB is set.
 type Sink struct {
 	addr string
 	max  int
 	log  zerolog.Logger
+	db   *pgxpool.Pool
 
+	// writeMu serialises writers (deliveries and Clear) so the database's
+	// ids and the order of msgs agree; mu guards the fields below it and is
+	// never held across a database call.
+	writeMu  sync.Mutex
 	mu       sync.Mutex
 	msgs     []*Message     // arrival order, oldest first
 	seen     map[string]int // Message-ID → copies among msgs
@@ -116,6 +144,7 @@ func New(opts Options) *Sink {
 		addr:    opts.SMTPAddr,
 		max:     opts.MaxMessages,
 		log:     opts.Logger,
+		db:      opts.DB,
 		seen:    make(map[string]int),
 		changed: make(chan struct{}),
 	}
@@ -123,12 +152,20 @@ func New(opts Options) *Sink {
 
 // Start listens on the SMTP address and serves in the background. It
 // returns once the port is bound, so Addr is valid and a sender may connect.
-// A sink starts once; after Close, build a new one.
+// With Options.DB it first migrates the sink's table and loads the newest
+// messages kept there. A sink starts once; after Close, build a new one.
 func (s *Sink) Start() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.server != nil {
 		return errors.New("mailsink: already started")
+	}
+	if s.db != nil {
+		if err := s.loadLocked(); err != nil {
+			return err
+		}
 	}
 	addr := s.addr
 	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
@@ -248,22 +285,73 @@ func (s *Sink) WaitFor(ctx context.Context, f Filter, n int) ([]Message, error) 
 	}
 }
 
-// Clear forgets every message. Sequence numbers keep counting, so an ID is
-// never reused.
-func (s *Sink) Clear() {
+// Clear forgets every message, in the database too. Sequence numbers keep
+// counting, so an ID is never reused.
+func (s *Sink) Clear() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.db != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if _, err := s.db.Exec(ctx, `DELETE FROM mailsink_messages`); err != nil {
+			return fmt.Errorf("mailsink: clear: %w", err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = nil
 	clear(s.seen)
+	return nil
 }
 
-// store keeps a received message and wakes the waiters.
-func (s *Sink) store(m *Message) {
+// store keeps a received message and wakes the waiters. With a database
+// the message is written there first; a failed write refuses the delivery,
+// so the sender tries again later instead of the mail being lost.
+func (s *Sink) store(m *Message) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	s.seq++
-	m.ID = s.seq
+	m.Duplicate = m.MessageID != "" && s.seen[m.MessageID] > 0
+	s.mu.Unlock()
+	if s.db != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if err := s.db.QueryRow(ctx, `
+			INSERT INTO mailsink_messages (envelope_from, envelope_to, raw, received_at, duplicate)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			m.envelopeFrom, m.To, m.Raw, m.ReceivedAt, m.Duplicate).Scan(&m.ID); err != nil {
+			return fmt.Errorf("mailsink: keep message: %w", err)
+		}
+	}
+
+	s.mu.Lock()
+	if s.db == nil {
+		s.seq++
+		m.ID = s.seq
+	}
+	s.appendLocked(m)
+	oldest := s.msgs[0].ID
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+
+	if s.db != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		// The messages evicted from memory leave the table too; if this
+		// fails the next delivery catches up.
+		if _, err := s.db.Exec(ctx, `DELETE FROM mailsink_messages WHERE id < $1`, oldest); err != nil {
+			s.log.Warn().Err(err).Msg("mail sink could not drop old messages")
+		}
+	}
+	s.log.Info().Int64("mail_id", m.ID).Strs("to", m.To).Str("kind", m.Kind).Str("order_id", m.OrderID).
+		Str("subject", m.Subject).Bool("duplicate", m.Duplicate).Msg("mail received")
+	return nil
+}
+
+// appendLocked adds m to the kept messages and drops the oldest beyond max.
+func (s *Sink) appendLocked(m *Message) {
 	if m.MessageID != "" {
-		m.Duplicate = s.seen[m.MessageID] > 0
 		s.seen[m.MessageID]++
 	}
 	s.msgs = append(s.msgs, m)
@@ -272,12 +360,44 @@ func (s *Sink) store(m *Message) {
 		s.msgs[0] = nil
 		s.msgs = s.msgs[1:]
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
+}
 
-	s.log.Info().Int64("mail_id", m.ID).Strs("to", m.To).Str("kind", m.Kind).Str("order_id", m.OrderID).
-		Str("subject", m.Subject).Bool("duplicate", m.Duplicate).Msg("mail received")
+// loadLocked migrates the sink's table and loads the newest max messages
+// from it, as received: parsed again, with their ids and duplicate marks.
+func (s *Sink) loadLocked() error {
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if err := schema.Apply(ctx, s.db, migrations, VersionTable); err != nil {
+		return fmt.Errorf("mailsink: %w", err)
+	}
+	rows, err := s.db.Query(ctx, `
+		SELECT id, envelope_from, envelope_to, raw, received_at, duplicate
+		FROM (SELECT * FROM mailsink_messages ORDER BY id DESC LIMIT $1) newest
+		ORDER BY id`, s.max)
+	if err != nil {
+		return fmt.Errorf("mailsink: load messages: %w", err)
+	}
+	var (
+		id        int64
+		from      string
+		to        []string
+		raw       []byte
+		received  time.Time
+		duplicate bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &from, &to, &raw, &received, &duplicate}, func() error {
+		m := parse(slices.Clone(raw), from, slices.Clone(to))
+		m.ID, m.ReceivedAt, m.Duplicate = id, received.UTC(), duplicate
+		s.appendLocked(m)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mailsink: load messages: %w", err)
+	}
+	if len(s.msgs) > 0 {
+		s.log.Info().Int("messages", len(s.msgs)).Msg("mail sink loaded the messages it kept")
+	}
+	return nil
 }
 
 func (s *Sink) forgetLocked(m *Message) {

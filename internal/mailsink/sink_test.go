@@ -132,7 +132,7 @@ func TestDuplicateMessageID(t *testing.T) {
 	require.Equal(t, []bool{false, true, false}, []bool{msgs[0].Duplicate, msgs[1].Duplicate, msgs[2].Duplicate})
 
 	// After Clear the same Message-ID is new again.
-	sink.Clear()
+	require.NoError(t, sink.Clear())
 	send(t, sender, "ord-d.survey.1", mail.KindSurvey, "ord-d", "buyer@acme.example", "Survey")
 	msgs, err = sink.WaitFor(waitCtx(t), mailsink.Filter{OrderID: "ord-d"}, 1)
 	require.NoError(t, err)

@@ -39,8 +39,13 @@ func (s *session) Data(r io.Reader) error {
 		return fmt.Errorf("read message: %w", err)
 	}
 	m := parse(raw, s.from, s.to)
-	m.ReceivedAt = time.Now().UTC()
-	s.sink.store(m)
+	// What PostgreSQL keeps, so a message reads the same after a restart.
+	m.ReceivedAt = time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.sink.store(m); err != nil {
+		s.sink.log.Error().Err(err).Msg("mail sink refused a message it could not keep")
+		// 451: a transient refusal, so the sender retries rather than drops it.
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot store the message now, try again later"}
+	}
 	return nil
 }
 

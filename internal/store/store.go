@@ -24,11 +24,17 @@ const VersionTable = "orderflow_schema_version"
 // Migrate brings the store's schema up to date. It is safe to run on every
 // start and from several processes at once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := MigrateReport(ctx, pool)
+	return err
+}
+
+// MigrateReport is Migrate that says which migrations it applied.
+func MigrateReport(ctx context.Context, pool *pgxpool.Pool) (pgdb.Migrated, error) {
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("open embedded store migrations: %w", err)
+		return pgdb.Migrated{}, fmt.Errorf("open embedded store migrations: %w", err)
 	}
-	return pgdb.Migrate(ctx, pool, migrations, VersionTable)
+	return pgdb.MigrateReport(ctx, pool, migrations, VersionTable)
 }
 
 // Store reads and writes orderflow's tables. It is safe for concurrent use.

@@ -25,6 +25,9 @@ type SalesOrder struct {
 	Reservations []Reservation `json:"reservations"`
 	CreatedAt    time.Time     `json:"created_at"`
 	CancelledAt  time.Time     `json:"cancelled_at,omitzero"`
+	// GoodsIssuedAt is when the reserved stock left the warehouse (the
+	// first invoice); zero while it is still reserved.
+	GoodsIssuedAt time.Time `json:"goods_issued_at,omitzero"`
 }
 
 // Invoice is an invoice as the simulated ERP keeps it.
@@ -58,7 +61,7 @@ type StockLevel struct {
 // and reservations.
 func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, order_id, customer_id, currency, status, created_at, cancelled_at
+		SELECT id, order_id, customer_id, currency, status, created_at, cancelled_at, goods_issued_at
 		FROM erpsim_sales_orders
 		WHERE $1 = '' OR order_id = $1
 		ORDER BY created_at, id`, orderID)
@@ -67,10 +70,13 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SalesOrder, error) {
 		var so SalesOrder
-		var cancelled *time.Time
-		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.CreatedAt, &cancelled)
+		var cancelled, issued *time.Time
+		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.CreatedAt, &cancelled, &issued)
 		if cancelled != nil {
 			so.CancelledAt = cancelled.UTC()
+		}
+		if issued != nil {
+			so.GoodsIssuedAt = issued.UTC()
 		}
 		so.CreatedAt = so.CreatedAt.UTC()
 		return so, err

@@ -15,6 +15,20 @@
 // one reservation per warehouse used, and each becomes one shipment. Invoice
 // numbers (INV-000001, …) have no gaps.
 //
+// # Stock
+//
+// Each warehouse keeps on_hand and reserved per SKU; available = on_hand -
+// reserved. A sales order reserves; cancelling it releases the reservation.
+// The first invoice of a sales order is its goods issue: the reserved units
+// leave the warehouse (on_hand and reserved both drop), because orderflow
+// invoices once the shipments are delivered and the simulated ERP hears
+// nothing from the carrier. A sales order cancelled after its goods issue
+// (void, then cancel) puts the units back on hand. Goods come in through
+// POST /sim/stock (Restock) or, when SetAutoRestock is on (the dev default of
+// `orderflow dev` and `orderflow sim`), by themselves: a sales order that
+// finds a seeded SKU with less than half its seed level available in a
+// warehouse first refills it to the seed level.
+//
 // # Idempotency
 //
 // Every write requires an Idempotency-Key. The key, a hash of the request
@@ -42,6 +56,7 @@
 //	GET    /sim/sales-orders?order_id=    sales orders with status and reservations
 //	GET    /sim/invoices?order_id=        invoices
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
+//	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
 //	GET    /sim/calls                     calls received per route, faulted ones included
 //	GET|PUT|DELETE /sim/faults            fault rules
 //

@@ -127,7 +127,46 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 	if _, err := tx.Exec(ctx, `UPDATE erpsim_sales_orders SET status = 'invoiced' WHERE id = $1`, req.SalesOrderID); err != nil {
 		return 0, nil, fmt.Errorf("mark %s invoiced: %w", req.SalesOrderID, err)
 	}
+	if err := s.issueGoods(ctx, tx, req.SalesOrderID); err != nil {
+		return 0, nil, err
+	}
 	return http.StatusCreated, ans, nil
+}
+
+// issueGoods takes a sales order's reserved stock out of the warehouse: the
+// goods have left, so on_hand and reserved both drop by the reservation. The
+// simulated ERP hears nothing from the carrier, and orderflow invoices a
+// sales order once its shipments are delivered, so the first invoice is the
+// goods issue (with prepayment the invoice comes before shipping; the goods
+// are spoken for by then all the same). A sales order is issued once: a
+// second invoice, or an invoice after a void, changes no stock. The caller
+// holds the sales order's lock.
+func (s *Sim) issueGoods(ctx context.Context, tx pgx.Tx, salesOrderID string) error {
+	tag, err := tx.Exec(ctx, `
+		UPDATE erpsim_sales_orders SET goods_issued_at = $2
+		WHERE id = $1 AND goods_issued_at IS NULL`, salesOrderID, s.now())
+	if err != nil {
+		return fmt.Errorf("issue goods of %s: %w", salesOrderID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // issued before
+	}
+	// Lock order as everywhere: sales order, then stock by (warehouse, sku).
+	if _, err := tx.Exec(ctx, `
+		SELECT 1 FROM erpsim_stock s
+		JOIN erpsim_reservations r ON r.warehouse = s.warehouse AND r.sku = s.sku
+		WHERE r.sales_order_id = $1
+		ORDER BY s.warehouse, s.sku
+		FOR UPDATE OF s`, salesOrderID); err != nil {
+		return fmt.Errorf("lock stock of %s: %w", salesOrderID, err)
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE erpsim_stock s SET on_hand = s.on_hand - r.quantity, reserved = s.reserved - r.quantity
+		FROM erpsim_reservations r
+		WHERE r.sales_order_id = $1 AND s.warehouse = r.warehouse AND s.sku = r.sku`, salesOrderID); err != nil {
+		return fmt.Errorf("issue goods of %s: %w", salesOrderID, err)
+	}
+	return nil
 }
 
 func (s *Sim) handleVoidInvoice(w http.ResponseWriter, r *http.Request) {

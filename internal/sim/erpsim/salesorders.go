@@ -136,6 +136,13 @@ func (s *Sim) reserve(ctx context.Context, tx pgx.Tx, req salesOrderRequest) (in
 	if err := rows.Err(); err != nil {
 		return 0, nil, fmt.Errorf("lock stock: %w", err)
 	}
+	for sku, whs := range stock {
+		for i, a := range whs {
+			if whs[i].units, err = s.restockLow(ctx, tx, a.warehouse, sku, a.units); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
 
 	var takes []take
 	for _, l := range req.Lines {
@@ -233,11 +240,15 @@ func (s *Sim) handleCancelSalesOrder(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// cancel releases a sales order's stock. Cancelling twice is fine; cancelling
-// an invoiced order is not (void the invoice first).
+// cancel releases a sales order's stock, or returns it to on_hand when the
+// goods were issued already. Cancelling twice is fine; cancelling an invoiced
+// order is not (void the invoice first).
 func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
 	var status string
-	err := tx.QueryRow(ctx, `SELECT status FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+	var issued bool
+	err := tx.QueryRow(ctx, `
+		SELECT status, goods_issued_at IS NOT NULL FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, id).
+		Scan(&status, &issued)
 	if isNoRows(err) {
 		return http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + id}, nil
 	}
@@ -261,10 +272,19 @@ func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error
 		FOR UPDATE OF s`, id); err != nil {
 		return 0, nil, fmt.Errorf("lock stock of %s: %w", id, err)
 	}
-	if _, err := tx.Exec(ctx, `
+	// Before the goods issue the reservation is released; after it (the
+	// invoice was voided) the goods go back on the shelf.
+	release := `
 		UPDATE erpsim_stock s SET reserved = s.reserved - r.quantity
 		FROM erpsim_reservations r
-		WHERE r.sales_order_id = $1 AND s.warehouse = r.warehouse AND s.sku = r.sku`, id); err != nil {
+		WHERE r.sales_order_id = $1 AND s.warehouse = r.warehouse AND s.sku = r.sku`
+	if issued {
+		release = `
+		UPDATE erpsim_stock s SET on_hand = s.on_hand + r.quantity
+		FROM erpsim_reservations r
+		WHERE r.sales_order_id = $1 AND s.warehouse = r.warehouse AND s.sku = r.sku`
+	}
+	if _, err := tx.Exec(ctx, release, id); err != nil {
 		return 0, nil, fmt.Errorf("release stock of %s: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `

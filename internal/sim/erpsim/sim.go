@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,8 @@ type Sim struct {
 	log    zerolog.Logger
 	faults *faults.Set
 	keys   *idempotency.Store
+	// autoRestock is the dev default that refills low shelves (SetAutoRestock).
+	autoRestock atomic.Bool
 	// now is the clock for issued_at, created_at and outage windows; tests
 	// inside the package may replace it.
 	now func() time.Time
@@ -97,6 +100,7 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
 	sim.HandleFunc("/invoices", s.handleListInvoices).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
+	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)

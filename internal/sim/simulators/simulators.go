@@ -22,7 +22,9 @@ type Options struct {
 	LogisticsWebhookURL, LogisticsSecret string
 	PaymentsWebhookURL, PaymentsSecret   string
 	CarrierAutoDeliverAfter              time.Duration
-	Logger                               zerolog.Logger
+	// ERPAutoRestock refills the ERP's low shelves (erpsim.Sim.SetAutoRestock).
+	ERPAutoRestock bool
+	Logger         zerolog.Logger
 }
 
 // Set is the stand-ins for the ERP, the carrier and the bank.
@@ -36,6 +38,7 @@ type Set struct {
 // seeds the ERP's demo catalogue (without resetting stock on a restart).
 func New(ctx context.Context, pool *pgxpool.Pool, o Options) (Set, error) {
 	erp := erpsim.New(pool, o.Logger.With().Str("component", "erp-sim").Logger())
+	erp.SetAutoRestock(o.ERPAutoRestock)
 	sims := Set{
 		ERP: erp,
 		Carrier: carriersim.New(pool, carriersim.Options{
