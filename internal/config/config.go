@@ -59,6 +59,9 @@ type Config struct {
 	LogisticsWebhookSecret string // ORDERFLOW_LOGISTICS_WEBHOOK_SECRET
 	PaymentsWebhookSecret  string // ORDERFLOW_PAYMENTS_WEBHOOK_SECRET
 	WebhookTolerance       time.Duration
+	// QuoteWait bounds how long POST /v1/quotes waits for the priced quote
+	// before it answers 202 (ORDERFLOW_QUOTE_WAIT).
+	QuoteWait time.Duration
 
 	// Breakers: consecutive failures that open one, and how long it stays open.
 	BreakerFailures uint32        // ORDERFLOW_BREAKER_FAILURES
@@ -133,6 +136,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", Default: DevLogisticsSecret, Secret: true, Usage: "HMAC secret shared with the carrier", Commands: signers},
 	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
 	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_HOST", Default: "127.0.0.1", Usage: "the SMTP server", Commands: []string{"worker"}},
@@ -210,6 +214,9 @@ func FromEnv() (Config, error) {
 		return Config{}, err
 	}
 	if c.WebhookTolerance, err = envDuration("ORDERFLOW_WEBHOOK_TOLERANCE"); err != nil {
+		return Config{}, err
+	}
+	if c.QuoteWait, err = envDuration("ORDERFLOW_QUOTE_WAIT"); err != nil {
 		return Config{}, err
 	}
 	if c.SimAutoRestock, err = envBool("ORDERFLOW_SIM_AUTO_RESTOCK"); err != nil {

@@ -212,7 +212,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Store: s.Store, Temporal: s.Client, Tokens: s.Tokens,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
-		WebhookTolerance: cfg.WebhookTolerance, Metrics: s.Metrics.Handler(),
+		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, Metrics: s.Metrics.Handler(),
 	})
 	s.serve(lAPI, handler)
 	s.serve(lERP, s.ERP.Handler())
