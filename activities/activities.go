@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -109,6 +110,9 @@ func linesRefused(lines []order.Line, r *erp.SKURefusedError) error {
 // RecordInput is one transition of the order for the projection and audit log.
 type RecordInput struct {
 	Transition store.Transition `json:"transition"`
+	// Fields, when set, are field errors (lines the ERP refused) kept as
+	// the audit entry's data; the workflow cannot encode JSON itself.
+	Fields []order.FieldError `json:"fields,omitempty"`
 }
 
 // RecordResult is empty: the write either happened or will be retried.
@@ -117,6 +121,13 @@ type RecordResult struct{}
 // Record writes a transition to the order projection and the audit log.
 // It is idempotent by the transition's sequence number.
 func (a *Activities) Record(ctx context.Context, in RecordInput) (RecordResult, error) {
+	if len(in.Fields) > 0 {
+		data, err := json.Marshal(in.Fields)
+		if err != nil {
+			return RecordResult{}, temporal.NewNonRetryableApplicationError("encode the audit entry's fields", ErrTypeInvalidInput, err)
+		}
+		in.Transition.Data = data
+	}
 	return RecordResult{}, classify("record transition", a.Store.RecordTransition(ctx, in.Transition))
 }
 

@@ -218,6 +218,8 @@ func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
 				d.Invoice.Number, due, d.Invoice.DueDate.Format("2006-01-02"))
 		}
 		return "Invoiced."
+	case order.StatusPaid:
+		return "Delivered and paid. Thank you! Tell us how the delivery went: the survey link is in your mail."
 	case order.StatusCompleted:
 		return "Completed: delivered and paid. Thank you."
 	case order.StatusCancelled:

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -151,7 +150,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 	for {
 		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
 			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
-			return o.finishData(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
+			return o.finishFields(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
 		} else if err != nil {
 			return OrderResult{}, err
 		}
@@ -222,10 +221,14 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		}
 	}
 
-	// 10. Done when reconciled and the survey is closed.
+	// 10. Done when reconciled and the survey is closed; PAID meanwhile.
 	if !o.surveyClosed {
 		o.d.Waiting = fmt.Sprintf("Paid in full. Waiting for the NPS survey to be answered or to close (at most %s).", inWords(SurveyWindow))
-		o.showDetails(ctx)
+		if workflow.GetVersion(ctx, changePaidStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			o.showDetails(ctx)
+		} else {
+			o.transition(ctx, order.StatusPaid, order.System, "order.paid", "paid in full; the NPS survey is still open")
+		}
 		if err := workflow.Await(ctx, func() bool { return o.surveyClosed }); err != nil {
 			return OrderResult{}, err
 		}
@@ -236,20 +239,15 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 // finish records a terminal status and returns once every update handler is
 // done, so no caller is left without an answer.
 func (o *orderState) finish(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) (OrderResult, error) {
-	return o.finishData(ctx, s, actor, action, reason, nil)
+	return o.finishFields(ctx, s, actor, action, reason, nil)
 }
 
-// finishData is finish with structured data (marshalled to JSON) for the
-// final audit entry.
-func (o *orderState) finishData(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, data any) (OrderResult, error) {
+// finishFields is finish with field errors for the final audit entry.
+func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) (OrderResult, error) {
 	o.d.NeedsAttention = false
 	o.d.Failure = nil
 	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
-	var raw json.RawMessage
-	if data != nil {
-		raw, _ = json.Marshal(data) // field errors always encode
-	}
-	o.transitionData(ctx, s, actor, action, reason, raw)
+	o.transitionFields(ctx, s, actor, action, reason, fields)
 	// The status is final: a cancel from the Temporal UI now must not undo
 	// the order, only wait with it for the handlers' answers.
 	wctx := ctx
@@ -312,9 +310,8 @@ func (o *orderState) refuseRevision(ctx workflow.Context, rev int, fields []orde
 	q := o.d.Quote
 	o.d.Waiting = fmt.Sprintf("The ERP refused revision %d (%s); quote revision %d stands. Waiting for the buyer to accept, revise or reject it (%s, valid until %s).",
 		rev, describeFields(fields), q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
-	raw, _ := json.Marshal(fields) // field errors always encode
-	o.transitionData(ctx, order.StatusAwaitingAcceptance, order.System, "quote.revision-refused",
-		fmt.Sprintf("revision %d: %s", rev, describeFields(fields)), raw)
+	o.transitionFields(ctx, order.StatusAwaitingAcceptance, order.System, "quote.revision-refused",
+		fmt.Sprintf("revision %d: %s", rev, describeFields(fields)), fields)
 	return nil
 }
 

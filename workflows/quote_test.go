@@ -96,7 +96,7 @@ func TestUnknownSKUEndsTheQuoteRequestRefused(t *testing.T) {
 	last := w.records[len(w.records)-1].Transition
 	require.Equal(t, "quote.refused", last.Action)
 	require.False(t, last.NeedsAttention)
-	require.JSONEq(t, `[{"field":"lines[1].sku","reason":"the ERP does not know this SKU"}]`, string(last.Data),
+	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, w.records[len(w.records)-1].Fields,
 		"the audit entry keeps the refused lines for a replayed POST")
 }
 

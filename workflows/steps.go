@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -127,11 +126,11 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 // transition moves the order to s (or re-records it) and keeps the search
 // attributes, the UI's current details and the projection in step.
 func (o *orderState) transition(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) {
-	o.transitionData(ctx, s, actor, action, reason, nil)
+	o.transitionFields(ctx, s, actor, action, reason, nil)
 }
 
-// transitionData is transition with structured data for the audit entry.
-func (o *orderState) transitionData(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, data json.RawMessage) {
+// transitionFields is transition with field errors for the audit entry.
+func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) {
 	o.d.Status = s
 	total := 0.0
 	if o.d.Quote != nil {
@@ -141,7 +140,7 @@ func (o *orderState) transitionData(ctx workflow.Context, s order.Status, actor 
 		saStatus.ValueSet(string(s)), saAttention.ValueSet(o.d.NeedsAttention), saTotal.ValueSet(total)); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
-	o.recordData(ctx, actor, action, reason, data)
+	o.recordFields(ctx, actor, action, reason, fields)
 }
 
 // abandonFailure forgets a failed step the order will not go back to (it is
@@ -182,11 +181,12 @@ func (o *orderState) detached(ctx workflow.Context) workflow.Context {
 
 // record writes one audit entry and the projection's current state.
 func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, reason string) {
-	o.recordData(ctx, actor, action, reason, nil)
+	o.recordFields(ctx, actor, action, reason, nil)
 }
 
-// recordData is record with structured data for the audit entry.
-func (o *orderState) recordData(ctx workflow.Context, actor order.Actor, action, reason string, data json.RawMessage) {
+// recordFields is record with field errors (lines the ERP refused) for the
+// audit entry's data.
+func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, action, reason string, fields []order.FieldError) {
 	ctx = o.detached(ctx)
 	o.seq++
 	seq := o.seq
@@ -195,7 +195,7 @@ func (o *orderState) recordData(ctx workflow.Context, actor order.Actor, action,
 	tr := store.Transition{
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
-		Actor: actor, Action: action, Reason: reason, Data: data, At: workflow.Now(ctx),
+		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
 	}
 	if o.d.Quote != nil {
 		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
@@ -203,7 +203,7 @@ func (o *orderState) recordData(ctx workflow.Context, actor order.Actor, action,
 	if o.d.Invoice != nil {
 		tr.InvoiceNumber = o.d.Invoice.Number
 	}
-	if err := workflow.ExecuteActivity(local(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(local(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)
 	}
 }

@@ -52,4 +52,11 @@ const (
 	// with ORDERFLOW_RECORD_HISTORY set; it also has the quote update of
 	// POST /v1/quotes' Update-with-Start).
 	changeOrderedShipmentEvents = "ordered-shipment-events"
+
+	// changePaidStatus (version 1): an order paid in full (or a prepaid
+	// order delivered) whose survey is still open shows PAID in the
+	// projection, the OrderStatus search attribute and the metrics. Before
+	// it, it went on showing AWAITING_PAYMENT (or SHIPPING) for up to the
+	// survey's 14 days.
+	changePaidStatus = "paid-status"
 )

@@ -22,12 +22,15 @@ const (
 	StatusShipping           Status = "SHIPPING"
 	StatusInvoiced           Status = "INVOICED"
 	StatusAwaitingPayment    Status = "AWAITING_PAYMENT"
-	StatusCompleted          Status = "COMPLETED"
-	StatusCancelled          Status = "CANCELLED"
-	StatusQuoteExpired       Status = "QUOTE_EXPIRED"
-	StatusQuoteRejected      Status = "QUOTE_REJECTED"
-	StatusRejected           Status = "REJECTED"
-	StatusCreditDeclined     Status = "CREDIT_DECLINED"
+	// StatusPaid: the invoice is reconciled (or a prepaid order is
+	// delivered) while an NPS survey is still open.
+	StatusPaid           Status = "PAID"
+	StatusCompleted      Status = "COMPLETED"
+	StatusCancelled      Status = "CANCELLED"
+	StatusQuoteExpired   Status = "QUOTE_EXPIRED"
+	StatusQuoteRejected  Status = "QUOTE_REJECTED"
+	StatusRejected       Status = "REJECTED"
+	StatusCreditDeclined Status = "CREDIT_DECLINED"
 	// StatusQuoteRefused ends a quote request whose first revision the ERP
 	// would not price (an unknown SKU, no price in the customer's
 	// currency). POST /v1/quotes answers 422 naming the line; the order
@@ -39,7 +42,7 @@ const (
 var Statuses = []Status{
 	StatusQuoting, StatusAwaitingAcceptance, StatusAwaitingApproval, StatusCreditCheck,
 	StatusCreditHold, StatusConfirmed, StatusShipping, StatusInvoiced, StatusAwaitingPayment,
-	StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected, StatusRejected,
+	StatusPaid, StatusCompleted, StatusCancelled, StatusQuoteExpired, StatusQuoteRejected, StatusRejected,
 	StatusCreditDeclined, StatusQuoteRefused,
 }
 
@@ -67,7 +70,7 @@ func (s Status) Terminal() bool {
 // plain cancel is no longer offered (returns and credit notes are CS work).
 func (s Status) Shipped() bool {
 	switch s {
-	case StatusShipping, StatusInvoiced, StatusAwaitingPayment, StatusCompleted:
+	case StatusShipping, StatusInvoiced, StatusAwaitingPayment, StatusPaid, StatusCompleted:
 		return true
 	}
 	return false

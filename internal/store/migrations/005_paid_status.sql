@@ -1,0 +1,7 @@
+-- PAID: the invoice is reconciled while the NPS survey is still open.
+ALTER TABLE orders DROP CONSTRAINT orders_status_check;
+ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status IN (
+    'QUOTING', 'AWAITING_ACCEPTANCE', 'AWAITING_APPROVAL', 'CREDIT_CHECK',
+    'CREDIT_HOLD', 'CONFIRMED', 'SHIPPING', 'INVOICED', 'AWAITING_PAYMENT', 'PAID',
+    'COMPLETED', 'CANCELLED', 'QUOTE_EXPIRED', 'QUOTE_REJECTED', 'REJECTED',
+    'CREDIT_DECLINED', 'QUOTE_REFUSED'));
