@@ -21,6 +21,7 @@ var devTokens = []order.Actor{
 	{Subject: "storefront@dev", Role: order.RoleStorefront},
 	{Subject: "purchasing@acme.example", Role: order.RoleBuyer, CustomerID: "ACME-001"},
 	{Subject: "cfo@acme.example", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"},
+	{Subject: "rita.rep@seller.example", Role: order.RoleSalesRep},
 	{Subject: "mia.manager@seller.example", Role: order.RoleSalesManager},
 	{Subject: "max.manager@seller.example", Role: order.RoleSalesManager},
 	{Subject: "finance@seller.example", Role: order.RoleFinance},
