@@ -123,8 +123,9 @@ func newBuyerOrder(rec store.OrderRecord, live *workflows.Details) *buyerOrder {
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, live: live,
 	}
 	if live != nil {
-		// The workflow is ahead of the projection, never behind it.
-		v.Status = live.Status
+		// The status stays the projection's, as in lists and the audit
+		// log: a status the workflow shows before its audit entry is
+		// written would send a client to an audit log without it.
 		v.Quote = live.Quote
 		v.Prepayment = live.Prepayment
 		v.Paid = live.Paid

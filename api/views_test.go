@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -99,6 +101,8 @@ func TestBuyerSeesNoSellerInternals(t *testing.T) {
 		Compensations: []string{"SECRET cancel ERP sales order"},
 	}
 	live.Store(id, internal)
+	require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{OrderID: id, CustomerID: acme, Seq: 5,
+		Status: order.StatusAwaitingApproval, Action: "approval.requested", Details: internal.Waiting}))
 
 	get := func(role order.Role) *responseRecorder {
 		return e.do(req{method: http.MethodGet, path: "/v1/orders/" + id, token: e.token(role)})
