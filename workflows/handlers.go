@@ -291,9 +291,12 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					if o.d.Failure == nil || o.csAction != nil {
 						return invalidState("no failed step is waiting for a retry")
 					}
+					if o.d.Failure.Retrying {
+						return invalidState("%s is still retrying by itself; the order moves on when it succeeds", o.d.Failure.Step)
+					}
 					return nil
 				case ActionSkip:
-					if o.d.Failure == nil || o.csAction != nil {
+					if o.d.Failure == nil || o.csAction != nil || o.d.Failure.Retrying {
 						return invalidState("no failed step is waiting for CS")
 					}
 					if !o.d.Failure.Skippable {

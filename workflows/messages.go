@@ -214,6 +214,10 @@ type StepFailure struct {
 	Since time.Time `json:"since"`
 	// Skippable: CS may skip the step (ActionSkip) instead of retrying it.
 	Skippable bool `json:"skippable"`
+	// Retrying: the step has not succeeded within the step budget and is
+	// still retrying by itself (an outage); it needs no CS action, and the
+	// flag clears when the call succeeds.
+	Retrying bool `json:"retrying,omitempty"`
 }
 
 // Details is the order as its workflow sees it now (the details query).

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -10,9 +11,15 @@ import (
 // Timings of the order lifecycle. They are business rules, written down in
 // docs/design.md; changing one changes timers of new commands only.
 const (
-	// StepBudget is how long one outside step keeps retrying before the order
-	// asks CS for help. Breaker-open backoffs count against it.
+	// StepBudget is how long an outside step may go without success before
+	// the order sets NeedsAttention and alerts CS; it keeps retrying all the
+	// same (changeRetryThroughOutages; before it, the step gave up then).
 	StepBudget = 30 * time.Minute
+	// RetryCap bounds the wait between two attempts of an outside call.
+	RetryCap = 5 * time.Minute
+	// PollBudget bounds one look at the carrier: polling is a fallback, the
+	// next poll tries again.
+	PollBudget = time.Hour
 	// QuoteReminderBefore: the buyer is reminded this long before the quote expires.
 	QuoteReminderBefore = 2 * 24 * time.Hour
 	// ApprovalReminderAfter and ApprovalEscalateAfter: silence of approvers.
@@ -32,9 +39,63 @@ const (
 	UpdateWait = 20 * time.Second
 )
 
-// outside is for calls to the ERP and the carrier: each attempt is short, the
-// step retries with capped backoff within StepBudget.
-func outside(ctx workflow.Context, summary string) workflow.Context {
+// outside is for calls to the ERP and the carrier: each attempt is short,
+// and the call retries with capped backoff (the activities add jitter and
+// follow the breaker through NextRetryDelay) until it succeeds or fails
+// for good. Runs from before changeRetryThroughOutages keep budgetedOutside.
+func (o *orderState) outside(ctx workflow.Context, summary string) workflow.Context {
+	if !o.retryThroughOutages {
+		return budgetedOutside(ctx, summary)
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             summary,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         untilSuccess,
+	})
+}
+
+// untilSuccess retries with capped backoff until the call succeeds or fails
+// for good. MaximumAttempts is explicit, not 0 ("unlimited" to the server):
+// the SDK's test suite caps 0 at 10 attempts, and the tests must run the
+// policy production runs. At the 5-minute cap it lasts for millennia.
+var untilSuccess = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    RetryCap,
+	MaximumAttempts:    math.MaxInt32,
+}
+
+// mailing is outside for mail, with a longer attempt for slow SMTP servers:
+// a mail is never dropped.
+func (o *orderState) mailing(ctx workflow.Context, summary string) workflow.Context {
+	if !o.retryThroughOutages {
+		return budgetedMailing(ctx, summary)
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             summary,
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         untilSuccess,
+	})
+}
+
+// polling is for the fallback look at the carrier: bounded, because the next
+// poll tries again and a webhook may answer first.
+func polling(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:                summary,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: PollBudget,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    RetryCap,
+		},
+	})
+}
+
+// budgetedOutside is how outside calls ran before changeRetryThroughOutages:
+// they gave up after StepBudget and the order waited for CS.
+func budgetedOutside(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:                summary,
 		StartToCloseTimeout:    30 * time.Second,
@@ -47,9 +108,9 @@ func outside(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// mailing is for mail: the same shape as outside, with a longer attempt for
-// slow SMTP servers.
-func mailing(ctx workflow.Context, summary string) workflow.Context {
+// budgetedMailing is how mails ran before changeRetryThroughOutages: dropped
+// (logged and audited) after StepBudget.
+func budgetedMailing(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:                summary,
 		StartToCloseTimeout:    time.Minute,

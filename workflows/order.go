@@ -65,6 +65,13 @@ type orderState struct {
 	payments       []PaymentSignal
 	seenPayments   map[string]bool
 	seenExceptions map[string]bool // carrier exception event ids already applied
+	// retryThroughOutages: outside calls retry until they succeed and an
+	// order past the step budget is flagged while it keeps retrying; mails
+	// go out beside the main path (changeRetryThroughOutages).
+	retryThroughOutages bool
+	// mailsInFlight counts mails sent beside the main path; the order ends
+	// only once they are out.
+	mailsInFlight int
 	// lastEventAt is when the newest carrier exception applied to each
 	// shipment happened (changeOrderedShipmentEvents).
 	lastEventAt   map[string]time.Time
@@ -122,6 +129,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.lastMail = map[mail.Kind]sentMail{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
+	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
 		saCustomer.ValueSet(in.CustomerID), saPO.ValueSet(in.PONumber)); err != nil {
 		return err
@@ -254,7 +262,7 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	if o.finishOutsideCalls(ctx) {
 		wctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) }); err != nil {
+	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight == 0 }); err != nil {
 		return OrderResult{}, err
 	}
 	return OrderResult{OrderID: o.in.OrderID, Status: s, Reason: reason}, nil
@@ -268,8 +276,8 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 	o.d.Waiting = fmt.Sprintf("Pricing quote revision %d through the ERP.", rev)
 	o.transition(ctx, order.StatusQuoting, o.in.RequestedBy, "quote.pricing", "")
 	var res activities.PriceQuoteResult
-	err := o.attempt(ctx, "price quote", func() error {
-		return workflow.ExecuteActivity(outside(ctx, fmt.Sprintf("Price quote revision %d", rev)), a.PriceQuote,
+	err := o.attempt(ctx, "price quote", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(o.outside(ctx, fmt.Sprintf("Price quote revision %d", rev)), a.PriceQuote,
 			activities.PriceQuoteInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Revision: rev,
 				Lines: o.lines, RequestedDiscountBP: o.disc, At: workflow.Now(ctx)}).Get(ctx, &res)
 	})
@@ -447,8 +455,8 @@ func (o *orderState) checkCredit(ctx workflow.Context) (*CreditDecisionInput, er
 	o.d.Waiting = "Checking credit: ERP open receivables + open orders + this order against the credit limit."
 	o.transition(ctx, order.StatusCreditCheck, order.System, "credit.checking", "")
 	var res activities.CheckCreditResult
-	err := o.attempt(ctx, "credit check", func() error {
-		return workflow.ExecuteActivity(outside(ctx, "Check credit exposure"), a.CheckCredit,
+	err := o.attempt(ctx, "credit check", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(o.outside(ctx, "Check credit exposure"), a.CheckCredit,
 			activities.CheckCreditInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Total: o.d.Quote.Total}).Get(ctx, &res)
 	})
 	if err != nil {
@@ -484,9 +492,9 @@ func (o *orderState) checkCredit(ctx workflow.Context) (*CreditDecisionInput, er
 
 func (o *orderState) reserve(ctx workflow.Context) error {
 	var res activities.ReserveResult
-	err := o.attempt(ctx, "reserve stock", func() error {
+	err := o.attempt(ctx, "reserve stock", func(ctx workflow.Context) error {
 		actx := o.outsideCtx(ctx)
-		return workflow.ExecuteActivity(outside(actx, "Create ERP sales order and reserve stock"), a.Reserve,
+		return workflow.ExecuteActivity(o.outside(actx, "Create ERP sales order and reserve stock"), a.Reserve,
 			activities.ReserveInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Currency: o.d.Quote.Total.Currency,
 				Lines: o.lines}).Get(actx, &res)
 	})
@@ -509,9 +517,9 @@ func (o *orderState) ship(ctx workflow.Context) error {
 			continue
 		}
 		var res activities.BookShipmentResult
-		err := o.attempt(ctx, "book shipment from "+s.Warehouse, func() error {
+		err := o.attempt(ctx, "book shipment from "+s.Warehouse, func(ctx workflow.Context) error {
 			actx := o.outsideCtx(ctx)
-			return workflow.ExecuteActivity(outside(actx, "Book carrier from "+s.Warehouse), a.BookShipment,
+			return workflow.ExecuteActivity(o.outside(actx, "Book carrier from "+s.Warehouse), a.BookShipment,
 				activities.BookShipmentInput{OrderID: o.in.OrderID, Warehouse: s.Warehouse, Lines: s.Lines}).Get(actx, &res)
 		})
 		if err != nil {
@@ -650,7 +658,7 @@ func (o *orderState) pollCarrier(ctx workflow.Context) {
 		}
 		var res activities.TrackShipmentResult
 		// Best effort: the next poll tries again, so no CS alert for this one.
-		err := workflow.ExecuteActivity(outside(ctx, "Track shipment "+s.ShipmentID), a.TrackShipment,
+		err := workflow.ExecuteActivity(polling(ctx, "Track shipment "+s.ShipmentID), a.TrackShipment,
 			activities.TrackShipmentInput{ShipmentID: s.ShipmentID}).Get(ctx, &res)
 		if err != nil {
 			o.logger.Warn("carrier poll failed", "ShipmentID", s.ShipmentID, "Error", err)

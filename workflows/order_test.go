@@ -569,7 +569,7 @@ func TestAcceptWhileQuoteMailIsRetriedIsKept(t *testing.T) {
 	require.Equal(t, order.StatusCancelled, res.Status)
 	require.Equal(t, order.StatusCreditCheck, accept.res.Status, "accept answers with where the order went")
 	require.Contains(t, w.actions(), "quote.accepted")
-	require.Equal(t, mail.KindQuote, w.mailKinds()[0], "the quote mail still went out")
+	require.Contains(t, w.mailKinds(), mail.KindQuote, "the quote mail still went out (beside the order, which did not wait for it)")
 }
 
 // A CS retry that arrives while the CS alert mail is still being retried is

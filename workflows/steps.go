@@ -41,7 +41,7 @@ const noCurrency = "XXX"
 // attempt runs one outside step. When the step fails for good (budget spent or
 // permanent error) the order needs attention: CS is mailed and the order waits
 // for a CS action — retry runs the step again, cancel unwinds the order.
-func (o *orderState) attempt(ctx workflow.Context, step string, run func() error) error {
+func (o *orderState) attempt(ctx workflow.Context, step string, run func(workflow.Context) error) error {
 	_, err := o.attemptStep(ctx, step, false, run)
 	return err
 }
@@ -50,7 +50,7 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func() error
 // outcome nothing later depends on, such as an undo that was done by hand or
 // cannot be done (a delivered shipment cannot be cancelled). skipped reports
 // that CS skipped it.
-func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, run func() error) (skipped bool, _ error) {
+func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, run func(workflow.Context) error) (skipped bool, _ error) {
 	// What the order said before the step; a failure says which step
 	// failed instead, until the step is retried or skipped.
 	waitingBefore := o.d.Waiting
@@ -63,7 +63,12 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 			// start nothing new; the caller unwinds what is registered.
 			return false, ctx.Err()
 		}
-		err := run()
+		var err error
+		if o.retryThroughOutages {
+			err = o.runWatched(ctx, step, run)
+		} else {
+			err = run(ctx)
+		}
 		o.attemptsDone++
 		if err == nil {
 			if o.d.Failure != nil || o.d.NeedsAttention {
@@ -121,6 +126,49 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		o.d.Waiting = fmt.Sprintf("Retrying %q, as %s asked.", step, act.Actor.Subject)
 		o.transition(ctx, o.d.Status, act.Actor, "action.retry", step+": "+act.Reason)
 	}
+}
+
+// runWatched runs one attempt of a step, which retries by itself until it
+// succeeds or fails for good. Past StepBudget without an answer the order
+// needs attention: CS is told once, the details say what the order waits
+// for, and the call goes on retrying; the caller clears the flag when it
+// succeeds. A worker fleet that is down or backlogged counts too: queue time
+// is time without success.
+func (o *orderState) runWatched(ctx workflow.Context, step string, run func(workflow.Context) error) error {
+	var (
+		err  error
+		done bool
+	)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		err = run(ctx)
+		done = true
+	})
+	ok, werr := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: StepBudget,
+		TimerOptions: workflow.TimerOptions{Summary: "step budget: " + step}}, func() bool { return done })
+	if werr != nil || ok {
+		if werr != nil && !done {
+			// Cancelled from the Temporal UI: the call's own context
+			// decides whether it finishes (outsideCtx); wait for it.
+			_ = workflow.Await(o.detached(ctx), func() bool { return done })
+		}
+		return err
+	}
+	since := workflow.Now(ctx).Add(-StepBudget)
+	o.failures++
+	line := fmt.Sprintf("no success for %s; orderflow keeps retrying (an outside system is down or slow, or the workers are backlogged).", inWords(StepBudget))
+	o.d.Failure = &StepFailure{Step: step, Error: line, Since: since, Retrying: true}
+	o.d.NeedsAttention = true
+	before := o.d.Waiting
+	o.d.Waiting = fmt.Sprintf("Step %q has not succeeded for %s and keeps retrying; the order moves on by itself when it does. %s", step, inWords(StepBudget), before)
+	o.logger.Warn("step over its budget; still retrying", "Step", step)
+	o.transition(ctx, o.d.Status, order.System, "step.delayed", step+": "+line)
+	o.notify(ctx, fmt.Sprintf("cs-delayed-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
+		mail.Data{Step: step, Error: line, Reason: "nothing to do unless you want to cancel the order: it moves on by itself once the call succeeds"})
+	if werr := workflow.Await(o.detached(ctx), func() bool { return done }); werr != nil {
+		return werr
+	}
+	o.d.Waiting = before
+	return err
 }
 
 // transition moves the order to s (or re-records it) and keeps the search
@@ -226,10 +274,24 @@ func (o *orderState) showDetails(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, b.String())
 }
 
-// notify sends a mail. A mail that cannot be sent does not hold the order up:
-// it is logged and audited, and CS can resend it.
+// notify sends a mail beside the main path: it retries until the mail system
+// takes it, and the order ends only once it is out. (Runs from before
+// changeRetryThroughOutages sent it in line and dropped it, logged and
+// audited, after the step budget; CS could resend it.)
 func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, aud activities.Audience, d mail.Data) {
-	_ = o.send(ctx, key, kind, aud, d)
+	if !o.retryThroughOutages {
+		_ = o.send(ctx, key, kind, aud, d)
+		return
+	}
+	// The mail retries until the mail system takes it, beside the main
+	// path: a mail outage delays mails, not the order.
+	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
+	o.lastMail[kind] = sentMail{Audience: aud, Data: d}
+	o.mailsInFlight++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { o.mailsInFlight-- }()
+		_ = o.send(ctx, key, kind, aud, d)
+	})
 }
 
 // send mails one message and remembers it as the last of its kind, for a
@@ -237,7 +299,7 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud activities.Audience, d mail.Data) error {
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
 	o.lastMail[kind] = sentMail{Audience: aud, Data: d}
-	err := workflow.ExecuteActivity(mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
+	err := workflow.ExecuteActivity(o.mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
 		Key: activities.Key(o.in.OrderID, "mail", key), Kind: kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
 		Audience: aud, Data: d,
 	}).Get(ctx, nil)
@@ -296,7 +358,7 @@ func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, 
 	o.record(ctx, o.cancel.Actor, "order.cancelling", o.cancel.Reason)
 	for len(o.undos) > 0 {
 		u := o.undos[len(o.undos)-1]
-		skipped, err := o.attemptStep(ctx, "undo: "+u.Label, true, func() error { return o.runUndo(ctx, u) })
+		skipped, err := o.attemptStep(ctx, "undo: "+u.Label, true, func(ctx workflow.Context) error { return o.runUndo(ctx, u) })
 		if err != nil {
 			return OrderResult{}, err
 		}
@@ -315,13 +377,13 @@ func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, 
 func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 	switch u.Kind {
 	case "cancel-sales-order":
-		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.CancelSalesOrder,
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelSalesOrder,
 			activities.CancelSalesOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref}).Get(ctx, nil)
 	case "cancel-shipment":
-		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.CancelShipment,
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelShipment,
 			activities.CancelShipmentInput{OrderID: o.in.OrderID, ShipmentID: u.Ref}).Get(ctx, nil)
 	case "void-invoice":
-		return workflow.ExecuteActivity(outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
 			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref}).Get(ctx, nil)
 	}
 	return temporal.NewNonRetryableApplicationError("unknown undo "+u.Kind, ErrTypeInvalidArgument, nil)
@@ -330,9 +392,9 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 // invoice raises the ERP invoice and mails it.
 func (o *orderState) invoice(ctx workflow.Context) error {
 	var res activities.InvoiceResult
-	err := o.attempt(ctx, "invoice", func() error {
+	err := o.attempt(ctx, "invoice", func(ctx workflow.Context) error {
 		actx := o.outsideCtx(ctx)
-		return workflow.ExecuteActivity(outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
+		return workflow.ExecuteActivity(o.outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
 			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
 			Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
 		}).Get(actx, &res)

@@ -59,4 +59,13 @@ const (
 	// it, it went on showing AWAITING_PAYMENT (or SHIPPING) for up to the
 	// survey's 14 days.
 	changePaidStatus = "paid-status"
+
+	// changeRetryThroughOutages (version 1, asked once when the order
+	// starts): outside calls retry until they succeed or fail for good (no
+	// ScheduleToClose); a step past StepBudget sets NeedsAttention, alerts
+	// CS once and keeps retrying, and the flag clears itself when the call
+	// succeeds; mails go out beside the main path and are never dropped.
+	// Before it, a step gave up after StepBudget and waited for CS, and a
+	// mail was dropped after it. Orders started before keep the old way.
+	changeRetryThroughOutages = "retry-through-outages"
 )

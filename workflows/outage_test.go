@@ -1,0 +1,96 @@
+package workflows_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// Issue 7, defect 1: an ERP outage longer than the step budget used to end
+// the step and leave the order waiting for CS. Now the ERP is down for 7
+// days: the order is flagged once after the budget, keeps retrying, clears
+// the flag itself when the ERP answers, and completes with no CS action.
+func TestERPDownForAWeekCompletesWithoutCS(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var up time.Time
+	calls := 0
+	w.reserve = func() (activities.ReserveResult, error) {
+		calls++
+		if up.IsZero() || w.env.Now().Before(up) {
+			return activities.ReserveResult{}, temporal.NewApplicationError("erp: create sales order: HTTP 503", activities.ErrTypeUnavailable)
+		}
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{
+			{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}},
+			{Warehouse: "WH-SOUTH", Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1}}},
+		}}, nil
+	}
+	w.at(time.Hour, func() {
+		up = w.env.Now().Add(7 * 24 * time.Hour)
+		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "")
+	})
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.NeedsAttention, "past the 30-minute budget the order needs attention")
+		require.NotNil(t, d.Failure)
+		require.True(t, d.Failure.Retrying)
+		require.Equal(t, "reserve stock", d.Failure.Step)
+		require.Contains(t, d.Waiting, "keeps retrying")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "x"}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "x"}, workflows.ErrTypeInvalidState)
+	})
+	w.at(6*24*time.Hour, func() {
+		require.True(t, w.details().NeedsAttention, "still down on day 6")
+		require.Len(t, w.csAlerts(), 1, "CS is alerted once, not per attempt")
+	})
+	w.at(9*24*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status, "the ERP came back and the order moved on")
+		require.False(t, d.NeedsAttention, "the flag cleared itself")
+		require.Nil(t, d.Failure)
+		w.deliverAll()
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(9*24*time.Hour+time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	require.Greater(t, calls, 100, "the reservation was retried through the week")
+	for _, a := range w.actions() {
+		require.False(t, strings.HasPrefix(a, "action."), "no CS action was needed: %s", a)
+	}
+	require.Subset(t, w.actions(), []string{"step.delayed", "step.recovered"})
+}
+
+// Mails are never dropped: a mail system down for three days delays the
+// mails, not the order, and every mail goes out once it is back.
+func TestMailOutageDelaysMailsNotTheOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, k := range []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked} {
+		w.mailFails[k] = 3000 // a few days of retries at the 5-minute cap
+	}
+	w.at(time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingAcceptance, w.details().Status, "the order did not wait for the quote mail")
+		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "")
+	})
+	w.at(2*time.Hour, func() {
+		require.Equal(t, order.StatusShipping, w.details().Status)
+		require.NotContains(t, w.mailKinds(), mail.KindQuote, "the mail system is still down")
+		w.deliverAll()
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	require.Subset(t, w.mailKinds(), []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked,
+		mail.KindShipmentBooked}, "every mail went out in the end")
+	require.NotContains(t, w.actions(), "mail.failed")
+}
