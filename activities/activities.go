@@ -222,24 +222,33 @@ type CheckCreditResult struct {
 	Exposure order.Exposure `json:"exposure"`
 }
 
-// CheckCredit adds the ERP's open receivables, this system's open unpaid
-// orders and this order, and compares the sum with the credit limit.
+// CheckCredit adds the ERP's open receivables, this system's accepted orders
+// that are not invoiced yet and this order, and compares the sum with the
+// credit limit (store.DecideCredit has the rules). An order within the limit
+// holds a credit commitment from then on, so the customer's next check
+// counts it even before the order's status moves on; checks of one customer
+// take turns. A retry answers the first granted decision again.
+//
+// The receivables are read first: an HTTP call does not belong in the
+// transaction that holds the customer's lock.
 func (a *Activities) CheckCredit(ctx context.Context, in CheckCreditInput) (CheckCreditResult, error) {
 	terms, err := a.Store.Terms(ctx, in.CustomerID)
 	if err != nil {
 		return CheckCreditResult{}, classify("load terms of customer "+in.CustomerID, err)
 	}
+	if in.Total.Currency != terms.Currency {
+		msg := fmt.Sprintf("check credit: order total %s, credit limit of customer %s in %s", in.Total, in.CustomerID, terms.Currency)
+		return CheckCreditResult{}, temporal.NewNonRetryableApplicationError(msg, ErrTypeInvalidInput, money.ErrCurrencyMismatch)
+	}
 	receivables, err := a.ERP.OpenReceivables(ctx, in.CustomerID, terms.Currency)
 	if err != nil {
 		return CheckCreditResult{}, classify("read open receivables from the ERP", err)
 	}
-	open, err := a.Store.OpenOrdersTotal(ctx, in.CustomerID, in.OrderID, terms.Currency)
+	e, err := a.Store.DecideCredit(ctx, store.CreditCheck{
+		OrderID: in.OrderID, CustomerID: in.CustomerID, Amount: in.Total, Receivables: receivables,
+	})
 	if err != nil {
-		return CheckCreditResult{}, classify("sum open orders", err)
-	}
-	e, err := order.CheckCredit(terms.CreditLimit, receivables, open, in.Total)
-	if err != nil {
-		return CheckCreditResult{}, temporal.NewNonRetryableApplicationError("check credit: "+err.Error(), ErrTypeInvalidInput, err)
+		return CheckCreditResult{}, classify("decide credit", err)
 	}
 	return CheckCreditResult{Exposure: e}, nil
 }

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -143,7 +144,10 @@ func TestCheckCredit(t *testing.T) {
 		}, res.Exposure)
 	})
 
-	// Globex: limit 2000.00, receivables 1500.00, nothing open here.
+	// Globex: limit 2000.00, receivables 1500.00, nothing open here. Each
+	// case is an order of its own (a retry of one order would answer its
+	// first decision); none has a projection row, so none counts for the
+	// others.
 	for _, tc := range []struct {
 		name   string
 		total  int64
@@ -155,7 +159,7 @@ func TestCheckCredit(t *testing.T) {
 	} {
 		t.Run("Globex "+tc.name, func(t *testing.T) {
 			res := mustRun[activities.CheckCreditResult](t, f.env, f.acts.CheckCredit,
-				activities.CheckCreditInput{OrderID: "ord-globex", CustomerID: "GLOBEX-002", Total: eur(tc.total)})
+				activities.CheckCreditInput{OrderID: fmt.Sprintf("ord-globex-%d", tc.total), CustomerID: "GLOBEX-002", Total: eur(tc.total)})
 			e := res.Exposure
 			assert.Equal(t, eur(150000), e.OpenReceivables)
 			assert.Equal(t, eur(0), e.OpenOrders)

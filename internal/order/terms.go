@@ -125,16 +125,20 @@ func RequiredApprovals(q Quote, t Terms) []ApprovalNeed {
 
 // Exposure is the credit picture of one order's customer.
 type Exposure struct {
+	// OpenReceivables are the customer's invoiced, unpaid amounts in the ERP.
 	OpenReceivables money.Money `json:"open_receivables"`
-	OpenOrders      money.Money `json:"open_orders"`
-	ThisOrder       money.Money `json:"this_order"`
-	Total           money.Money `json:"total"`
-	Limit           money.Money `json:"limit"`
-	WithinLimit     bool        `json:"within_limit"`
+	// OpenOrders are the customer's other orders in this system that are
+	// accepted and not yet invoiced (docs/design.md, "credit exposure").
+	OpenOrders  money.Money `json:"open_orders"`
+	ThisOrder   money.Money `json:"this_order"`
+	Total       money.Money `json:"total"`
+	Limit       money.Money `json:"limit"`
+	WithinLimit bool        `json:"within_limit"`
 }
 
-// CheckCredit adds the ERP's open receivables, this system's open unpaid orders
-// and this order, and compares the sum with the credit limit.
+// CheckCredit adds the ERP's open receivables, this system's open orders
+// (accepted and not yet invoiced) and this order, and compares the sum with
+// the credit limit.
 func CheckCredit(limit, receivables, openOrders, thisOrder money.Money) (Exposure, error) {
 	e := Exposure{OpenReceivables: receivables, OpenOrders: openOrders, ThisOrder: thisOrder, Limit: limit}
 	sum, err := receivables.Add(openOrders)

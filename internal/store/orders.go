@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 )
 
@@ -317,51 +316,6 @@ func scanOrder(row pgx.Row) (OrderRecord, error) {
 		&r.CreatedAt, &r.UpdatedAt)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, err
-}
-
-// OpenOrdersTotal is what this customer's open, uninvoiced orders add to its
-// credit exposure: the totals of its orders in CONFIRMED or SHIPPING (they
-// passed the credit check and are not invoiced yet), except excludeOrderID
-// (the order being checked, which the check adds on its own).
-//
-// Invoiced orders are left out on purpose: from INVOICED on, the amount is an
-// open receivable in the ERP, and the credit check adds the ERP's receivables
-// already; counting those orders here too would count them twice. Orders still
-// before or in the credit check are not exposure yet.
-//
-// An order of the customer in another currency is an error
-// (money.ErrCurrencyMismatch), not silently left out of the sum.
-func (s *Store) OpenOrdersTotal(ctx context.Context, customerID, excludeOrderID, currency string) (money.Money, error) {
-	what := fmt.Sprintf("open orders total of customer %q", customerID)
-	rows, err := s.pool.Query(ctx, `
-		SELECT currency, sum(total_minor)::bigint
-		FROM orders
-		WHERE customer_id = $1
-			AND id <> $2
-			AND status IN ('CONFIRMED', 'SHIPPING')
-		GROUP BY currency`,
-		customerID, excludeOrderID)
-	if err != nil {
-		return money.Money{}, dbError(what, err)
-	}
-	total := money.Zero(currency)
-	var cur string
-	var sum int64
-	_, err = pgx.ForEachRow(rows, []any{&cur, &sum}, func() error {
-		if cur != currency {
-			return fmt.Errorf("%s: %s of open orders in %s, asked in %s: %w",
-				what, money.New(sum, cur), cur, currency, money.ErrCurrencyMismatch)
-		}
-		total.Minor += sum
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, money.ErrCurrencyMismatch) {
-			return money.Money{}, err
-		}
-		return money.Money{}, dbError(what, err)
-	}
-	return total, nil
 }
 
 // CountByStatus counts orders per status, for the orderflow_orders metric.

@@ -507,48 +507,6 @@ func TestListOrdersPaginates(t *testing.T) {
 	require.IsIncreasing(t, seen)
 }
 
-func TestOpenOrdersTotal(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, _ := newStore(t)
-	eur := func(minor int64) money.Money { return money.New(minor, "EUR") }
-	// One order per status, each with a distinct power of two, so the sum
-	// shows exactly which statuses count.
-	for i, st := range order.Statuses {
-		createOrder(t, s, fmt.Sprintf("acme-%02d", i), "ACME-001", st, eur(1<<i))
-	}
-	createOrder(t, s, "globex-1", "GLOBEX-002", order.StatusConfirmed, eur(1_000_000))
-	confirmed := int64(1) << 5 // order.Statuses[5]
-	shipping := int64(1) << 6
-	require.Equal(t, order.StatusConfirmed, order.Statuses[5])
-	require.Equal(t, order.StatusShipping, order.Statuses[6])
-
-	tests := []struct {
-		name    string
-		exclude string
-		want    money.Money
-	}{
-		{"confirmed and shipping count", "", eur(confirmed + shipping)},
-		{"the order under check is excluded", "acme-06", eur(confirmed)},
-		{"excluding an order that does not count changes nothing", "acme-07", eur(confirmed + shipping)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.OpenOrdersTotal(ctx, "ACME-001", tc.exclude, "EUR")
-			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
-		})
-	}
-
-	got, err := s.OpenOrdersTotal(ctx, "INITECH-003", "", "USD")
-	require.NoError(t, err)
-	require.Equal(t, money.New(0, "USD"), got, "no open orders: zero in the asked currency")
-
-	createOrder(t, s, "acme-usd", "ACME-001", order.StatusShipping, money.New(5, "USD"))
-	_, err = s.OpenOrdersTotal(ctx, "ACME-001", "", "EUR")
-	require.ErrorIs(t, err, money.ErrCurrencyMismatch, "an order in another currency must not vanish from the exposure")
-}
-
 func TestQuotes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
