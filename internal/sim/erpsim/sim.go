@@ -108,18 +108,17 @@ func (s *Sim) Handler() http.Handler {
 	return r
 }
 
-// erp wraps an ERP route: count the call, then apply the fault rules before
-// the handler touches anything, so an injected failure never has an effect.
+// erp wraps an ERP route: count the call, then apply the fault rules. A
+// refusal answers before the handler touches anything, so it never has an
+// effect; a dropped answer (faults.ModeDropAnswer) comes after the handler
+// committed.
 func (s *Sim) erp(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := s.countCall(r.Context(), route); err != nil {
 			// The counter is for tests; an ERP that cannot count still answers.
 			s.log.Warn().Err(err).Str("route", route).Msg("count call")
 		}
-		if s.faults.Inject(w, r, route) {
-			return
-		}
-		h(w, r)
+		s.faults.Serve(w, r, route, h)
 	}
 }
 
