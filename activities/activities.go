@@ -42,6 +42,28 @@ func Key(orderID string, step ...string) string {
 	return orderID + "/" + strings.Join(step, "/")
 }
 
+// SalesOrderKey is the idempotency key Reserve creates the order's ERP sales
+// order under; CancelSalesOrderInput.ForwardKey takes it.
+func SalesOrderKey(orderID string) string { return Key(orderID, "sales-order") }
+
+// ShipmentKey is the idempotency key BookShipment books the shipment from
+// warehouse under; CancelShipmentInput.ForwardKey takes it.
+func ShipmentKey(orderID, warehouse string) string { return Key(orderID, "shipment", warehouse) }
+
+// InvoiceKey is the idempotency key Invoice raises the ERP invoice under;
+// VoidInvoiceInput.ForwardKey takes it.
+func InvoiceKey(orderID string) string { return Key(orderID, "invoice") }
+
+// undoKey is the idempotency key of the undo, by key, of the write made
+// under forwardKey: one per forward write, so retries of the undo replay.
+func undoKey(forwardKey string) string { return forwardKey + "/undo" }
+
+// noUndoTarget is the error of an undo that names neither the thing to undo
+// nor the key it was made under.
+func noUndoTarget(what, id string) error {
+	return temporal.NewNonRetryableApplicationError(what+": neither "+id+" nor forward_key is set", ErrTypeInvalidInput, nil)
+}
+
 // PriceQuoteInput asks for one quote revision.
 type PriceQuoteInput struct {
 	OrderID             string       `json:"order_id"`
@@ -269,7 +291,7 @@ type ReserveResult struct {
 
 // Reserve creates the ERP sales order and reserves its stock.
 func (a *Activities) Reserve(ctx context.Context, in ReserveInput) (ReserveResult, error) {
-	so, err := a.ERP.CreateSalesOrder(ctx, Key(in.OrderID, "sales-order"), erp.SalesOrderRequest{
+	so, err := a.ERP.CreateSalesOrder(ctx, SalesOrderKey(in.OrderID), erp.SalesOrderRequest{
 		OrderID: in.OrderID, CustomerID: in.CustomerID, Currency: in.Currency, Lines: in.Lines,
 	})
 	if err != nil {
@@ -282,19 +304,46 @@ func (a *Activities) Reserve(ctx context.Context, in ReserveInput) (ReserveResul
 	return res, nil
 }
 
-// CancelSalesOrderInput undoes Reserve.
+// CancelSalesOrderInput undoes Reserve: by SalesOrderID when Reserve's
+// answer came back, else by ForwardKey.
 type CancelSalesOrderInput struct {
 	OrderID      string `json:"order_id"`
 	SalesOrderID string `json:"sales_order_id"`
+	// ForwardKey is the key Reserve created the sales order under,
+	// SalesOrderKey(OrderID). With SalesOrderID empty the ERP cancels the
+	// sales order created under it, so an undo registered before Reserve
+	// runs also undoes a reservation whose answer was lost; when nothing was
+	// created under it there is nothing to undo, and the ERP refuses a later
+	// Reserve under that key.
+	ForwardKey string `json:"forward_key,omitempty"`
 }
 
-// CancelSalesOrderResult is empty.
-type CancelSalesOrderResult struct{}
+// CancelSalesOrderResult says what was undone.
+type CancelSalesOrderResult struct {
+	// SalesOrderID is the cancelled sales order; empty when NothingToUndo.
+	SalesOrderID string `json:"sales_order_id,omitempty"`
+	// NothingToUndo is true when the ERP holds no sales order under
+	// ForwardKey: Reserve never took effect.
+	NothingToUndo bool `json:"nothing_to_undo,omitempty"`
+}
 
 // CancelSalesOrder cancels the ERP sales order and releases its reservation.
 func (a *Activities) CancelSalesOrder(ctx context.Context, in CancelSalesOrderInput) (CancelSalesOrderResult, error) {
-	err := a.ERP.CancelSalesOrder(ctx, Key(in.OrderID, "cancel-sales-order"), in.SalesOrderID)
-	return CancelSalesOrderResult{}, classify("cancel ERP sales order "+in.SalesOrderID, err)
+	switch {
+	case in.SalesOrderID != "":
+		err := a.ERP.CancelSalesOrder(ctx, Key(in.OrderID, "cancel-sales-order"), in.SalesOrderID)
+		if err != nil {
+			return CancelSalesOrderResult{}, classify("cancel ERP sales order "+in.SalesOrderID, err)
+		}
+		return CancelSalesOrderResult{SalesOrderID: in.SalesOrderID}, nil
+	case in.ForwardKey != "":
+		u, err := a.ERP.CancelSalesOrderByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
+		if err != nil {
+			return CancelSalesOrderResult{}, classify("cancel the ERP sales order created under "+in.ForwardKey, err)
+		}
+		return CancelSalesOrderResult{SalesOrderID: u.SalesOrderID, NothingToUndo: !u.Found}, nil
+	}
+	return CancelSalesOrderResult{}, noUndoTarget("cancel ERP sales order", "sales_order_id")
 }
 
 // BookShipmentInput books one warehouse's shipment.
@@ -313,7 +362,7 @@ type BookShipmentResult struct {
 
 // BookShipment books the carrier for one warehouse's shipment.
 func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (BookShipmentResult, error) {
-	b, err := a.Carrier.Book(ctx, Key(in.OrderID, "shipment", in.Warehouse), carrier.BookingRequest{
+	b, err := a.Carrier.Book(ctx, ShipmentKey(in.OrderID, in.Warehouse), carrier.BookingRequest{
 		Reference: in.OrderID, Warehouse: in.Warehouse, Lines: in.Lines,
 	})
 	if err != nil {
@@ -322,19 +371,45 @@ func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (Bo
 	return BookShipmentResult{ShipmentID: b.ShipmentID, TrackingNumber: b.TrackingNumber, PromisedDate: b.PromisedDate}, nil
 }
 
-// CancelShipmentInput undoes BookShipment.
+// CancelShipmentInput undoes BookShipment: by ShipmentID when the
+// booking's answer came back, else by ForwardKey.
 type CancelShipmentInput struct {
 	OrderID    string `json:"order_id"`
 	ShipmentID string `json:"shipment_id"`
+	// ForwardKey is the key BookShipment booked under,
+	// ShipmentKey(OrderID, warehouse). With ShipmentID empty the carrier
+	// cancels the shipment booked under it; when nothing was booked under it
+	// there is nothing to undo, and the carrier refuses a later booking
+	// under that key.
+	ForwardKey string `json:"forward_key,omitempty"`
 }
 
-// CancelShipmentResult is empty.
-type CancelShipmentResult struct{}
+// CancelShipmentResult says what was undone.
+type CancelShipmentResult struct {
+	// ShipmentID is the cancelled shipment; empty when NothingToUndo.
+	ShipmentID string `json:"shipment_id,omitempty"`
+	// NothingToUndo is true when the carrier holds no booking under
+	// ForwardKey: BookShipment never took effect.
+	NothingToUndo bool `json:"nothing_to_undo,omitempty"`
+}
 
 // CancelShipment cancels a booked shipment with the carrier.
 func (a *Activities) CancelShipment(ctx context.Context, in CancelShipmentInput) (CancelShipmentResult, error) {
-	err := a.Carrier.Cancel(ctx, Key(in.OrderID, "cancel-shipment", in.ShipmentID), in.ShipmentID)
-	return CancelShipmentResult{}, classify("cancel shipment "+in.ShipmentID, err)
+	switch {
+	case in.ShipmentID != "":
+		err := a.Carrier.Cancel(ctx, Key(in.OrderID, "cancel-shipment", in.ShipmentID), in.ShipmentID)
+		if err != nil {
+			return CancelShipmentResult{}, classify("cancel shipment "+in.ShipmentID, err)
+		}
+		return CancelShipmentResult{ShipmentID: in.ShipmentID}, nil
+	case in.ForwardKey != "":
+		u, err := a.Carrier.CancelByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
+		if err != nil {
+			return CancelShipmentResult{}, classify("cancel the shipment booked under "+in.ForwardKey, err)
+		}
+		return CancelShipmentResult{ShipmentID: u.ShipmentID, NothingToUndo: !u.Found}, nil
+	}
+	return CancelShipmentResult{}, noUndoTarget("cancel shipment", "shipment_id")
 }
 
 // TrackShipmentInput asks the carrier where a shipment is: the fallback when
@@ -381,7 +456,7 @@ type InvoiceResult struct {
 func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResult, error) {
 	// The request carries the terms, not a date: every retry is the same
 	// request under the same key, and the ERP's first answer comes back.
-	inv, err := a.ERP.CreateInvoice(ctx, Key(in.OrderID, "invoice"), erp.InvoiceRequest{
+	inv, err := a.ERP.CreateInvoice(ctx, InvoiceKey(in.OrderID), erp.InvoiceRequest{
 		OrderID: in.OrderID, SalesOrderID: in.SalesOrderID, CustomerID: in.CustomerID,
 		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays,
 	})
@@ -394,19 +469,44 @@ func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResul
 	return InvoiceResult{Invoice: inv}, nil
 }
 
-// VoidInvoiceInput undoes Invoice.
+// VoidInvoiceInput undoes Invoice: by InvoiceID when the invoice's answer
+// came back, else by ForwardKey.
 type VoidInvoiceInput struct {
 	OrderID   string `json:"order_id"`
 	InvoiceID string `json:"invoice_id"`
+	// ForwardKey is the key Invoice raised the invoice under,
+	// InvoiceKey(OrderID). With InvoiceID empty the ERP voids the invoice
+	// raised under it; when nothing was raised under it there is nothing to
+	// undo, and the ERP refuses a later Invoice under that key.
+	ForwardKey string `json:"forward_key,omitempty"`
 }
 
-// VoidInvoiceResult is empty.
-type VoidInvoiceResult struct{}
+// VoidInvoiceResult says what was undone.
+type VoidInvoiceResult struct {
+	// InvoiceID is the voided invoice; empty when NothingToUndo.
+	InvoiceID string `json:"invoice_id,omitempty"`
+	// NothingToUndo is true when the ERP holds no invoice under ForwardKey:
+	// Invoice never took effect.
+	NothingToUndo bool `json:"nothing_to_undo,omitempty"`
+}
 
 // VoidInvoice voids the ERP invoice.
 func (a *Activities) VoidInvoice(ctx context.Context, in VoidInvoiceInput) (VoidInvoiceResult, error) {
-	err := a.ERP.VoidInvoice(ctx, Key(in.OrderID, "void-invoice"), in.InvoiceID)
-	return VoidInvoiceResult{}, classify("void ERP invoice "+in.InvoiceID, err)
+	switch {
+	case in.InvoiceID != "":
+		err := a.ERP.VoidInvoice(ctx, Key(in.OrderID, "void-invoice"), in.InvoiceID)
+		if err != nil {
+			return VoidInvoiceResult{}, classify("void ERP invoice "+in.InvoiceID, err)
+		}
+		return VoidInvoiceResult{InvoiceID: in.InvoiceID}, nil
+	case in.ForwardKey != "":
+		u, err := a.ERP.VoidInvoiceByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
+		if err != nil {
+			return VoidInvoiceResult{}, classify("void the ERP invoice raised under "+in.ForwardKey, err)
+		}
+		return VoidInvoiceResult{InvoiceID: u.InvoiceID, NothingToUndo: !u.Found}, nil
+	}
+	return VoidInvoiceResult{}, noUndoTarget("void ERP invoice", "invoice_id")
 }
 
 // OpenSurveyInput opens the order's NPS survey.

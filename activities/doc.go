@@ -8,6 +8,14 @@
 // may be delivered twice (SMTP cannot promise more), with the same Message-ID
 // so that the receiver can tell the copy.
 //
+// The undos (CancelSalesOrder, CancelShipment, VoidInvoice) take the id
+// the forward call returned or, when its answer never came, the forward
+// call's key (SalesOrderKey, ShipmentKey, InvoiceKey): the outside system
+// finds what was made under it. Registered with the key before the forward
+// call runs, an undo also takes back a change whose answer was lost; when
+// nothing was made under the key, the result says NothingToUndo, and the
+// outside system refuses the forward call under that key from then on.
+//
 // Errors say whether a retry can help. A permanent failure (a 4xx the outside
 // system will give again, an unknown customer) is a non-retryable
 // ApplicationError; a breaker that is open asks Temporal to come back when it

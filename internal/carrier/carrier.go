@@ -116,6 +116,41 @@ func (c *Client) Cancel(ctx context.Context, idemKey, shipmentID string) error {
 	return c.http.Call(ctx, op, http.MethodPost, "/v1/shipments/"+url.PathEscape(shipmentID)+"/cancel", idemKey, nil, nil)
 }
 
+// Undo is the carrier's answer to a cancel named by the idempotency key of
+// the booking, for a shipper that lost the booking's answer.
+type Undo struct {
+	// Found is false when nothing was ever booked under the key: nothing to
+	// cancel, which is a success. The carrier then refuses any later booking
+	// under that key (409 undone_by_key).
+	Found bool `json:"found"`
+	// ShipmentID is the cancelled shipment when Found.
+	ShipmentID string `json:"shipment_id,omitempty"`
+}
+
+// CancelByKey cancels the shipment booked under forwardKey (the idempotency
+// key Book was called with); idemKey is the cancel's own key. A delivered
+// shipment cannot be cancelled (a permanent 409).
+func (c *Client) CancelByKey(ctx context.Context, idemKey, forwardKey string) (Undo, error) {
+	const op = "cancel shipment by key"
+	switch {
+	case idemKey == "":
+		return Undo{}, c.permanent(op, "no idempotency key")
+	case forwardKey == "" || forwardKey == idemKey:
+		return Undo{}, c.permanent(op, "the cancel needs the booking's idempotency key, and one of its own")
+	}
+	var out Undo
+	body := struct {
+		ForwardKey string `json:"forward_key"`
+	}{forwardKey}
+	if err := c.http.Call(ctx, op, http.MethodPost, "/v1/shipments/cancel-by-key", idemKey, body, &out); err != nil {
+		return Undo{}, err
+	}
+	if out.Found && out.ShipmentID == "" {
+		return Undo{}, c.permanent(op, "answer says found but names no shipment_id")
+	}
+	return out, nil
+}
+
 // Track asks the carrier where a shipment stands.
 func (c *Client) Track(ctx context.Context, shipmentID string) (Tracking, error) {
 	const op = "track shipment"

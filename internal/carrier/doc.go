@@ -9,4 +9,10 @@
 // timeouts, 408/429 and an open breaker are not. Book and Cancel carry an
 // idempotency key, so an activity that retries them never books or cancels
 // twice; the caller derives the key from the order and the step.
+//
+// CancelByKey cancels the shipment booked under a key, for a shipper that
+// lost the booking's answer (POST /v1/shipments/cancel-by-key, body
+// {"forward_key": …}); Undo.Found is false when nothing was booked under it
+// (nothing to undo, a success, and the carrier refuses a later booking
+// under that key with 409 undone_by_key).
 package carrier

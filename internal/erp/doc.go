@@ -20,6 +20,14 @@
 // lost answer returns the same sales order or invoice instead of reserving or
 // invoicing twice. The same key with a different request is a permanent 422.
 //
+// A write whose answer was lost can still be undone: CancelSalesOrderByKey
+// and VoidInvoiceByKey name the sales order or invoice by the idempotency key
+// it was created under (POST /v1/sales-orders/cancel-by-key,
+// /v1/invoices/void-by-key, body {"forward_key": …}) and carry a key of
+// their own. Undo.Found is false when nothing was ever created under the
+// key: nothing to undo, a success; the ERP then refuses a later write under
+// that key (409 undone_by_key), so nothing appears behind the undo's back.
+//
 // The wire shapes (JSON, money as {"minor", "currency"}, RFC 3339 times) are
 // the ERP contract; internal/sim/erpsim implements the other side for dev
 // mode and tests and deliberately shares no code with this package, so each

@@ -168,6 +168,64 @@ func (c *Client) CancelSalesOrder(ctx context.Context, idemKey, salesOrderID str
 	return c.http.Call(ctx, op, http.MethodPost, path, idemKey, nil, nil)
 }
 
+// Undo is the ERP's answer to an undo named by the idempotency key of the
+// write it takes back, for a caller that lost that write's answer.
+type Undo struct {
+	// Found is false when nothing was ever created under the key: there was
+	// nothing to undo, which is a success. The ERP then refuses any later
+	// write under that key (409 undone_by_key), so nothing appears behind
+	// the undo's back.
+	Found bool `json:"found"`
+	// SalesOrderID or InvoiceID names what was undone when Found.
+	SalesOrderID string `json:"sales_order_id,omitempty"`
+	InvoiceID    string `json:"invoice_id,omitempty"`
+}
+
+// undoByKey is the body of the undo-by-key calls.
+type undoByKey struct {
+	ForwardKey string `json:"forward_key"`
+}
+
+// CancelSalesOrderByKey cancels the sales order created under forwardKey
+// (the idempotency key CreateSalesOrder was called with) and releases its
+// stock; idemKey is the cancel's own key. Undo.Found is false when no sales
+// order was ever created under forwardKey. Like CancelSalesOrder, an
+// invoiced sales order is a permanent error (409) until its invoices are voided.
+func (c *Client) CancelSalesOrderByKey(ctx context.Context, idemKey, forwardKey string) (Undo, error) {
+	const op = "cancel sales order by key"
+	return c.undoByKey(ctx, op, "/v1/sales-orders/cancel-by-key", idemKey, forwardKey,
+		func(u Undo) bool { return u.SalesOrderID != "" })
+}
+
+// VoidInvoiceByKey voids the invoice raised under forwardKey (the key
+// CreateInvoice was called with); idemKey is the void's own key.
+// Undo.Found is false when no invoice was ever raised under forwardKey.
+func (c *Client) VoidInvoiceByKey(ctx context.Context, idemKey, forwardKey string) (Undo, error) {
+	const op = "void invoice by key"
+	return c.undoByKey(ctx, op, "/v1/invoices/void-by-key", idemKey, forwardKey,
+		func(u Undo) bool { return u.InvoiceID != "" })
+}
+
+// undoByKey posts an undo of the write made under forwardKey; named reports
+// whether a found undo names what it undid, as the contract promises.
+func (c *Client) undoByKey(ctx context.Context, op, path, idemKey, forwardKey string, named func(Undo) bool) (Undo, error) {
+	if err := requireKey(op, idemKey); err != nil {
+		return Undo{}, err
+	}
+	if forwardKey == "" || forwardKey == idemKey {
+		return Undo{}, &downstream.Error{System: System, Op: op, Permanent: true,
+			Detail: "the undo needs the forward write's idempotency key, and one of its own"}
+	}
+	var out Undo
+	if err := c.http.Call(ctx, op, http.MethodPost, path, idemKey, undoByKey{ForwardKey: forwardKey}, &out); err != nil {
+		return Undo{}, err
+	}
+	if out.Found && !named(out) {
+		return Undo{}, contractBreak(op, "the answer says found but names nothing undone")
+	}
+	return out, nil
+}
+
 // CreateInvoice invoices a sales order; the ERP adds the amount to the
 // customer's open receivables. Retrying with the same idemKey and request
 // returns the same invoice. A cancelled sales order is a permanent error (409).

@@ -18,6 +18,17 @@
 //	                                  409 when delivered; 404 when unknown
 //	GET  /v1/shipments/{id}         → 200 {shipment_id, tracking_number, reference, status,
 //	                                  promised_date, delivered_at} — the polling fallback
+//	POST /v1/shipments/cancel-by-key {forward_key}
+//	                                → 200 {forward_key, found:true, status:"cancelled", shipment_id};
+//	                                  200 {forward_key, found:false, status:"nothing_to_undo"}
+//	                                  when nothing was booked under the key; 409 when delivered
+//
+// Cancel-by-key is for a shipper that lost a booking's answer and so its
+// shipment id: forward_key is the Idempotency-Key the booking was sent with,
+// and the cancel carries a key of its own (400 when missing or equal to
+// forward_key). Undoing a booking that never happened is a success, and
+// the key is then fenced: a booking that arrives later under it is refused
+// with 409 undone_by_key. Fault rules treat it as shipments.cancel.
 //
 // The promised date is the booking time plus Options.PromiseDays. Statuses
 // are booked, in_transit, delivered, cancelled and exception; the simulator
@@ -44,7 +55,9 @@
 //	GET  /sim/events?shipment_id=       → {events:[…]}
 //	POST /sim/events/{id}/redeliver     → 202 {event_id}
 //	GET|PUT|DELETE /sim/faults          → fault rules on routes shipments.book,
-//	                                      shipments.cancel, shipments.get or "*" (package faults)
+//	                                      shipments.cancel, shipments.get or "*" (package faults);
+//	                                      "mode":"drop_answer" books (or cancels) and then closes
+//	                                      the connection without an answer
 //
 // State lives in PostgreSQL (tables carriersim_*, plus the shared sim_outbox),
 // so a restart loses nothing and several processes may share one database.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -146,29 +147,78 @@ func (s *Sim) handleCancel(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	// Cancel has no body worth reading: the path names the shipment.
 	s.keys.Run(w, r, nil, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		var status string
-		err := tx.QueryRow(ctx, `
-			SELECT status FROM carriersim_shipments WHERE shipment_id = $1 FOR UPDATE`, id).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return http.StatusNotFound, jsonapi.Error{Error: "shipment_not_found", Detail: id}, nil
-		}
-		if err != nil {
-			return 0, nil, fmt.Errorf("read shipment %s: %w", id, err)
-		}
-		switch status {
-		case StatusDelivered:
-			return http.StatusConflict, jsonapi.Error{Error: "shipment_delivered",
-				Detail: "a delivered shipment cannot be cancelled"}, nil
-		case StatusCancelled:
-			return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
-		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE carriersim_shipments SET status = $2, cancelled_at = $3 WHERE shipment_id = $1`,
-			id, StatusCancelled, s.now()); err != nil {
-			return 0, nil, fmt.Errorf("cancel shipment %s: %w", id, err)
-		}
-		s.log.Info().Str("shipment_id", id).Msg("shipment cancelled")
+		return s.cancel(ctx, tx, id)
+	})
+}
+
+// cancel cancels shipment id unless it is delivered; cancelling twice is fine.
+func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
+	var status string
+	err := tx.QueryRow(ctx, `
+		SELECT status FROM carriersim_shipments WHERE shipment_id = $1 FOR UPDATE`, id).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return http.StatusNotFound, jsonapi.Error{Error: "shipment_not_found", Detail: id}, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read shipment %s: %w", id, err)
+	}
+	switch status {
+	case StatusDelivered:
+		return http.StatusConflict, jsonapi.Error{Error: "shipment_delivered",
+			Detail: "a delivered shipment cannot be cancelled"}, nil
+	case StatusCancelled:
 		return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE carriersim_shipments SET status = $2, cancelled_at = $3 WHERE shipment_id = $1`,
+		id, StatusCancelled, s.now()); err != nil {
+		return 0, nil, fmt.Errorf("cancel shipment %s: %w", id, err)
+	}
+	s.log.Info().Str("shipment_id", id).Msg("shipment cancelled")
+	return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
+}
+
+// undoAnswer is the 200 of POST /v1/shipments/cancel-by-key.
+type undoAnswer struct {
+	idempotency.UndoAnswer
+	ShipmentID string `json:"shipment_id,omitempty"`
+}
+
+// handleCancelByKey cancels the shipment booked under forward_key, for a
+// shipper that lost the booking's answer and so its shipment id. When
+// nothing was booked under the key there is nothing to cancel: 200 with
+// found false, and the key is fenced so a booking under it that comes later
+// is refused (see idempotency.Store.Fence).
+func (s *Sim) handleCancelByKey(w http.ResponseWriter, r *http.Request) {
+	if !idempotency.RequireKey(w, r) {
+		return
+	}
+	req, ok := idempotency.ReadUndo(w, r, maxBody)
+	if !ok {
+		return
+	}
+	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		answer, found, err := s.keys.Fence(ctx, tx, req.ForwardKey)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !found {
+			return http.StatusOK, undoAnswer{UndoAnswer: idempotency.UndoAnswer{
+				ForwardKey: req.ForwardKey, Status: idempotency.NothingToUndo}}, nil
+		}
+		var booked struct {
+			ShipmentID string `json:"shipment_id"`
+		}
+		if json.Unmarshal(answer, &booked) != nil || booked.ShipmentID == "" {
+			return http.StatusUnprocessableEntity, jsonapi.Error{Error: "not_a_booking_key",
+				Detail: "the write under " + req.ForwardKey + " booked no shipment"}, nil
+		}
+		status, body, err := s.cancel(ctx, tx, booked.ShipmentID)
+		if err != nil || status != http.StatusOK {
+			return status, body, err
+		}
+		return http.StatusOK, undoAnswer{UndoAnswer: idempotency.UndoAnswer{
+			ForwardKey: req.ForwardKey, Found: true, Status: StatusCancelled}, ShipmentID: booked.ShipmentID}, nil
 	})
 }
 

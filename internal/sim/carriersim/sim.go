@@ -138,6 +138,8 @@ func (s *Sim) Handler() http.Handler {
 	r := jsonapi.NewRouter()
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.HandleFunc("/shipments", s.faults.Wrap(RouteBook, s.handleBook)).Methods(http.MethodPost)
+	// Before /shipments/{id}: a path, not a shipment id.
+	v1.HandleFunc("/shipments/cancel-by-key", s.faults.Wrap(RouteCancel, s.handleCancelByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/shipments/{id}/cancel", s.faults.Wrap(RouteCancel, s.handleCancel)).Methods(http.MethodPost)
 	v1.HandleFunc("/shipments/{id}", s.faults.Wrap(RouteGet, s.handleGet)).Methods(http.MethodGet)
 

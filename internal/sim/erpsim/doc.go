@@ -9,6 +9,22 @@
 //	POST /v1/sales-orders/{id}/cancel     release the reservation
 //	POST /v1/invoices                     invoice a sales order
 //	POST /v1/invoices/{id}/void           void an invoice
+//	POST /v1/sales-orders/cancel-by-key   {"forward_key"}: cancel the sales order created under that key
+//	POST /v1/invoices/void-by-key         {"forward_key"}: void the invoice raised under that key
+//
+// The by-key undos are for a caller that lost a write's answer and so never
+// learnt the id: forward_key is the Idempotency-Key the create was sent
+// with, and the undo carries a key of its own (400 when it is missing or is
+// forward_key). They answer 200 {"forward_key","found":true,"status":
+// "cancelled"|"void","sales_order_id"|"invoice_id"}, or, when nothing was
+// ever created under the key, 200 {"forward_key","found":false,"status":
+// "nothing_to_undo"}: undoing what never happened is a success, as a real
+// ERP's "cancel of an unknown reference" is treated. The key is then fenced:
+// a create that arrives later under it is refused with 409 undone_by_key
+// and reserves or invoices nothing. Otherwise they refuse as the undo by id
+// does (409 sales_order_invoiced), and 422 not_a_sales_order_key /
+// not_an_invoice_key when the key's write made something else. Fault rules
+// and call counts treat them as sales-orders.cancel and invoices.void.
 //
 // Stock is reserved all or nothing, filling each line from the warehouses in
 // name order and splitting it when one warehouse runs short; the answer holds
@@ -62,7 +78,11 @@
 //
 // Fault rules (FaultRule; also SetFaults and ClearFaults) are knobs, kept in
 // memory per Sim: latency, a number of calls to fail next, an error rate and
-// an outage window, per route or for every route ("*"). A fault answers
-// before the handler touches anything, so an injected failure never has an
-// effect — like a request lost before it reached the ERP.
+// an outage window, per route or for every route ("*"). By default
+// ("mode":"refuse") a fault answers before the handler touches anything, so
+// an injected failure never has an effect — like a request lost before it
+// reached the ERP. "mode":"drop_answer" is the other lost message: the call
+// commits (and its idempotent answer is stored), then the connection is
+// closed without an answer, so the caller cannot tell whether the ERP
+// reserved or invoiced (package faults).
 package erpsim

@@ -3,6 +3,7 @@ package erpsim
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,8 +94,10 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/customers/{id}/exposure", s.erp(RouteExposure, s.handleExposure)).Methods(http.MethodGet)
 	v1.HandleFunc("/sales-orders", s.erp(RouteSalesOrdersCreate, s.handleCreateSalesOrder)).Methods(http.MethodPost)
 	v1.HandleFunc("/sales-orders/{id}/cancel", s.erp(RouteSalesOrdersCancel, s.handleCancelSalesOrder)).Methods(http.MethodPost)
+	v1.HandleFunc("/sales-orders/cancel-by-key", s.erp(RouteSalesOrdersCancel, s.handleCancelSalesOrderByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices", s.erp(RouteInvoicesCreate, s.handleCreateInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/void", s.erp(RouteInvoicesVoid, s.handleVoidInvoice)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/void-by-key", s.erp(RouteInvoicesVoid, s.handleVoidInvoiceByKey)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
@@ -108,18 +111,17 @@ func (s *Sim) Handler() http.Handler {
 	return r
 }
 
-// erp wraps an ERP route: count the call, then apply the fault rules before
-// the handler touches anything, so an injected failure never has an effect.
+// erp wraps an ERP route: count the call, then apply the fault rules. A
+// refusal answers before the handler touches anything, so it never has an
+// effect; a dropped answer (faults.ModeDropAnswer) comes after the handler
+// committed.
 func (s *Sim) erp(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := s.countCall(r.Context(), route); err != nil {
 			// The counter is for tests; an ERP that cannot count still answers.
 			s.log.Warn().Err(err).Str("route", route).Msg("count call")
 		}
-		if s.faults.Inject(w, r, route) {
-			return
-		}
-		h(w, r)
+		s.faults.Serve(w, r, route, h)
 	}
 }
 
@@ -140,6 +142,18 @@ type errorAnswer struct {
 	Error  string `json:"error"`
 	SKU    string `json:"sku,omitempty"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// undoneBy reads the id field of the answer a write stored under its key,
+// for an undo named by that key; ok is false when the answer has none (the
+// key was another kind of write's).
+func undoneBy(answer []byte, field string) (id string, ok bool) {
+	var fields map[string]any
+	if json.Unmarshal(answer, &fields) != nil {
+		return "", false
+	}
+	id, _ = fields[field].(string)
+	return id, id != ""
 }
 
 // isNoRows reports whether a query found nothing.

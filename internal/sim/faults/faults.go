@@ -19,14 +19,30 @@ const All = "*"
 // maxBody bounds a PUT /sim/faults body.
 const maxBody = 1 << 20
 
+// How a call chosen to fail fails (Rule.Mode).
+const (
+	// ModeRefuse answers the rule's Status before the handler runs: the
+	// call never reached the system and changed nothing. The default ("").
+	ModeRefuse = "refuse"
+	// ModeDropAnswer lets the call through (its effect commits and its
+	// idempotent answer is stored) and then closes the connection without
+	// a byte of answer: "commit, then drop the answer". The caller sees a
+	// transport error (EOF) and cannot tell whether anything happened.
+	ModeDropAnswer = "drop_answer"
+)
+
 // Rule makes one route (or every route, All) misbehave. All fields combine:
 // the latency is added first, then the call fails if the outage is on, else
-// if FailNext is left, else with probability ErrorRate.
+// if FailNext is left, else with probability ErrorRate; Mode says how it
+// fails.
 type Rule struct {
 	Route string `json:"route"`
+	// Mode is ModeRefuse ("" too) or ModeDropAnswer.
+	Mode string `json:"mode,omitempty"`
 	// FailNext fails the next N calls; each failure uses one up.
 	FailNext int `json:"fail_next,omitempty"`
-	// Status is the failure's HTTP status; 0 means 503.
+	// Status is the failure's HTTP status; 0 means 503. A dropped answer
+	// has no status, so ModeDropAnswer takes none.
 	Status int `json:"status,omitempty"`
 	// ErrorRate is the probability, 0 to 1, that a call fails.
 	ErrorRate float64 `json:"error_rate,omitempty"`
@@ -57,6 +73,10 @@ func (s *Set) Validate(f Rule) error {
 	switch {
 	case f.Route != All && !slices.Contains(s.routes, f.Route):
 		return fmt.Errorf("route %q: want one of %v or %q", f.Route, s.routes, All)
+	case f.Mode != "" && f.Mode != ModeRefuse && f.Mode != ModeDropAnswer:
+		return fmt.Errorf("route %s: mode %q: want %q or %q", f.Route, f.Mode, ModeRefuse, ModeDropAnswer)
+	case f.Mode == ModeDropAnswer && f.Status != 0:
+		return fmt.Errorf("route %s: status %d: a dropped answer has no status", f.Route, f.Status)
 	case f.FailNext < 0:
 		return fmt.Errorf("route %s: fail_next %d is negative", f.Route, f.FailNext)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
@@ -87,71 +107,113 @@ func (s *Set) Rules() []Rule {
 	return slices.Clone(s.rules)
 }
 
-// Decide applies the rules to one call of route: how long to delay it and,
-// when it must fail, with which status and why (status 0: do not fail).
-func (s *Set) Decide(route string, now time.Time) (delay time.Duration, status int, why string) {
+// Decision is what the rules make of one call.
+type Decision struct {
+	// Delay is added before anything else happens.
+	Delay time.Duration
+	// Status, when not 0, is the refusal to answer instead of the handler.
+	Status int
+	// Drop runs the handler and then drops its answer.
+	Drop bool
+	// Why names the rule's reason, for logs and refusal bodies.
+	Why string
+}
+
+// Fails reports whether the call fails one way or the other.
+func (d Decision) Fails() bool { return d.Status != 0 || d.Drop }
+
+// Decide applies the rules to one call of route: how long to delay it and
+// whether, and how, it fails.
+func (s *Set) Decide(route string, now time.Time) Decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var d Decision
 	for i := range s.rules {
 		rule := &s.rules[i]
 		if rule.Route != route && rule.Route != All {
 			continue
 		}
-		delay += time.Duration(rule.LatencyMS) * time.Millisecond
-		if status != 0 {
+		d.Delay += time.Duration(rule.LatencyMS) * time.Millisecond
+		if d.Fails() {
 			// Already failing: later rules add latency but keep their FailNext.
 			continue
 		}
 		switch {
 		case now.Before(rule.OutageUntil):
-			why = "outage until " + rule.OutageUntil.Format(time.RFC3339)
+			d.Why = "outage until " + rule.OutageUntil.Format(time.RFC3339)
 		case rule.FailNext > 0:
 			rule.FailNext--
-			why = "fail_next"
+			d.Why = "fail_next"
 		case rule.ErrorRate > 0 && rand.Float64() < rule.ErrorRate:
-			why = "error_rate"
+			d.Why = "error_rate"
 		default:
 			continue
 		}
-		status = rule.Status
-		if status == 0 {
-			status = http.StatusServiceUnavailable
+		if rule.Mode == ModeDropAnswer {
+			d.Drop = true
+			continue
+		}
+		d.Status = rule.Status
+		if d.Status == 0 {
+			d.Status = http.StatusServiceUnavailable
 		}
 	}
-	return delay, status, why
+	return d
 }
 
-// Inject delays and possibly fails a call of route; it reports whether it
-// has answered, in which case the handler must not run.
-func (s *Set) Inject(w http.ResponseWriter, r *http.Request, route string) bool {
-	delay, status, why := s.Decide(route, s.now())
-	if delay > 0 {
-		t := time.NewTimer(delay)
+// Serve answers one call of route: it delays it, refuses it, or runs h, and
+// then, under a ModeDropAnswer rule, drops h's answer.
+func (s *Set) Serve(w http.ResponseWriter, r *http.Request, route string, h http.HandlerFunc) {
+	d := s.Decide(route, s.now())
+	if d.Delay > 0 {
+		t := time.NewTimer(d.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			// The caller gave up while we stalled: like a request that never
 			// arrived, it has no effect.
 			t.Stop()
-			return true
+			return
 		}
 	}
-	if status == 0 {
-		return false
+	switch {
+	case d.Status != 0:
+		s.log.Debug().Str("route", route).Int("status", d.Status).Str("why", d.Why).Msg("injected fault")
+		jsonapi.WriteError(w, d.Status, "simulated_fault", route+": "+d.Why)
+	case d.Drop:
+		// The handler answers into nothing; what it did stays done.
+		h(&discard{header: http.Header{}}, r)
+		s.log.Debug().Str("route", route).Str("why", d.Why).Msg("injected fault: answer dropped")
+		dropConnection(w)
+	default:
+		h(w, r)
 	}
-	s.log.Debug().Str("route", route).Int("status", status).Str("why", why).Msg("injected fault")
-	jsonapi.WriteError(w, status, "simulated_fault", route+": "+why)
-	return true
 }
 
 // Wrap returns h behind the rules of route.
 func (s *Set) Wrap(route string, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if s.Inject(w, r, route) {
+	return func(w http.ResponseWriter, r *http.Request) { s.Serve(w, r, route, h) }
+}
+
+// discard is a ResponseWriter that forgets the answer it is given.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// dropConnection closes the caller's connection without an answer, as a
+// network that lost the answer on its way back would leave it. Nothing has
+// been written to w. Where the connection cannot be taken over (HTTP/2),
+// net/http's abort does the same: it resets the stream.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
 			return
 		}
-		h(w, r)
 	}
+	panic(http.ErrAbortHandler)
 }
 
 // Body is the JSON shape of GET, PUT and DELETE /sim/faults.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func TestDecide(t *testing.T) {
 		route  string
 		delay  time.Duration
 		status int
+		drop   bool
 	}
 	tests := []struct {
 		name  string
@@ -34,33 +36,40 @@ func TestDecide(t *testing.T) {
 		{name: "no rules", calls: []call{{route: "things.create"}}},
 		{name: "fail_next counts down",
 			rules: []faults.Rule{{Route: "things.create", FailNext: 2}},
-			calls: []call{{"things.create", 0, 503}, {"things.get", 0, 0}, {"things.create", 0, 503}, {"things.create", 0, 0}},
+			calls: []call{{"things.create", 0, 503, false}, {"things.get", 0, 0, false}, {"things.create", 0, 503, false}, {"things.create", 0, 0, false}},
 			left:  []int{0}},
 		{name: "custom status",
 			rules: []faults.Rule{{Route: "things.get", FailNext: 1, Status: 500}},
-			calls: []call{{"things.get", 0, 500}, {"things.get", 0, 0}}},
+			calls: []call{{"things.get", 0, 500, false}, {"things.get", 0, 0, false}}},
 		{name: "star matches every route",
 			rules: []faults.Rule{{Route: faults.All, FailNext: 2, Status: 502}},
-			calls: []call{{"things.create", 0, 502}, {"things.get", 0, 502}, {"things.get", 0, 0}}},
+			calls: []call{{"things.create", 0, 502, false}, {"things.get", 0, 502, false}, {"things.get", 0, 0, false}}},
 		{name: "outage on",
 			rules: []faults.Rule{{Route: "things.create", OutageUntil: now.Add(time.Minute)}},
-			calls: []call{{"things.create", 0, 503}, {"things.create", 0, 503}, {"things.get", 0, 0}}},
+			calls: []call{{"things.create", 0, 503, false}, {"things.create", 0, 503, false}, {"things.get", 0, 0, false}}},
 		{name: "outage over",
 			rules: []faults.Rule{{Route: "things.create", OutageUntil: now.Add(-time.Second)}},
-			calls: []call{{"things.create", 0, 0}}},
+			calls: []call{{"things.create", 0, 0, false}}},
 		{name: "error rate 1 always fails",
 			rules: []faults.Rule{{Route: "things.create", ErrorRate: 1, Status: 429}},
-			calls: []call{{"things.create", 0, 429}, {"things.create", 0, 429}}},
+			calls: []call{{"things.create", 0, 429, false}, {"things.create", 0, 429, false}}},
 		{name: "error rate 0 never fails",
 			rules: []faults.Rule{{Route: "things.create", ErrorRate: 0, LatencyMS: 5}},
-			calls: []call{{"things.create", 5 * time.Millisecond, 0}}},
+			calls: []call{{"things.create", 5 * time.Millisecond, 0, false}}},
 		{name: "latencies add up",
 			rules: []faults.Rule{{Route: faults.All, LatencyMS: 10}, {Route: "things.get", LatencyMS: 30}},
-			calls: []call{{"things.get", 40 * time.Millisecond, 0}, {"things.create", 10 * time.Millisecond, 0}}},
+			calls: []call{{"things.get", 40 * time.Millisecond, 0, false}, {"things.create", 10 * time.Millisecond, 0, false}}},
 		{name: "first failing rule wins, later keep their fail_next",
 			rules: []faults.Rule{{Route: "things.create", FailNext: 1, Status: 500}, {Route: faults.All, FailNext: 1, Status: 502, LatencyMS: 7}},
-			calls: []call{{"things.create", 7 * time.Millisecond, 500}, {"things.create", 7 * time.Millisecond, 502}, {"things.create", 7 * time.Millisecond, 0}},
+			calls: []call{{"things.create", 7 * time.Millisecond, 500, false}, {"things.create", 7 * time.Millisecond, 502, false}, {"things.create", 7 * time.Millisecond, 0, false}},
 			left:  []int{0, 0}},
+		{name: "drop_answer fails by dropping, not refusing",
+			rules: []faults.Rule{{Route: "things.create", Mode: faults.ModeDropAnswer, FailNext: 1}},
+			calls: []call{{"things.create", 0, 0, true}, {"things.create", 0, 0, false}},
+			left:  []int{0}},
+		{name: "refuse is the default mode",
+			rules: []faults.Rule{{Route: "things.create", Mode: faults.ModeRefuse, FailNext: 1}},
+			calls: []call{{"things.create", 0, 503, false}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,11 +77,12 @@ func TestDecide(t *testing.T) {
 			s := faults.New(routes, zerolog.Nop())
 			s.Replace(tc.rules)
 			for i, c := range tc.calls {
-				delay, status, why := s.Decide(c.route, now)
-				require.Equal(t, c.delay, delay, "call %d delay", i)
-				require.Equal(t, c.status, status, "call %d status", i)
-				if status != 0 {
-					require.NotEmpty(t, why)
+				d := s.Decide(c.route, now)
+				require.Equal(t, c.delay, d.Delay, "call %d delay", i)
+				require.Equal(t, c.status, d.Status, "call %d status", i)
+				require.Equal(t, c.drop, d.Drop, "call %d drop", i)
+				if d.Fails() {
+					require.NotEmpty(t, d.Why)
 				}
 			}
 			for i, n := range tc.left {
@@ -96,6 +106,10 @@ func TestValidate(t *testing.T) {
 		{rule: faults.Rule{Route: "things.get", Status: 200}, want: "status 200"},
 		{rule: faults.Rule{Route: "things.get", ErrorRate: 1.5}, want: "error_rate 1.5"},
 		{rule: faults.Rule{Route: "things.get", LatencyMS: -1}, want: "latency_ms -1"},
+		{rule: faults.Rule{Route: "things.create", Mode: faults.ModeDropAnswer, FailNext: 1}},
+		{rule: faults.Rule{Route: "things.create", Mode: faults.ModeRefuse, Status: 500}},
+		{rule: faults.Rule{Route: "things.create", Mode: "explode"}, want: `mode "explode"`},
+		{rule: faults.Rule{Route: "things.create", Mode: faults.ModeDropAnswer, Status: 502}, want: "a dropped answer has no status"},
 	}
 	for _, tc := range tests {
 		err := s.Validate(tc.rule)
@@ -163,11 +177,17 @@ func TestInjectedFaultBody(t *testing.T) {
 	t.Parallel()
 	s := faults.New(routes, zerolog.Nop())
 	s.Replace([]faults.Rule{{Route: "things.create", FailNext: 1}})
+	ran := 0
+	h := func(w http.ResponseWriter, _ *http.Request) { ran++; w.WriteHeader(http.StatusCreated) }
 	w := httptest.NewRecorder()
-	require.True(t, s.Inject(w, httptest.NewRequest(http.MethodPost, "/things", nil), "things.create"))
+	s.Serve(w, httptest.NewRequest(http.MethodPost, "/things", nil), "things.create", h)
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	require.JSONEq(t, `{"error":"simulated_fault","detail":"things.create: fail_next"}`, w.Body.String())
-	require.False(t, s.Inject(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/things", nil), "things.create"))
+	require.Zero(t, ran, "a refused call never reaches the handler")
+	w = httptest.NewRecorder()
+	s.Serve(w, httptest.NewRequest(http.MethodPost, "/things", nil), "things.create", h)
+	require.Equal(t, http.StatusCreated, w.Code)
+	require.Equal(t, 1, ran)
 }
 
 func TestLatencyStopsWhenCallerGivesUp(t *testing.T) {
@@ -177,9 +197,49 @@ func TestLatencyStopsWhenCallerGivesUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	answered := s.Inject(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/things", nil).WithContext(ctx), "things.get")
-	require.True(t, answered, "the handler must not run for a caller that left")
+	ran := false
+	s.Serve(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/things", nil).WithContext(ctx), "things.get",
+		func(http.ResponseWriter, *http.Request) { ran = true })
+	require.False(t, ran, "the handler must not run for a caller that left")
 	require.Less(t, time.Since(start), 10*time.Second)
+}
+
+// TestDropAnswerRunsTheHandlerThenClosesTheConnection is "commit, then drop
+// the answer": the handler's effect happens, the caller gets no answer at
+// all, and the next call is answered again.
+func TestDropAnswerRunsTheHandlerThenClosesTheConnection(t *testing.T) {
+	t.Parallel()
+	s := faults.New(routes, zerolog.Nop())
+	var effects atomic.Int32
+	srv := httptest.NewServer(s.Wrap("things.create", func(w http.ResponseWriter, _ *http.Request) {
+		effects.Add(1)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"thing-1"}`))
+	}))
+	t.Cleanup(srv.Close)
+	// A fresh connection per call: Go's transport itself resends a request
+	// that carries an Idempotency-Key when a reused connection dies, which
+	// would hide the lost answer from this test.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	post := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader(`{}`))
+		require.NoError(t, err)
+		return client.Do(req)
+	}
+
+	s.Replace([]faults.Rule{{Route: "things.create", Mode: faults.ModeDropAnswer, FailNext: 1}})
+	resp, err := post()
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "no answer, not even a status line")
+	require.Equal(t, int32(1), effects.Load(), "the call took effect before its answer was lost")
+
+	resp, err = post()
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	require.Equal(t, int32(2), effects.Load())
 }
 
 func TestPutReplacesAndClearsARunningSimulatorsRules(t *testing.T) {

@@ -14,6 +14,23 @@
 // after the cause is fixed is evaluated afresh instead of repeating a stale
 // refusal forever.
 //
+// # Undo by key
+//
+// A caller whose write's answer was lost knows the key it sent, not the id
+// the write created. The simulators' undo-by-key routes (cancel-by-key,
+// void-by-key; body [UndoRequest], read by [ReadUndo]) run under their own
+// key like any write and call [Store.Fence] in their transaction: it
+// returns the answer stored under the write's key, from which the undo takes
+// the id, or reports that no write under that key ever took effect. Then
+// there is nothing to undo, which is a success (200, [UndoAnswer] with found
+// false, status "nothing_to_undo", as a real system's "cancel of an unknown
+// reference" is treated), and the key is fenced: a row with a request hash
+// no request has and the answer 409 undone_by_key, which every later write
+// under the key gets, so a write that arrives after its undo (a resend
+// still on its way) never takes effect behind the undo's back. A write in
+// flight under the key holds its claim; the fence waits for it to commit
+// (and then undoes it) or roll back (and then fences).
+//
 // Each simulator keeps its keys in a table of its own, created by its own
 // migrations and named to the Store, with these columns:
 //

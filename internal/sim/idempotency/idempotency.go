@@ -158,6 +158,11 @@ func (s *Store) replay(w http.ResponseWriter, r *http.Request, tx pgx.Tx, key st
 		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read idempotency key: %w", err))
 		return
 	}
+	if bytes.Equal(stored, fenceHash) && status != nil {
+		// An undo named this key before any write was made under it.
+		jsonapi.WriteRaw(w, *status, data)
+		return
+	}
 	if !bytes.Equal(stored, hash) {
 		jsonapi.WriteError(w, http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"the key was first used with another request")
@@ -171,3 +176,91 @@ func (s *Store) replay(w http.ResponseWriter, r *http.Request, tx pgx.Tx, key st
 	w.Header().Set(ReplayedHeader, "true")
 	jsonapi.WriteRaw(w, *status, data)
 }
+
+// fenceHash stands in a key's request_hash when an undo claimed the key
+// before any write was made under it. No request hashes to it: requestHash
+// always writes a method and a path.
+var fenceHash = func() []byte { h := sha256.Sum256([]byte("fenced by an undo by key")); return h[:] }()
+
+// fencedAnswer is what a write under a fenced key is answered, every time.
+var fencedAnswer = []byte(`{"error":"undone_by_key","detail":"an undo named this key before a write was made under it; a write under it takes no effect"}`)
+
+// Fence looks up, for an undo running in tx, what the write made under key
+// answered: the key of the write the undo takes back. found is false when no
+// write under key ever took effect: there is nothing to undo. Fence then
+// claims key for good (a fence), so a write under it that arrives after the
+// undo, say a retry whose first attempt was lost on the way, is refused with
+// 409 undone_by_key instead of taking effect behind the undo's back; the
+// fence commits or rolls back with tx. A write under key still in flight is
+// waited for: its claim holds the key's row until it commits or rolls back.
+func (s *Store) Fence(ctx context.Context, tx pgx.Tx, key string) (answer []byte, found bool, err error) {
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO `+s.table+` (key, request_hash, status, answer, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (key) DO NOTHING`, key, fenceHash, http.StatusConflict, fencedAnswer, s.now())
+	if err != nil {
+		return nil, false, fmt.Errorf("fence idempotency key %q: %w", key, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, false, nil
+	}
+	var hash []byte
+	var status *int
+	if err := tx.QueryRow(ctx, `
+		SELECT request_hash, status, answer FROM `+s.table+` WHERE key = $1`,
+		key).Scan(&hash, &status, &answer); err != nil {
+		return nil, false, fmt.Errorf("read idempotency key %q: %w", key, err)
+	}
+	if bytes.Equal(hash, fenceHash) || status == nil || *status < 200 || *status > 299 {
+		return nil, false, nil // fenced by an earlier undo: nothing was made under it
+	}
+	return answer, true, nil
+}
+
+// UndoRequest is the body of an undo named by the key of the write it takes
+// back (POST /v1/sales-orders/cancel-by-key and the like): the caller lost
+// the write's answer, so it knows the key it sent but not the id the write
+// created.
+type UndoRequest struct {
+	// ForwardKey is the Idempotency-Key the write was sent with.
+	ForwardKey string `json:"forward_key"`
+}
+
+// ReadUndo decodes an [UndoRequest] from r, at most maxBytes of it, and
+// checks it: a forward_key of 1 to MaxKeyLen characters that is not the
+// undo's own Idempotency-Key. Otherwise it answers 400 and returns false.
+func ReadUndo(w http.ResponseWriter, r *http.Request, maxBytes int64) (UndoRequest, bool) {
+	var req UndoRequest
+	if !jsonapi.Decode(w, r, maxBytes, &req) {
+		return req, false
+	}
+	switch {
+	case req.ForwardKey == "":
+		jsonapi.WriteJSON(w, http.StatusBadRequest, jsonapi.Error{Error: "invalid_request", Field: "forward_key",
+			Detail: "the Idempotency-Key of the write to undo is required"})
+		return req, false
+	case len(req.ForwardKey) > MaxKeyLen:
+		jsonapi.WriteJSON(w, http.StatusBadRequest, jsonapi.Error{Error: "invalid_request", Field: "forward_key",
+			Detail: fmt.Sprintf("at most %d characters", MaxKeyLen)})
+		return req, false
+	case req.ForwardKey == r.Header.Get(Header):
+		jsonapi.WriteJSON(w, http.StatusBadRequest, jsonapi.Error{Error: "invalid_request", Field: "forward_key",
+			Detail: "the undo needs an Idempotency-Key of its own, not the write's"})
+		return req, false
+	}
+	return req, true
+}
+
+// UndoAnswer is the 200 of an undo named by key. Found is false when no
+// write under the key ever took effect: nothing to undo, which is a success
+// (Status "nothing_to_undo"); otherwise the simulator fills in what it undid.
+type UndoAnswer struct {
+	ForwardKey string `json:"forward_key"`
+	Found      bool   `json:"found"`
+	// Status is the undone resource's status ("cancelled", "void"), or
+	// NothingToUndo.
+	Status string `json:"status"`
+}
+
+// NothingToUndo is the status of an undo that found no write under its key.
+const NothingToUndo = "nothing_to_undo"
