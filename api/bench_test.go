@@ -66,7 +66,7 @@ func BenchmarkCreateQuoteRefused20Lines(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: body,
+	r := req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleSalesRep), body: body,
 		header: map[string]string{api.IdempotencyKeyHeader: "quote-bench-1", "Content-Type": "application/json"}}
 	// Once, fully: the refusal names discount_bp and nothing else.
 	if p := requireProblem(b, e.do(r), http.StatusUnprocessableEntity); len(p.fields()) != 1 || p.fields()[0] != "discount_bp" {
