@@ -120,3 +120,47 @@ func TestOldCarrierEventAfterDeliveryChangesNothing(t *testing.T) {
 	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
 	x.recordHistory(id)
 }
+
+// Issue 7, defect 2 over the real system: the ERP makes the sales order but
+// its answer is lost (the simulator's drop_answer fault), and goes on being
+// lost; CS cancels; the undo, registered by the call's idempotency key
+// before the call, releases the reservation the order never heard of.
+func TestLostReservationAnswerIsUndoneAfterCancel(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	reserved := func() int64 {
+		a := x.call(http.MethodGet, x.s.ERPURL+"/sim/stock", "", nil, nil)
+		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+		var body struct {
+			Stock []struct {
+				SKU      string `json:"sku"`
+				Reserved int64  `json:"reserved"`
+			} `json:"stock"`
+		}
+		require.NoError(t, json.Unmarshal(a.body, &body), "%s", a.body)
+		n := int64(0)
+		for _, s := range body.Stock {
+			if s.SKU == "VALVE-50" {
+				n += s.Reserved
+			}
+		}
+		return n
+	}
+	before := reserved()
+	id := x.createQuote("e2e-lost-answer", order.Line{SKU: "VALVE-50", Quantity: 3})
+	fault := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "",
+		map[string]any{"rules": []map[string]any{{"route": "sales-orders.create", "mode": "drop_answer", "error_rate": 1}}}, nil)
+	require.Less(t, fault.status, 300, "%s", fault.body)
+	x.accept(id)
+	for deadline := time.Now().Add(30 * time.Second); reserved() == before && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	require.Equal(t, before+3, reserved(), "the ERP reserved the stock; the order never heard")
+
+	a := x.api(http.MethodPost, "/v1/orders/"+id+"/actions", order.RoleCS, map[string]any{"action": "cancel", "reason": "customer called"})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusCancelled, 30*time.Second)
+	require.Equal(t, before, reserved(), "the cancel released the reservation")
+	clear := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "", map[string]any{"rules": []any{}}, nil)
+	require.Less(t, clear.status, 300, "%s", clear.body)
+}

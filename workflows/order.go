@@ -26,8 +26,12 @@ var errCancelled = errors.New("order cancelled")
 
 // undo is one registered compensation: what to call and on what.
 type undo struct {
-	Kind  string `json:"kind"` // "cancel-sales-order", "cancel-shipment", "void-invoice"
+	Kind string `json:"kind"` // "cancel-sales-order", "cancel-shipment", "void-invoice"
+	// Ref is the id of what was made outside; empty while the forward call
+	// has not answered (changeUndoBeforeCall): the undo then names it by
+	// Key, the forward call's idempotency key.
 	Ref   string `json:"ref"`
+	Key   string `json:"key,omitempty"`
 	Label string `json:"label"`
 }
 
@@ -69,6 +73,10 @@ type orderState struct {
 	// order past the step budget is flagged while it keeps retrying; mails
 	// go out beside the main path (changeRetryThroughOutages).
 	retryThroughOutages bool
+	// undoFirst: a forward call that changes something outside registers
+	// its undo, by idempotency key, before it is made; a call in flight is
+	// abandoned when the order is cancelled (changeUndoBeforeCall).
+	undoFirst bool
 	// mailsInFlight counts mails sent beside the main path; the order ends
 	// only once they are out.
 	mailsInFlight int
@@ -130,6 +138,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.undoFirst = workflow.GetVersion(ctx, changeUndoBeforeCall, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
 		saCustomer.ValueSet(in.CustomerID), saPO.ValueSet(in.PONumber)); err != nil {
 		return err
@@ -491,8 +500,10 @@ func (o *orderState) checkCredit(ctx workflow.Context) (*CreditDecisionInput, er
 }
 
 func (o *orderState) reserve(ctx workflow.Context) error {
+	key := activities.SalesOrderKey(o.in.OrderID)
 	var res activities.ReserveResult
-	err := o.attempt(ctx, "reserve stock", func(ctx workflow.Context) error {
+	err := o.attemptUndoable(ctx, "reserve stock", undo{Kind: "cancel-sales-order", Key: key,
+		Label: "cancel the ERP sales order (if the ERP made one) and release its reservation"}, func(ctx workflow.Context) error {
 		actx := o.outsideCtx(ctx)
 		return workflow.ExecuteActivity(o.outside(actx, "Create ERP sales order and reserve stock"), a.Reserve,
 			activities.ReserveInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Currency: o.d.Quote.Total.Currency,
@@ -503,7 +514,7 @@ func (o *orderState) reserve(ctx workflow.Context) error {
 	}
 	o.d.SalesOrderID = res.SalesOrderID
 	o.d.Shipments = res.Shipments
-	o.pushUndo(undo{Kind: "cancel-sales-order", Ref: res.SalesOrderID, Label: "cancel ERP sales order " + res.SalesOrderID + " and release its reservation"})
+	o.madeUndo(undo{Kind: "cancel-sales-order", Key: key, Ref: res.SalesOrderID, Label: "cancel ERP sales order " + res.SalesOrderID + " and release its reservation"})
 	o.d.Waiting = fmt.Sprintf("Sales order %s created; stock reserved in %d warehouse(s).", res.SalesOrderID, len(res.Shipments))
 	o.transition(ctx, order.StatusConfirmed, order.System, "order.confirmed", "sales order "+res.SalesOrderID)
 	o.notify(ctx, "confirmed", mail.KindOrderConfirmed, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
@@ -516,8 +527,10 @@ func (o *orderState) ship(ctx workflow.Context) error {
 		if s.ShipmentID != "" {
 			continue
 		}
+		key := activities.ShipmentKey(o.in.OrderID, s.Warehouse)
 		var res activities.BookShipmentResult
-		err := o.attempt(ctx, "book shipment from "+s.Warehouse, func(ctx workflow.Context) error {
+		err := o.attemptUndoable(ctx, "book shipment from "+s.Warehouse, undo{Kind: "cancel-shipment", Key: key,
+			Label: "cancel the shipment from " + s.Warehouse + " (if the carrier booked it)"}, func(ctx workflow.Context) error {
 			actx := o.outsideCtx(ctx)
 			return workflow.ExecuteActivity(o.outside(actx, "Book carrier from "+s.Warehouse), a.BookShipment,
 				activities.BookShipmentInput{OrderID: o.in.OrderID, Warehouse: s.Warehouse, Lines: s.Lines}).Get(actx, &res)
@@ -526,7 +539,7 @@ func (o *orderState) ship(ctx workflow.Context) error {
 			return err
 		}
 		s.ShipmentID, s.TrackingNumber, s.PromisedDate = res.ShipmentID, res.TrackingNumber, res.PromisedDate
-		o.pushUndo(undo{Kind: "cancel-shipment", Ref: res.ShipmentID, Label: "cancel shipment " + res.ShipmentID + " from " + s.Warehouse})
+		o.madeUndo(undo{Kind: "cancel-shipment", Key: key, Ref: res.ShipmentID, Label: "cancel shipment " + res.ShipmentID + " from " + s.Warehouse})
 		o.record(ctx, order.System, "shipment.booked", fmt.Sprintf("%s from %s, tracking %s, promised %s",
 			res.ShipmentID, s.Warehouse, res.TrackingNumber, res.PromisedDate.Format("2006-01-02")))
 		o.notify(ctx, "shipment-"+s.Warehouse, mail.KindShipmentBooked, activities.AudienceBuyer, mail.Data{Shipment: s})

@@ -94,3 +94,45 @@ func TestMailOutageDelaysMailsNotTheOrder(t *testing.T) {
 		mail.KindShipmentBooked}, "every mail went out in the end")
 	require.NotContains(t, w.actions(), "mail.failed")
 }
+
+// Issue 7, defect 2: the ERP reserved the stock but the answer was lost,
+// and the call goes on failing while CS cancels the order. The undo was
+// registered by the call's idempotency key before the call, so the cancel
+// does not wait for the ERP's answer and still releases the reservation.
+func TestLostReservationAnswerIsUndoneByKey(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	committed := false
+	w.reserve = func() (activities.ReserveResult, error) {
+		committed = true // the ERP made the sales order; the answer never arrives
+		return activities.ReserveResult{}, temporal.NewApplicationError("erp: create sales order: no answer: connection reset", activities.ErrTypeUnavailable)
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, []string{"cancel the ERP sales order (if the ERP made one) and release its reservation"}, d.Compensations,
+			"the undo is registered before the call")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "customer called"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.True(t, committed)
+	require.Equal(t, []string{"cancel-sales-order by key ord-1/sales-order"}, w.undos)
+}
+
+// A call the ERP refuses for good made nothing: its undo is dropped, and a
+// cancel afterwards undoes nothing.
+func TestRefusedReservationLeavesNothingToUndo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.reserve = func() (activities.ReserveResult, error) {
+		return activities.ReserveResult{}, temporal.NewNonRetryableApplicationError("insufficient stock", activities.ErrTypeRejected, nil)
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		require.Empty(t, w.details().Compensations)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "no stock"}, "")
+	})
+	require.Equal(t, order.StatusCancelled, w.run().Status)
+	require.Empty(t, w.undos)
+}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,7 +43,16 @@ const noCurrency = "XXX"
 // permanent error) the order needs attention: CS is mailed and the order waits
 // for a CS action — retry runs the step again, cancel unwinds the order.
 func (o *orderState) attempt(ctx workflow.Context, step string, run func(workflow.Context) error) error {
-	_, err := o.attemptStep(ctx, step, false, run)
+	_, err := o.attemptStep(ctx, step, false, nil, run)
+	return err
+}
+
+// attemptUndoable is attempt for a forward call that changes something
+// outside: its undo u, named by the call's idempotency key, is registered
+// right before each try (changeUndoBeforeCall), and dropped again when the
+// outside system refused for good (a refusal changed nothing).
+func (o *orderState) attemptUndoable(ctx workflow.Context, step string, u undo, run func(workflow.Context) error) error {
+	_, err := o.attemptStep(ctx, step, false, &u, run)
 	return err
 }
 
@@ -50,7 +60,7 @@ func (o *orderState) attempt(ctx workflow.Context, step string, run func(workflo
 // outcome nothing later depends on, such as an undo that was done by hand or
 // cannot be done (a delivered shipment cannot be cancelled). skipped reports
 // that CS skipped it.
-func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, run func(workflow.Context) error) (skipped bool, _ error) {
+func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bool, u *undo, run func(workflow.Context) error) (skipped bool, _ error) {
 	// What the order said before the step; a failure says which step
 	// failed instead, until the step is retried or skipped.
 	waitingBefore := o.d.Waiting
@@ -62,6 +72,9 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 			// Cancelled from the Temporal UI while the last step finished:
 			// start nothing new; the caller unwinds what is registered.
 			return false, ctx.Err()
+		}
+		if u != nil {
+			o.registerUndo(*u)
 		}
 		var err error
 		if o.retryThroughOutages {
@@ -78,8 +91,12 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 			}
 			return false, nil
 		}
-		if temporal.IsCanceledError(err) {
+		if temporal.IsCanceledError(err) || errors.Is(err, errCancelled) {
 			return false, err
+		}
+		if u != nil && !temporal.IsCanceledError(err) && !isRetryable(err) {
+			// Refused for good: the outside system changed nothing.
+			o.dropUndo(u.Key)
 		}
 		if _, ok := refusedLines(err); ok {
 			// The ERP will not price what was asked: the caller answers the
@@ -139,12 +156,26 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 		err  error
 		done bool
 	)
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	callCtx, abandon := workflow.WithCancel(ctx)
+	workflow.Go(callCtx, func(ctx workflow.Context) {
 		err = run(ctx)
 		done = true
 	})
+	// A cancel asked for through the API abandons a call that is still
+	// retrying (an outage must not hold the cancel up); its undo is
+	// registered by key (changeUndoBeforeCall). Older runs wait for it.
+	cancelled := func() bool { return o.undoFirst && o.cancel != nil && !o.compensating }
+	finished := func() bool { return done || cancelled() }
+	defer func() {
+		if !done {
+			abandon()
+		}
+	}()
 	ok, werr := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: StepBudget,
-		TimerOptions: workflow.TimerOptions{Summary: "step budget: " + step}}, func() bool { return done })
+		TimerOptions: workflow.TimerOptions{Summary: "step budget: " + step}}, finished)
+	if ok && !done {
+		return errCancelled
+	}
 	if werr != nil || ok {
 		if werr != nil && !done {
 			// Cancelled from the Temporal UI: the call's own context
@@ -164,10 +195,13 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 	o.transition(ctx, o.d.Status, order.System, "step.delayed", step+": "+line)
 	o.notify(ctx, fmt.Sprintf("cs-delayed-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
 		mail.Data{Step: step, Error: line, Reason: "nothing to do unless you want to cancel the order: it moves on by itself once the call succeeds"})
-	if werr := workflow.Await(o.detached(ctx), func() bool { return done }); werr != nil {
+	if werr := workflow.Await(o.detached(ctx), finished); werr != nil {
 		return werr
 	}
 	o.d.Waiting = before
+	if !done {
+		return errCancelled
+	}
 	return err
 }
 
@@ -208,6 +242,11 @@ func (o *orderState) finishOutsideCalls(ctx workflow.Context) bool {
 // it finish, so that its undo is registered and run, instead of cancelling
 // it half-way with the change made and unknown.
 func (o *orderState) outsideCtx(ctx workflow.Context) workflow.Context {
+	if o.undoFirst {
+		// The undo is registered by key before the call: a cancel may
+		// abandon the call, and the undo finds whatever it made.
+		return ctx
+	}
 	if !o.finishOutsideCalls(ctx) {
 		return ctx
 	}
@@ -343,6 +382,58 @@ func (o *orderState) pushUndo(u undo) {
 	o.syncCompensations()
 }
 
+// registerUndo registers, before a forward call, the undo of what it may
+// make, named by the call's idempotency key: if the call's answer is lost
+// (or the call is abandoned by a cancel) the undo still finds the change
+// by its key, and undoing what never happened is a success. Runs from
+// before changeUndoBeforeCall register after the answer only.
+func (o *orderState) registerUndo(u undo) {
+	if !o.undoFirst {
+		return
+	}
+	for _, have := range o.undos {
+		if have.Key == u.Key {
+			return
+		}
+	}
+	o.pushUndo(u)
+}
+
+// dropUndo forgets an undo registered before a call that made nothing.
+func (o *orderState) dropUndo(key string) {
+	for i, u := range o.undos {
+		if u.Key == key && u.Ref == "" {
+			o.undos = append(o.undos[:i], o.undos[i+1:]...)
+			o.syncCompensations()
+			return
+		}
+	}
+}
+
+// isRetryable reports whether a failed call may still succeed: anything but
+// a non-retryable ApplicationError (timeouts included).
+func isRetryable(err error) bool {
+	var appErr *temporal.ApplicationError
+	return !errors.As(err, &appErr) || !appErr.NonRetryable()
+}
+
+// madeUndo records what a forward call made: the undo registered before it
+// gets the id, or, in runs from before changeUndoBeforeCall, is
+// registered now.
+func (o *orderState) madeUndo(u undo) {
+	for i := range o.undos {
+		if o.undos[i].Kind == u.Kind && o.undos[i].Key != "" && o.undos[i].Key == u.Key {
+			o.undos[i] = u
+			o.syncCompensations()
+			return
+		}
+	}
+	if o.undoFirst {
+		u.Key = ""
+	}
+	o.pushUndo(undo{Kind: u.Kind, Ref: u.Ref, Key: u.Key, Label: u.Label})
+}
+
 func (o *orderState) syncCompensations() {
 	o.d.Compensations = o.d.Compensations[:0]
 	for _, u := range o.undos {
@@ -358,7 +449,7 @@ func (o *orderState) cancelWithCompensation(ctx workflow.Context) (OrderResult, 
 	o.record(ctx, o.cancel.Actor, "order.cancelling", o.cancel.Reason)
 	for len(o.undos) > 0 {
 		u := o.undos[len(o.undos)-1]
-		skipped, err := o.attemptStep(ctx, "undo: "+u.Label, true, func(ctx workflow.Context) error { return o.runUndo(ctx, u) })
+		skipped, err := o.attemptStep(ctx, "undo: "+u.Label, true, nil, func(ctx workflow.Context) error { return o.runUndo(ctx, u) })
 		if err != nil {
 			return OrderResult{}, err
 		}
@@ -378,21 +469,23 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 	switch u.Kind {
 	case "cancel-sales-order":
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelSalesOrder,
-			activities.CancelSalesOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref}).Get(ctx, nil)
+			activities.CancelSalesOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	case "cancel-shipment":
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelShipment,
-			activities.CancelShipmentInput{OrderID: o.in.OrderID, ShipmentID: u.Ref}).Get(ctx, nil)
+			activities.CancelShipmentInput{OrderID: o.in.OrderID, ShipmentID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	case "void-invoice":
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
-			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref}).Get(ctx, nil)
+			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	}
 	return temporal.NewNonRetryableApplicationError("unknown undo "+u.Kind, ErrTypeInvalidArgument, nil)
 }
 
 // invoice raises the ERP invoice and mails it.
 func (o *orderState) invoice(ctx workflow.Context) error {
+	key := activities.InvoiceKey(o.in.OrderID)
 	var res activities.InvoiceResult
-	err := o.attempt(ctx, "invoice", func(ctx workflow.Context) error {
+	err := o.attemptUndoable(ctx, "invoice", undo{Kind: "void-invoice", Key: key,
+		Label: "void the ERP invoice (if the ERP raised one)"}, func(ctx workflow.Context) error {
 		actx := o.outsideCtx(ctx)
 		return workflow.ExecuteActivity(o.outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
 			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
@@ -405,7 +498,7 @@ func (o *orderState) invoice(ctx workflow.Context) error {
 	inv := res.Invoice
 	o.d.Invoice = &inv
 	o.paid = money.Zero(inv.Amount.Currency)
-	o.pushUndo(undo{Kind: "void-invoice", Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
+	o.madeUndo(undo{Kind: "void-invoice", Key: key, Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
 	o.d.Waiting = fmt.Sprintf("Invoice %s issued for %s, due %s.", inv.Number, inv.Amount, inv.DueDate.Format("2006-01-02"))
 	o.transition(ctx, order.StatusInvoiced, order.System, "invoice.issued", inv.Number)
 	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice})

@@ -68,4 +68,14 @@ const (
 	// Before it, a step gave up after StepBudget and waited for CS, and a
 	// mail was dropped after it. Orders started before keep the old way.
 	changeRetryThroughOutages = "retry-through-outages"
+
+	// changeUndoBeforeCall (version 1, asked once when the order starts):
+	// reserve, book and invoice register their undo, named by the call's
+	// idempotency key, before the call; a cancel abandons a forward call
+	// that is still retrying and the undo finds by key whatever it made
+	// (the ERP and the carrier fence the key, so a late attempt cannot
+	// commit after it). Before it, an undo was registered only once the
+	// answer came back: a change whose answer was lost stayed in the ERP or
+	// with the carrier after a cancel.
+	changeUndoBeforeCall = "undo-before-call"
 )
