@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,12 +155,11 @@ func TestCarrierExceptionReachesCS(t *testing.T) {
 	x.complete(id)
 }
 
-// TestTemporalCancelAfterDeliveryIsUnwoundWithCSSkip: an operator cancels a
-// delivered, invoiced order from the Temporal UI. The invoice is voided; the
-// carrier refuses to cancel a delivered shipment, so the order waits for CS,
-// who skips that undo; the sales order is cancelled and the order ends
-// CANCELLED.
-func TestTemporalCancelAfterDeliveryIsUnwoundWithCSSkip(t *testing.T) {
+// TestTemporalCancelAfterDeliveryIsRefused: an operator cancels a delivered,
+// invoiced order from the Temporal UI. The cancellation is refused like an
+// API cancel: the audit log says so, CS is alerted, and the order keeps its
+// invoice and its sales order and goes on to be paid.
+func TestTemporalCancelAfterDeliveryIsRefused(t *testing.T) {
 	t.Parallel()
 	x := start(t)
 	ctx := context.Background()
@@ -174,31 +174,28 @@ func TestTemporalCancelAfterDeliveryIsUnwoundWithCSSkip(t *testing.T) {
 
 	require.NoError(t, x.s.Client.CancelWorkflow(ctx, id, "")) // what the UI's "Request cancellation" does
 
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		// The workflow shows the failure at once; the projection (needs_attention) follows.
-		if v = x.order(id); v.Live != nil && v.Live.Failure != nil && v.NeedsAttention {
-			break
-		}
+	var refused bool
+	for deadline := time.Now().Add(30 * time.Second); !refused && time.Now().Before(deadline); {
+		log := x.api(http.MethodGet, "/v1/orders/"+id+"/audit", order.RoleCS, nil)
+		refused = strings.Contains(string(log.body), `"action":"cancel.refused"`)
 		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
 	}
-	require.NotNil(t, v.Live, "status %s, no live details", v.Status)
-	require.NotNil(t, v.Live.Failure, "the undo of the delivered shipment should wait for CS (status %s: %s)", v.Status, v.Live.Waiting)
-	require.True(t, v.NeedsAttention)
-	require.Contains(t, v.Live.Failure.Step, "undo: cancel shipment")
-	require.Contains(t, v.Live.Failure.Error, "delivered")
-	require.True(t, v.Live.Failure.Skippable)
-
-	a = x.api(http.MethodPost, "/v1/orders/"+id+"/actions", order.RoleCS, map[string]any{"action": "skip", "reason": "goods stay with the customer; credit note by finance"})
-	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
-	x.waitStatus(id, order.StatusCancelled, 30*time.Second)
+	require.True(t, refused, "the refusal is in the audit log")
+	v = x.order(id)
+	require.Equal(t, order.StatusAwaitingPayment, v.Status)
+	require.True(t, v.NeedsAttention, "CS is asked to look")
+	require.NotEmpty(t, x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "cs-alert"}))
 
 	invs, err := x.s.ERP.Invoices(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, invs, 1)
-	require.Equal(t, erpsim.InvoiceVoid, invs[0].Status)
+	require.NotEqual(t, erpsim.InvoiceVoid, invs[0].Status, "the invoice stands")
 	sos, err := x.s.ERP.SalesOrders(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, sos, 1)
-	require.False(t, sos[0].CancelledAt.IsZero(), "the sales order is cancelled")
+	require.True(t, sos[0].CancelledAt.IsZero(), "the sales order stands")
+
+	x.answerSurvey(id, 9)
+	x.pay(v)
+	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
 }

@@ -77,6 +77,13 @@ type orderState struct {
 	// its undo, by idempotency key, before it is made; a call in flight is
 	// abandoned when the order is cancelled (changeUndoBeforeCall).
 	undoFirst bool
+	// cancelLikeCS: a cancellation from the Temporal UI follows the rules
+	// of a CS cancel (changeTemporalCancelLikeCS).
+	cancelLikeCS bool
+	// applyEvery: every payment is applied whenever it arrives, by a
+	// coroutine of its own, and counts only once the store accepted it
+	// (changeApplyEveryPayment).
+	applyEvery bool
 	// mailsInFlight counts mails sent beside the main path; the order ends
 	// only once they are out.
 	mailsInFlight int
@@ -104,6 +111,35 @@ type orderState struct {
 	prevDisc         int64
 	revisionRefusals int
 	lastRefusal      []order.FieldError
+}
+
+// temporalCancel handles a cancellation of the workflow (the Temporal UI's
+// "Request cancellation") like a CS cancel: allowed until goods are
+// delivered, then the undos run in reverse order. After delivery it is
+// refused like an API cancel: the order keeps its invoice and payment, the
+// refusal is audited, and CS is told why and what to do instead.
+func (o *orderState) temporalCancel(ctx workflow.Context) {
+	const reason = "workflow cancelled through Temporal"
+	if o.d.Status.Terminal() || o.cancel != nil || o.compensating {
+		return
+	}
+	operator := order.Actor{Subject: "temporal", Role: order.RoleCS}
+	if err := o.canCancel(operator, reason); err != nil {
+		why := err.Error()
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			why = appErr.Message()
+		}
+		o.d.NeedsAttention = true
+		o.d.Waiting = fmt.Sprintf("A cancellation requested through Temporal was refused (%s); the order goes on. %s", why, o.d.Waiting)
+		o.transition(ctx, o.d.Status, order.System, "cancel.refused", reason+": "+why)
+		o.notify(ctx, fmt.Sprintf("cancel-refused-%d", o.seq), mail.KindCSAlert, activities.AudienceCS, mail.Data{
+			Step:   "cancellation through Temporal",
+			Error:  "a cancellation of the workflow was refused: " + why,
+			Reason: "the goods are with the customer and the order keeps its invoice and payment; take money back with a credit note or refund, not a cancel"})
+		return
+	}
+	o.cancel = &CancelInput{Actor: order.System, Reason: reason}
 }
 
 // errQuoteRefused ends an order whose first revision the ERP would not price.
@@ -139,6 +175,12 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.undoFirst = workflow.GetVersion(ctx, changeUndoBeforeCall, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.cancelLikeCS = workflow.GetVersion(ctx, changeTemporalCancelLikeCS, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	if o.applyEvery {
+		pctx, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.Go(pctx, o.applyPaymentsForever)
+	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
 		saCustomer.ValueSet(in.CustomerID), saPO.ValueSet(in.PONumber)); err != nil {
 		return err
@@ -148,6 +190,18 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 
 // run is the main path; the alternate endings leave it through finish.
 func (o *orderState) run(ctx workflow.Context) (OrderResult, error) {
+	if o.cancelLikeCS {
+		// The order runs on a context that cancelling the workflow does
+		// not stop; a cancellation from the Temporal UI is a cancel
+		// request that follows the rules of a CS cancel.
+		lctx, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.Go(ctx, func(c workflow.Context) {
+			_ = workflow.Await(c, func() bool { return false }) // returns when the workflow is cancelled
+			dc, _ := workflow.NewDisconnectedContext(c)
+			o.temporalCancel(dc)
+		})
+		ctx = lctx
+	}
 	res, err := o.lifecycle(ctx)
 	if errors.Is(err, errCancelled) || temporal.IsCanceledError(err) {
 		// A cancel asked through the API, or the workflow cancelled from the

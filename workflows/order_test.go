@@ -64,6 +64,8 @@ type world struct {
 	pending  []*pending
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
+	// applyPayment, when set, answers the store's recording of a payment match.
+	applyPayment func(activities.ApplyPaymentInput) error
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
 	cancelShipment func(shipmentID string) error
 }
@@ -134,7 +136,13 @@ func newWorld(t *testing.T) *world {
 		})
 	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(activities.OpenSurveyResult{URL: "http://x/survey/tok"}, nil)
 	env.OnActivity(a.CloseSurvey, mock.Anything, mock.Anything).Return(activities.CloseSurveyResult{}, nil)
-	env.OnActivity(a.ApplyPayment, mock.Anything, mock.Anything).Return(activities.ApplyPaymentResult{}, nil)
+	env.OnActivity(a.ApplyPayment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ApplyPaymentInput) (activities.ApplyPaymentResult, error) {
+			if w.applyPayment != nil {
+				return activities.ApplyPaymentResult{}, w.applyPayment(in)
+			}
+			return activities.ApplyPaymentResult{}, nil
+		})
 	env.OnActivity(a.CancelSalesOrder, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CancelSalesOrderInput) (activities.CancelSalesOrderResult, error) {
 			if in.SalesOrderID == "" {

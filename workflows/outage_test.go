@@ -136,3 +136,31 @@ func TestRefusedReservationLeavesNothingToUndo(t *testing.T) {
 	require.Equal(t, order.StatusCancelled, w.run().Status)
 	require.Empty(t, w.undos)
 }
+
+// Issue 7, defect 3: a cancellation from the Temporal UI after delivery
+// used to void even a paid invoice and cancel the sales order. It is
+// refused like an API cancel: audited, flagged for CS, and the order keeps
+// its invoice and goes on to be paid.
+func TestTemporalCancelAfterDeliveryIsRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, w.env.CancelWorkflow)
+	w.at(4*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusAwaitingPayment, d.Status, "the order goes on")
+		require.True(t, d.NeedsAttention)
+		require.Contains(t, d.Waiting, "refused")
+		alerts := w.csAlerts()
+		require.Len(t, alerts, 1)
+		require.Contains(t, alerts[0].Data.Reason, "credit note")
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.pay("BTX-1", mainTotal)
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCompleted, res.Status)
+	require.Empty(t, w.undos, "nothing was voided or cancelled")
+	require.Contains(t, w.actions(), "cancel.refused")
+	require.NotContains(t, w.actions(), "order.cancelling")
+}

@@ -529,7 +529,9 @@ func (o *orderState) awaitPayment(ctx workflow.Context) error {
 	o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
 	dunned, escalated := 0, false
 	for {
-		o.applyPayments(ctx)
+		if !o.applyEvery {
+			o.applyPayments(ctx)
+		}
 		if o.balance().Minor <= 0 {
 			o.record(ctx, order.System, "payment.reconciled", fmt.Sprintf("invoice %s paid: %s", o.d.Invoice.Number, o.paid))
 			return nil
@@ -543,7 +545,13 @@ func (o *orderState) awaitPayment(ctx workflow.Context) error {
 		}
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
-			func() bool { return len(o.payments) > 0 || (o.cancel != nil && !o.compensating) })
+			func() bool {
+				if o.applyEvery {
+					// The payments coroutine applies them; wake when settled.
+					return o.balance().Minor <= 0 || (o.cancel != nil && !o.compensating)
+				}
+				return len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
+			})
 		if err != nil {
 			return err
 		}
@@ -574,6 +582,10 @@ func ptr[T any](v T) *T { return &v }
 
 // applyPayments matches queued payments against the open balance.
 func (o *orderState) applyPayments(ctx workflow.Context) {
+	if o.applyEvery {
+		o.applyEachPayment(ctx)
+		return
+	}
 	for len(o.payments) > 0 {
 		p := o.payments[0]
 		o.payments = o.payments[1:]
@@ -589,6 +601,65 @@ func (o *orderState) applyPayments(ctx workflow.Context) {
 			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
 		}
 		o.d.Waiting = o.paymentWaiting()
+		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
+		switch m.Kind {
+		case order.MatchOver:
+			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
+		case order.MatchUnmatched:
+			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
+		}
+	}
+}
+
+// applyPaymentsForever applies every payment signalled to the order once it
+// has an invoice, whenever it arrives: while the order waits for the money,
+// after a prepayment cleared, while the survey is still open
+// (changeApplyEveryPayment). ctx is disconnected: a cancellation of the
+// workflow does not stop the money being accounted for.
+func (o *orderState) applyPaymentsForever(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(o.payments) > 0 && o.d.Invoice != nil }); err != nil {
+			return
+		}
+		o.applyEachPayment(ctx)
+	}
+}
+
+// applyEachPayment matches the queued payments against the open balance.
+// A payment counts only once the store has accepted its match; one that
+// cannot be recorded, or finds the invoice settled, is a credit balance or
+// unapplied money that finance is told about.
+func (o *orderState) applyEachPayment(ctx workflow.Context) {
+	for len(o.payments) > 0 {
+		p := o.payments[0]
+		o.payments = o.payments[1:]
+		m := order.MatchPayment(o.balance(), p.Amount)
+		if o.balance().Minor <= 0 && p.Amount.Currency == o.d.Invoice.Amount.Currency && p.Amount.Minor > 0 {
+			// The invoice is settled: the money is a credit balance.
+			m = order.PaymentMatch{Kind: order.MatchOver, Balance: money.Zero(p.Amount.Currency), Credit: p.Amount}
+		}
+		err := workflow.ExecuteActivity(local(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
+		}).Get(ctx, nil)
+		if err != nil {
+			line := describeFailure(err, 0)
+			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
+			o.record(ctx, order.System, "payment.not-applied", fmt.Sprintf("%s: %s: %s", p.BankTransactionID, p.Amount, line))
+			o.notify(ctx, "not-applied-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s (%s); it waits in the unmatched payments", p.BankTransactionID, p.Amount, o.d.Invoice.Number, line)})
+			continue
+		}
+		if m.Kind != order.MatchUnmatched {
+			if sum, err := o.paid.Add(p.Amount); err == nil {
+				o.paid = sum
+			}
+		}
+		o.d.Paid = ptr(o.paid)
+		if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {
+			o.d.Waiting = o.paymentWaiting()
+		}
 		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
 		switch m.Kind {
 		case order.MatchOver:

@@ -78,4 +78,25 @@ const (
 	// answer came back: a change whose answer was lost stayed in the ERP or
 	// with the carrier after a cancel.
 	changeUndoBeforeCall = "undo-before-call"
+
+	// changeTemporalCancelLikeCS (version 1, asked once when the order
+	// starts): the order runs on a context that cancelling the workflow
+	// does not stop, and a cancellation from the Temporal UI becomes a
+	// cancel request with a CS cancel's rules: before delivery the undos
+	// run; after delivery it is refused (audited as cancel.refused,
+	// NeedsAttention, a CS alert) and the order keeps its invoice and
+	// payment. Before it, a UI cancel after delivery voided even a paid
+	// invoice and cancelled the sales order.
+	changeTemporalCancelLikeCS = "temporal-cancel-like-cs"
+
+	// changeApplyEveryPayment (version 1, asked once when the order
+	// starts): a coroutine applies every payment signalled once the order
+	// has an invoice, whenever it arrives (while the survey is open, after
+	// a prepayment cleared); one on a settled invoice is a credit balance
+	// with a finance alert; a payment counts only once the store accepted
+	// its match, and one it refused is audited (payment.not-applied) with a
+	// finance alert. Before it, payments arriving after the invoice was
+	// settled were acknowledged and never applied, and money was counted
+	// before the store accepted it.
+	changeApplyEveryPayment = "apply-every-payment"
 )
