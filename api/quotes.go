@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
@@ -32,15 +31,6 @@ const (
 	maxReasonLen   = 1000
 	maxIdemKeyLen  = 200
 	maxDiscountBP  = 10000
-)
-
-// The search attributes every order carries from its start.
-var (
-	saCustomerID     = temporal.NewSearchAttributeKeyKeyword(workflows.SACustomerID)
-	saOrderStatus    = temporal.NewSearchAttributeKeyKeyword(workflows.SAOrderStatus)
-	saPONumber       = temporal.NewSearchAttributeKeyKeyword(workflows.SAPONumber)
-	saNeedsAttention = temporal.NewSearchAttributeKeyBool(workflows.SANeedsAttention)
-	saOrderTotal     = temporal.NewSearchAttributeKeyFloat64(workflows.SAOrderTotal)
 )
 
 // quoteRequest is the body of POST /v1/quotes. Its JSON encoding is also the
@@ -288,15 +278,9 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			saCustomerID.ValueSet(rec.CustomerID),
-			saOrderStatus.ValueSet(string(order.StatusQuoting)),
-			saPONumber.ValueSet(rec.PONumber),
-			saNeedsAttention.ValueSet(false),
-			saOrderTotal.ValueSet(0),
-		),
-		StaticSummary: fmt.Sprintf("Order %s · %s · %s", rec.ID, terms.CustomerName, po),
-		StaticDetails: details.String(),
+		TypedSearchAttributes:    workflows.StartSearchAttributes(rec.CustomerID, rec.PONumber),
+		StaticSummary:            fmt.Sprintf("Order %s · %s · %s", rec.ID, terms.CustomerName, po),
+		StaticDetails:            details.String(),
 	}, workflows.OrderWorkflowName, workflows.OrderInput{
 		OrderID:             rec.ID,
 		CustomerID:          rec.CustomerID,

@@ -59,6 +59,8 @@ func startWith(t *testing.T, tune func(*devstack.Options)) *sys {
 		{Subject: "pat@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"},
 		{Subject: "sam@cs", Role: order.RoleCS},
 		{Subject: "fin@seller", Role: order.RoleFinance},
+		{Subject: "cfo@acme", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"},
+		{Subject: "rita@seller", Role: order.RoleSalesRep},
 	} {
 		tok, err := s.Tokens.Mint(a, time.Hour)
 		require.NoError(t, err)

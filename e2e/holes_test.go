@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,13 +20,13 @@ import (
 	"github.com/orderflow/orderflow/internal/webhook"
 )
 
-// recordHistory writes the order's workflow history to the file named by
-// ORDERFLOW_RECORD_HISTORY, for workflows/testdata/ (the replay test). It
-// does nothing when the variable is unset.
-func (x *sys) recordHistory(id string) {
+// recordHistory writes the order's workflow history to
+// $ORDERFLOW_RECORD_HISTORY/<name>.json, for workflows/testdata/ (the replay
+// test). It does nothing when the variable is unset.
+func (x *sys) recordHistory(id, name string) {
 	x.t.Helper()
-	path := os.Getenv("ORDERFLOW_RECORD_HISTORY")
-	if path == "" {
+	dir := os.Getenv("ORDERFLOW_RECORD_HISTORY")
+	if dir == "" {
 		return
 	}
 	it := x.s.Client.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -37,7 +38,7 @@ func (x *sys) recordHistory(id string) {
 	}
 	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 	require.NoError(x.t, err)
-	require.NoError(x.t, os.WriteFile(path, b, 0o644))
+	require.NoError(x.t, os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644))
 }
 
 // Hole 3 over the real API: the ERP does not know a SKU; the storefront
@@ -118,7 +119,7 @@ func TestOldCarrierEventAfterDeliveryChangesNothing(t *testing.T) {
 	x.answerSurvey(id, 9)
 	x.pay(v)
 	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
-	x.recordHistory(id)
+	x.recordHistory(id, "order_completed_old_exception_after_delivery")
 }
 
 // Issue 7, defect 2 over the real system: the ERP makes the sales order but

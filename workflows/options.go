@@ -123,9 +123,9 @@ func budgetedMailing(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// local is for orderflow's own database: it retries until the database is
+// ownDatabase is for orderflow's own database: it retries until the database is
 // back, because without it nothing can be recorded, not even a failure.
-func local(ctx workflow.Context, summary string) workflow.Context {
+func ownDatabase(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:             summary,
 		StartToCloseTimeout: 10 * time.Second,

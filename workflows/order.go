@@ -182,7 +182,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 		workflow.Go(pctx, o.applyPaymentsForever)
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		saCustomer.ValueSet(in.CustomerID), saPO.ValueSet(in.PONumber)); err != nil {
+		KeyCustomerID.ValueSet(in.CustomerID), KeyPONumber.ValueSet(in.PONumber)); err != nil {
 		return err
 	}
 	return o.registerHandlers(ctx)

@@ -26,7 +26,15 @@ import (
 // order_completed_old_exception_after_delivery.json: started through
 // Update-with-Start, a carrier exception older than the delivery arrives
 // after it (ordered-shipment-events at 1), then COMPLETED; recorded by
-// ORDERFLOW_RECORD_HISTORY=<file> go test ./e2e -run TestOldCarrierEvent.
+// ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e -run TestOldCarrierEvent
+// (before the gates from retry-through-outages on existed, so it replays
+// their old branches).
+// order_completed_with_approval.json, order_completed_prepaid.json (credit
+// hold, prepayment, PAID), order_completed_after_cs_retry.json (a step
+// refused for good, CS retry), order_cancelled_with_compensation.json (CS
+// cancel while shipping, undos by id and by key): recorded by the e2e
+// TestPath* tests with ORDERFLOW_RECORD_HISTORY=<dir>, every gate of
+// versions.go at 1.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

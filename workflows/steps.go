@@ -16,13 +16,26 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// Typed keys of the search attributes, for the workflow and the API alike.
 var (
-	saCustomer  = temporal.NewSearchAttributeKeyKeyword(SACustomerID)
-	saStatus    = temporal.NewSearchAttributeKeyKeyword(SAOrderStatus)
-	saTotal     = temporal.NewSearchAttributeKeyFloat64(SAOrderTotal)
-	saAttention = temporal.NewSearchAttributeKeyBool(SANeedsAttention)
-	saPO        = temporal.NewSearchAttributeKeyKeyword(SAPONumber)
+	KeyCustomerID     = temporal.NewSearchAttributeKeyKeyword(SACustomerID)
+	KeyOrderStatus    = temporal.NewSearchAttributeKeyKeyword(SAOrderStatus)
+	KeyOrderTotal     = temporal.NewSearchAttributeKeyFloat64(SAOrderTotal)
+	KeyNeedsAttention = temporal.NewSearchAttributeKeyBool(SANeedsAttention)
+	KeyPONumber       = temporal.NewSearchAttributeKeyKeyword(SAPONumber)
 )
+
+// StartSearchAttributes are the search attributes an order starts with, so
+// it is found by customer and PO from its first moment.
+func StartSearchAttributes(customerID, poNumber string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		KeyCustomerID.ValueSet(customerID),
+		KeyOrderStatus.ValueSet(string(order.StatusQuoting)),
+		KeyPONumber.ValueSet(poNumber),
+		KeyNeedsAttention.ValueSet(false),
+		KeyOrderTotal.ValueSet(0),
+	)
+}
 
 // SearchAttributes are the custom search attributes every order carries; the
 // dev server and deployments register them.
@@ -219,7 +232,7 @@ func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, acto
 		total = float64(o.d.Quote.Total.Minor) / 100
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		saStatus.ValueSet(string(s)), saAttention.ValueSet(o.d.NeedsAttention), saTotal.ValueSet(total)); err != nil {
+		KeyOrderStatus.ValueSet(string(s)), KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(total)); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
 	o.recordFields(ctx, actor, action, reason, fields)
@@ -290,7 +303,7 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	if o.d.Invoice != nil {
 		tr.InvoiceNumber = o.d.Invoice.Number
 	}
-	if err := workflow.ExecuteActivity(local(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)
 	}
 }
@@ -594,7 +607,7 @@ func (o *orderState) applyPayments(ctx workflow.Context) {
 			o.paid, _ = o.paid.Add(p.Amount)
 		}
 		o.d.Paid = ptr(o.paid)
-		err := workflow.ExecuteActivity(local(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
 			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
 		}).Get(ctx, nil)
 		if err != nil {
@@ -640,7 +653,7 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 			// The invoice is settled: the money is a credit balance.
 			m = order.PaymentMatch{Kind: order.MatchOver, Balance: money.Zero(p.Amount.Currency), Credit: p.Amount}
 		}
-		err := workflow.ExecuteActivity(local(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
 			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
 		}).Get(ctx, nil)
 		if err != nil {
@@ -676,7 +689,7 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 func (o *orderState) runSurvey(ctx workflow.Context) {
 	defer func() { o.surveyClosed = true }()
 	var res activities.OpenSurveyResult
-	if err := workflow.ExecuteActivity(local(ctx, "Open NPS survey"), a.OpenSurvey, activities.OpenSurveyInput{
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Open NPS survey"), a.OpenSurvey, activities.OpenSurveyInput{
 		OrderID: o.in.OrderID, ExpiresAt: workflow.Now(ctx).Add(SurveyWindow)}).Get(ctx, &res); err != nil {
 		o.logger.Error("open survey", "Error", err)
 		o.d.SurveyState = "not sent: " + err.Error()
@@ -706,7 +719,7 @@ func (o *orderState) runSurvey(ctx workflow.Context) {
 		o.d.SurveyState = "closed unanswered"
 		o.record(ctx, order.System, "survey.closed", "no answer within the window")
 	}
-	if err := workflow.ExecuteActivity(local(ctx, "Close NPS survey"), a.CloseSurvey, activities.CloseSurveyInput{OrderID: o.in.OrderID}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Close NPS survey"), a.CloseSurvey, activities.CloseSurveyInput{OrderID: o.in.OrderID}).Get(ctx, nil); err != nil {
 		o.logger.Error("close survey", "Error", err)
 	}
 }
