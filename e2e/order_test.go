@@ -25,6 +25,7 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	id := x.createQuote("e2e-main", twoWarehouses...)
 	x.accept(id)
 	v := x.complete(id)
+	x.recordHistory(id, "order_completed_two_shipments")
 	// 2 x 1250.00 + 2480.00 = 4980.00, less Acme's 3% = 4830.60 EUR.
 	require.Equal(t, int64(483_060), v.Total.Minor)
 
