@@ -57,6 +57,9 @@ type Deps struct {
 	// QuoteWait bounds how long POST /v1/quotes waits for the priced
 	// quote; zero means DefaultQuoteWait.
 	QuoteWait time.Duration
+	// StepBudget is passed to every new order (workflows.OrderInput);
+	// zero leaves the workflow's default.
+	StepBudget time.Duration
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -75,6 +78,7 @@ type server struct {
 	queryTimeout time.Duration
 	updTimeout   time.Duration
 	quoteWait    time.Duration
+	stepBudget   time.Duration
 	ids          idGen
 }
 
@@ -103,6 +107,7 @@ func New(d Deps) http.Handler {
 		queryTimeout: d.QueryTimeout,
 		updTimeout:   d.UpdateTimeout,
 		quoteWait:    d.QuoteWait,
+		stepBudget:   d.StepBudget,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -288,6 +288,7 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 		Lines:               q.Lines,
 		RequestedDiscountBP: q.DiscountBP,
 		RequestedBy:         actor,
+		StepBudget:          s.stepBudget,
 	})
 	// Accepted first, under the update bound: from then on the workflow
 	// runs, whatever happens to this request.

@@ -15,6 +15,8 @@ import (
 	"go.temporal.io/api/temporalproto"
 
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/devstack"
+	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/mailsink"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/webhook"
@@ -164,4 +166,43 @@ func TestLostReservationAnswerIsUndoneAfterCancel(t *testing.T) {
 	require.Equal(t, before, reserved(), "the cancel released the reservation")
 	clear := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "", map[string]any{"rules": []any{}}, nil)
 	require.Less(t, clear.status, 300, "%s", clear.body)
+}
+
+// Issue 7, defect 1 over the real system, with a 3-second step budget: the
+// ERP simulator is down past the budget; the order needs attention while it
+// keeps retrying; the ERP comes back; the flag clears by itself and the
+// order completes with no CS action.
+func TestERPOutagePastTheBudgetClearsItself(t *testing.T) {
+	t.Parallel()
+	x := startWith(t, func(o *devstack.Options) {
+		o.StepBudget = 3 * time.Second
+		o.Breaker = downstream.BreakerSettings{ConsecutiveFailures: 5, OpenFor: time.Second, ProbeWait: 500 * time.Millisecond}
+	})
+	id := x.createQuote("e2e-outage", order.Line{SKU: "VALVE-50", Quantity: 1})
+	down := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "",
+		map[string]any{"rules": []map[string]any{{"route": "sales-orders.create", "status": 503, "error_rate": 1}}}, nil)
+	require.Less(t, down.status, 300, "%s", down.body)
+	x.accept(id)
+
+	var v orderView
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if v = x.order(id); v.NeedsAttention && v.Live != nil && v.Live.Failure != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	require.True(t, v.NeedsAttention, "past the budget the order needs attention (status %s)", v.Status)
+	require.Contains(t, v.Live.Failure.Error, "keeps retrying")
+	require.Equal(t, "reserve stock", v.Live.Failure.Step)
+
+	up := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "", map[string]any{"rules": []any{}}, nil)
+	require.Less(t, up.status, 300, "%s", up.body)
+	v = x.waitStatus(id, order.StatusShipping, time.Minute)
+	require.False(t, v.NeedsAttention, "the flag cleared itself")
+	x.complete(id)
+
+	log := x.api(http.MethodGet, "/v1/orders/"+id+"/audit", order.RoleCS, nil)
+	require.Contains(t, string(log.body), `"action":"step.delayed"`)
+	require.Contains(t, string(log.body), `"action":"step.recovered"`)
+	require.NotContains(t, string(log.body), `"action":"action.`, "no CS action was needed")
 }

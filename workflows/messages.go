@@ -55,6 +55,11 @@ type OrderInput struct {
 	// RequestedDiscountBP is an extra discount a rep asked for; 0 for none.
 	RequestedDiscountBP int64       `json:"requested_discount_bp,omitempty"`
 	RequestedBy         order.Actor `json:"requested_by"`
+	// StepBudget is how long an outside step may go without success before
+	// the order is flagged (it keeps retrying); zero means the StepBudget
+	// constant. It rides in the input, so a change of the setting reaches
+	// new orders only and replay stays deterministic.
+	StepBudget time.Duration `json:"step_budget,omitempty"`
 }
 
 // OrderResult is how an order ended.

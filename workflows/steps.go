@@ -117,7 +117,7 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 			return false, err
 		}
 		o.failures++
-		line := describeFailure(err, StepBudget)
+		line := describeFailure(err, o.stepBudget())
 		o.d.Failure = &StepFailure{Step: step, Error: line, Since: workflow.Now(ctx), Skippable: skippable}
 		o.d.NeedsAttention = true
 		what := "retry the step or cancel the order"
@@ -184,7 +184,8 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 			abandon()
 		}
 	}()
-	ok, werr := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: StepBudget,
+	budget := o.stepBudget()
+	ok, werr := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: budget,
 		TimerOptions: workflow.TimerOptions{Summary: "step budget: " + step}}, finished)
 	if ok && !done {
 		return errCancelled
@@ -197,13 +198,13 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 		}
 		return err
 	}
-	since := workflow.Now(ctx).Add(-StepBudget)
+	since := workflow.Now(ctx).Add(-budget)
 	o.failures++
-	line := fmt.Sprintf("no success for %s; orderflow keeps retrying (an outside system is down or slow, or the workers are backlogged).", inWords(StepBudget))
+	line := fmt.Sprintf("no success for %s; orderflow keeps retrying (an outside system is down or slow, or the workers are backlogged).", inWords(budget))
 	o.d.Failure = &StepFailure{Step: step, Error: line, Since: since, Retrying: true}
 	o.d.NeedsAttention = true
 	before := o.d.Waiting
-	o.d.Waiting = fmt.Sprintf("Step %q has not succeeded for %s and keeps retrying; the order moves on by itself when it does. %s", step, inWords(StepBudget), before)
+	o.d.Waiting = fmt.Sprintf("Step %q has not succeeded for %s and keeps retrying; the order moves on by itself when it does. %s", step, inWords(budget), before)
 	o.logger.Warn("step over its budget; still retrying", "Step", step)
 	o.transition(ctx, o.d.Status, order.System, "step.delayed", step+": "+line)
 	o.notify(ctx, fmt.Sprintf("cs-delayed-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
@@ -216,6 +217,14 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 		return errCancelled
 	}
 	return err
+}
+
+// stepBudget is the order's step budget: from its input, or the default.
+func (o *orderState) stepBudget() time.Duration {
+	if o.in.StepBudget > 0 {
+		return o.in.StepBudget
+	}
+	return StepBudget
 }
 
 // transition moves the order to s (or re-records it) and keeps the search

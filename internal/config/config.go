@@ -62,6 +62,10 @@ type Config struct {
 	// QuoteWait bounds how long POST /v1/quotes waits for the priced quote
 	// before it answers 202 (ORDERFLOW_QUOTE_WAIT).
 	QuoteWait time.Duration
+	// StepBudget is how long an order's outside step may go without success
+	// before the order is flagged (it keeps retrying); orders carry it from
+	// their start (ORDERFLOW_STEP_BUDGET).
+	StepBudget time.Duration
 
 	// Breakers: consecutive failures that open one, and how long it stays open.
 	BreakerFailures uint32        // ORDERFLOW_BREAKER_FAILURES
@@ -137,6 +141,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
 	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_HOST", Default: "127.0.0.1", Usage: "the SMTP server", Commands: []string{"worker"}},
@@ -217,6 +222,9 @@ func FromEnv() (Config, error) {
 		return Config{}, err
 	}
 	if c.QuoteWait, err = envDuration("ORDERFLOW_QUOTE_WAIT"); err != nil {
+		return Config{}, err
+	}
+	if c.StepBudget, err = envDuration("ORDERFLOW_STEP_BUDGET"); err != nil {
 		return Config{}, err
 	}
 	if c.SimAutoRestock, err = envBool("ORDERFLOW_SIM_AUTO_RESTOCK"); err != nil {

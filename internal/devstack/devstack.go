@@ -59,7 +59,9 @@ type Options struct {
 	ERPAutoRestock bool
 	// Breaker tunes every outside system's breaker (zero = downstream.DefaultBreaker).
 	Breaker downstream.BreakerSettings
-	Logger  zerolog.Logger
+	// StepBudget, when set, replaces ORDERFLOW_STEP_BUDGET for new orders.
+	StepBudget time.Duration
+	Logger     zerolog.Logger
 }
 
 // DefaultOptions are the dev-mode ports, documented in docs/design.md.
@@ -199,6 +201,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.Breaker.ConsecutiveFailures > 0 {
 		cfg.BreakerFailures, cfg.BreakerOpenFor = o.Breaker.ConsecutiveFailures, o.Breaker.OpenFor
 	}
+	if o.StepBudget > 0 {
+		cfg.StepBudget = o.StepBudget
+	}
 	s.acts = worker.NewActivities(cfg, s.Store, s.Metrics)
 	s.Metrics.ObserveOrders(s.Store.CountByStatus)
 	if err := s.StartWorker(); err != nil {
@@ -212,7 +217,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Store: s.Store, Temporal: s.Client, Tokens: s.Tokens,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
-		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, Metrics: s.Metrics.Handler(),
+		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, Metrics: s.Metrics.Handler(),
 	})
 	s.serve(lAPI, handler)
 	s.serve(lERP, s.ERP.Handler())
