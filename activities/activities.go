@@ -86,7 +86,7 @@ type PriceQuoteResult struct {
 func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQuoteResult, error) {
 	terms, err := a.Store.Terms(ctx, in.CustomerID)
 	if err != nil {
-		return PriceQuoteResult{}, classify("load terms of customer "+in.CustomerID, err)
+		return PriceQuoteResult{}, classify(ctx, "load terms of customer "+in.CustomerID, err)
 	}
 	skus := make([]string, len(in.Lines))
 	for i, l := range in.Lines {
@@ -95,26 +95,26 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 	list, err := a.ERP.Prices(ctx, in.CustomerID, terms.Currency, skus)
 	var refused *erp.SKURefusedError
 	if errors.As(err, &refused) {
-		return PriceQuoteResult{}, linesRefused(in.Lines, refused)
+		return PriceQuoteResult{}, linesRefused(ctx, in.Lines, refused)
 	}
 	if err != nil {
-		return PriceQuoteResult{}, classify("price lines in the ERP", err)
+		return PriceQuoteResult{}, classify(ctx, "price lines in the ERP", err)
 	}
 	q, err := order.Price(in.Revision, in.Lines, list, terms, in.RequestedDiscountBP, in.At)
 	if err != nil {
-		return PriceQuoteResult{}, classify("price quote", err)
+		return PriceQuoteResult{}, classify(ctx, "price quote", err)
 	}
 	// A retry that priced differently gets the revision the first attempt
 	// saved: that is the one the order shows.
 	if q, err = a.Store.SaveQuote(ctx, in.OrderID, q); err != nil {
-		return PriceQuoteResult{}, classify("save quote", err)
+		return PriceQuoteResult{}, classify(ctx, "save quote", err)
 	}
 	return PriceQuoteResult{Quote: q, Terms: terms}, nil
 }
 
 // linesRefused is the non-retryable error of a quote the ERP will not price:
 // its details name each refused line as the API names request fields.
-func linesRefused(lines []order.Line, r *erp.SKURefusedError) error {
+func linesRefused(ctx context.Context, lines []order.Line, r *erp.SKURefusedError) error {
 	var fields []order.FieldError
 	for i, l := range lines {
 		if l.SKU == r.SKU {
@@ -123,7 +123,7 @@ func linesRefused(lines []order.Line, r *erp.SKURefusedError) error {
 	}
 	if len(fields) == 0 {
 		// The ERP named a SKU nobody asked for: a contract break, not the buyer's fault.
-		return classify("price lines in the ERP", r.Err)
+		return classify(ctx, "price lines in the ERP", r.Err)
 	}
 	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("price lines in the ERP: %v", r), ErrTypeLinesRefused,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{fields}})
@@ -150,7 +150,7 @@ func (a *Activities) Record(ctx context.Context, in RecordInput) (RecordResult, 
 		}
 		in.Transition.Data = data
 	}
-	return RecordResult{}, classify("record transition", a.Store.RecordTransition(ctx, in.Transition))
+	return RecordResult{}, classify(ctx, "record transition", a.Store.RecordTransition(ctx, in.Transition))
 }
 
 // Audience says who a mail goes to; the activity resolves it to addresses, so
@@ -202,7 +202,7 @@ func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailRe
 	}
 	m := mail.Message{ID: in.Key, Kind: in.Kind, OrderID: in.OrderID, To: to, Subject: subject, Text: text}
 	if err := a.Mail.Send(ctx, m); err != nil {
-		return SendMailResult{}, classify("send "+string(in.Kind)+" mail", err)
+		return SendMailResult{}, classify(ctx, "send "+string(in.Kind)+" mail", err)
 	}
 	return SendMailResult{To: to}, nil
 }
@@ -213,7 +213,7 @@ func (a *Activities) recipients(ctx context.Context, customerID string, aud Audi
 	case AudienceBuyer, AudienceRep:
 		t, err := a.Store.Terms(ctx, customerID)
 		if err != nil {
-			return nil, classify("find the "+string(aud)+" of customer "+customerID, err)
+			return nil, classify(ctx, "find the "+string(aud)+" of customer "+customerID, err)
 		}
 		addr = t.BuyerEmail
 		if aud == AudienceRep {
@@ -256,7 +256,7 @@ type CheckCreditResult struct {
 func (a *Activities) CheckCredit(ctx context.Context, in CheckCreditInput) (CheckCreditResult, error) {
 	terms, err := a.Store.Terms(ctx, in.CustomerID)
 	if err != nil {
-		return CheckCreditResult{}, classify("load terms of customer "+in.CustomerID, err)
+		return CheckCreditResult{}, classify(ctx, "load terms of customer "+in.CustomerID, err)
 	}
 	if in.Total.Currency != terms.Currency {
 		msg := fmt.Sprintf("check credit: order total %s, credit limit of customer %s in %s", in.Total, in.CustomerID, terms.Currency)
@@ -264,13 +264,13 @@ func (a *Activities) CheckCredit(ctx context.Context, in CheckCreditInput) (Chec
 	}
 	receivables, err := a.ERP.OpenReceivables(ctx, in.CustomerID, terms.Currency)
 	if err != nil {
-		return CheckCreditResult{}, classify("read open receivables from the ERP", err)
+		return CheckCreditResult{}, classify(ctx, "read open receivables from the ERP", err)
 	}
 	e, err := a.Store.DecideCredit(ctx, store.CreditCheck{
 		OrderID: in.OrderID, CustomerID: in.CustomerID, Amount: in.Total, Receivables: receivables,
 	})
 	if err != nil {
-		return CheckCreditResult{}, classify("decide credit", err)
+		return CheckCreditResult{}, classify(ctx, "decide credit", err)
 	}
 	return CheckCreditResult{Exposure: e}, nil
 }
@@ -295,7 +295,7 @@ func (a *Activities) Reserve(ctx context.Context, in ReserveInput) (ReserveResul
 		OrderID: in.OrderID, CustomerID: in.CustomerID, Currency: in.Currency, Lines: in.Lines,
 	})
 	if err != nil {
-		return ReserveResult{}, classify("create ERP sales order and reserve stock", err)
+		return ReserveResult{}, classify(ctx, "create ERP sales order and reserve stock", err)
 	}
 	res := ReserveResult{SalesOrderID: so.ID}
 	for _, r := range so.Reservations {
@@ -333,13 +333,13 @@ func (a *Activities) CancelSalesOrder(ctx context.Context, in CancelSalesOrderIn
 	case in.SalesOrderID != "":
 		err := a.ERP.CancelSalesOrder(ctx, Key(in.OrderID, "cancel-sales-order"), in.SalesOrderID)
 		if err != nil {
-			return CancelSalesOrderResult{}, classify("cancel ERP sales order "+in.SalesOrderID, err)
+			return CancelSalesOrderResult{}, classify(ctx, "cancel ERP sales order "+in.SalesOrderID, err)
 		}
 		return CancelSalesOrderResult{SalesOrderID: in.SalesOrderID}, nil
 	case in.ForwardKey != "":
 		u, err := a.ERP.CancelSalesOrderByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
 		if err != nil {
-			return CancelSalesOrderResult{}, classify("cancel the ERP sales order created under "+in.ForwardKey, err)
+			return CancelSalesOrderResult{}, classify(ctx, "cancel the ERP sales order created under "+in.ForwardKey, err)
 		}
 		return CancelSalesOrderResult{SalesOrderID: u.SalesOrderID, NothingToUndo: !u.Found}, nil
 	}
@@ -366,7 +366,7 @@ func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (Bo
 		Reference: in.OrderID, Warehouse: in.Warehouse, Lines: in.Lines,
 	})
 	if err != nil {
-		return BookShipmentResult{}, classify("book carrier from "+in.Warehouse, err)
+		return BookShipmentResult{}, classify(ctx, "book carrier from "+in.Warehouse, err)
 	}
 	return BookShipmentResult{ShipmentID: b.ShipmentID, TrackingNumber: b.TrackingNumber, PromisedDate: b.PromisedDate}, nil
 }
@@ -399,13 +399,13 @@ func (a *Activities) CancelShipment(ctx context.Context, in CancelShipmentInput)
 	case in.ShipmentID != "":
 		err := a.Carrier.Cancel(ctx, Key(in.OrderID, "cancel-shipment", in.ShipmentID), in.ShipmentID)
 		if err != nil {
-			return CancelShipmentResult{}, classify("cancel shipment "+in.ShipmentID, err)
+			return CancelShipmentResult{}, classify(ctx, "cancel shipment "+in.ShipmentID, err)
 		}
 		return CancelShipmentResult{ShipmentID: in.ShipmentID}, nil
 	case in.ForwardKey != "":
 		u, err := a.Carrier.CancelByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
 		if err != nil {
-			return CancelShipmentResult{}, classify("cancel the shipment booked under "+in.ForwardKey, err)
+			return CancelShipmentResult{}, classify(ctx, "cancel the shipment booked under "+in.ForwardKey, err)
 		}
 		return CancelShipmentResult{ShipmentID: u.ShipmentID, NothingToUndo: !u.Found}, nil
 	}
@@ -428,7 +428,7 @@ type TrackShipmentResult struct {
 func (a *Activities) TrackShipment(ctx context.Context, in TrackShipmentInput) (TrackShipmentResult, error) {
 	t, err := a.Carrier.Track(ctx, in.ShipmentID)
 	if err != nil {
-		return TrackShipmentResult{}, classify("track shipment "+in.ShipmentID, err)
+		return TrackShipmentResult{}, classify(ctx, "track shipment "+in.ShipmentID, err)
 	}
 	return TrackShipmentResult{Status: t.Status, DeliveredAt: t.DeliveredAt}, nil
 }
@@ -461,10 +461,10 @@ func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResul
 		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays,
 	})
 	if err != nil {
-		return InvoiceResult{}, classify("create ERP invoice", err)
+		return InvoiceResult{}, classify(ctx, "create ERP invoice", err)
 	}
 	if err := a.Store.SaveInvoice(ctx, in.OrderID, inv); err != nil {
-		return InvoiceResult{}, classify("record invoice "+inv.Number, err)
+		return InvoiceResult{}, classify(ctx, "record invoice "+inv.Number, err)
 	}
 	return InvoiceResult{Invoice: inv}, nil
 }
@@ -496,13 +496,13 @@ func (a *Activities) VoidInvoice(ctx context.Context, in VoidInvoiceInput) (Void
 	case in.InvoiceID != "":
 		err := a.ERP.VoidInvoice(ctx, Key(in.OrderID, "void-invoice"), in.InvoiceID)
 		if err != nil {
-			return VoidInvoiceResult{}, classify("void ERP invoice "+in.InvoiceID, err)
+			return VoidInvoiceResult{}, classify(ctx, "void ERP invoice "+in.InvoiceID, err)
 		}
 		return VoidInvoiceResult{InvoiceID: in.InvoiceID}, nil
 	case in.ForwardKey != "":
 		u, err := a.ERP.VoidInvoiceByKey(ctx, undoKey(in.ForwardKey), in.ForwardKey)
 		if err != nil {
-			return VoidInvoiceResult{}, classify("void the ERP invoice raised under "+in.ForwardKey, err)
+			return VoidInvoiceResult{}, classify(ctx, "void the ERP invoice raised under "+in.ForwardKey, err)
 		}
 		return VoidInvoiceResult{InvoiceID: u.InvoiceID, NothingToUndo: !u.Found}, nil
 	}
@@ -528,7 +528,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in OpenSurveyInput) (OpenSu
 	}
 	s, err := a.Store.CreateSurvey(ctx, in.OrderID, base64.RawURLEncoding.EncodeToString(b), in.ExpiresAt)
 	if err != nil {
-		return OpenSurveyResult{}, classify("create survey", err)
+		return OpenSurveyResult{}, classify(ctx, "create survey", err)
 	}
 	return OpenSurveyResult{URL: strings.TrimRight(a.PublicURL, "/") + "/survey/" + s.Token}, nil
 }
@@ -543,7 +543,7 @@ type CloseSurveyResult struct{}
 
 // CloseSurvey closes the survey so late answers are refused.
 func (a *Activities) CloseSurvey(ctx context.Context, in CloseSurveyInput) (CloseSurveyResult, error) {
-	return CloseSurveyResult{}, classify("close survey", a.Store.CloseSurvey(ctx, in.OrderID))
+	return CloseSurveyResult{}, classify(ctx, "close survey", a.Store.CloseSurvey(ctx, in.OrderID))
 }
 
 // ApplyPaymentInput records how a payment was applied to the order's invoice.
@@ -560,5 +560,5 @@ type ApplyPaymentResult struct{}
 // ApplyPayment marks a bank payment as matched to the invoice.
 func (a *Activities) ApplyPayment(ctx context.Context, in ApplyPaymentInput) (ApplyPaymentResult, error) {
 	err := a.Store.MatchPayment(ctx, in.BankTransactionID, in.OrderID, in.InvoiceNumber, in.Kind, "orderflow")
-	return ApplyPaymentResult{}, classify("record payment "+in.BankTransactionID, err)
+	return ApplyPaymentResult{}, classify(ctx, "record payment "+in.BankTransactionID, err)
 }

@@ -244,13 +244,18 @@ func TestReserveBreakerOpen(t *testing.T) {
 	in := activities.ReserveInput{OrderID: "ord-breaker", CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor}
 
 	_, err := run[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
-	requireAppError(t, err, activities.ErrTypeUnavailable, false)
+	appErr := requireAppError(t, err, activities.ErrTypeUnavailable, false)
+	// The first attempt failed: the next comes after 1 s with equal jitter.
+	assert.GreaterOrEqual(t, appErr.NextRetryDelay(), 500*time.Millisecond)
+	assert.LessOrEqual(t, appErr.NextRetryDelay(), time.Second)
 
 	// The one failure opened the breaker: the next attempt is not made, and
-	// Temporal is told to come back when the breaker lets a probe through.
+	// Temporal is told to come back once the breaker lets a probe through,
+	// jittered so that orders waiting on it do not all come back at once.
 	_, err = run[activities.ReserveResult](t, f.env, f.acts.Reserve, in)
-	appErr := requireAppError(t, err, activities.ErrTypeBreakerOpen, false)
-	assert.Equal(t, time.Minute, appErr.NextRetryDelay())
+	appErr = requireAppError(t, err, activities.ErrTypeBreakerOpen, false)
+	assert.GreaterOrEqual(t, appErr.NextRetryDelay(), time.Minute)
+	assert.LessOrEqual(t, appErr.NextRetryDelay(), 2*time.Minute)
 
 	calls, err := f.erp.Calls(context.Background())
 	require.NoError(t, err)

@@ -18,7 +18,9 @@
 //
 // Errors say whether a retry can help. A permanent failure (a 4xx the outside
 // system will give again, an unknown customer) is a non-retryable
-// ApplicationError; a breaker that is open asks Temporal to come back when it
-// may let a probe through (NextRetryDelay); anything else is retried with
-// backoff until the step's budget runs out and the order asks CS for help.
+// ApplicationError. A transient outside failure and a call an open breaker
+// refused carry their own NextRetryDelay (RetryDelay): exponential by the
+// attempt, capped, never before the breaker lets a probe through, and
+// jittered so that orders which failed together do not retry together.
+// Errors of our own database are left to the workflow's retry policy.
 package activities

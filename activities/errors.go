@@ -1,15 +1,19 @@
 package activities
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -107,8 +111,52 @@ func oneLine(s string) string {
 	return s
 }
 
+// Backoff of retryable outside calls (RetryDelay).
+const (
+	// RetryBase is the delay before the second attempt, before jitter.
+	RetryBase = time.Second
+	// RetryCap bounds the exponential delay, like the workflow's retry
+	// policy (workflows.RetryCap); an open breaker may ask for more.
+	RetryCap = 5 * time.Minute
+)
+
+// RetryDelay is how long an outside call that failed on the given attempt
+// (1 for the first) waits before the next: RetryBase doubled per attempt,
+// capped at RetryCap, with "equal jitter": half of it fixed and a random
+// half on top, so orders that failed together (an outage, a breaker that
+// opened under all of them) do not come back in lockstep.
+//
+// breakerWait is the open breaker's RetryAfter (0 when the breaker let the
+// call through). The delay is never less than it: before the jitter the
+// delay is raised to twice breakerWait, so it lands between breakerWait and
+// twice breakerWait instead of on the moment the breaker lets its one probe
+// through.
+func RetryDelay(attempt int32, breakerWait time.Duration) time.Duration {
+	d := RetryCap
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt <= 20 { // 2^19 s is far past the cap; no overflow beyond
+		d = min(RetryBase<<(attempt-1), RetryCap)
+	}
+	d = max(d, 2*breakerWait)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+}
+
+// attempt is the running activity's attempt number, 1 outside an activity.
+func attempt(ctx context.Context) int32 {
+	if ctx == nil || !activity.IsActivity(ctx) {
+		return 1
+	}
+	return max(activity.GetInfo(ctx).Attempt, 1)
+}
+
 // classify turns a client or store error into the error Temporal should see.
-func classify(what string, err error) error {
+// A retryable outside-call error carries its NextRetryDelay (RetryDelay by
+// the attempt that failed); store and other local errors are left to the
+// retry policy.
+func classify(ctx context.Context, what string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -118,13 +166,13 @@ func classify(what string, err error) error {
 		switch {
 		case e.BreakerOpen:
 			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeBreakerOpen,
-				temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err, Details: []any{f}})
+				temporal.ApplicationErrorOptions{NextRetryDelay: RetryDelay(attempt(ctx), e.RetryAfter), Cause: err, Details: []any{f}})
 		case e.Permanent:
 			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRejected,
 				temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err, Details: []any{f}})
 		default:
 			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeUnavailable,
-				temporal.ApplicationErrorOptions{Cause: err, Details: []any{f}})
+				temporal.ApplicationErrorOptions{NextRetryDelay: RetryDelay(attempt(ctx), 0), Cause: err, Details: []any{f}})
 		}
 	}
 	var fe *order.FieldError
@@ -135,6 +183,6 @@ func classify(what string, err error) error {
 		errors.Is(err, store.ErrSurveyClosed) || errors.Is(err, money.ErrCurrencyMismatch) {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), ErrTypeConflict, err)
 	}
-	// Database and other local faults: worth retrying.
+	// Database and other local faults: worth retrying, on the policy's backoff.
 	return fmt.Errorf("%s: %w", what, err)
 }

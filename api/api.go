@@ -166,6 +166,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/approvals", http.MethodPost, s.approve)
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
 	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)
+	v1("/v1/actions/bulk", http.MethodPost, s.bulkAction)
 	v1("/v1/payments/unmatched", http.MethodGet, s.unmatchedPayments)
 	v1("/v1/payments/{id}/allocate", http.MethodPost, s.allocatePayment)
 

@@ -257,8 +257,26 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRecord, e
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
-	limit = min(limit, MaxListLimit)
+	return s.listOrders(ctx, f, min(limit, MaxListLimit), false)
+}
 
+// MaxOpenOrdersLimit caps a page of OpenOrders.
+const MaxOpenOrdersLimit = 1000
+
+// OpenOrders returns the orders matching f that are not finished (no
+// terminal status), by id ascending, for bulk CS actions: a finished order
+// takes no action. Pages like ListOrders; Limit defaults to DefaultListLimit
+// and is capped at MaxOpenOrdersLimit.
+func (s *Store) OpenOrders(ctx context.Context, f OrderFilter) ([]OrderRecord, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	return s.listOrders(ctx, f, min(limit, MaxOpenOrdersLimit), true)
+}
+
+// listOrders is ListOrders and OpenOrders: open leaves out every terminal status.
+func (s *Store) listOrders(ctx context.Context, f OrderFilter, limit int, open bool) ([]OrderRecord, error) {
 	// Only the filters in use reach the query, so the planner can use the
 	// matching index instead of a generic plan over "$1 = '' OR ...".
 	var where []string
@@ -276,6 +294,15 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRecord, e
 		// A refused quote request never became an order for anyone but
 		// the audit log; it is listed only when asked for by status.
 		add("status <> ?", order.StatusQuoteRefused)
+	}
+	if open {
+		var finished []string
+		for _, st := range order.Statuses {
+			if st.Terminal() {
+				finished = append(finished, string(st))
+			}
+		}
+		add("status <> ALL(?)", finished)
 	}
 	if f.NeedsAttention != nil {
 		if *f.NeedsAttention {

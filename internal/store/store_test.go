@@ -457,6 +457,46 @@ func TestListOrdersFilters(t *testing.T) {
 	}
 }
 
+func TestOpenOrders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	eur := money.New(100, "EUR")
+	createOrder(t, s, "ord-01", "ACME-001", order.StatusConfirmed, eur)
+	createOrder(t, s, "ord-02", "ACME-001", order.StatusCancelled, eur)
+	createOrder(t, s, "ord-03", "GLOBEX-002", order.StatusConfirmed, eur)
+	createOrder(t, s, "ord-04", "ACME-001", order.StatusCompleted, eur)
+	createOrder(t, s, "ord-05", "ACME-001", order.StatusShipping, eur)
+	createOrder(t, s, "ord-06", "ACME-001", order.StatusQuoteRefused, eur)
+	stuck := transition("ord-03", 1, order.StatusConfirmed)
+	stuck.NeedsAttention = true
+	require.NoError(t, s.RecordTransition(ctx, stuck))
+
+	yes := true
+	tests := []struct {
+		name string
+		f    store.OrderFilter
+		want []string
+	}{
+		{"finished orders are left out", store.OrderFilter{}, []string{"ord-01", "ord-03", "ord-05"}},
+		{"customer", store.OrderFilter{CustomerID: "ACME-001"}, []string{"ord-01", "ord-05"}},
+		{"a finished status selects nothing", store.OrderFilter{Status: order.StatusCancelled}, []string{}},
+		{"needs attention", store.OrderFilter{NeedsAttention: &yes}, []string{"ord-03"}},
+		{"after and limit", store.OrderFilter{After: "ord-01", Limit: 1}, []string{"ord-03"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, err := s.OpenOrders(ctx, tc.f)
+			require.NoError(t, err)
+			ids := []string{}
+			for _, r := range recs {
+				ids = append(ids, r.ID)
+			}
+			require.Equal(t, tc.want, ids)
+		})
+	}
+}
+
 func TestCountByStatus(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
