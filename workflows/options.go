@@ -55,7 +55,10 @@ func (o *orderState) outside(ctx workflow.Context, summary string) workflow.Cont
 }
 
 // untilSuccess retries with capped backoff until the call succeeds or fails
-// for good. MaximumAttempts is explicit, not 0 ("unlimited" to the server):
+// for good. The outside-call activities set each retry's delay themselves
+// (activities.RetryDelay: exponential by attempt, capped at RetryCap,
+// jittered, floored by an open breaker); this policy's backoff is the
+// fallback for errors without one. MaximumAttempts is explicit, not 0 ("unlimited" to the server):
 // the SDK's test suite caps 0 at 10 attempts, and the tests must run the
 // policy production runs. At the 5-minute cap it lasts for millennia.
 var untilSuccess = &temporal.RetryPolicy{
