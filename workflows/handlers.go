@@ -73,6 +73,22 @@ func (o *orderState) result(ctx workflow.Context, msg string, moved func() bool)
 	return DecisionResult{Status: o.d.Status, Message: msg + ". " + o.d.Waiting}, nil
 }
 
+// updateRegistration registers one update handler with its validator.
+type updateRegistration struct {
+	name     string
+	register func(workflow.Context) error
+}
+
+// typedUpdate pairs an update's handler and validator on one input type In,
+// so they cannot disagree on what the update carries.
+func typedUpdate[In, Out any](name, desc string, handler func(workflow.Context, In) (Out, error),
+	validator func(workflow.Context, In) error) updateRegistration {
+	return updateRegistration{name: name, register: func(ctx workflow.Context) error {
+		return workflow.SetUpdateHandlerWithOptions(ctx, name, handler,
+			workflow.UpdateHandlerOptions{Validator: validator, Description: desc})
+	}}
+}
+
 func (o *orderState) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDetails, func() (Details, error) {
 		d := o.d
@@ -84,13 +100,10 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 
-	updates := []struct {
-		name    string
-		desc    string
-		handler any
-		check   any
-	}{
-		{UpdateQuote, "Answers with the order's first quote once it is priced, or why there is none (refused lines, a failed step).",
+	// Each update is registered through typedUpdate: its handler and its
+	// validator take the same input type, or the package does not compile.
+	updates := []updateRegistration{
+		typedUpdate(UpdateQuote, "Answers with the order's first quote once it is priced, or why there is none (refused lines, a failed step).",
 			func(ctx workflow.Context, in QuoteInput) (QuoteResult, error) {
 				ctx = o.detached(ctx)
 				if err := workflow.Await(ctx, o.firstQuoteSettled); err != nil {
@@ -106,11 +119,11 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			},
 			func(ctx workflow.Context, in QuoteInput) error {
 				return o.may(in.Actor, order.RoleStorefront, order.RoleBuyer, order.RoleSalesRep, order.RoleSalesManager)
-			}},
-		{UpdateAccept, "The buyer accepts the current quote.",
+			}),
+		typedUpdate(UpdateAccept, "The buyer accepts the current quote.",
 			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
-				o.quoteDecision, o.decidedBy = "accept", in.Actor
+				o.quoteDecision, o.decidedBy = answerAccept, in.Actor
 				o.d.Waiting = fmt.Sprintf("Quote revision %d accepted by %s; moving on to approvals and the credit check.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
@@ -122,12 +135,12 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return invalidState("revision %d is not the current quote; the current one is revision %d", in.Revision, o.d.Quote.Revision)
 				}
 				return nil
-			}},
-		{UpdateRevise, "The buyer asks for a new quote revision with other lines.",
+			}),
+		typedUpdate(UpdateRevise, "The buyer asks for a new quote revision with other lines.",
 			func(ctx workflow.Context, in ReviseInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				old, refusals := o.d.Quote.Revision, o.revisionRefusals
-				o.quoteDecision, o.revision, o.decidedBy = "revise", &in, in.Actor
+				o.quoteDecision, o.revision, o.decidedBy = answerRevise, &in, in.Actor
 				o.d.Waiting = fmt.Sprintf("Revision requested by %s; pricing revision %d next.", in.Actor.Subject, old+1)
 				res, err := o.result(ctx, "Revision requested", func() bool {
 					return (o.d.Quote.Revision > old && o.d.Status != order.StatusQuoting) || o.revisionRefusals > refusals
@@ -155,11 +168,11 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return invalidArgument("discount_bp: between 0 and 10000")
 				}
 				return nil
-			}},
-		{UpdateReject, "The buyer rejects the quote.",
+			}),
+		typedUpdate(UpdateReject, "The buyer rejects the quote.",
 			func(ctx workflow.Context, in RejectInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
-				o.quoteDecision, o.decidedBy, o.decisionReason = "reject", in.Actor, in.Reason
+				o.quoteDecision, o.decidedBy, o.decisionReason = answerReject, in.Actor, in.Reason
 				o.d.Waiting = fmt.Sprintf("Quote revision %d rejected by %s; closing the order.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
 			},
@@ -168,8 +181,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return err
 				}
 				return nil
-			}},
-		{UpdateCancel, "Cancel the order; every outside change made so far is undone in reverse order.",
+			}),
+		typedUpdate(UpdateCancel, "Cancel the order; every outside change made so far is undone in reverse order.",
 			func(ctx workflow.Context, in CancelInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.cancel = &in
@@ -180,8 +193,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return err
 				}
 				return o.canCancel(in.Actor, in.Reason)
-			}},
-		{UpdateApprove, "An approver approves or rejects the order.",
+			}),
+		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				ap := Approval{Side: sideOf(in.Actor.Role), Actor: in.Actor, Approve: in.Approve, Comment: in.Comment, At: workflow.Now(ctx)}
@@ -223,8 +236,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return invalidState("the %s side has all the approvals it needs", side)
 				}
 				return nil
-			}},
-		{UpdateCreditDecision, "Finance decides a credit hold: override, decline or prepay.",
+			}),
+		typedUpdate(UpdateCreditDecision, "Finance decides a credit hold: override, decline or prepay.",
 			func(ctx workflow.Context, in CreditDecisionInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.credit = &in
@@ -249,8 +262,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return invalidArgument("reason: required")
 				}
 				return nil
-			}},
-		{UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), resend a mail, or cancel with compensation.",
+			}),
+		typedUpdate(UpdateAction, "A CS recovery step: retry the failed step, skip it (undos), resend a mail, or cancel with compensation.",
 			func(ctx workflow.Context, in ActionInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				if in.Action == ActionResend {
@@ -312,11 +325,10 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return o.canCancel(in.Actor, in.Reason)
 				}
 				return invalidArgument("action: one of retry, skip, resend, cancel")
-			}},
+			}),
 	}
 	for _, u := range updates {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
-			Validator: u.check, Description: u.desc}); err != nil {
+		if err := u.register(ctx); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,204 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"go.temporal.io/sdk/workflow"
+)
+
+// invoice raises the ERP invoice and mails it.
+func (o *orderState) invoice(ctx workflow.Context) error {
+	key := activities.InvoiceKey(o.in.OrderID)
+	var res activities.InvoiceResult
+	err := o.attemptUndoable(ctx, "invoice", undo{Kind: undoVoidInvoice, Key: key,
+		Label: "void the ERP invoice (if the ERP raised one)"}, func(ctx workflow.Context) error {
+		actx := o.outsideCtx(ctx)
+		return workflow.ExecuteActivity(o.outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
+			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
+			Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
+		}).Get(actx, &res)
+	})
+	if err != nil {
+		return err
+	}
+	inv := res.Invoice
+	o.d.Invoice = &inv
+	o.paid = money.Zero(inv.Amount.Currency)
+	o.madeUndo(undo{Kind: undoVoidInvoice, Key: key, Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
+	o.d.Waiting = fmt.Sprintf("Invoice %s issued for %s, due %s.", inv.Number, inv.Amount, inv.DueDate.Format("2006-01-02"))
+	o.transition(ctx, order.StatusInvoiced, order.System, "invoice.issued", inv.Number)
+	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice})
+	return nil
+}
+
+func (o *orderState) balance() money.Money {
+	b, _ := o.d.Invoice.Amount.Sub(o.paid)
+	return b
+}
+
+func (o *orderState) paymentWaiting() string {
+	inv := o.d.Invoice
+	w := fmt.Sprintf("Waiting for payment of %s on invoice %s (reference %s), due %s.", o.balance(), inv.Number, inv.Number, inv.DueDate.Format("2006-01-02"))
+	if o.paid.Minor > 0 {
+		w += fmt.Sprintf(" Paid so far: %s.", o.paid)
+	}
+	if o.d.Prepayment {
+		w += " Prepayment: the goods ship once it is paid."
+	}
+	return w
+}
+
+// awaitPayment applies incoming payments to the invoice until it is settled,
+// dunning after the due date and escalating to finance when long overdue.
+func (o *orderState) awaitPayment(ctx workflow.Context) error {
+	o.d.Waiting = o.paymentWaiting()
+	o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
+	dunned, escalated := 0, false
+	for {
+		if !o.applyEvery {
+			o.applyPayments(ctx)
+		}
+		if o.balance().Minor <= 0 {
+			o.record(ctx, order.System, "payment.reconciled", fmt.Sprintf("invoice %s paid: %s", o.d.Invoice.Number, o.paid))
+			return nil
+		}
+		now := workflow.Now(ctx)
+		nextDun := o.d.Invoice.DueDate.Add(time.Duration(dunned) * DunningEvery)
+		escalateAt := o.d.Invoice.DueDate.Add(DunningEscalateAfter)
+		next := nextDun
+		if !escalated && escalateAt.Before(next) {
+			next = escalateAt
+		}
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
+			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
+			func() bool {
+				if o.applyEvery {
+					// The payments coroutine applies them; wake when settled.
+					return o.balance().Minor <= 0 || (o.cancel != nil && !o.compensating)
+				}
+				return len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
+			})
+		if err != nil {
+			return err
+		}
+		if o.cancel != nil {
+			return errCancelled
+		}
+		if ok {
+			continue
+		}
+		now = workflow.Now(ctx)
+		days := int(now.Sub(o.d.Invoice.DueDate).Hours() / 24)
+		if !escalated && !now.Before(escalateAt) {
+			escalated = true
+			o.notify(ctx, "dunning-escalation", mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(o.balance()), DaysOverdue: days, Reason: "invoice long overdue"})
+			o.record(ctx, order.System, "payment.escalated", fmt.Sprintf("%d days overdue", days))
+		}
+		if !now.Before(nextDun) {
+			dunned++
+			o.notify(ctx, fmt.Sprintf("dunning-%d", dunned), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(o.balance()), DaysOverdue: days})
+			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", dunned, days))
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// applyPayments matches queued payments against the open balance.
+func (o *orderState) applyPayments(ctx workflow.Context) {
+	if o.applyEvery {
+		o.applyEachPayment(ctx)
+		return
+	}
+	for len(o.payments) > 0 {
+		p := o.payments[0]
+		o.payments = o.payments[1:]
+		m := order.MatchPayment(o.balance(), p.Amount)
+		if m.Kind != order.MatchUnmatched {
+			o.paid, _ = o.paid.Add(p.Amount)
+		}
+		o.d.Paid = ptr(o.paid)
+		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
+		}).Get(ctx, nil)
+		if err != nil {
+			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
+		}
+		o.d.Waiting = o.paymentWaiting()
+		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
+		switch m.Kind {
+		case order.MatchOver:
+			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
+		case order.MatchUnmatched:
+			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
+		}
+	}
+}
+
+// applyPaymentsForever applies every payment signalled to the order once it
+// has an invoice, whenever it arrives: while the order waits for the money,
+// after a prepayment cleared, while the survey is still open
+// (changeApplyEveryPayment). ctx is disconnected: a cancellation of the
+// workflow does not stop the money being accounted for.
+func (o *orderState) applyPaymentsForever(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(o.payments) > 0 && o.d.Invoice != nil }); err != nil {
+			return
+		}
+		o.applyEachPayment(ctx)
+	}
+}
+
+// applyEachPayment matches the queued payments against the open balance.
+// A payment counts only once the store has accepted its match; one that
+// cannot be recorded, or finds the invoice settled, is a credit balance or
+// unapplied money that finance is told about.
+func (o *orderState) applyEachPayment(ctx workflow.Context) {
+	for len(o.payments) > 0 {
+		p := o.payments[0]
+		o.payments = o.payments[1:]
+		m := order.MatchPayment(o.balance(), p.Amount)
+		if o.balance().Minor <= 0 && p.Amount.Currency == o.d.Invoice.Amount.Currency && p.Amount.Minor > 0 {
+			// The invoice is settled: the money is a credit balance.
+			m = order.PaymentMatch{Kind: order.MatchOver, Balance: money.Zero(p.Amount.Currency), Credit: p.Amount}
+		}
+		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
+		}).Get(ctx, nil)
+		if err != nil {
+			line := describeFailure(err, 0)
+			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
+			o.record(ctx, order.System, "payment.not-applied", fmt.Sprintf("%s: %s: %s", p.BankTransactionID, p.Amount, line))
+			o.notify(ctx, "not-applied-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s (%s); it waits in the unmatched payments", p.BankTransactionID, p.Amount, o.d.Invoice.Number, line)})
+			continue
+		}
+		if m.Kind != order.MatchUnmatched {
+			if sum, err := o.paid.Add(p.Amount); err == nil {
+				o.paid = sum
+			}
+		}
+		o.d.Paid = ptr(o.paid)
+		if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {
+			o.d.Waiting = o.paymentWaiting()
+		}
+		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
+		switch m.Kind {
+		case order.MatchOver:
+			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
+		case order.MatchUnmatched:
+			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/order"
+	"go.temporal.io/sdk/workflow"
+)
+
+func (o *orderState) reserve(ctx workflow.Context) error {
+	key := activities.SalesOrderKey(o.in.OrderID)
+	var res activities.ReserveResult
+	err := o.attemptUndoable(ctx, "reserve stock", undo{Kind: undoCancelSalesOrder, Key: key,
+		Label: "cancel the ERP sales order (if the ERP made one) and release its reservation"}, func(ctx workflow.Context) error {
+		actx := o.outsideCtx(ctx)
+		return workflow.ExecuteActivity(o.outside(actx, "Create ERP sales order and reserve stock"), a.Reserve,
+			activities.ReserveInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Currency: o.d.Quote.Total.Currency,
+				Lines: o.lines}).Get(actx, &res)
+	})
+	if err != nil {
+		return err
+	}
+	o.d.SalesOrderID = res.SalesOrderID
+	o.d.Shipments = res.Shipments
+	o.madeUndo(undo{Kind: undoCancelSalesOrder, Key: key, Ref: res.SalesOrderID, Label: "cancel ERP sales order " + res.SalesOrderID + " and release its reservation"})
+	o.d.Waiting = fmt.Sprintf("Sales order %s created; stock reserved in %d warehouse(s).", res.SalesOrderID, len(res.Shipments))
+	o.transition(ctx, order.StatusConfirmed, order.System, "order.confirmed", "sales order "+res.SalesOrderID)
+	o.notify(ctx, "confirmed", mail.KindOrderConfirmed, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
+	return nil
+}
+
+func (o *orderState) ship(ctx workflow.Context) error {
+	for i := range o.d.Shipments {
+		s := &o.d.Shipments[i]
+		if s.ShipmentID != "" {
+			continue
+		}
+		key := activities.ShipmentKey(o.in.OrderID, s.Warehouse)
+		var res activities.BookShipmentResult
+		err := o.attemptUndoable(ctx, "book shipment from "+s.Warehouse, undo{Kind: undoCancelShipment, Key: key,
+			Label: "cancel the shipment from " + s.Warehouse + " (if the carrier booked it)"}, func(ctx workflow.Context) error {
+			actx := o.outsideCtx(ctx)
+			return workflow.ExecuteActivity(o.outside(actx, "Book carrier from "+s.Warehouse), a.BookShipment,
+				activities.BookShipmentInput{OrderID: o.in.OrderID, Warehouse: s.Warehouse, Lines: s.Lines}).Get(actx, &res)
+		})
+		if err != nil {
+			return err
+		}
+		s.ShipmentID, s.TrackingNumber, s.PromisedDate = res.ShipmentID, res.TrackingNumber, res.PromisedDate
+		o.madeUndo(undo{Kind: undoCancelShipment, Key: key, Ref: res.ShipmentID, Label: "cancel shipment " + res.ShipmentID + " from " + s.Warehouse})
+		o.record(ctx, order.System, "shipment.booked", fmt.Sprintf("%s from %s, tracking %s, promised %s",
+			res.ShipmentID, s.Warehouse, res.TrackingNumber, res.PromisedDate.Format("2006-01-02")))
+		o.notify(ctx, "shipment-"+s.Warehouse, mail.KindShipmentBooked, activities.AudienceBuyer, mail.Data{Shipment: s})
+	}
+	// Webhooks that beat their booking's result apply now.
+	for _, ev := range o.earlyDelivered {
+		o.markDelivered(ctx, ev.ShipmentID, ev.DeliveredAt, "webhook "+ev.EventID)
+	}
+	o.earlyDelivered = nil
+	o.d.Waiting = o.deliveryWaiting()
+	o.transition(ctx, order.StatusShipping, order.System, "order.shipping", fmt.Sprintf("%d shipment(s) booked", len(o.d.Shipments)))
+	return nil
+}
+
+func (o *orderState) deliveryWaiting() string {
+	open, latest := 0, ""
+	for _, s := range o.d.Shipments {
+		if !s.Delivered {
+			open++
+			if d := s.PromisedDate.Format("2006-01-02"); d > latest {
+				latest = d
+			}
+		}
+	}
+	if open == 0 {
+		return fmt.Sprintf("All %d shipment(s) delivered.", len(o.d.Shipments))
+	}
+	w := fmt.Sprintf("Waiting for proof of delivery of %d of %d shipment(s), promised by %s.", open, len(o.d.Shipments), latest)
+	for _, s := range o.d.Shipments {
+		if !s.Delivered && s.Exception != "" {
+			w += fmt.Sprintf(" Carrier reports a problem with %s: %s (CS has been alerted).", s.ShipmentID, s.Exception)
+		}
+	}
+	if o.d.DeliveryOverdue {
+		w += " DELIVERY OVERDUE: CS has been alerted."
+	}
+	return w
+}
+
+// shipmentException applies the carrier's report of a problem with a
+// shipment: the shipment shows it, the audit log records it, CS is alerted.
+// The order keeps waiting for delivery (or polling finds it). Repeats of an
+// event change nothing.
+func (o *orderState) shipmentException(ctx workflow.Context, e ShipmentExceptionSignal) {
+	if o.seenExceptions[e.EventID] {
+		return
+	}
+	o.seenExceptions[e.EventID] = true
+	if workflow.GetVersion(ctx, changeOrderedShipmentEvents, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		if newer, ok := o.newerShipmentEvent(e.ShipmentID, e.OccurredAt); ok {
+			o.record(ctx, order.System, "shipment.event-outdated", fmt.Sprintf("%s: exception %q of %s (event %s) is older than the shipment's %s; nothing changed",
+				e.ShipmentID, e.Detail, e.OccurredAt.Format(time.RFC3339), e.EventID, newer))
+			return
+		}
+		o.lastEventAt[e.ShipmentID] = e.OccurredAt
+	}
+	sh := order.Shipment{ShipmentID: e.ShipmentID}
+	for i := range o.d.Shipments {
+		if o.d.Shipments[i].ShipmentID == e.ShipmentID {
+			o.d.Shipments[i].Exception = e.Detail
+			sh = o.d.Shipments[i]
+		}
+	}
+	if o.d.Status == order.StatusShipping {
+		o.d.Waiting = o.deliveryWaiting()
+	}
+	o.record(ctx, order.System, "shipment.exception", fmt.Sprintf("%s: %s (event %s)", e.ShipmentID, e.Detail, e.EventID))
+	o.notify(ctx, "shipment-exception-"+e.EventID, mail.KindCSAlert, activities.AudienceCS, mail.Data{Shipment: &sh,
+		Error:  fmt.Sprintf("the carrier reports a problem with shipment %s: %s", e.ShipmentID, e.Detail),
+		Reason: "contact the carrier and the customer; the order keeps waiting for proof of delivery"})
+}
+
+// newerShipmentEvent reports whether the shipment has news newer than at
+// (its proof of delivery, or a later carrier event), and names it. Carrier
+// events are ordered per shipment by when they happened, not by when they
+// arrived: an older one changes nothing.
+func (o *orderState) newerShipmentEvent(shipmentID string, at time.Time) (string, bool) {
+	if at.IsZero() {
+		return "", false
+	}
+	for _, s := range o.d.Shipments {
+		if s.ShipmentID == shipmentID && s.Delivered && at.Before(s.DeliveredAt) {
+			return "delivery at " + s.DeliveredAt.Format(time.RFC3339), true
+		}
+	}
+	if last, ok := o.lastEventAt[shipmentID]; ok && at.Before(last) {
+		return "event of " + last.Format(time.RFC3339), true
+	}
+	return "", false
+}
+
+func (o *orderState) allDelivered() bool {
+	for _, s := range o.d.Shipments {
+		if !s.Delivered {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitDelivery waits for the carrier's webhooks, looks at the carrier itself
+// every CarrierPollEvery in case they went missing, and flags the order when a
+// shipment is late.
+func (o *orderState) awaitDelivery(ctx workflow.Context) error {
+	for !o.allDelivered() {
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: CarrierPollEvery, TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
+			func() bool { return o.allDelivered() || o.cancel != nil })
+		if err != nil {
+			return err
+		}
+		if o.cancel != nil {
+			return errCancelled
+		}
+		if ok {
+			break
+		}
+		o.pollCarrier(ctx)
+		o.checkOverdue(ctx)
+	}
+	o.record(ctx, order.System, "order.delivered", "every shipment delivered")
+	return nil
+}
+
+func (o *orderState) pollCarrier(ctx workflow.Context) {
+	for i := range o.d.Shipments {
+		s := &o.d.Shipments[i]
+		if s.Delivered {
+			continue
+		}
+		var res activities.TrackShipmentResult
+		// Best effort: the next poll tries again, so no CS alert for this one.
+		err := workflow.ExecuteActivity(polling(ctx, "Track shipment "+s.ShipmentID), a.TrackShipment,
+			activities.TrackShipmentInput{ShipmentID: s.ShipmentID}).Get(ctx, &res)
+		if err != nil {
+			o.logger.Warn("carrier poll failed", "ShipmentID", s.ShipmentID, "Error", err)
+			continue
+		}
+		if res.Status == "delivered" {
+			o.markDelivered(ctx, s.ShipmentID, res.DeliveredAt, "carrier poll")
+		}
+	}
+}
+
+func (o *orderState) checkOverdue(ctx workflow.Context) {
+	if o.d.DeliveryOverdue {
+		return
+	}
+	now := workflow.Now(ctx)
+	for _, s := range o.d.Shipments {
+		if !s.Delivered && now.After(s.PromisedDate.Add(DeliveryGrace)) {
+			o.d.DeliveryOverdue = true
+			for i := range o.d.Shipments {
+				if !o.d.Shipments[i].Delivered {
+					o.d.Shipments[i].Overdue = true
+				}
+			}
+			o.d.Waiting = o.deliveryWaiting()
+			o.record(ctx, order.System, "delivery.overdue", fmt.Sprintf("shipment %s promised %s", s.ShipmentID, s.PromisedDate.Format("2006-01-02")))
+			o.notify(ctx, "delivery-overdue", mail.KindCSAlert, activities.AudienceCS, mail.Data{Shipment: &s, Step: "delivery",
+				Error: fmt.Sprintf("DELIVERY_OVERDUE: shipment %s was promised for %s", s.ShipmentID, s.PromisedDate.Format("2006-01-02"))})
+			return
+		}
+	}
+}
+
+// markDelivered applies one proof of delivery; repeats change nothing.
+func (o *orderState) markDelivered(ctx workflow.Context, shipmentID string, at time.Time, via string) {
+	for i := range o.d.Shipments {
+		s := &o.d.Shipments[i]
+		if s.ShipmentID != shipmentID || s.Delivered {
+			continue
+		}
+		s.Delivered, s.DeliveredAt = true, at
+		if at.IsZero() {
+			s.DeliveredAt = workflow.Now(ctx)
+		}
+		o.d.Waiting = o.deliveryWaiting()
+		o.record(ctx, order.System, "shipment.delivered", fmt.Sprintf("%s delivered %s (via %s)", shipmentID, s.DeliveredAt.Format(time.RFC3339), via))
+	}
+}

@@ -1,0 +1,118 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Typed keys of the search attributes, for the workflow and the API alike.
+var (
+	KeyCustomerID     = temporal.NewSearchAttributeKeyKeyword(SACustomerID)
+	KeyOrderStatus    = temporal.NewSearchAttributeKeyKeyword(SAOrderStatus)
+	KeyOrderTotal     = temporal.NewSearchAttributeKeyFloat64(SAOrderTotal)
+	KeyNeedsAttention = temporal.NewSearchAttributeKeyBool(SANeedsAttention)
+	KeyPONumber       = temporal.NewSearchAttributeKeyKeyword(SAPONumber)
+)
+
+// StartSearchAttributes are the search attributes an order starts with, so
+// it is found by customer and PO from its first moment.
+func StartSearchAttributes(customerID, poNumber string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		KeyCustomerID.ValueSet(customerID),
+		KeyOrderStatus.ValueSet(string(order.StatusQuoting)),
+		KeyPONumber.ValueSet(poNumber),
+		KeyNeedsAttention.ValueSet(false),
+		KeyOrderTotal.ValueSet(0),
+	)
+}
+
+// SearchAttributes are the custom search attributes every order carries; the
+// dev server and deployments register them.
+func SearchAttributes() map[string]enums.IndexedValueType {
+	return map[string]enums.IndexedValueType{
+		SACustomerID:     enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderStatus:    enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderTotal:     enums.INDEXED_VALUE_TYPE_DOUBLE,
+		SANeedsAttention: enums.INDEXED_VALUE_TYPE_BOOL,
+		SAPONumber:       enums.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// noCurrency is ISO 4217's code for "no currency": the total before pricing.
+const noCurrency = "XXX"
+
+// transition moves the order to s (or re-records it) and keeps the search
+// attributes, the UI's current details and the projection in step.
+func (o *orderState) transition(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string) {
+	o.transitionFields(ctx, s, actor, action, reason, nil)
+}
+
+// transitionFields is transition with field errors for the audit entry.
+func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) {
+	o.d.Status = s
+	total := 0.0
+	if o.d.Quote != nil {
+		total = float64(o.d.Quote.Total.Minor) / 100
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		KeyOrderStatus.ValueSet(string(s)), KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(total)); err != nil {
+		o.logger.Error("upsert search attributes", "Error", err)
+	}
+	o.recordFields(ctx, actor, action, reason, fields)
+}
+
+// record writes one audit entry and the projection's current state.
+func (o *orderState) record(ctx workflow.Context, actor order.Actor, action, reason string) {
+	o.recordFields(ctx, actor, action, reason, nil)
+}
+
+// recordFields is record with field errors (lines the ERP refused) for the
+// audit entry's data.
+func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, action, reason string, fields []order.FieldError) {
+	ctx = o.detached(ctx)
+	o.seq++
+	seq := o.seq
+	defer func() { o.recorded = max(o.recorded, seq) }()
+	o.showDetails(ctx)
+	tr := store.Transition{
+		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
+		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
+		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
+	}
+	if o.d.Quote != nil {
+		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
+	}
+	if o.d.Invoice != nil {
+		tr.InvoiceNumber = o.d.Invoice.Number
+	}
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
+		o.logger.Error("record transition", "Action", action, "Error", err)
+	}
+}
+
+// showDetails sets the workflow's current details, which the Temporal UI shows.
+func (o *orderState) showDetails(ctx workflow.Context) {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**%s**", o.d.Status))
+	if o.d.NeedsAttention {
+		b.WriteString(" · **NEEDS ATTENTION**")
+	}
+	b.WriteString(fmt.Sprintf("\n\n%s", o.d.Waiting))
+	if f := o.d.Failure; f != nil {
+		b.WriteString(fmt.Sprintf("\n\nFailed step: %s since %s\n\n%s\n\nCS: POST /v1/orders/%s/actions with retry or cancel.",
+			f.Step, f.Since.Format(time.RFC3339), f.Error, o.in.OrderID))
+	}
+	if o.d.Quote != nil {
+		b.WriteString(fmt.Sprintf("\n\nQuote revision %d: %s", o.d.Quote.Revision, o.d.Quote.Total))
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}
