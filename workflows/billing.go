@@ -133,14 +133,7 @@ func (o *orderState) applyPayments(ctx workflow.Context) {
 		}
 		o.d.Waiting = o.paymentWaiting()
 		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
-		switch m.Kind {
-		case order.MatchOver:
-			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
-				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
-		case order.MatchUnmatched:
-			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
-				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
-		}
+		o.tellFinance(ctx, p, m)
 	}
 }
 
@@ -192,13 +185,19 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 			o.d.Waiting = o.paymentWaiting()
 		}
 		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
-		switch m.Kind {
-		case order.MatchOver:
-			o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
-				Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
-		case order.MatchUnmatched:
-			o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
-				Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
-		}
+		o.tellFinance(ctx, p, m)
+	}
+}
+
+// tellFinance alerts finance to a payment it must act on: a credit balance
+// to allocate or refund, or money that could not be applied.
+func (o *orderState) tellFinance(ctx workflow.Context, p PaymentSignal, m order.PaymentMatch) {
+	switch m.Kind {
+	case order.MatchOver:
+		o.notify(ctx, "overpayment-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+			Balance: ptr(m.Credit), Reason: fmt.Sprintf("overpayment: credit balance of %s to allocate or refund", m.Credit)})
+	case order.MatchUnmatched:
+		o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+			Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
 	}
 }
