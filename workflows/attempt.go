@@ -90,7 +90,7 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		o.transition(ctx, o.d.Status, order.System, "step.failed", step+": "+line)
 		o.notify(ctx, fmt.Sprintf("cs-alert-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
 			mail.Data{Step: step, Error: line, WaitsForCS: true, CanSkip: skippable,
-				Reason: what + " through POST /v1/orders/" + o.in.OrderID + "/actions"})
+				Reason: strings.TrimSuffix(what, ",")})
 
 		// A CS action given while the alert mail was being sent is kept (the
 		// order already showed NeedsAttention); runs from before the fix

@@ -108,8 +108,12 @@ func (o *orderState) showDetails(ctx workflow.Context) {
 	}
 	b.WriteString(fmt.Sprintf("\n\n%s", o.d.Waiting))
 	if f := o.d.Failure; f != nil {
-		b.WriteString(fmt.Sprintf("\n\nFailed step: %s since %s\n\n%s\n\nCS: POST /v1/orders/%s/actions with retry or cancel.",
-			f.Step, f.Since.Format(time.RFC3339), f.Error, o.in.OrderID))
+		next := "CS: retry the step or cancel the order."
+		if f.Retrying {
+			next = "Still retrying by itself; the order moves on when the call succeeds."
+		}
+		b.WriteString(fmt.Sprintf("\n\nFailed step: %s since %s\n\n%s\n\n%s",
+			f.Step, f.Since.Format(time.RFC3339), f.Error, next))
 	}
 	if o.d.Quote != nil {
 		b.WriteString(fmt.Sprintf("\n\nQuote revision %d: %s", o.d.Quote.Revision, o.d.Quote.Total))
