@@ -68,7 +68,7 @@ func (o *orderState) awaitPayment(ctx workflow.Context) error {
 			return nil
 		}
 		now := workflow.Now(ctx)
-		nextDun := o.d.Invoice.DueDate.Add(time.Duration(dunned) * DunningEvery)
+		nextDun := o.dunningAt(dunned)
 		escalateAt := o.d.Invoice.DueDate.Add(DunningEscalateAfter)
 		next := nextDun
 		if !escalated && escalateAt.Before(next) {
@@ -200,4 +200,17 @@ func (o *orderState) tellFinance(ctx workflow.Context, p PaymentSignal, m order.
 		o.notify(ctx, "unmatched-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
 			Reason: fmt.Sprintf("payment %s of %s could not be applied to invoice %s", p.BankTransactionID, p.Amount, o.d.Invoice.Number)})
 	}
+}
+
+// dunningAt is when the buyer gets reminder k (0 at the due date): weekly
+// until the invoice is escalated to finance, then monthly
+// (changeBoundedCadence), so a year unpaid is some 16 reminders, not 52,
+// and the order's history stays small for years.
+func (o *orderState) dunningAt(k int) time.Time {
+	due := o.d.Invoice.DueDate
+	weekly := int((DunningEscalateAfter + DunningEvery - 1) / DunningEvery) // reminders before the escalation
+	if !o.boundedCadence || k < weekly {
+		return due.Add(time.Duration(k) * DunningEvery)
+	}
+	return due.Add(DunningEscalateAfter + time.Duration(k-weekly+1)*DunningLateEvery)
 }

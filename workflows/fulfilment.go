@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
@@ -156,7 +157,7 @@ func (o *orderState) allDelivered() bool {
 // shipment is late.
 func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 	for !o.allDelivered() {
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: CarrierPollEvery, TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.pollEvery(workflow.Now(ctx)), TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
 			func() bool { return o.allDelivered() || o.cancel != nil })
 		if err != nil {
 			return err
@@ -202,6 +203,7 @@ func (o *orderState) checkOverdue(ctx workflow.Context) {
 	for _, s := range o.d.Shipments {
 		if !s.Delivered && now.After(s.PromisedDate.Add(DeliveryGrace)) {
 			o.d.DeliveryOverdue = true
+			o.overdueSince = now
 			for i := range o.d.Shipments {
 				if !o.d.Shipments[i].Delivered {
 					o.d.Shipments[i].Overdue = true
@@ -230,4 +232,37 @@ func (o *orderState) markDelivered(ctx workflow.Context, shipmentID string, at t
 		o.d.Waiting = o.deliveryWaiting()
 		o.record(ctx, order.System, "shipment.delivered", fmt.Sprintf("%s delivered %s (via %s)", shipmentID, s.DeliveredAt.Format(time.RFC3339), via))
 	}
+}
+
+// pollEvery is how long the order waits for a webhook before it looks at the
+// carrier again. Orders started before changeBoundedCadence look every
+// CarrierPollEvery for as long as a shipment is open, which grows a lost
+// shipment's history by some 1,500 activities a year. Since: every
+// CarrierPollEvery until the order flags the delivery overdue, daily for
+// PollDailyFor after that, then weekly, each spread by up to a tenth by
+// the order id so thousands of orders do not poll in step.
+func (o *orderState) pollEvery(now time.Time) time.Duration {
+	if !o.boundedCadence {
+		return CarrierPollEvery
+	}
+	every := CarrierPollEvery
+	switch late := now.Sub(o.overdueSince); {
+	case o.overdueSince.IsZero():
+	case late < PollDailyFor:
+		every = 24 * time.Hour
+	default:
+		every = 7 * 24 * time.Hour
+	}
+	return every + spread(o.in.OrderID, every/10)
+}
+
+// spread is a duration in [0, span) fixed by the order id: deterministic,
+// and different from order to order.
+func spread(orderID string, span time.Duration) time.Duration {
+	if span <= 0 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(orderID))
+	return time.Duration(uint64(h.Sum32()) % uint64(span))
 }

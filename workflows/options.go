@@ -32,9 +32,15 @@ const (
 	// SurveyReminderAfter and SurveyWindow: one reminder, then it closes unanswered.
 	SurveyReminderAfter = 7 * 24 * time.Hour
 	SurveyWindow        = 14 * 24 * time.Hour
-	// DunningEvery after the due date, DunningEscalateAfter to finance.
+	// DunningEvery after the due date, DunningEscalateAfter to finance;
+	// after the escalation the buyer is reminded DunningLateEvery
+	// (changeBoundedCadence).
 	DunningEvery         = 7 * 24 * time.Hour
 	DunningEscalateAfter = 30 * 24 * time.Hour
+	DunningLateEvery     = 30 * 24 * time.Hour
+	// A shipment past its promised date plus DeliveryGrace is looked at
+	// daily for PollDailyFor, then weekly (changeBoundedCadence).
+	PollDailyFor = 14 * 24 * time.Hour
 	// UpdateWait bounds how long an update waits to report the order's new state.
 	UpdateWait = 20 * time.Second
 )

@@ -75,6 +75,11 @@ type orderState struct {
 	// coroutine of its own, and counts only once the store accepted it
 	// (changeApplyEveryPayment).
 	applyEvery bool
+	// boundedCadence: carrier polling slows down past the promised date and
+	// dunning goes monthly after the escalation (changeBoundedCadence).
+	boundedCadence bool
+	// overdueSince is when the order flagged its delivery overdue.
+	overdueSince time.Time
 	// mailsInFlight counts mails sent beside the main path; the order ends
 	// only once they are out.
 	mailsInFlight int
@@ -136,6 +141,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.undoFirst = workflow.GetVersion(ctx, changeUndoBeforeCall, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.cancelLikeCS = workflow.GetVersion(ctx, changeTemporalCancelLikeCS, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if o.applyEvery {
 		pctx, _ := workflow.NewDisconnectedContext(ctx)
 		workflow.Go(pctx, o.applyPaymentsForever)

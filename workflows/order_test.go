@@ -61,6 +61,7 @@ type world struct {
 	exposure func(total money.Money) order.Exposure
 	reserve  func() (activities.ReserveResult, error)
 	track    string
+	tracked  int // carrier polls
 	pending  []*pending
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
@@ -127,6 +128,9 @@ func newWorld(t *testing.T) *world {
 		})
 	env.OnActivity(a.TrackShipment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.TrackShipmentInput) (activities.TrackShipmentResult, error) {
+			w.mu.Lock()
+			w.tracked++
+			w.mu.Unlock()
 			return activities.TrackShipmentResult{Status: w.track}, nil
 		})
 	env.OnActivity(a.Invoice, mock.Anything, mock.Anything).Return(
@@ -717,7 +721,8 @@ func TestDeliveryOverdueAlertsCSAndPollingFindsDelivery(t *testing.T) {
 		require.Equal(t, order.StatusShipping, d.Status, "an overdue order keeps waiting")
 		w.track = "delivered"
 	})
-	w.at(20*time.Hour, func() {
+	// Once overdue, the carrier is looked at daily (changeBoundedCadence).
+	w.at(40*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
 		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 3, Comment: "late"})
 		w.pay("BTX-1", eur(100_000))

@@ -99,4 +99,13 @@ const (
 	// settled were acknowledged and never applied, and money was counted
 	// before the store accepted it.
 	changeApplyEveryPayment = "apply-every-payment"
+
+	// changeBoundedCadence (version 1, asked once when the order starts):
+	// the carrier is polled every 6 hours until the order flags the
+	// delivery overdue, then daily for two weeks, then weekly (spread by the order
+	// id); dunning reminders are weekly until the escalation to finance,
+	// then monthly. Before it a lost shipment was polled every 6 hours and
+	// an unpaid invoice dunned weekly for ever: a year of either grew the
+	// history towards Temporal's limit.
+	changeBoundedCadence = "bounded-cadence"
 )
