@@ -34,7 +34,11 @@ import (
 // refused for good, CS retry), order_cancelled_with_compensation.json (CS
 // cancel while shipping, undos by id and by key): recorded by the e2e
 // TestPath* tests with ORDERFLOW_RECORD_HISTORY=<dir>, every gate of
-// versions.go at 1.
+// versions.go at 1 up to apply-every-payment.
+// order_completed_two_shipments.json: the main path, with the same gates.
+// order_completed_two_shipments_latest.json, order_completed_prepaid_latest.json:
+// the main and prepaid paths recorded again with every gate at 1,
+// bounded-cadence included.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")
