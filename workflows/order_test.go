@@ -351,6 +351,9 @@ func TestMainPathCompletes(t *testing.T) {
 	w.at(3*24*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
 		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	// Paid after the survey closed: no PAID in between (see paid_test.go).
+	w.at(3*24*time.Hour+time.Hour, func() {
 		w.pay("BTX-1", mainTotal)
 		w.pay("BTX-1", mainTotal) // the same bank transaction twice is one payment
 	})
