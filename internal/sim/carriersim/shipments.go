@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -178,48 +177,14 @@ func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error
 	return http.StatusOK, statusAnswer{ShipmentID: id, Status: StatusCancelled}, nil
 }
 
-// undoAnswer is the 200 of POST /v1/shipments/cancel-by-key.
-type undoAnswer struct {
-	idempotency.UndoAnswer
-	ShipmentID string `json:"shipment_id,omitempty"`
-}
-
 // handleCancelByKey cancels the shipment booked under forward_key, for a
 // shipper that lost the booking's answer and so its shipment id. When
 // nothing was booked under the key there is nothing to cancel: 200 with
 // found false, and the key is fenced so a booking under it that comes later
 // is refused (see idempotency.Store.Fence).
 func (s *Sim) handleCancelByKey(w http.ResponseWriter, r *http.Request) {
-	if !idempotency.RequireKey(w, r) {
-		return
-	}
-	req, ok := idempotency.ReadUndo(w, r, maxBody)
-	if !ok {
-		return
-	}
-	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		answer, found, err := s.keys.Fence(ctx, tx, req.ForwardKey)
-		if err != nil {
-			return 0, nil, err
-		}
-		if !found {
-			return http.StatusOK, undoAnswer{UndoAnswer: idempotency.UndoAnswer{
-				ForwardKey: req.ForwardKey, Status: idempotency.NothingToUndo}}, nil
-		}
-		var booked struct {
-			ShipmentID string `json:"shipment_id"`
-		}
-		if json.Unmarshal(answer, &booked) != nil || booked.ShipmentID == "" {
-			return http.StatusUnprocessableEntity, jsonapi.Error{Error: "not_a_booking_key",
-				Detail: "the write under " + req.ForwardKey + " booked no shipment"}, nil
-		}
-		status, body, err := s.cancel(ctx, tx, booked.ShipmentID)
-		if err != nil || status != http.StatusOK {
-			return status, body, err
-		}
-		return http.StatusOK, undoAnswer{UndoAnswer: idempotency.UndoAnswer{
-			ForwardKey: req.ForwardKey, Found: true, Status: StatusCancelled}, ShipmentID: booked.ShipmentID}, nil
-	})
+	s.keys.ServeUndo(w, r, maxBody, idempotency.Undoing{IDField: "shipment_id", MadeNone: "booked no shipment",
+		WrongKey: "not_a_booking_key", Undone: StatusCancelled, Undo: s.cancel})
 }
 
 func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {

@@ -176,44 +176,12 @@ func (s *Sim) handleVoidInvoice(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// invoiceUndoAnswer is the 200 of POST /v1/invoices/void-by-key.
-type invoiceUndoAnswer struct {
-	idempotency.UndoAnswer
-	InvoiceID string `json:"invoice_id,omitempty"`
-}
-
 // handleVoidInvoiceByKey voids the invoice raised under forward_key, for a
 // caller that lost the invoice's answer; like cancel-by-key, nothing raised
 // under the key is 200 with found false, and the key is fenced.
 func (s *Sim) handleVoidInvoiceByKey(w http.ResponseWriter, r *http.Request) {
-	if !idempotency.RequireKey(w, r) {
-		return
-	}
-	req, ok := idempotency.ReadUndo(w, r, maxBody)
-	if !ok {
-		return
-	}
-	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		answer, found, err := s.keys.Fence(ctx, tx, req.ForwardKey)
-		if err != nil {
-			return 0, nil, err
-		}
-		if !found {
-			return http.StatusOK, invoiceUndoAnswer{UndoAnswer: idempotency.UndoAnswer{
-				ForwardKey: req.ForwardKey, Status: idempotency.NothingToUndo}}, nil
-		}
-		id, ok := undoneBy(answer, "invoice_id")
-		if !ok {
-			return http.StatusUnprocessableEntity, errorAnswer{Error: "not_an_invoice_key",
-				Detail: "the write under " + req.ForwardKey + " raised no invoice"}, nil
-		}
-		status, body, err := s.void(ctx, tx, id)
-		if err != nil || status != http.StatusOK {
-			return status, body, err
-		}
-		return http.StatusOK, invoiceUndoAnswer{UndoAnswer: idempotency.UndoAnswer{
-			ForwardKey: req.ForwardKey, Found: true, Status: InvoiceVoid}, InvoiceID: id}, nil
-	})
+	s.keys.ServeUndo(w, r, maxBody, idempotency.Undoing{IDField: "invoice_id", MadeNone: "raised no invoice",
+		WrongKey: "not_an_invoice_key", Undone: InvoiceVoid, Undo: s.void})
 }
 
 // void cancels an open invoice and takes what is still open on it off the

@@ -240,46 +240,14 @@ func (s *Sim) handleCancelSalesOrder(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// salesOrderUndoAnswer is the 200 of POST /v1/sales-orders/cancel-by-key.
-type salesOrderUndoAnswer struct {
-	idempotency.UndoAnswer
-	SalesOrderID string `json:"sales_order_id,omitempty"`
-}
-
 // handleCancelSalesOrderByKey cancels the sales order created under
 // forward_key, for a caller that lost the create's answer and so its id.
 // When nothing was created under the key, there is nothing to cancel: 200
 // with found false, and the key is fenced so a create under it that comes
 // later is refused (see idempotency.Store.Fence).
 func (s *Sim) handleCancelSalesOrderByKey(w http.ResponseWriter, r *http.Request) {
-	if !idempotency.RequireKey(w, r) {
-		return
-	}
-	req, ok := idempotency.ReadUndo(w, r, maxBody)
-	if !ok {
-		return
-	}
-	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		answer, found, err := s.keys.Fence(ctx, tx, req.ForwardKey)
-		if err != nil {
-			return 0, nil, err
-		}
-		if !found {
-			return http.StatusOK, salesOrderUndoAnswer{UndoAnswer: idempotency.UndoAnswer{
-				ForwardKey: req.ForwardKey, Status: idempotency.NothingToUndo}}, nil
-		}
-		id, ok := undoneBy(answer, "sales_order_id")
-		if !ok {
-			return http.StatusUnprocessableEntity, errorAnswer{Error: "not_a_sales_order_key",
-				Detail: "the write under " + req.ForwardKey + " created no sales order"}, nil
-		}
-		status, body, err := s.cancel(ctx, tx, id)
-		if err != nil || status != http.StatusOK {
-			return status, body, err
-		}
-		return http.StatusOK, salesOrderUndoAnswer{UndoAnswer: idempotency.UndoAnswer{
-			ForwardKey: req.ForwardKey, Found: true, Status: SalesOrderCancelled}, SalesOrderID: id}, nil
-	})
+	s.keys.ServeUndo(w, r, maxBody, idempotency.Undoing{IDField: "sales_order_id", MadeNone: "created no sales order",
+		WrongKey: "not_a_sales_order_key", Undone: SalesOrderCancelled, Undo: s.cancel})
 }
 
 // cancel releases a sales order's stock, or returns it to on_hand when the

@@ -3,7 +3,6 @@ package erpsim
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -142,18 +141,6 @@ type errorAnswer struct {
 	Error  string `json:"error"`
 	SKU    string `json:"sku,omitempty"`
 	Detail string `json:"detail,omitempty"`
-}
-
-// undoneBy reads the id field of the answer a write stored under its key,
-// for an undo named by that key; ok is false when the answer has none (the
-// key was another kind of write's).
-func undoneBy(answer []byte, field string) (id string, ok bool) {
-	var fields map[string]any
-	if json.Unmarshal(answer, &fields) != nil {
-		return "", false
-	}
-	id, _ = fields[field].(string)
-	return id, id != ""
 }
 
 // isNoRows reports whether a query found nothing.

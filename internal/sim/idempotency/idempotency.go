@@ -264,3 +264,59 @@ type UndoAnswer struct {
 
 // NothingToUndo is the status of an undo that found no write under its key.
 const NothingToUndo = "nothing_to_undo"
+
+// Undoing is an undo named by the idempotency key of the write it undoes:
+// what that write made and how to undo it.
+type Undoing struct {
+	// IDField is the field of the write's stored answer that names what it
+	// made ("sales_order_id"); the undo's answer names it the same way.
+	IDField string
+	// MadeNone says in words that the write under the key made something
+	// else ("created no sales order"), for the 422 of that case.
+	MadeNone string
+	// WrongKey is the error code of that 422 ("not_a_sales_order_key").
+	WrongKey string
+	// Undone is the status of what was undone ("cancelled", "void").
+	Undone string
+	// Undo undoes what the write made, in the undo's transaction; an answer
+	// other than 200 is passed on as it is.
+	Undo func(ctx context.Context, tx pgx.Tx, id string) (int, any, error)
+}
+
+// ServeUndo serves POST …/…-by-key for u: the undo carries its own
+// Idempotency-Key and names the write by forward_key. When nothing was ever
+// written under that key there is nothing to undo: 200 with found false,
+// and the key is fenced so a write under it that comes later is refused
+// (see Fence). Otherwise what the write made is undone and named.
+func (s *Store) ServeUndo(w http.ResponseWriter, r *http.Request, maxBody int64, u Undoing) {
+	if !RequireKey(w, r) {
+		return
+	}
+	req, ok := ReadUndo(w, r, maxBody)
+	if !ok {
+		return
+	}
+	s.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		answer, found, err := s.Fence(ctx, tx, req.ForwardKey)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !found {
+			return http.StatusOK, UndoAnswer{ForwardKey: req.ForwardKey, Status: NothingToUndo}, nil
+		}
+		var made map[string]any
+		id := ""
+		if json.Unmarshal(answer, &made) == nil {
+			id, _ = made[u.IDField].(string)
+		}
+		if id == "" {
+			return http.StatusUnprocessableEntity, jsonapi.Error{Error: u.WrongKey,
+				Detail: "the write under " + req.ForwardKey + " " + u.MadeNone}, nil
+		}
+		status, body, err := u.Undo(ctx, tx, id)
+		if err != nil || status != http.StatusOK {
+			return status, body, err
+		}
+		return http.StatusOK, map[string]any{"forward_key": req.ForwardKey, "found": true, "status": u.Undone, u.IDField: id}, nil
+	})
+}
