@@ -31,16 +31,8 @@ func TestBulkRetryAfterReservationsFailedForGood(t *testing.T) {
 		x.accept(id)
 	}
 	for _, id := range ids {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			v := x.order(id)
-			if v.NeedsAttention && v.Live != nil && v.Live.Failure != nil {
-				require.Equal(t, "reserve stock", v.Live.Failure.Step)
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "order %s does not wait for CS at the reservation: %+v", id, v)
-			time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
-		}
+		v := x.waitAttention(id, 30*time.Second)
+		require.Equal(t, "reserve stock", v.Live.Failure.Step, "order %s waits for CS at the reservation", id)
 	}
 
 	clear := x.call(http.MethodPut, x.s.ERPURL+"/sim/faults", "", map[string]any{"rules": []any{}}, nil)

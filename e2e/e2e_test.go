@@ -160,6 +160,21 @@ func (x *sys) order(id string) orderView {
 	return v
 }
 
+// waitAttention polls the order until it needs attention and its workflow
+// names the failed step (or fails the test).
+func (x *sys) waitAttention(id string, within time.Duration) orderView {
+	x.t.Helper()
+	var v orderView
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
+		if v = x.order(id); v.NeedsAttention && v.Live != nil && v.Live.Failure != nil {
+			return v
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+	x.t.Fatalf("order %s is %s and does not need attention after %s", id, v.Status, within)
+	return v
+}
+
 // waitStatus polls the order until it reaches want (or fails the test).
 func (x *sys) waitStatus(id string, want order.Status, within time.Duration) orderView {
 	x.t.Helper()

@@ -184,13 +184,7 @@ func TestERPOutagePastTheBudgetClearsItself(t *testing.T) {
 	require.Less(t, down.status, 300, "%s", down.body)
 	x.accept(id)
 
-	var v orderView
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if v = x.order(id); v.NeedsAttention && v.Live != nil && v.Live.Failure != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
-	}
+	v := x.waitAttention(id, 30*time.Second)
 	require.True(t, v.NeedsAttention, "past the budget the order needs attention (status %s)", v.Status)
 	require.Contains(t, v.Live.Failure.Error, "keeps retrying")
 	require.Equal(t, "reserve stock", v.Live.Failure.Step)

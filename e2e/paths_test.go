@@ -62,13 +62,7 @@ func TestPathFailureAndCSRetry(t *testing.T) {
 		map[string]any{"rules": []map[string]any{{"route": "sales-orders.create", "status": 409, "fail_next": 1}}}, nil)
 	require.Less(t, fault.status, 300, "%s", fault.body)
 	x.accept(id)
-	var v orderView
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if v = x.order(id); v.NeedsAttention && v.Live != nil && v.Live.Failure != nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
-	}
+	v := x.waitAttention(id, 30*time.Second)
 	require.NotNil(t, v.Live.Failure, "the refused reservation waits for CS")
 	require.Contains(t, v.Live.Failure.Error, "ERP")
 	a := x.api(http.MethodPost, "/v1/orders/"+id+"/actions", order.RoleCS, map[string]any{"action": "retry", "reason": "stock checked"})
