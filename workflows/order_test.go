@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -189,11 +190,20 @@ func (w *world) undo(s string) {
 }
 
 // statuses is the sequence of distinct statuses the projection saw.
-func (w *world) statuses() []order.Status {
+// projection is the records in sequence order, as the store applies them:
+// the records are written beside the order's progress, so two of them may
+// reach the store in either order.
+func (w *world) projection() []activities.RecordInput {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	out := slices.Clone(w.records)
+	slices.SortStableFunc(out, func(a, b activities.RecordInput) int { return cmp.Compare(a.Transition.Seq, b.Transition.Seq) })
+	return out
+}
+
+func (w *world) statuses() []order.Status {
 	var out []order.Status
-	for _, r := range w.records {
+	for _, r := range w.projection() {
 		if len(out) == 0 || out[len(out)-1] != r.Transition.Status {
 			out = append(out, r.Transition.Status)
 		}
@@ -212,10 +222,8 @@ func (w *world) mailKinds() []mail.Kind {
 }
 
 func (w *world) actions() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	var out []string
-	for _, r := range w.records {
+	for _, r := range w.projection() {
 		out = append(out, r.Transition.Action)
 	}
 	return out
@@ -374,9 +382,11 @@ func TestMainPathCompletes(t *testing.T) {
 	require.Equal(t, mainTotal, *d.Paid)
 	require.Equal(t, "answered: 9", d.SurveyState)
 	require.False(t, d.NeedsAttention)
-	// The projection's seq numbers are strictly increasing: retried writes are idempotent.
-	for i := 1; i < len(w.records); i++ {
-		require.Greater(t, w.records[i].Transition.Seq, w.records[i-1].Transition.Seq)
+	// Every record has its own seq number, so the store can apply each once
+	// and keep the latest state whatever order they arrive in.
+	p := w.projection()
+	for i := 1; i < len(p); i++ {
+		require.Greater(t, p[i].Transition.Seq, p[i-1].Transition.Seq)
 	}
 }
 

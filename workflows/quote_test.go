@@ -93,10 +93,11 @@ func TestUnknownSKUEndsTheQuoteRequestRefused(t *testing.T) {
 	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, quote.res.Refused)
 	require.Empty(t, w.mailKinds(), "no quote, no CS alert")
 	require.Equal(t, []order.Status{order.StatusQuoting, order.StatusQuoteRefused}, w.statuses())
-	last := w.records[len(w.records)-1].Transition
+	p := w.projection()
+	last := p[len(p)-1].Transition
 	require.Equal(t, "quote.refused", last.Action)
 	require.False(t, last.NeedsAttention)
-	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, w.records[len(w.records)-1].Fields,
+	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, p[len(p)-1].Fields,
 		"the audit entry keeps the refused lines for a replayed POST")
 }
 
