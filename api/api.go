@@ -60,6 +60,10 @@ type Deps struct {
 	// StepBudget is passed to every new order (workflows.OrderInput);
 	// zero leaves the workflow's default.
 	StepBudget time.Duration
+	// HistoryLimit is passed to every new order (workflows.OrderInput):
+	// the history length past which it continues as new in its long
+	// waits; zero leaves the workflow's default. Tests set it low.
+	HistoryLimit int
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -79,6 +83,7 @@ type server struct {
 	updTimeout   time.Duration
 	quoteWait    time.Duration
 	stepBudget   time.Duration
+	historyLimit int
 	ids          idGen
 }
 
@@ -108,6 +113,7 @@ func New(d Deps) http.Handler {
 		updTimeout:   d.UpdateTimeout,
 		quoteWait:    d.QuoteWait,
 		stepBudget:   d.StepBudget,
+		historyLimit: d.HistoryLimit,
 	}
 	if s.now == nil {
 		s.now = time.Now

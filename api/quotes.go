@@ -289,6 +289,7 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 		RequestedDiscountBP: q.DiscountBP,
 		RequestedBy:         actor,
 		StepBudget:          s.stepBudget,
+		HistoryLimit:        s.historyLimit,
 	})
 	// Accepted first, under the update bound: from then on the workflow
 	// runs, whatever happens to this request.

@@ -27,11 +27,17 @@ import (
 // test). It does nothing when the variable is unset.
 func (x *sys) recordHistory(id, name string) {
 	x.t.Helper()
+	x.recordRun(id, "", name)
+}
+
+// recordRun is recordHistory for one run of the order ("" for the latest).
+func (x *sys) recordRun(id, runID, name string) {
+	x.t.Helper()
 	dir := os.Getenv("ORDERFLOW_RECORD_HISTORY")
 	if dir == "" {
 		return
 	}
-	it := x.s.Client.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := x.s.Client.GetWorkflowHistory(context.Background(), id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -55,10 +55,9 @@ func (o *orderState) paymentWaiting() string {
 
 // awaitPayment applies incoming payments to the invoice until it is settled,
 // dunning after the due date and escalating to finance when long overdue.
-func (o *orderState) awaitPayment(ctx workflow.Context) error {
-	o.d.Waiting = o.paymentWaiting()
-	o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
-	dunned, escalated := 0, false
+// When the history grows long it continues the order as new at s
+// (changeContinueAsNew).
+func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 	for {
 		if !o.applyEvery {
 			o.applyPayments(ctx)
@@ -68,43 +67,56 @@ func (o *orderState) awaitPayment(ctx workflow.Context) error {
 			return nil
 		}
 		now := workflow.Now(ctx)
-		nextDun := o.dunningAt(dunned)
+		nextDun := o.dunningAt(o.dunned)
 		escalateAt := o.d.Invoice.DueDate.Add(DunningEscalateAfter)
 		next := nextDun
-		if !escalated && escalateAt.Before(next) {
+		if !o.escalated && escalateAt.Before(next) {
 			next = escalateAt
 		}
+		wake := func() bool {
+			if o.applyEvery {
+				// The payments coroutine applies them; wake when settled.
+				return o.balance().Minor <= 0 || (o.cancel != nil && !o.compensating)
+			}
+			return len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
+		}
+		// The survey runs beside the payment wait for its two weeks; the
+		// order continues as new only once it is over.
+		full := func() bool { return o.historyFull(ctx) && (!o.surveyStarted || o.surveyClosed) }
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
-			func() bool {
-				if o.applyEvery {
-					// The payments coroutine applies them; wake when settled.
-					return o.balance().Minor <= 0 || (o.cancel != nil && !o.compensating)
-				}
-				return len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
-			})
+			func() bool { return wake() || full() })
 		if err != nil {
 			return err
 		}
 		if o.cancel != nil {
 			return errCancelled
 		}
-		if ok {
+		if ok && !wake() {
+			// Continue as new at a quiet moment before the next reminder
+			// is due; if none comes, remind and try again after.
+			if err := o.continueAsNew(ctx, s, wake, next); err != nil {
+				return err
+			}
+			if workflow.Now(ctx).Before(next) {
+				continue
+			}
+		} else if ok {
 			continue
 		}
 		now = workflow.Now(ctx)
 		days := int(now.Sub(o.d.Invoice.DueDate).Hours() / 24)
-		if !escalated && !now.Before(escalateAt) {
-			escalated = true
+		if !o.escalated && !now.Before(escalateAt) {
+			o.escalated = true
 			o.notify(ctx, "dunning-escalation", mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
 				Balance: ptr(o.balance()), DaysOverdue: days, Reason: "invoice long overdue"})
 			o.record(ctx, order.System, "payment.escalated", fmt.Sprintf("%d days overdue", days))
 		}
 		if !now.Before(nextDun) {
-			dunned++
-			o.notify(ctx, fmt.Sprintf("dunning-%d", dunned), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
+			o.dunned++
+			o.notify(ctx, fmt.Sprintf("dunning-%d", o.dunned), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
 				Balance: ptr(o.balance()), DaysOverdue: days})
-			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", dunned, days))
+			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", o.dunned, days))
 		}
 	}
 }
@@ -164,9 +176,11 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 			// The invoice is settled: the money is a credit balance.
 			m = order.PaymentMatch{Kind: order.MatchOver, Balance: money.Zero(p.Amount.Currency), Credit: p.Amount}
 		}
+		o.applying = true
 		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
 			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
 		}).Get(ctx, nil)
+		o.applying = false
 		if err != nil {
 			line := describeFailure(err, 0)
 			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)

@@ -155,17 +155,31 @@ func (o *orderState) allDelivered() bool {
 // awaitDelivery waits for the carrier's webhooks, looks at the carrier itself
 // every CarrierPollEvery in case they went missing, and flags the order when a
 // shipment is late.
+//
+// When the history grows long it continues the order as new
+// (changeContinueAsNew); the next run waits on.
 func (o *orderState) awaitDelivery(ctx workflow.Context) error {
+	wake := func() bool { return o.allDelivered() || o.cancel != nil }
 	for !o.allDelivered() {
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.pollEvery(workflow.Now(ctx)), TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
-			func() bool { return o.allDelivered() || o.cancel != nil })
+		next := workflow.Now(ctx).Add(o.pollEvery(workflow.Now(ctx)))
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: next.Sub(workflow.Now(ctx)), TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
+			func() bool { return wake() || o.historyFull(ctx) })
 		if err != nil {
 			return err
 		}
 		if o.cancel != nil {
 			return errCancelled
 		}
-		if ok {
+		if ok && !wake() {
+			// Continue as new at a quiet moment before the next poll is
+			// due; if none comes, poll and try again after.
+			if err := o.continueAsNew(ctx, stageDelivery, wake, next); err != nil {
+				return err
+			}
+			if workflow.Now(ctx).Before(next) {
+				continue
+			}
+		} else if ok {
 			break
 		}
 		o.pollCarrier(ctx)

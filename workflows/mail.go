@@ -21,7 +21,7 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 	// The mail retries until the mail system takes it, beside the main
 	// path: a mail outage delays mails, not the order.
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
-	o.lastMail[kind] = sentMail{Audience: aud, Data: d}
+	o.lastMail[kind] = SentMail{Audience: aud, Data: d}
 	o.mailsInFlight++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { o.mailsInFlight-- }()
@@ -33,7 +33,7 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 // CS resend; a mail that cannot be sent is logged and audited, never fatal.
 func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud activities.Audience, d mail.Data) error {
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
-	o.lastMail[kind] = sentMail{Audience: aud, Data: d}
+	o.lastMail[kind] = SentMail{Audience: aud, Data: d}
 	err := workflow.ExecuteActivity(o.mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
 		Key: activities.Key(o.in.OrderID, "mail", key), Kind: kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
 		Audience: aud, Data: d,

@@ -60,6 +60,12 @@ type OrderInput struct {
 	// constant. It rides in the input, so a change of the setting reaches
 	// new orders only and replay stays deterministic.
 	StepBudget time.Duration `json:"step_budget,omitempty"`
+	// HistoryLimit is the history length (events) past which the order
+	// continues as new in its long waits; zero means ContinueAsNewAfter.
+	HistoryLimit int `json:"history_limit,omitempty"`
+	// Resume is set by the order itself when it continues as new: the
+	// state of the run before and where to pick up. Starters leave it nil.
+	Resume *Carried `json:"resume,omitempty"`
 }
 
 // OrderResult is how an order ended.

@@ -26,10 +26,11 @@ var errCancelled = errors.New("order cancelled")
 // errQuoteRefused ends an order whose first revision the ERP would not price.
 var errQuoteRefused = errors.New("quote refused by the ERP")
 
-// sentMail is what a mail said and to whom, kept for a CS resend.
-type sentMail struct {
-	Audience activities.Audience
-	Data     mail.Data
+// SentMail is what a mail said and to whom, kept for a CS resend (and
+// carried into the next run when the order continues as new).
+type SentMail struct {
+	Audience activities.Audience `json:"audience"`
+	Data     mail.Data           `json:"data"`
 }
 
 // orderState is the workflow's memory. Handlers and the main path share it;
@@ -81,12 +82,22 @@ type orderState struct {
 	// overdueSince is when the order flagged its delivery overdue.
 	overdueSince time.Time
 	// mailsInFlight counts mails sent beside the main path; the order ends
-	// only once they are out.
-	mailsInFlight int
+	// only once they are out. recordsInFlight counts projection writes
+	// under way, applying a payment being applied: an order continues as
+	// new only when all three are idle.
+	mailsInFlight   int
+	recordsInFlight int
+	applying        bool
+	// mayContinue: the order continues as new in its long waits when its
+	// history grows long (changeContinueAsNew).
+	mayContinue bool
+	// dunned counts the reminders sent; escalated: finance was told.
+	dunned    int
+	escalated bool
 	// lastEventAt is when the newest carrier exception applied to each
 	// shipment happened (changeOrderedShipmentEvents).
 	lastEventAt   map[string]time.Time
-	lastMail      map[mail.Kind]sentMail
+	lastMail      map[mail.Kind]SentMail
 	resends       int
 	paid          money.Money
 	surveyAnswer  *SurveyAnsweredSignal
@@ -134,7 +145,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.seenPayments = map[string]bool{}
 	o.seenExceptions = map[string]bool{}
 	o.lastEventAt = map[string]time.Time{}
-	o.lastMail = map[mail.Kind]sentMail{}
+	o.lastMail = map[mail.Kind]SentMail{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
@@ -142,6 +153,17 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.cancelLikeCS = workflow.GetVersion(ctx, changeTemporalCancelLikeCS, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	if in.Resume != nil {
+		// A run that an earlier run of the order continued: it takes that
+		// run's state and picks up the lifecycle where it stopped.
+		o.restore(in.Resume)
+		if err := workflow.UpsertTypedSearchAttributes(ctx, KeyOrderStatus.ValueSet(string(o.d.Status)),
+			KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(o.total())); err != nil {
+			return err
+		}
+		o.showDetails(ctx)
+	}
 	if o.applyEvery {
 		pctx, _ := workflow.NewDisconnectedContext(ctx)
 		workflow.Go(pctx, o.applyPaymentsForever)
@@ -182,78 +204,59 @@ func (o *orderState) run(ctx workflow.Context) (OrderResult, error) {
 }
 
 func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
-	// 1-2. Quote, and wait for the buyer; revisions loop back to pricing.
-	for {
-		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
-			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
-			return o.finishFields(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
-		} else if err != nil {
+	from := stageQuote
+	if o.in.Resume != nil {
+		from = o.in.Resume.Stage
+	}
+	// A run continued as new picks up the stage where the run before it
+	// stopped; the cases fall through to the rest of the lifecycle.
+	switch from {
+	case stageQuote:
+		if res, ended, err := o.quoteToReservation(ctx); ended || err != nil {
+			return res, err
+		}
+		if o.d.Prepayment {
+			// Prepayment: invoice now and ship only once the money is in.
+			if err := o.invoice(ctx); err != nil {
+				return OrderResult{}, err
+			}
+			o.d.Waiting = o.paymentWaiting()
+			o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
+		}
+		fallthrough
+	case stagePrepayment:
+		if o.d.Prepayment {
+			if err := o.awaitPayment(ctx, stagePrepayment); err != nil {
+				return OrderResult{}, err
+			}
+		}
+		// 6. Ship and wait for proof of delivery.
+		if err := o.ship(ctx); err != nil {
 			return OrderResult{}, err
 		}
-		outcome, err := o.awaitAcceptance(ctx)
-		if err != nil {
+		fallthrough
+	case stageDelivery:
+		if err := o.awaitDelivery(ctx); err != nil {
 			return OrderResult{}, err
 		}
-		switch outcome {
-		case answerRevise:
-			continue
-		case answerReject:
-			o.notify(ctx, "quote-rejected", mail.KindQuoteRejected, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Reason: o.decisionReason})
-			return o.finish(ctx, order.StatusQuoteRejected, o.decidedBy, "quote.rejected", "quote rejected by the buyer: "+o.decisionReason)
-		case answerExpired:
-			o.notify(ctx, "quote-expired", mail.KindQuoteExpired, activities.AudienceRep, mail.Data{Quote: o.d.Quote})
-			return o.finish(ctx, order.StatusQuoteExpired, order.System, "quote.expired", "quote validity ended without an answer")
+		// 8. The survey runs beside invoicing and payment.
+		o.surveyStarted = true
+		workflow.Go(ctx, o.runSurvey)
+		// 7. Invoice.
+		if !o.d.Prepayment {
+			if err := o.invoice(ctx); err != nil {
+				return OrderResult{}, err
+			}
+			o.d.Waiting = o.paymentWaiting()
+			o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
 		}
-		break
-	}
-
-	// 3. Approvals the terms demand.
-	if rejected, err := o.approve(ctx); err != nil {
-		return OrderResult{}, err
-	} else if rejected != nil {
-		return o.finish(ctx, order.StatusRejected, rejected.Actor, "approval.rejected", rejected.Comment)
-	}
-
-	// 4. Credit.
-	if declined, err := o.checkCredit(ctx); err != nil {
-		return OrderResult{}, err
-	} else if declined != nil {
-		return o.finish(ctx, order.StatusCreditDeclined, declined.Actor, "credit.declined", declined.Reason)
-	}
-
-	// 5. ERP sales order and reservation.
-	if err := o.reserve(ctx); err != nil {
-		return OrderResult{}, err
-	}
-	if o.d.Prepayment {
-		// Prepayment: invoice now and ship only once the money is in.
-		if err := o.invoice(ctx); err != nil {
-			return OrderResult{}, err
-		}
-		if err := o.awaitPayment(ctx); err != nil {
-			return OrderResult{}, err
-		}
-	}
-
-	// 6. Ship and wait for proof of delivery.
-	if err := o.ship(ctx); err != nil {
-		return OrderResult{}, err
-	}
-	if err := o.awaitDelivery(ctx); err != nil {
-		return OrderResult{}, err
-	}
-
-	// 8. The survey runs beside invoicing and payment.
-	o.surveyStarted = true
-	workflow.Go(ctx, o.runSurvey)
-
-	// 7, 9. Invoice and wait for the money.
-	if !o.d.Prepayment {
-		if err := o.invoice(ctx); err != nil {
-			return OrderResult{}, err
-		}
-		if err := o.awaitPayment(ctx); err != nil {
-			return OrderResult{}, err
+		fallthrough
+	case stagePaymentDue:
+		// 9. Wait for the money.
+		if !o.d.Prepayment {
+			if err := o.awaitPayment(ctx, stagePaymentDue); err != nil {
+				return OrderResult{}, err
+			}
 		}
 	}
 
@@ -270,6 +273,59 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		}
 	}
 	return o.finish(ctx, order.StatusCompleted, order.System, "order.completed", "invoice reconciled and survey closed")
+}
+
+// quoteToReservation runs the order from its quote to the ERP's
+// reservation. ended reports an order that ended on the way (quote
+// refused, rejected or expired, approval rejected, credit declined), res
+// says how.
+func (o *orderState) quoteToReservation(ctx workflow.Context) (res OrderResult, ended bool, _ error) {
+	// 1-2. Quote, and wait for the buyer; revisions loop back to pricing.
+	for {
+		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
+			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
+			res, err := o.finishFields(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
+			return res, true, err
+		} else if err != nil {
+			return OrderResult{}, false, err
+		}
+		outcome, err := o.awaitAcceptance(ctx)
+		if err != nil {
+			return OrderResult{}, false, err
+		}
+		switch outcome {
+		case answerRevise:
+			continue
+		case answerReject:
+			o.notify(ctx, "quote-rejected", mail.KindQuoteRejected, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Reason: o.decisionReason})
+			res, err := o.finish(ctx, order.StatusQuoteRejected, o.decidedBy, "quote.rejected", "quote rejected by the buyer: "+o.decisionReason)
+			return res, true, err
+		case answerExpired:
+			o.notify(ctx, "quote-expired", mail.KindQuoteExpired, activities.AudienceRep, mail.Data{Quote: o.d.Quote})
+			res, err := o.finish(ctx, order.StatusQuoteExpired, order.System, "quote.expired", "quote validity ended without an answer")
+			return res, true, err
+		}
+		break
+	}
+
+	// 3. Approvals the terms demand.
+	if rejected, err := o.approve(ctx); err != nil {
+		return OrderResult{}, false, err
+	} else if rejected != nil {
+		res, err := o.finish(ctx, order.StatusRejected, rejected.Actor, "approval.rejected", rejected.Comment)
+		return res, true, err
+	}
+
+	// 4. Credit.
+	if declined, err := o.checkCredit(ctx); err != nil {
+		return OrderResult{}, false, err
+	} else if declined != nil {
+		res, err := o.finish(ctx, order.StatusCreditDeclined, declined.Actor, "credit.declined", declined.Reason)
+		return res, true, err
+	}
+
+	// 5. ERP sales order and reservation.
+	return OrderResult{}, false, o.reserve(ctx)
 }
 
 // finish records a terminal status and returns once every update handler is

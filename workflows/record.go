@@ -59,15 +59,20 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 // transitionFields is transition with field errors for the audit entry.
 func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) {
 	o.d.Status = s
-	total := 0.0
-	if o.d.Quote != nil {
-		total = float64(o.d.Quote.Total.Minor) / 100
-	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		KeyOrderStatus.ValueSet(string(s)), KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(total)); err != nil {
+		KeyOrderStatus.ValueSet(string(s)), KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(o.total())); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
 	o.recordFields(ctx, actor, action, reason, fields)
+}
+
+// total is the OrderTotal search attribute: the quote's total in major
+// units, 0 before pricing.
+func (o *orderState) total() float64 {
+	if o.d.Quote == nil {
+		return 0
+	}
+	return float64(o.d.Quote.Total.Minor) / 100
 }
 
 // record writes one audit entry and the projection's current state.
@@ -81,7 +86,11 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	ctx = o.detached(ctx)
 	o.seq++
 	seq := o.seq
-	defer func() { o.recorded = max(o.recorded, seq) }()
+	o.recordsInFlight++
+	defer func() {
+		o.recorded = max(o.recorded, seq)
+		o.recordsInFlight--
+	}()
 	o.showDetails(ctx)
 	tr := store.Transition{
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,

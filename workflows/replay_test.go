@@ -39,6 +39,10 @@ import (
 // order_completed_two_shipments_latest.json, order_completed_prepaid_latest.json:
 // the main and prepaid paths recorded again with every gate at 1,
 // bounded-cadence included.
+// order_continued_as_new_run1.json, order_continued_as_new_run2.json: the
+// first two runs of an order that continued as new in its delivery wait
+// (continue-as-new at 1; run 2 starts from the carried state), recorded by
+// the e2e TestLongLivedOrderContinuesAsNew. Without the gate run 1 fails.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

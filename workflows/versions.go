@@ -108,4 +108,15 @@ const (
 	// an unpaid invoice dunned weekly for ever: a year of either grew the
 	// history towards Temporal's limit.
 	changeBoundedCadence = "bounded-cadence"
+
+	// changeContinueAsNew (version 1, asked once when the order starts):
+	// an order waiting for delivery or for money continues as new when
+	// Temporal suggests it or its history passes ContinueAsNewAfter
+	// events (OrderInput.HistoryLimit), at a quiet moment, carrying its
+	// state (Carried) into the next run, which picks up the same wait.
+	// Before it, a run grew for as long as the order lived.
+	// History: testdata/order_continued_as_new.json and
+	// testdata/order_continued_as_new_run2.json (recorded by the e2e test
+	// TestLongLivedOrderContinuesAsNew).
+	changeContinueAsNew = "continue-as-new"
 )

@@ -61,7 +61,10 @@ type Options struct {
 	Breaker downstream.BreakerSettings
 	// StepBudget, when set, replaces ORDERFLOW_STEP_BUDGET for new orders.
 	StepBudget time.Duration
-	Logger     zerolog.Logger
+	// HistoryLimit, when set, is the history length past which new orders
+	// continue as new in their long waits (workflows.ContinueAsNewAfter).
+	HistoryLimit int
+	Logger       zerolog.Logger
 }
 
 // DefaultOptions are the dev-mode ports, documented in docs/design.md.
@@ -217,7 +220,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Store: s.Store, Temporal: s.Client, Tokens: s.Tokens,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
-		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, Metrics: s.Metrics.Handler(),
+		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, HistoryLimit: o.HistoryLimit, Metrics: s.Metrics.Handler(),
 	})
 	s.serve(lAPI, handler)
 	s.serve(lERP, s.ERP.Handler())
