@@ -200,11 +200,59 @@ func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailRe
 	if err != nil {
 		return SendMailResult{}, temporal.NewNonRetryableApplicationError("render "+string(in.Kind)+" mail: "+err.Error(), ErrTypeInvalidInput, err)
 	}
+	// Kept before it goes out, so CS can have it sent again (ResendMail)
+	// without the workflow keeping its data.
+	data, err := json.Marshal(in.Data)
+	if err != nil {
+		return SendMailResult{}, temporal.NewNonRetryableApplicationError("encode "+string(in.Kind)+" mail data", ErrTypeInvalidInput, err)
+	}
+	if err := a.Store.SaveMail(ctx, store.Mail{Key: in.Key, OrderID: in.OrderID, CustomerID: in.CustomerID,
+		Kind: string(in.Kind), Audience: string(in.Audience), Data: data}); err != nil {
+		return SendMailResult{}, classify(ctx, "keep "+string(in.Kind)+" mail", err)
+	}
 	m := mail.Message{ID: in.Key, Kind: in.Kind, OrderID: in.OrderID, To: to, Subject: subject, Text: text}
 	if err := a.Mail.Send(ctx, m); err != nil {
 		return SendMailResult{}, classify(ctx, "send "+string(in.Kind)+" mail", err)
 	}
 	return SendMailResult{To: to}, nil
+}
+
+// ResendMailInput asks for a mail the order sent before to be sent again.
+type ResendMailInput struct {
+	// Key is the original mail's key; NewKey the resend's own (a new
+	// Message-ID, so the recipient's mail system does not drop it).
+	Key    string `json:"key"`
+	NewKey string `json:"new_key"`
+}
+
+// ResendMailResult names who was mailed, and the mail's kind and audience.
+type ResendMailResult struct {
+	To       []string  `json:"to"`
+	Kind     mail.Kind `json:"kind"`
+	Audience Audience  `json:"audience"`
+}
+
+// ResendMail sends a kept mail again, to its audience's address of today.
+// A key with no mail kept (the original never reached the mail step) is a
+// permanent failure: there is nothing to resend yet.
+func (a *Activities) ResendMail(ctx context.Context, in ResendMailInput) (ResendMailResult, error) {
+	if in.Key == "" || in.NewKey == "" {
+		return ResendMailResult{}, temporal.NewNonRetryableApplicationError("resend mail: key and new key are required", ErrTypeInvalidInput, nil)
+	}
+	kept, err := a.Store.Mail(ctx, in.Key)
+	if err != nil {
+		return ResendMailResult{}, classify(ctx, "find the mail to resend", err)
+	}
+	var d mail.Data
+	if err := json.Unmarshal(kept.Data, &d); err != nil {
+		return ResendMailResult{}, temporal.NewNonRetryableApplicationError("decode the kept mail "+in.Key, ErrTypeInvalidInput, err)
+	}
+	res, err := a.SendMail(ctx, SendMailInput{Key: in.NewKey, Kind: mail.Kind(kept.Kind), OrderID: kept.OrderID,
+		CustomerID: kept.CustomerID, Audience: Audience(kept.Audience), Data: d})
+	if err != nil {
+		return ResendMailResult{}, err
+	}
+	return ResendMailResult{To: res.To, Kind: mail.Kind(kept.Kind), Audience: Audience(kept.Audience)}, nil
 }
 
 func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience) ([]string, error) {

@@ -547,6 +547,31 @@ func TestSendMail(t *testing.T) {
 		assert.Empty(t, f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-noquote"}))
 	})
 
+	t.Run("CS resends a kept mail: same text, its own Message-ID, today's address", func(t *testing.T) {
+		orig := activities.Key("ord-mail-resend", "mail", "invoice")
+		mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+			Key: orig, Kind: mail.KindOrderCancelled, OrderID: "ord-mail-resend", CustomerID: "ACME-001",
+			Audience: activities.AudienceBuyer, Data: mail.Data{Reason: "out of stock for a month"}})
+		res := mustRun[activities.ResendMailResult](t, f.env, f.acts.ResendMail, activities.ResendMailInput{
+			Key: orig, NewKey: activities.Key("ord-mail-resend", "mail", "resend-1-invoice")})
+		assert.Equal(t, activities.ResendMailResult{To: []string{"purchasing@acme.example"}, Kind: mail.KindOrderCancelled,
+			Audience: activities.AudienceBuyer}, res)
+		msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{OrderID: "ord-mail-resend"}, 2)
+		require.NoError(t, err)
+		require.Len(t, msgs, 2)
+		assert.NotEqual(t, msgs[0].MessageID, msgs[1].MessageID)
+		assert.False(t, msgs[1].Duplicate)
+		assert.Equal(t, msgs[0].Text, msgs[1].Text)
+		assert.Contains(t, msgs[1].Text, "out of stock for a month")
+	})
+
+	t.Run("a resend of a mail never kept is refused for good", func(t *testing.T) {
+		_, err := run[activities.ResendMailResult](t, f.env, f.acts.ResendMail, activities.ResendMailInput{
+			Key: activities.Key("ord-mail-never", "mail", "invoice"), NewKey: activities.Key("ord-mail-never", "mail", "resend-1")})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+		assert.Empty(t, f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-never"}))
+	})
+
 	t.Run("mail server down is retried", func(t *testing.T) {
 		down := *f.acts
 		down.Mail = newSender(t, closedPort(t))

@@ -21,7 +21,7 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 	// The mail retries until the mail system takes it, beside the main
 	// path: a mail outage delays mails, not the order.
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
-	o.lastMail[kind] = SentMail{Audience: aud, Data: d}
+	o.remember(key, kind, aud, d)
 	o.mailsInFlight++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { o.mailsInFlight-- }()
@@ -33,7 +33,7 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 // CS resend; a mail that cannot be sent is logged and audited, never fatal.
 func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud activities.Audience, d mail.Data) error {
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
-	o.lastMail[kind] = SentMail{Audience: aud, Data: d}
+	o.remember(key, kind, aud, d)
 	err := workflow.ExecuteActivity(o.mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
 		Key: activities.Key(o.in.OrderID, "mail", key), Kind: kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
 		Audience: aud, Data: d,
@@ -43,6 +43,17 @@ func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud 
 		o.record(ctx, order.System, "mail.failed", fmt.Sprintf("%s to %s: %v", kind, aud, err))
 	}
 	return err
+}
+
+// remember keeps the last mail of a kind for a CS resend: its key, by which
+// the mail activity kept what it said (changeResendByKey), or, in runs
+// from before, the mail's data itself.
+func (o *orderState) remember(key string, kind mail.Kind, aud activities.Audience, d mail.Data) {
+	if o.resendByKey {
+		o.lastMail[kind] = SentMail{Audience: aud, Key: activities.Key(o.in.OrderID, "mail", key)}
+		return
+	}
+	o.lastMail[kind] = SentMail{Audience: aud, Data: d}
 }
 
 // resend sends the last mail of a kind again, under a key of its own (a new
@@ -58,8 +69,18 @@ func (o *orderState) resend(ctx workflow.Context, act ActionInput) (DecisionResu
 	done := false
 	var failed error
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		failed = o.send(ctx, key, act.Mail, m.Audience, m.Data)
-		done = true
+		defer func() { done = true }()
+		if !o.resendByKey {
+			failed = o.send(ctx, key, act.Mail, m.Audience, m.Data)
+			return
+		}
+		// The mail activity kept what the mail said; it sends that again.
+		failed = workflow.ExecuteActivity(o.mailing(ctx, fmt.Sprintf("Resend mail %s to %s", act.Mail, m.Audience)), a.ResendMail,
+			activities.ResendMailInput{Key: m.Key, NewKey: activities.Key(o.in.OrderID, "mail", key)}).Get(ctx, nil)
+		if failed != nil {
+			o.logger.Error("mail not resent", "Kind", act.Mail, "Error", failed)
+			o.record(ctx, order.System, "mail.failed", fmt.Sprintf("resend of %s to %s: %v", act.Mail, m.Audience, failed))
+		}
 	})
 	if _, err := workflow.AwaitWithTimeout(ctx, UpdateWait, func() bool { return done }); err != nil {
 		return DecisionResult{}, err

@@ -30,7 +30,11 @@ var errQuoteRefused = errors.New("quote refused by the ERP")
 // carried into the next run when the order continues as new).
 type SentMail struct {
 	Audience activities.Audience `json:"audience"`
-	Data     mail.Data           `json:"data"`
+	// Key is the mail's idempotency key: the mail activity keeps what the
+	// mail said under it (changeResendByKey).
+	Key string `json:"key,omitempty"`
+	// Data is what the mail said, in runs from before changeResendByKey.
+	Data mail.Data `json:"data,omitzero"`
 }
 
 // orderState is the workflow's memory. Handlers and the main path share it;
@@ -88,6 +92,10 @@ type orderState struct {
 	mailsInFlight   int
 	recordsInFlight int
 	applying        bool
+	// resendByKey: the order keeps the key of each kind's last mail, not
+	// its data; a CS resend has the mail activity send the kept mail
+	// again (changeResendByKey).
+	resendByKey bool
 	// mayContinue: the order continues as new in its long waits when its
 	// history grows long (changeContinueAsNew).
 	mayContinue bool
@@ -154,6 +162,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.resendByKey = workflow.GetVersion(ctx, changeResendByKey, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if in.Resume != nil {
 		// A run that an earlier run of the order continued: it takes that
 		// run's state and picks up the lifecycle where it stopped.

@@ -52,12 +52,14 @@ var listPrices = []order.ListPrice{
 
 // world stands in for the outside systems and records what the workflow did to them.
 type world struct {
-	t        *testing.T
-	env      *testsuite.TestWorkflowEnvironment
-	terms    order.Terms
-	mu       sync.Mutex
-	records  []activities.RecordInput
-	mails    []activities.SendMailInput
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	terms   order.Terms
+	mu      sync.Mutex
+	records []activities.RecordInput
+	mails   []activities.SendMailInput
+	// kept is the mail activity's table of mails by key, for resends.
+	kept     map[string]activities.SendMailInput
 	undos    []string
 	exposure func(total money.Money) order.Exposure
 	reserve  func() (activities.ReserveResult, error)
@@ -79,7 +81,7 @@ func newWorld(t *testing.T) *world {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	env.RegisterActivity(a)
-	w := &world{t: t, env: env, terms: acmeTerms(), track: "in_transit", mailFails: map[mail.Kind]int{}}
+	w := &world{t: t, env: env, terms: acmeTerms(), track: "in_transit", mailFails: map[mail.Kind]int{}, kept: map[string]activities.SendMailInput{}}
 	w.exposure = func(total money.Money) order.Exposure {
 		e, _ := order.CheckCredit(w.terms.CreditLimit, eur(1_200_000), eur(0), total)
 		return e
@@ -109,12 +111,31 @@ func newWorld(t *testing.T) *world {
 		func(_ context.Context, in activities.SendMailInput) (activities.SendMailResult, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
+			if _, ok := w.kept[in.Key]; !ok {
+				w.kept[in.Key] = in
+			}
 			if w.mailFails[in.Kind] > 0 {
 				w.mailFails[in.Kind]--
 				return activities.SendMailResult{}, errors.New("smtp: 421 service not available")
 			}
 			w.mails = append(w.mails, in)
 			return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
+		})
+	env.OnActivity(a.ResendMail, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ResendMailInput) (activities.ResendMailResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			m, ok := w.kept[in.Key]
+			if !ok {
+				return activities.ResendMailResult{}, temporal.NewNonRetryableApplicationError("no mail kept under "+in.Key, "InvalidInput", nil)
+			}
+			if w.mailFails[m.Kind] > 0 {
+				w.mailFails[m.Kind]--
+				return activities.ResendMailResult{}, errors.New("smtp: 421 service not available")
+			}
+			m.Key = in.NewKey
+			w.mails = append(w.mails, m)
+			return activities.ResendMailResult{To: []string{string(m.Audience)}, Kind: m.Kind, Audience: m.Audience}, nil
 		})
 	env.OnActivity(a.CheckCredit, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CheckCreditInput) (activities.CheckCreditResult, error) {

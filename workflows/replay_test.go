@@ -39,10 +39,12 @@ import (
 // order_completed_two_shipments_latest.json, order_completed_prepaid_latest.json:
 // the main and prepaid paths recorded again with every gate at 1,
 // bounded-cadence included.
-// order_continued_as_new_run1.json, order_continued_as_new_run2.json: the
-// first two runs of an order that continued as new in its delivery wait
-// (continue-as-new at 1; run 2 starts from the carried state), recorded by
-// the e2e TestLongLivedOrderContinuesAsNew. Without the gate run 1 fails.
+// order_continued_as_new_run1.json, order_continued_as_new_resent.json: the
+// first run of an order that continued as new in its delivery wait, and a
+// later run, started from the carried state, in which CS resent a mail
+// (continue-as-new and resend-by-key at 1), recorded by the e2e
+// TestLongLivedOrderContinuesAsNew. Without continue-as-new both fail;
+// without resend-by-key the second fails.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

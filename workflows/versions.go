@@ -115,8 +115,18 @@ const (
 	// events (OrderInput.HistoryLimit), at a quiet moment, carrying its
 	// state (Carried) into the next run, which picks up the same wait.
 	// Before it, a run grew for as long as the order lived.
-	// History: testdata/order_continued_as_new.json and
-	// testdata/order_continued_as_new_run2.json (recorded by the e2e test
-	// TestLongLivedOrderContinuesAsNew).
+	// History: testdata/order_continued_as_new_run1.json and
+	// testdata/order_continued_as_new_resent.json (recorded by the e2e test
+	// TestLongLivedOrderContinuesAsNew; both fail replay without the gate).
 	changeContinueAsNew = "continue-as-new"
+
+	// changeResendByKey (version 1, asked once when the order starts): the
+	// order keeps only the key and audience of each kind's last mail; the
+	// mail activity keeps what a mail said under its key (table mails),
+	// and a CS resend runs ResendMail on that key. Before it, the order
+	// kept every last mail's template data in its state and a resend ran
+	// SendMail with it.
+	// History: testdata/order_continued_as_new_resent.json (fails replay
+	// without the gate).
+	changeResendByKey = "resend-by-key"
 )
