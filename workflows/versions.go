@@ -3,9 +3,12 @@ package workflows
 // Change ids for workflow.GetVersion, one per change (and per place) in the
 // workflow's behaviour that orders in flight must not see. The recorded
 // histories in testdata/ (TestReplayRecordedHistories) replay from before the
-// gates and with every gate at 1; keep-early-answers and shipment-exceptions
-// also have a history that fails replay without them. A branch for
-// DefaultVersion may go once no order started before its change is open.
+// gates and with every gate at 1; keep-early-answers, shipment-exceptions,
+// ordered-shipment-events, continue-as-new and resend-by-key also have a
+// history that fails replay without them. Gates "asked once when the order
+// starts" are asked in setup and kept as flags. A branch for DefaultVersion
+// may go once no order started before its change is open (docs/design.md,
+// "Changing the workflow").
 const (
 	// changeKeepEarlyAnswers (version 1): the buyer's accept/revise/reject
 	// given while the quote mail was still being sent is kept. Before it, the
