@@ -9,7 +9,6 @@ import (
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
-	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -186,7 +185,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 	for {
 		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
 			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
-			return o.finishFields(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
+			return o.finishFields(ctx, order.StatusQuoteRefused, order.System, order.ActionQuoteRefused, reason, o.refused)
 		} else if err != nil {
 			return OrderResult{}, err
 		}
