@@ -197,15 +197,15 @@ func (w *world) projection() []activities.RecordInput {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := slices.Clone(w.records)
-	slices.SortStableFunc(out, func(a, b activities.RecordInput) int { return cmp.Compare(a.Transition.Seq, b.Transition.Seq) })
+	slices.SortStableFunc(out, func(a, b activities.RecordInput) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
 }
 
 func (w *world) statuses() []order.Status {
 	var out []order.Status
 	for _, r := range w.projection() {
-		if len(out) == 0 || out[len(out)-1] != r.Transition.Status {
-			out = append(out, r.Transition.Status)
+		if len(out) == 0 || out[len(out)-1] != r.Status {
+			out = append(out, r.Status)
 		}
 	}
 	return out
@@ -224,7 +224,7 @@ func (w *world) mailKinds() []mail.Kind {
 func (w *world) actions() []string {
 	var out []string
 	for _, r := range w.projection() {
-		out = append(out, r.Transition.Action)
+		out = append(out, r.Action)
 	}
 	return out
 }
@@ -386,7 +386,7 @@ func TestMainPathCompletes(t *testing.T) {
 	// and keep the latest state whatever order they arrive in.
 	p := w.projection()
 	for i := 1; i < len(p); i++ {
-		require.Greater(t, p[i].Transition.Seq, p[i-1].Transition.Seq)
+		require.Greater(t, p[i].Seq, p[i-1].Seq)
 	}
 }
 
@@ -579,7 +579,7 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 	require.Subset(t, w.actions(), []string{"step.failed", "action.retry"})
 	var sawAttention bool
 	for _, r := range w.records {
-		sawAttention = sawAttention || r.Transition.NeedsAttention
+		sawAttention = sawAttention || r.NeedsAttention
 	}
 	require.True(t, sawAttention, "NeedsAttention reached the projection")
 }

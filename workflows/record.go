@@ -8,7 +8,6 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
-	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -83,18 +82,18 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	seq := o.seq
 	defer func() { o.recorded = max(o.recorded, seq) }()
 	o.showDetails(ctx)
-	tr := store.Transition{
+	in := activities.RecordInput{
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
-		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
+		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx), Fields: fields,
 	}
 	if o.d.Quote != nil {
-		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
+		in.Total, in.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
 	}
 	if o.d.Invoice != nil {
-		tr.InvoiceNumber = o.d.Invoice.Number
+		in.InvoiceNumber = o.d.Invoice.Number
 	}
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Record "+action), a.Record, in).Get(ctx, nil); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)
 	}
 }
