@@ -77,6 +77,10 @@ type orderState struct {
 	// boundedCadence: carrier polling slows down past the promised date and
 	// dunning goes monthly after the escalation (changeBoundedCadence).
 	boundedCadence bool
+	// localRecords: Record runs as a local activity (changeLocalRecords);
+	// the order ends once none of localRecordsInFlight is left.
+	localRecords         bool
+	localRecordsInFlight int
 	// overdueSince is when the order flagged its delivery overdue.
 	overdueSince time.Time
 	// mailsInFlight counts mails sent beside the main path; the order ends
@@ -141,6 +145,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.cancelLikeCS = workflow.GetVersion(ctx, changeTemporalCancelLikeCS, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.localRecords = workflow.GetVersion(ctx, changeLocalRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if o.applyEvery {
 		pctx, _ := workflow.NewDisconnectedContext(ctx)
 		workflow.Go(pctx, o.applyPaymentsForever)
@@ -289,7 +294,7 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	if o.finishOutsideCalls(ctx) {
 		wctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight == 0 }); err != nil {
+	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight+o.localRecordsInFlight == 0 }); err != nil {
 		return OrderResult{}, err
 	}
 	return OrderResult{OrderID: o.in.OrderID, Status: s, Reason: reason}, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -66,6 +67,10 @@ type world struct {
 	pending  []*pending
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
+	// recordFails, when set, answers each Record attempt before it is kept
+	// (the database is down, or slow); local reports whether it ran as a
+	// local activity. It runs without w.mu held.
+	recordFails func(in activities.RecordInput, local bool) error
 	// applyPayment, when set, answers the store's recording of a payment match.
 	applyPayment func(activities.ApplyPaymentInput) error
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
@@ -99,7 +104,12 @@ func newWorld(t *testing.T) *world {
 			return activities.PriceQuoteResult{Quote: q, Terms: w.terms}, err
 		})
 	env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+		func(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+			if w.recordFails != nil {
+				if err := w.recordFails(in, activity.GetInfo(ctx).IsLocalActivity); err != nil {
+					return activities.RecordResult{}, err
+				}
+			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.records = append(w.records, in)

@@ -39,6 +39,11 @@ import (
 // order_completed_two_shipments_latest.json, order_completed_prepaid_latest.json:
 // the main and prepaid paths recorded again with every gate at 1,
 // bounded-cadence included.
+// order_completed_two_shipments_local_records.json: the main path again
+// with local-records at 1 (records as local activity markers); recorded by
+// ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e -run TestOrderFromQuoteToCash
+// and renamed. It fails replay without the gate, as every older history
+// fails with the gate's local branch alone.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

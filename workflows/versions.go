@@ -3,9 +3,9 @@ package workflows
 // Change ids for workflow.GetVersion, one per change (and per place) in the
 // workflow's behaviour that orders in flight must not see. The recorded
 // histories in testdata/ (TestReplayRecordedHistories) replay from before the
-// gates and with every gate at 1; keep-early-answers and shipment-exceptions
-// also have a history that fails replay without them. A branch for
-// DefaultVersion may go once no order started before its change is open.
+// gates and with every gate at 1; keep-early-answers, shipment-exceptions and
+// local-records also have a history that fails replay without them. A branch
+// for DefaultVersion may go once no order started before its change is open.
 const (
 	// changeKeepEarlyAnswers (version 1): the buyer's accept/revise/reject
 	// given while the quote mail was still being sent is kept. Before it, the
@@ -108,4 +108,19 @@ const (
 	// an unpaid invoice dunned weekly for ever: a year of either grew the
 	// history towards Temporal's limit.
 	changeBoundedCadence = "bounded-cadence"
+
+	// changeLocalRecords (version 1, asked once when the order starts): the
+	// projection and audit writes (Record) run as local activities, in the
+	// worker and inside the workflow task that decided them, instead of as
+	// activity tasks: each saves a round trip through the server and three
+	// history events. A Record that has not succeeded within
+	// localRecordBudget (the database is down) falls back to an ordinary
+	// activity that retries until the database is back. A local activity
+	// ends with the workflow, so the order ends only once none is in flight.
+	// Before it every Record was an ordinary activity; orders started
+	// before keep that.
+	// History: testdata/order_completed_two_shipments_local_records.json
+	// (fails replay without the gate, as every older history does with the
+	// gate's local branch alone).
+	changeLocalRecords = "local-records"
 )
