@@ -129,12 +129,79 @@ func linesRefused(ctx context.Context, lines []order.Line, r *erp.SKURefusedErro
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{fields}})
 }
 
-// RecordInput is one transition of the order for the projection and audit log.
+// RecordInput is one transition of the order for the projection and the
+// audit log: the order's state after it (the projection row) and what
+// happened (the audit entry). It is the workflow's own shape of a
+// store.Transition, so the workflow needs no store types.
 type RecordInput struct {
-	Transition store.Transition `json:"transition"`
+	OrderID string `json:"order_id"`
+	// CustomerID and PONumber let the first transition create the projection
+	// row of an order that was started outside the API.
+	CustomerID string `json:"customer_id"`
+	PONumber   string `json:"po_number,omitempty"`
+	// Seq orders the transitions of one order: the store ignores a seq
+	// older than the one it holds, so records may arrive in any order and
+	// be retried.
+	Seq            int64        `json:"seq"`
+	Status         order.Status `json:"status"`
+	NeedsAttention bool         `json:"needs_attention"`
+	Total          money.Money  `json:"total"`
+	QuoteRevision  int          `json:"quote_revision,omitempty"`
+	// Details says in words what the order waits for.
+	Details       string `json:"details"`
+	InvoiceNumber string `json:"invoice_number,omitempty"`
+	// The audit entry.
+	Actor  order.Actor `json:"actor"`
+	Action string      `json:"action"`
+	Reason string      `json:"reason,omitempty"`
+	At     time.Time   `json:"at"`
 	// Fields, when set, are field errors (lines the ERP refused) kept as
 	// the audit entry's data; the workflow cannot encode JSON itself.
 	Fields []order.FieldError `json:"fields,omitempty"`
+}
+
+// UnmarshalJSON also reads the shape workers wrote before RecordInput had
+// fields of its own, {"transition": {store.Transition's fields}, "fields":
+// [...]}: a Record scheduled by an older worker (during a rollout, or
+// retrying through a database outage) is run by a newer one.
+func (in *RecordInput) UnmarshalJSON(b []byte) error {
+	type plain RecordInput // without this method
+	var v struct {
+		plain
+		Transition *store.Transition `json:"transition"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*in = RecordInput(v.plain)
+	if t := v.Transition; t != nil {
+		fields := in.Fields
+		*in = RecordInput{
+			OrderID: t.OrderID, CustomerID: t.CustomerID, PONumber: t.PONumber, Seq: t.Seq,
+			Status: t.Status, NeedsAttention: t.NeedsAttention, Total: t.Total, QuoteRevision: t.QuoteRevision,
+			Details: t.Details, InvoiceNumber: t.InvoiceNumber,
+			Actor: t.Actor, Action: t.Action, Reason: t.Reason, At: t.At, Fields: fields,
+		}
+	}
+	return nil
+}
+
+// transition is the store's form of in.
+func (in RecordInput) transition() (store.Transition, error) {
+	t := store.Transition{
+		OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber, Seq: in.Seq,
+		Status: in.Status, NeedsAttention: in.NeedsAttention, Total: in.Total, QuoteRevision: in.QuoteRevision,
+		Details: in.Details, InvoiceNumber: in.InvoiceNumber,
+		Actor: in.Actor, Action: in.Action, Reason: in.Reason, At: in.At,
+	}
+	if len(in.Fields) > 0 {
+		data, err := json.Marshal(in.Fields)
+		if err != nil {
+			return store.Transition{}, err
+		}
+		t.Data = data
+	}
+	return t, nil
 }
 
 // RecordResult is empty: the write either happened or will be retried.
@@ -143,14 +210,11 @@ type RecordResult struct{}
 // Record writes a transition to the order projection and the audit log.
 // It is idempotent by the transition's sequence number.
 func (a *Activities) Record(ctx context.Context, in RecordInput) (RecordResult, error) {
-	if len(in.Fields) > 0 {
-		data, err := json.Marshal(in.Fields)
-		if err != nil {
-			return RecordResult{}, temporal.NewNonRetryableApplicationError("encode the audit entry's fields", ErrTypeInvalidInput, err)
-		}
-		in.Transition.Data = data
+	t, err := in.transition()
+	if err != nil {
+		return RecordResult{}, temporal.NewNonRetryableApplicationError("encode the audit entry's fields", ErrTypeInvalidInput, err)
 	}
-	return RecordResult{}, classify(ctx, "record transition", a.Store.RecordTransition(ctx, in.Transition))
+	return RecordResult{}, classify(ctx, "record transition", a.Store.RecordTransition(ctx, t))
 }
 
 // Audience says who a mail goes to; the activity resolves it to addresses, so

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -632,11 +633,11 @@ func TestRecord(t *testing.T) {
 	f := newFixture(t, patient)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	priced := activities.RecordInput{Transition: store.Transition{
+	priced := activities.RecordInput{
 		OrderID: "ord-rec", CustomerID: "ACME-001", PONumber: "PO-77", Seq: 1,
 		Status: order.StatusAwaitingAcceptance, Total: eur(140650), QuoteRevision: 1,
 		Details: "waits for the buyer to accept quote revision 1", Action: "quote.priced", At: at,
-	}}
+	}
 
 	mustRun[activities.RecordResult](t, f.env, f.acts.Record, priced)
 	rec, err := f.store.Order(ctx, "ord-rec")
@@ -646,7 +647,7 @@ func TestRecord(t *testing.T) {
 	assert.Equal(t, "PO-77", rec.PONumber)
 	assert.Equal(t, eur(140650), rec.Total)
 	assert.Equal(t, 1, rec.QuoteRevision)
-	assert.Equal(t, priced.Transition.Details, rec.Details)
+	assert.Equal(t, priced.Details, rec.Details)
 
 	t.Run("a replayed seq changes nothing", func(t *testing.T) {
 		mustRun[activities.RecordResult](t, f.env, f.acts.Record, priced)
@@ -660,12 +661,12 @@ func TestRecord(t *testing.T) {
 	})
 
 	accepted := priced
-	accepted.Transition.Seq = 2
-	accepted.Transition.Status = order.StatusCreditCheck
-	accepted.Transition.Action = "quote.accepted"
-	accepted.Transition.Actor = order.Actor{Subject: "buyer@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"}
-	accepted.Transition.Details = "checks credit"
-	accepted.Transition.At = at.Add(time.Hour)
+	accepted.Seq = 2
+	accepted.Status = order.StatusCreditCheck
+	accepted.Action = "quote.accepted"
+	accepted.Actor = order.Actor{Subject: "buyer@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"}
+	accepted.Details = "checks credit"
+	accepted.At = at.Add(time.Hour)
 
 	t.Run("the next seq moves the order and chains the audit log", func(t *testing.T) {
 		mustRun[activities.RecordResult](t, f.env, f.acts.Record, accepted)
@@ -678,7 +679,7 @@ func TestRecord(t *testing.T) {
 		require.Len(t, log, 2)
 		assert.Equal(t, order.StatusAwaitingAcceptance, log[1].FromStatus)
 		assert.Equal(t, order.StatusCreditCheck, log[1].ToStatus)
-		assert.Equal(t, accepted.Transition.Actor, log[1].Actor)
+		assert.Equal(t, accepted.Actor, log[1].Actor)
 	})
 
 	t.Run("a late retry of an older seq does not roll the order back", func(t *testing.T) {
@@ -693,9 +694,56 @@ func TestRecord(t *testing.T) {
 
 	t.Run("an order unknown here without a customer", func(t *testing.T) {
 		orphan := priced
-		orphan.Transition.OrderID, orphan.Transition.CustomerID = "ord-orphan", ""
+		orphan.OrderID, orphan.CustomerID = "ord-orphan", ""
 		_, err := run[activities.RecordResult](t, f.env, f.acts.Record, orphan)
 		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+	})
+}
+
+// A Record scheduled by a worker from before RecordInput had fields of its
+// own carries {"transition": {...}, "fields": [...]} (the payload below is
+// from workflows/testdata/order_completed_two_shipments_latest.json, with
+// fields added); a newer worker that runs it writes the same transition.
+func TestRecordReadsTheInputOfOlderWorkers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	const old = `{"transition":{"OrderID":"ord-old-shape","CustomerID":"ACME-001","PONumber":"PO-e2e-main","Seq":2,
+		"Status":"QUOTE_REFUSED","NeedsAttention":false,"Total":{"minor":483060,"currency":"EUR"},"QuoteRevision":1,
+		"Details":"Waiting for the buyer.","InvoiceNumber":"","Actor":{"subject":"orderflow","role":"system"},
+		"Action":"quote.refused","Reason":"revision 1, total 4830.60 EUR","Data":null,"At":"2026-12-01T19:44:45.720574276Z"},
+		"fields":[{"field":"lines[1].sku","reason":"the ERP does not know this SKU"}]}`
+	var in activities.RecordInput
+	require.NoError(t, json.Unmarshal([]byte(old), &in))
+	want := activities.RecordInput{
+		OrderID: "ord-old-shape", CustomerID: "ACME-001", PONumber: "PO-e2e-main", Seq: 2,
+		Status: order.StatusQuoteRefused, Total: eur(483060), QuoteRevision: 1, Details: "Waiting for the buyer.",
+		Actor: order.System, Action: order.ActionQuoteRefused, Reason: "revision 1, total 4830.60 EUR",
+		At:     time.Date(2026, 12, 1, 19, 44, 45, 720574276, time.UTC),
+		Fields: []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}},
+	}
+	require.Equal(t, want, in)
+
+	t.Run("the new shape round-trips", func(t *testing.T) {
+		b, err := json.Marshal(want)
+		require.NoError(t, err)
+		require.NotContains(t, string(b), "transition")
+		var back activities.RecordInput
+		require.NoError(t, json.Unmarshal(b, &back))
+		require.Equal(t, want, back)
+	})
+
+	t.Run("is written as it was meant", func(t *testing.T) {
+		// The SDK's JSON payload converter decodes with encoding/json, so
+		// the worker sees the RecordInput decoded above.
+		mustRun[activities.RecordResult](t, f.env, f.acts.Record, in)
+		rec, err := f.store.Order(ctx, "ord-old-shape")
+		require.NoError(t, err)
+		assert.Equal(t, order.StatusQuoteRefused, rec.Status)
+		assert.Equal(t, eur(483060), rec.Total)
+		fields, err := f.store.QuoteRefusal(ctx, "ord-old-shape")
+		require.NoError(t, err)
+		assert.Equal(t, want.Fields, fields)
 	})
 }
 

@@ -77,7 +77,7 @@ func TestGetOrder(t *testing.T) {
 		}](t, w)
 		require.Equal(t, noLive, body.OrderID)
 		require.NotEmpty(t, body.Entries)
-		require.Equal(t, store.ActionOrderCreated, body.Entries[0].Action)
+		require.Equal(t, order.ActionOrderCreated, body.Entries[0].Action)
 		require.Equal(t, "user-storefront", body.Entries[0].Actor.Subject)
 
 		for _, role := range []order.Role{order.RoleFinance, order.RoleSalesManager, order.RoleSalesRep} {

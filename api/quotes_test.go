@@ -287,7 +287,7 @@ func TestRefusedLineIs422WithNoOrderLeft(t *testing.T) {
 		// What the workflow does before it answers: it records the end.
 		data, _ := json.Marshal(refused)
 		require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{OrderID: in.OrderID, CustomerID: in.CustomerID,
-			Seq: 2, Status: order.StatusQuoteRefused, Action: store.ActionQuoteRefused, Data: data}))
+			Seq: 2, Status: order.StatusQuoteRefused, Action: order.ActionQuoteRefused, Data: data}))
 		return workflows.QuoteResult{Status: order.StatusQuoteRefused, Refused: refused}, nil
 	})
 	body := quoteBody()

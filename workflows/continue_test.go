@@ -119,7 +119,7 @@ func TestContinuedInTheDeliveryWaitCompletes(t *testing.T) {
 	require.Contains(t, resend.res.Message, "Resent")
 
 	p := w.projection()
-	require.Greater(t, p[0].Transition.Seq, int64(20), "the audit log goes on from the carried seq")
+	require.Greater(t, p[0].Seq, int64(20), "the audit log goes on from the carried seq")
 	require.Equal(t, []order.Status{order.StatusShipping, order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusCompleted}, w.statuses())
 	require.NotContains(t, w.actions(), "order.shipping")
 	require.NotContains(t, w.actions(), "shipment.exception", "exc-1 was applied by the run before")

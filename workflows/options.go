@@ -134,6 +134,8 @@ func budgetedMailing(ctx workflow.Context, summary string) workflow.Context {
 
 // ownDatabase is for orderflow's own database: it retries until the database is
 // back, because without it nothing can be recorded, not even a failure.
+// MaximumAttempts is explicit for the reason untilSuccess gives (the test
+// suite would stop at 10 attempts; the server counts 0 as unlimited).
 func ownDatabase(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		Summary:             summary,
@@ -142,6 +144,33 @@ func ownDatabase(ctx workflow.Context, summary string) workflow.Context {
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    math.MaxInt32,
+		},
+	})
+}
+
+// localRecordBudget bounds how long a Record runs as a local activity
+// before it falls back to an ordinary one (changeLocalRecords).
+const localRecordBudget = time.Minute
+
+// localDatabase is ownDatabase for a local activity (Record since
+// changeLocalRecords). The SDK retries a local activity inside the worker
+// while the next backoff fits in the workflow task timeout (10 s by
+// default), heartbeating the workflow task meanwhile; a longer backoff
+// would become a marker and a timer per attempt, and a database down for
+// days would grow the history by thousands of events. So the backoff stays
+// under 10 s and the local attempts end after localRecordBudget; the caller
+// then runs an ordinary activity (ownDatabase), whose retries the server
+// keeps out of the history.
+func localDatabase(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:                summary,
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: localRecordBudget,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Second,
 		},
 	})
 }

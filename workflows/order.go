@@ -9,7 +9,6 @@ import (
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
-	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -83,6 +82,10 @@ type orderState struct {
 	// boundedCadence: carrier polling slows down past the promised date and
 	// dunning goes monthly after the escalation (changeBoundedCadence).
 	boundedCadence bool
+	// localRecords: Record runs as a local activity (changeLocalRecords);
+	// the order ends once none of localRecordsInFlight is left.
+	localRecords         bool
+	localRecordsInFlight int
 	// overdueSince is when the order flagged its delivery overdue.
 	overdueSince time.Time
 	// mailsInFlight counts mails sent beside the main path; the order ends
@@ -162,6 +165,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.localRecords = workflow.GetVersion(ctx, changeLocalRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.resendByKey = workflow.GetVersion(ctx, changeResendByKey, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if in.Resume != nil {
 		// A run that an earlier run of the order continued: it takes that
@@ -293,7 +297,7 @@ func (o *orderState) quoteToReservation(ctx workflow.Context) (res OrderResult, 
 	for {
 		if err := o.priceQuote(ctx); errors.Is(err, errQuoteRefused) {
 			reason := "the ERP refused to price the requested lines: " + describeFields(o.refused)
-			res, err := o.finishFields(ctx, order.StatusQuoteRefused, order.System, store.ActionQuoteRefused, reason, o.refused)
+			res, err := o.finishFields(ctx, order.StatusQuoteRefused, order.System, order.ActionQuoteRefused, reason, o.refused)
 			return res, true, err
 		} else if err != nil {
 			return OrderResult{}, false, err
@@ -355,7 +359,7 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	if o.finishOutsideCalls(ctx) {
 		wctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight == 0 }); err != nil {
+	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight+o.localRecordsInFlight == 0 }); err != nil {
 		return OrderResult{}, err
 	}
 	return OrderResult{OrderID: o.in.OrderID, Status: s, Reason: reason}, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -68,6 +69,10 @@ type world struct {
 	pending  []*pending
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
+	// recordFails, when set, answers each Record attempt before it is kept
+	// (the database is down, or slow); local reports whether it ran as a
+	// local activity. It runs without w.mu held.
+	recordFails func(in activities.RecordInput, local bool) error
 	// applyPayment, when set, answers the store's recording of a payment match.
 	applyPayment func(activities.ApplyPaymentInput) error
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
@@ -101,7 +106,12 @@ func newWorld(t *testing.T) *world {
 			return activities.PriceQuoteResult{Quote: q, Terms: w.terms}, err
 		})
 	env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+		func(ctx context.Context, in activities.RecordInput) (activities.RecordResult, error) {
+			if w.recordFails != nil {
+				if err := w.recordFails(in, activity.GetInfo(ctx).IsLocalActivity); err != nil {
+					return activities.RecordResult{}, err
+				}
+			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.records = append(w.records, in)
@@ -218,15 +228,15 @@ func (w *world) projection() []activities.RecordInput {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := slices.Clone(w.records)
-	slices.SortStableFunc(out, func(a, b activities.RecordInput) int { return cmp.Compare(a.Transition.Seq, b.Transition.Seq) })
+	slices.SortStableFunc(out, func(a, b activities.RecordInput) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
 }
 
 func (w *world) statuses() []order.Status {
 	var out []order.Status
 	for _, r := range w.projection() {
-		if len(out) == 0 || out[len(out)-1] != r.Transition.Status {
-			out = append(out, r.Transition.Status)
+		if len(out) == 0 || out[len(out)-1] != r.Status {
+			out = append(out, r.Status)
 		}
 	}
 	return out
@@ -245,7 +255,7 @@ func (w *world) mailKinds() []mail.Kind {
 func (w *world) actions() []string {
 	var out []string
 	for _, r := range w.projection() {
-		out = append(out, r.Transition.Action)
+		out = append(out, r.Action)
 	}
 	return out
 }
@@ -407,7 +417,7 @@ func TestMainPathCompletes(t *testing.T) {
 	// and keep the latest state whatever order they arrive in.
 	p := w.projection()
 	for i := 1; i < len(p); i++ {
-		require.Greater(t, p[i].Transition.Seq, p[i-1].Transition.Seq)
+		require.Greater(t, p[i].Seq, p[i-1].Seq)
 	}
 }
 
@@ -600,7 +610,7 @@ func TestFailedStepNeedsAttentionUntilCSRetries(t *testing.T) {
 	require.Subset(t, w.actions(), []string{"step.failed", "action.retry"})
 	var sawAttention bool
 	for _, r := range w.records {
-		sawAttention = sawAttention || r.Transition.NeedsAttention
+		sawAttention = sawAttention || r.NeedsAttention
 	}
 	require.True(t, sawAttention, "NeedsAttention reached the projection")
 }

@@ -94,10 +94,10 @@ func TestUnknownSKUEndsTheQuoteRequestRefused(t *testing.T) {
 	require.Empty(t, w.mailKinds(), "no quote, no CS alert")
 	require.Equal(t, []order.Status{order.StatusQuoting, order.StatusQuoteRefused}, w.statuses())
 	p := w.projection()
-	last := p[len(p)-1].Transition
-	require.Equal(t, "quote.refused", last.Action)
+	last := p[len(p)-1]
+	require.Equal(t, order.ActionQuoteRefused, last.Action)
 	require.False(t, last.NeedsAttention)
-	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, p[len(p)-1].Fields,
+	require.Equal(t, []order.FieldError{{Field: "lines[1].sku", Reason: "the ERP does not know this SKU"}}, last.Fields,
 		"the audit entry keeps the refused lines for a replayed POST")
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,7 +9,6 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
-	"github.com/orderflow/orderflow/internal/store"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -92,20 +92,44 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 		o.recordsInFlight--
 	}()
 	o.showDetails(ctx)
-	tr := store.Transition{
+	in := activities.RecordInput{
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
-		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx),
+		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx), Fields: fields,
 	}
 	if o.d.Quote != nil {
-		tr.Total, tr.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
+		in.Total, in.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
 	}
 	if o.d.Invoice != nil {
-		tr.InvoiceNumber = o.d.Invoice.Number
+		in.InvoiceNumber = o.d.Invoice.Number
 	}
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Record "+action), a.Record, activities.RecordInput{Transition: tr, Fields: fields}).Get(ctx, nil); err != nil {
+	if err := o.write(ctx, in); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)
 	}
+}
+
+// write runs the Record activity: a local activity since
+// changeLocalRecords, falling back to an ordinary one when the database has
+// not answered within localRecordBudget. Records may reach the store in
+// any order and more than once; the store keeps the newest seq.
+func (o *orderState) write(ctx workflow.Context, in activities.RecordInput) error {
+	summary := "Record " + in.Action
+	if !o.localRecords {
+		return workflow.ExecuteActivity(ownDatabase(ctx, summary), a.Record, in).Get(ctx, nil)
+	}
+	// A local activity lives only as long as the workflow: the order
+	// ends once no record is in flight (a record of another coroutine,
+	// such as a payment's, would otherwise be dropped when the main path
+	// finishes first).
+	o.localRecordsInFlight++
+	defer func() { o.localRecordsInFlight-- }()
+	err := workflow.ExecuteLocalActivity(localDatabase(ctx, summary), a.Record, in).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+		return err
+	}
+	o.logger.Warn("record transition: the database did not answer in time, retrying as an activity", "Action", in.Action, "Error", err)
+	return workflow.ExecuteActivity(ownDatabase(ctx, summary), a.Record, in).Get(ctx, nil)
 }
 
 // showDetails sets the workflow's current details, which the Temporal UI shows.

@@ -45,6 +45,11 @@ import (
 // (continue-as-new and resend-by-key at 1), recorded by the e2e
 // TestLongLivedOrderContinuesAsNew. Without continue-as-new both fail;
 // without resend-by-key the second fails.
+// order_completed_two_shipments_local_records.json: the main path again
+// with local-records at 1 (records as local activity markers); recorded by
+// ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e -run TestOrderFromQuoteToCash
+// and renamed. It fails replay without the gate, as every older history
+// fails with the gate's local branch alone.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

@@ -4,7 +4,8 @@ package workflows
 // workflow's behaviour that orders in flight must not see. The recorded
 // histories in testdata/ (TestReplayRecordedHistories) replay from before the
 // gates and with every gate at 1; keep-early-answers, shipment-exceptions,
-// ordered-shipment-events, continue-as-new and resend-by-key also have a
+// ordered-shipment-events, continue-as-new, resend-by-key and local-records
+// also have a
 // history that fails replay without them. Gates "asked once when the order
 // starts" are asked in setup and kept as flags. A branch for DefaultVersion
 // may go once no order started before its change is open (docs/design.md,
@@ -132,4 +133,19 @@ const (
 	// History: testdata/order_continued_as_new_resent.json (fails replay
 	// without the gate).
 	changeResendByKey = "resend-by-key"
+
+	// changeLocalRecords (version 1, asked once when the order starts): the
+	// projection and audit writes (Record) run as local activities, in the
+	// worker and inside the workflow task that decided them, instead of as
+	// activity tasks: each saves a round trip through the server and three
+	// history events. A Record that has not succeeded within
+	// localRecordBudget (the database is down) falls back to an ordinary
+	// activity that retries until the database is back. A local activity
+	// ends with the workflow, so the order ends only once none is in flight.
+	// Before it every Record was an ordinary activity; orders started
+	// before keep that.
+	// History: testdata/order_completed_two_shipments_local_records.json
+	// (fails replay without the gate, as every older history does with the
+	// gate's local branch alone).
+	changeLocalRecords = "local-records"
 )

@@ -12,9 +12,6 @@ import (
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-// ActionOrderCreated is the audit action of an order's creation (seq 0).
-const ActionOrderCreated = "order.created"
-
 // CreateOrder records a new order from POST /v1/quotes: its idempotency key,
 // its projection row and its "order.created" audit entry (seq 0), in one
 // transaction.
@@ -99,7 +96,7 @@ func (s *Store) CreateOrder(ctx context.Context, n NewOrder) (rec OrderRecord, c
 			INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
 				action, to_status)
 			VALUES ($1, 0, $2, $3, $4, $5, $6, $7)`,
-			o.ID, at, actor.Subject, actor.Role, actor.CustomerID, ActionOrderCreated, o.Status)
+			o.ID, at, actor.Subject, actor.Role, actor.CustomerID, order.ActionOrderCreated, o.Status)
 		if err != nil {
 			return dbError(what+": audit", err)
 		}
@@ -224,10 +221,6 @@ func (s *Store) Order(ctx context.Context, id string) (OrderRecord, error) {
 	return rec, nil
 }
 
-// ActionQuoteRefused is the audit action that ends a quote request whose
-// lines the ERP refused; its data is the []order.FieldError naming them.
-const ActionQuoteRefused = "quote.refused"
-
 // QuoteRefusal returns the lines the ERP refused for an order that ended
 // QUOTE_REFUSED, from its audit entry; ErrNotFound when it has none.
 func (s *Store) QuoteRefusal(ctx context.Context, orderID string) ([]order.FieldError, error) {
@@ -236,7 +229,7 @@ func (s *Store) QuoteRefusal(ctx context.Context, orderID string) ([]order.Field
 	err := s.pool.QueryRow(ctx, `
 		SELECT data FROM audit_log
 		WHERE order_id = $1 AND action = $2 AND data IS NOT NULL
-		ORDER BY seq DESC LIMIT 1`, orderID, ActionQuoteRefused).Scan(&fields)
+		ORDER BY seq DESC LIMIT 1`, orderID, order.ActionQuoteRefused).Scan(&fields)
 	if err != nil {
 		return nil, dbError(what, err)
 	}

@@ -186,7 +186,7 @@ func TestCreateOrderIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	e := entries[0]
-	require.Equal(t, store.ActionOrderCreated, e.Action)
+	require.Equal(t, order.ActionOrderCreated, e.Action)
 	require.Equal(t, int64(0), e.Seq)
 	require.Equal(t, buyer, e.Actor)
 	require.Equal(t, order.StatusQuoting, e.ToStatus)
@@ -389,7 +389,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	entries, err := s.AuditLog(ctx, "ord-1")
 	require.NoError(t, err)
 	require.Len(t, entries, 3)
-	require.Equal(t, store.ActionOrderCreated, entries[0].Action)
+	require.Equal(t, order.ActionOrderCreated, entries[0].Action)
 	require.Equal(t, "reference typo", entries[1].Reason)
 	require.Equal(t, finance, entries[1].Actor)
 	require.JSONEq(t, `{"bank_transaction_id":"bt-1"}`, string(entries[1].Data))
@@ -873,7 +873,7 @@ func TestRefusedQuoteIsNotListed(t *testing.T) {
 	data, err := json.Marshal(refused)
 	require.NoError(t, err)
 	tr := transition("ord-02", 1, order.StatusQuoteRefused)
-	tr.Action, tr.Data = store.ActionQuoteRefused, data
+	tr.Action, tr.Data = order.ActionQuoteRefused, data
 	require.NoError(t, s.RecordTransition(ctx, tr))
 
 	all, err := s.ListOrders(ctx, store.OrderFilter{CustomerID: "ACME-001"})
