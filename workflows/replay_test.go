@@ -50,6 +50,11 @@ import (
 // ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e -run TestOrderFromQuoteToCash
 // and renamed. It fails replay without the gate, as every older history
 // fails with the gate's local branch alone.
+// *_2026-12-01.json: every path above (main, approval, credit hold and
+// prepayment, failure + CS retry, cancel + compensation, an old carrier
+// event, continue-as-new with a resend) recorded again with every gate of
+// versions.go at 1, local-records included, by
+// ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")
