@@ -136,6 +136,21 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// dispute is POST /v1/orders/{id}/dispute: the buyer or CS disputes the
+// invoice, which pauses payment reminders.
+func (s *server) dispute(w http.ResponseWriter, r *http.Request) error {
+	return s.reasonUpdate(w, r, workflows.UpdateDispute, func(a order.Actor, reason string) any {
+		return workflows.DisputeInput{Actor: a, Reason: reason}
+	})
+}
+
+// resolve is POST /v1/orders/{id}/resolve: the dispute is settled.
+func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
+	return s.reasonUpdate(w, r, workflows.UpdateResolve, func(a order.Actor, reason string) any {
+		return workflows.ResolveInput{Actor: a, Reason: reason}
+	})
+}
+
 // reasonUpdate runs an update whose body is only a required reason.
 func (s *server) reasonUpdate(w http.ResponseWriter, r *http.Request, name string, input func(order.Actor, string) any) error {
 	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {

@@ -50,6 +50,9 @@ func (o *orderState) paymentWaiting() string {
 	if o.d.Prepayment {
 		w += " Prepayment: the goods ship once it is paid."
 	}
+	if d := o.d.Dispute; d != nil {
+		w += fmt.Sprintf(" Disputed by %s since %s: %s. No reminders until the dispute is resolved.", d.By.Subject, d.Since.Format("2006-01-02"), d.Reason)
+	}
 	return w
 }
 
@@ -67,8 +70,15 @@ func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 			return nil
 		}
 		now := workflow.Now(ctx)
-		nextDun := o.dunningAt(o.dunned)
-		escalateAt := o.d.Invoice.DueDate.Add(DunningEscalateAfter)
+		if o.d.Dispute != nil {
+			if err := o.awaitDisputeResolved(ctx, s); err != nil {
+				return err
+			}
+			continue
+		}
+		// After a dispute, reminders wait DunningEvery from its resolution.
+		nextDun := maxTime(o.dunningAt(o.dunned), o.dunningResumeAt)
+		escalateAt := maxTime(o.d.Invoice.DueDate.Add(DunningEscalateAfter), o.dunningResumeAt)
 		next := nextDun
 		if !o.escalated && escalateAt.Before(next) {
 			next = escalateAt
@@ -85,12 +95,15 @@ func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 		full := func() bool { return o.historyFull(ctx) && (!o.surveyStarted || o.surveyClosed) }
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
-			func() bool { return wake() || full() })
+			func() bool { return wake() || full() || o.d.Dispute != nil })
 		if err != nil {
 			return err
 		}
 		if o.cancel != nil {
 			return errCancelled
+		}
+		if ok && o.d.Dispute != nil && !wake() {
+			continue
 		}
 		if ok && !wake() {
 			// Continue as new at a quiet moment before the next reminder
@@ -114,11 +127,39 @@ func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 		}
 		if !now.Before(nextDun) {
 			o.dunned++
-			o.notify(ctx, fmt.Sprintf("dunning-%d", o.dunned), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
+			o.reminded++
+			o.notify(ctx, fmt.Sprintf("dunning-%d", o.reminded), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
 				Balance: ptr(o.balance()), DaysOverdue: days})
-			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", o.dunned, days))
+			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", o.reminded, days))
 		}
 	}
+}
+
+// awaitDisputeResolved waits, without reminders, until the invoice's
+// dispute is resolved, a payment settles it or the order is cancelled; a
+// long dispute continues the order as new like any long wait.
+func (o *orderState) awaitDisputeResolved(ctx workflow.Context, s stage) error {
+	wake := func() bool {
+		return o.d.Dispute == nil || o.balance().Minor <= 0 || len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
+	}
+	full := func() bool { return o.historyFull(ctx) && (!o.surveyStarted || o.surveyClosed) }
+	if err := workflow.Await(ctx, func() bool { return wake() || full() }); err != nil {
+		return err
+	}
+	if o.cancel != nil {
+		return errCancelled
+	}
+	if !wake() {
+		return o.continueAsNew(ctx, s, wake, workflow.Now(ctx).Add(DunningEvery))
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -46,18 +46,21 @@ type Carried struct {
 	Resends  int `json:"resends"`
 	Dunned   int `json:"dunned"`
 	// Escalated: finance has been told the invoice is long overdue.
-	Escalated      bool                   `json:"escalated,omitempty"`
-	EarlyDelivered []DeliveredSignal      `json:"early_delivered,omitempty"`
-	Payments       []PaymentSignal        `json:"payments,omitempty"` // received before the invoice existed
-	SeenPayments   map[string]bool        `json:"seen_payments,omitempty"`
-	SeenExceptions map[string]bool        `json:"seen_exceptions,omitempty"`
-	LastEventAt    map[string]time.Time   `json:"last_event_at,omitempty"`
-	LastMail       map[mail.Kind]SentMail `json:"last_mail,omitempty"`
-	Paid           money.Money            `json:"paid"`
-	OverdueSince   time.Time              `json:"overdue_since,omitempty"`
-	SurveyStarted  bool                   `json:"survey_started,omitempty"`
-	SurveyClosed   bool                   `json:"survey_closed,omitempty"`
-	SurveyAnswer   *SurveyAnsweredSignal  `json:"survey_answer,omitempty"`
+	Escalated       bool                   `json:"escalated,omitempty"`
+	Reminded        int                    `json:"reminded,omitempty"`
+	Disputes        int                    `json:"disputes,omitempty"`
+	DunningResumeAt time.Time              `json:"dunning_resume_at,omitzero"`
+	EarlyDelivered  []DeliveredSignal      `json:"early_delivered,omitempty"`
+	Payments        []PaymentSignal        `json:"payments,omitempty"` // received before the invoice existed
+	SeenPayments    map[string]bool        `json:"seen_payments,omitempty"`
+	SeenExceptions  map[string]bool        `json:"seen_exceptions,omitempty"`
+	LastEventAt     map[string]time.Time   `json:"last_event_at,omitempty"`
+	LastMail        map[mail.Kind]SentMail `json:"last_mail,omitempty"`
+	Paid            money.Money            `json:"paid"`
+	OverdueSince    time.Time              `json:"overdue_since,omitempty"`
+	SurveyStarted   bool                   `json:"survey_started,omitempty"`
+	SurveyClosed    bool                   `json:"survey_closed,omitempty"`
+	SurveyAnswer    *SurveyAnsweredSignal  `json:"survey_answer,omitempty"`
 }
 
 // carry is the order's state for its next run, which starts at s.
@@ -69,6 +72,7 @@ func (o *orderState) carry(s stage) *Carried {
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
 		Failures: o.failures, Resends: o.resends, Dunned: o.dunned, Escalated: o.escalated,
+		Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
@@ -80,6 +84,7 @@ func (o *orderState) carry(s stage) *Carried {
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
 	o.failures, o.resends, o.dunned, o.escalated = c.Failures, c.Resends, c.Dunned, c.Escalated
+	o.reminded, o.disputes, o.dunningResumeAt = c.Reminded, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
 	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer
 	// Maps that were empty come back nil from JSON; setup made them.

@@ -57,7 +57,7 @@ func shippingState(t *testing.T) *workflows.Carried {
 func paymentState(t *testing.T) *workflows.Carried {
 	t.Helper()
 	c := shippingState(t)
-	c.Stage, c.Seq, c.Dunned, c.Escalated = "payment", 40, 3, true
+	c.Stage, c.Seq, c.Dunned, c.Reminded, c.Escalated = "payment", 40, 3, 3, true
 	c.Details.Status = order.StatusAwaitingPayment
 	for i := range c.Details.Shipments {
 		c.Details.Shipments[i].Delivered = true

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
+
 	"github.com/orderflow/orderflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -193,6 +196,61 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					return err
 				}
 				return o.canCancel(in.Actor, in.Reason)
+			}),
+		typedUpdate(UpdateDispute, "The buyer or CS disputes the invoice: payment reminders pause until the dispute is resolved; CS is alerted.",
+			func(ctx workflow.Context, in DisputeInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
+				o.disputes++
+				o.d.Dispute = &Dispute{By: in.Actor, Reason: in.Reason, Since: workflow.Now(ctx)}
+				o.d.Waiting = o.paymentWaiting()
+				o.record(ctx, in.Actor, "invoice.disputed", in.Reason)
+				o.notify(ctx, fmt.Sprintf("dispute-%d", o.disputes), mail.KindCSAlert, activities.AudienceCS, mail.Data{Invoice: o.d.Invoice,
+					Step:   "invoice dispute",
+					Error:  fmt.Sprintf("%s disputes invoice %s: %s", in.Actor.Subject, o.d.Invoice.Number, in.Reason),
+					Reason: "settle it with the buyer and resolve the dispute (POST /v1/orders/{id}/resolve); payment reminders are paused meanwhile"})
+				return DecisionResult{Status: o.d.Status, Message: "Invoice disputed; no payment reminders until the dispute is resolved. " + o.d.Waiting}, nil
+			},
+			func(ctx workflow.Context, in DisputeInput) error {
+				if err := o.may(in.Actor, order.RoleBuyer, order.RoleBuyerApprover, order.RoleCS, order.RoleFinance); err != nil {
+					return err
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: required")
+				}
+				if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
+					return err
+				}
+				if o.d.Dispute != nil {
+					return invalidState("the invoice is already disputed (by %s: %s)", o.d.Dispute.By.Subject, o.d.Dispute.Reason)
+				}
+				return nil
+			}),
+		typedUpdate(UpdateResolve, "The invoice's dispute is settled: payment reminders resume a week later.",
+			func(ctx workflow.Context, in ResolveInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
+				o.d.Dispute = nil
+				o.dunningResumeAt = workflow.Now(ctx).Add(DunningEvery)
+				// Reminders that fell due during the dispute are not sent
+				// one after another: the next one goes out at the resume.
+				for o.dunningAt(o.dunned + 1).Before(o.dunningResumeAt) {
+					o.dunned++
+				}
+				o.d.Waiting = o.paymentWaiting()
+				o.record(ctx, in.Actor, "invoice.dispute-resolved", in.Reason)
+				return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf("Dispute resolved; payment reminders resume from %s if the invoice is still open. %s",
+					o.dunningResumeAt.Format("2006-01-02"), o.d.Waiting)}, nil
+			},
+			func(ctx workflow.Context, in ResolveInput) error {
+				if err := o.may(in.Actor, order.RoleBuyer, order.RoleBuyerApprover, order.RoleCS, order.RoleFinance); err != nil {
+					return err
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: required")
+				}
+				if o.d.Dispute == nil {
+					return invalidState("the invoice is not disputed")
+				}
+				return nil
 			}),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {

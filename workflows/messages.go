@@ -32,6 +32,10 @@ const (
 	UpdateApprove        = "approve"
 	UpdateCreditDecision = "credit-decision"
 	UpdateAction         = "action"
+	// UpdateDispute and UpdateResolve: the buyer or CS disputes the
+	// invoice, which pauses dunning until the dispute is resolved.
+	UpdateDispute = "dispute"
+	UpdateResolve = "resolve"
 	// UpdateQuote answers with the order's first quote once it is priced;
 	// POST /v1/quotes sends it with the start (Update-with-Start).
 	UpdateQuote = "quote"
@@ -118,6 +122,26 @@ type ReviseInput struct {
 type RejectInput struct {
 	Actor  order.Actor `json:"actor"`
 	Reason string      `json:"reason"`
+}
+
+// DisputeInput disputes the order's invoice (wrong quantity, damaged
+// goods, a price the buyer did not agree to): payment reminders pause.
+type DisputeInput struct {
+	Actor  order.Actor `json:"actor"`
+	Reason string      `json:"reason"`
+}
+
+// ResolveInput ends the invoice's dispute: reminders resume a week later.
+type ResolveInput struct {
+	Actor  order.Actor `json:"actor"`
+	Reason string      `json:"reason"`
+}
+
+// Dispute is an open dispute of the order's invoice.
+type Dispute struct {
+	By     order.Actor `json:"by"`
+	Reason string      `json:"reason"`
+	Since  time.Time   `json:"since"`
 }
 
 // CancelInput cancels the order and undoes every outside change made so far.
@@ -250,8 +274,10 @@ type Details struct {
 	Shipments       []order.Shipment     `json:"shipments,omitempty"`
 	Invoice         *order.Invoice       `json:"invoice,omitempty"`
 	Paid            *money.Money         `json:"paid,omitempty"`
-	SurveyState     string               `json:"survey_state,omitempty"`
-	Failure         *StepFailure         `json:"failure,omitempty"`
+	// Dispute is set while the invoice is disputed: no reminders go out.
+	Dispute     *Dispute     `json:"dispute,omitempty"`
+	SurveyState string       `json:"survey_state,omitempty"`
+	Failure     *StepFailure `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.
 	Compensations []string `json:"compensations,omitempty"`
 }

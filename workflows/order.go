@@ -102,9 +102,16 @@ type orderState struct {
 	// mayContinue: the order continues as new in its long waits when its
 	// history grows long (changeContinueAsNew).
 	mayContinue bool
-	// dunned counts the reminders sent; escalated: finance was told.
+	// dunned is the index of the next reminder in the dunning schedule
+	// (dunningAt), reminded counts the reminders sent (they differ once a
+	// dispute skipped some); escalated: finance was told.
 	dunned    int
+	reminded  int
 	escalated bool
+	// disputes counts the invoice's disputes; dunningResumeAt is when
+	// reminders may go out again after the last one was resolved.
+	disputes        int
+	dunningResumeAt time.Time
 	// lastEventAt is when the newest carrier exception applied to each
 	// shipment happened (changeOrderedShipmentEvents).
 	lastEventAt   map[string]time.Time
