@@ -99,6 +99,8 @@ type buyerInvoice struct {
 	Amount   money.Money `json:"amount"`
 	IssuedAt time.Time   `json:"issued_at"`
 	DueDate  time.Time   `json:"due_date"`
+	// DisputedSince is set while the invoice is disputed (no reminders).
+	DisputedSince *time.Time `json:"disputed_since,omitempty"`
 }
 
 // present builds the representation the actor may see; withLive asks the
@@ -138,6 +140,9 @@ func newBuyerOrder(rec store.OrderRecord, live *workflows.Details) *buyerOrder {
 		}
 		if inv := live.Invoice; inv != nil {
 			v.Invoice = &buyerInvoice{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate}
+			if d := live.Dispute; d != nil {
+				v.Invoice.DisputedSince = &d.Since
+			}
 		}
 		switch {
 		case live.SurveyState == "sent" || live.SurveyState == "reminded":
@@ -211,6 +216,10 @@ func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
 				if b, err := d.Invoice.Amount.Sub(*d.Paid); err == nil {
 					due = b
 				}
+			}
+			if d.Dispute != nil {
+				return fmt.Sprintf("Invoice %s is disputed since %s; we are settling it with you and send no reminders meanwhile.",
+					d.Invoice.Number, d.Dispute.Since.Format("2006-01-02"))
 			}
 			if d.Prepayment && !anyShipped(d) {
 				return fmt.Sprintf("Waiting for your prepayment of %s on invoice %s; the goods ship once it is paid.", due, d.Invoice.Number)

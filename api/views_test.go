@@ -67,7 +67,7 @@ var buyerFields = []string{
 	"shipments", "shipments[].warehouse", "shipments[].lines", "shipments[].lines[].sku", "shipments[].lines[].quantity",
 	"shipments[].tracking_number", "shipments[].promised_date", "shipments[].delivered", "shipments[].delivered_at",
 	"invoice", "invoice.number", "invoice.amount", "invoice.amount.minor", "invoice.amount.currency",
-	"invoice.issued_at", "invoice.due_date", "paid", "paid.minor", "paid.currency",
+	"invoice.issued_at", "invoice.due_date", "invoice.disputed_since", "paid", "paid.minor", "paid.currency",
 }
 
 // Hole 2: a buyer used to read live.failure.error (the worker's pid@host,
