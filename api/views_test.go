@@ -62,6 +62,8 @@ var buyerFields = []string{
 	"quote.lines[].contract", "quote.lines[].total", "quote.lines[].total.minor", "quote.lines[].total.currency",
 	"quote.subtotal", "quote.subtotal.minor", "quote.subtotal.currency", "quote.discount_bp",
 	"quote.discount", "quote.discount.minor", "quote.discount.currency", "quote.total", "quote.total.minor",
+	"quote.net", "quote.net.minor", "quote.net.currency", "quote.tax_rate_bp", "quote.tax", "quote.tax.minor",
+	"quote.tax.currency", "quote.reverse_charge",
 	"quote.total.currency", "quote.valid_until", "quote.lead_time_days", "quote.payment_terms_days",
 	"approvals", "approvals.buyer_approvals_missing", "approvals.seller_approval_pending",
 	"shipments", "shipments[].warehouse", "shipments[].lines", "shipments[].lines[].sku", "shipments[].lines[].quantity",

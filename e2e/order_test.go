@@ -26,8 +26,9 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	x.accept(id)
 	v := x.complete(id)
 	x.recordHistory(id, "order_completed_two_shipments")
-	// 2 x 1250.00 + 2480.00 = 4980.00, less Acme's 3% = 4830.60 EUR.
-	require.Equal(t, int64(483_060), v.Total.Minor)
+	// 2 x 1250.00 + 2480.00 = 4980.00, less Acme's 3% = 4830.60 EUR net,
+	// plus 19 % VAT (917.81) = 5748.41 EUR gross.
+	require.Equal(t, int64(574_841), v.Total.Minor)
 
 	// The projection lists it.
 	a := x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001&status=COMPLETED", order.RoleCS, nil)

@@ -75,7 +75,7 @@ func (x *sys) walkthrough(n int) {
 
 	// 2. Priced and mailed.
 	v := x.waitFor(id, order.StatusAwaitingAcceptance, step("2 priced"))
-	require.Equal(t, int64(483_060), v.Total.Minor, step("2 priced"))
+	require.Equal(t, int64(574_841), v.Total.Minor, step("2 priced: 4830.60 net + 19 % VAT"))
 
 	// 3. The buyer accepts.
 	a = x.api(http.MethodPost, "/v1/orders/"+id+"/accept", order.RoleBuyer, map[string]any{"revision": 1})
@@ -125,7 +125,7 @@ func (x *sys) walkthrough(n int) {
 
 	// 6. The bank receives the payment with the invoice number as reference.
 	a = x.call(http.MethodPost, x.s.BankURL+"/sim/payments", "", map[string]any{
-		"reference": v.InvoiceNumber, "amount": map[string]any{"minor": 483060, "currency": "EUR"}, "payer": "Acme Industrial GmbH",
+		"reference": v.InvoiceNumber, "amount": map[string]any{"minor": 574841, "currency": "EUR"}, "payer": "Acme Industrial GmbH",
 	}, nil)
 	require.Equal(t, http.StatusAccepted, a.status, "%s: %s", step("6 pay"), a.body)
 

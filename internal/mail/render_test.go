@@ -72,6 +72,20 @@ func TestRenderEveryKind(t *testing.T) {
 			[]string{"Acme Tools GmbH", "BOLT-M8", "500", "0.35 EUR", "175.00 EUR", "contract price",
 				"DRILL-PRO-18V", "249.00 EUR", "922.00 EUR", "7.50%", "-69.15 EUR", "852.85 EUR",
 				"2026-12-24", "5 days", "30 days net", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},
+		{KindQuote, with(func(d *Data) {
+			q := sampleQuote()
+			q.Net, q.TaxRateBP, q.Tax, q.Total = q.Total, 1900, eur(16204), eur(101489)
+			d.Quote = q
+		}),
+			[]string{"1014.89 EUR"},
+			[]string{"Net", "852.85 EUR", "VAT 19.00%", "162.04 EUR", "1014.89 EUR"}, []string{"reverse charge"}},
+		{KindQuote, with(func(d *Data) {
+			q := sampleQuote()
+			q.Net, q.Tax, q.ReverseCharge = q.Total, eur(0), true
+			d.Quote = q
+		}),
+			[]string{"852.85 EUR"},
+			[]string{"VAT: reverse charge", "0.00 EUR", "Reverse charge: VAT is accounted for by the customer."}, []string{"VAT 0"}},
 		{KindQuoteReminder, with(func(d *Data) { d.Quote = sampleQuote() }),
 			[]string{"ord-8c1e", "2026-12-24"},
 			[]string{"852.85 EUR", "2026-12-24", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},

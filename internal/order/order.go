@@ -134,8 +134,15 @@ type Quote struct {
 	Subtotal   money.Money  `json:"subtotal"`
 	DiscountBP int64        `json:"discount_bp"`
 	Discount   money.Money  `json:"discount"`
-	Total      money.Money  `json:"total"`
-	ValidUntil time.Time    `json:"valid_until"`
+	// Net is the total before VAT (subtotal less discount); Tax the VAT on
+	// it at TaxRateBP (0 under reverse charge); Total the gross amount the
+	// customer pays, which invoices and payment matching use.
+	Net           money.Money `json:"net"`
+	TaxRateBP     int64       `json:"tax_rate_bp"`
+	Tax           money.Money `json:"tax"`
+	ReverseCharge bool        `json:"reverse_charge,omitempty"`
+	Total         money.Money `json:"total"`
+	ValidUntil    time.Time   `json:"valid_until"`
 	// LeadTimeDays is the promised lead time from confirmation to dispatch.
 	LeadTimeDays     int `json:"lead_time_days"`
 	PaymentTermsDays int `json:"payment_terms_days"`

@@ -52,6 +52,54 @@ func TestPrice(t *testing.T) {
 	}
 }
 
+// VAT: net, tax and gross on the quote; reverse charge charges none; the
+// approval rules look at the net total.
+func TestPriceWithVAT(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	lines := []Line{{SKU: "BOLT-M8", Quantity: 500}, {SKU: "PUMP-200", Quantity: 2}}
+	for _, tc := range []struct {
+		name     string
+		rateBP   int64
+		reverse  bool
+		tax      money.Money
+		total    money.Money
+		taxRated int64
+	}{
+		{"no VAT", 0, false, eur(0), eur(252_200), 0},
+		{"19 %", 1900, false, eur(47_918), eur(300_118), 1900}, // 2522.00 x 19 % = 479.18
+		{"7 %", 700, false, eur(17_654), eur(269_854), 700},
+		{"reverse charge", 1900, true, eur(0), eur(252_200), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := terms()
+			tr.VATRateBP, tr.ReverseCharge = tc.rateBP, tc.reverse
+			q, err := Price(1, lines, list, tr, 0, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Net != eur(252_200) || q.Tax != tc.tax || q.Total != tc.total || q.TaxRateBP != tc.taxRated || q.ReverseCharge != tc.reverse {
+				t.Fatalf("net %v tax %v (%d bp, reverse %v) total %v", q.Net, q.Tax, q.TaxRateBP, q.ReverseCharge, q.Total)
+			}
+			if q.NetTotal() != eur(252_200) {
+				t.Fatalf("net total %v", q.NetTotal())
+			}
+		})
+	}
+	// A purchasing limit between net and gross asks no approval: limits are net.
+	tr := terms()
+	tr.VATRateBP, tr.PurchasingLimit, tr.DualApprovalThreshold = 1900, eur(260_000), eur(0)
+	q, _ := Price(1, lines, list, tr, 0, now)
+	if needs := RequiredApprovals(q, tr); len(needs) != 0 {
+		t.Fatalf("gross %v over the limit %v but net %v under it: %v", q.Total, tr.PurchasingLimit, q.Net, needs)
+	}
+	// A quote priced before VAT was kept has no Net: its Total was net.
+	old := Quote{Total: eur(100)}
+	if old.NetTotal() != eur(100) {
+		t.Fatalf("old quote's net: %v", old.NetTotal())
+	}
+}
+
 func TestRequiredApprovals(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -31,6 +31,12 @@ type Terms struct {
 	LeadTimeDays          int         `json:"lead_time_days"`
 	// ContractPrices are unit prices agreed per SKU, in the terms' currency.
 	ContractPrices map[string]money.Money `json:"contract_prices,omitempty"`
+	// VATRateBP is the VAT charged on the customer's net amounts, in basis
+	// points (1900 = 19 %). ReverseCharge: an intra-EU B2B customer
+	// accounts for the VAT itself, so none is charged and the documents
+	// say so.
+	VATRateBP     int64 `json:"vat_rate_bp"`
+	ReverseCharge bool  `json:"reverse_charge,omitempty"`
 }
 
 // ListPrice is the ERP's price for one SKU.
@@ -75,8 +81,23 @@ func Price(revision int, lines []Line, list []ListPrice, t Terms, requestedDisco
 		q.Lines = append(q.Lines, pl)
 	}
 	q.Discount = q.Subtotal.BasisPoints(q.DiscountBP)
-	q.Total, _ = q.Subtotal.Sub(q.Discount)
+	q.Net, _ = q.Subtotal.Sub(q.Discount)
+	q.TaxRateBP, q.ReverseCharge = t.VATRateBP, t.ReverseCharge
+	if t.ReverseCharge {
+		q.TaxRateBP = 0
+	}
+	q.Tax = q.Net.BasisPoints(q.TaxRateBP)
+	q.Total, _ = q.Net.Add(q.Tax)
 	return q, nil
+}
+
+// NetTotal is the quote's total before VAT. Quotes priced before VAT was
+// kept have no Net: their Total was net.
+func (q Quote) NetTotal() money.Money {
+	if q.Net.Currency == "" {
+		return q.Total
+	}
+	return q.Net
 }
 
 // Side says whose approver acts: the buyer's organisation or the seller's.
@@ -103,9 +124,12 @@ type ApprovalNeed struct {
 // The result is ordered buyer first, then seller.
 func RequiredApprovals(q Quote, t Terms) []ApprovalNeed {
 	var needs []ApprovalNeed
-	if t.PurchasingLimit.Minor > 0 && q.Total.Minor > t.PurchasingLimit.Minor {
+	// Limits and thresholds are net amounts: VAT is not what the buyer's
+	// purchasing limit or the seller's approval rules are about.
+	net := q.NetTotal()
+	if t.PurchasingLimit.Minor > 0 && net.Minor > t.PurchasingLimit.Minor {
 		needs = append(needs, ApprovalNeed{Side: SideBuyer, Count: 1,
-			Reason: fmt.Sprintf("total %s exceeds the purchasing limit %s", q.Total, t.PurchasingLimit)})
+			Reason: fmt.Sprintf("net total %s exceeds the purchasing limit %s", net, t.PurchasingLimit)})
 	}
 	seller := ApprovalNeed{Side: SideSeller}
 	if q.DiscountBP > t.RepDiscountAuthorityBP {
@@ -113,9 +137,9 @@ func RequiredApprovals(q Quote, t Terms) []ApprovalNeed {
 		seller.Reason = fmt.Sprintf("discount %d.%02d%% exceeds the rep's authority %d.%02d%%",
 			q.DiscountBP/100, q.DiscountBP%100, t.RepDiscountAuthorityBP/100, t.RepDiscountAuthorityBP%100)
 	}
-	if t.DualApprovalThreshold.Minor > 0 && q.Total.Minor > t.DualApprovalThreshold.Minor {
+	if t.DualApprovalThreshold.Minor > 0 && net.Minor > t.DualApprovalThreshold.Minor {
 		seller.Count = 2
-		seller.Reason = fmt.Sprintf("total %s exceeds the dual-approval threshold %s", q.Total, t.DualApprovalThreshold)
+		seller.Reason = fmt.Sprintf("net total %s exceeds the dual-approval threshold %s", net, t.DualApprovalThreshold)
 	}
 	if seller.Count > 0 {
 		needs = append(needs, seller)

@@ -31,8 +31,8 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO customers (id, name, buyer_email, rep_email, currency, credit_limit_minor,
 				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
-				dual_approval_threshold_minor, quote_validity_days, lead_time_days)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			ON CONFLICT (id) DO UPDATE SET
 				name = EXCLUDED.name,
 				buyer_email = EXCLUDED.buyer_email,
@@ -46,10 +46,12 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				dual_approval_threshold_minor = EXCLUDED.dual_approval_threshold_minor,
 				quote_validity_days = EXCLUDED.quote_validity_days,
 				lead_time_days = EXCLUDED.lead_time_days,
+				vat_rate_bp = EXCLUDED.vat_rate_bp,
+				reverse_charge = EXCLUDED.reverse_charge,
 				updated_at = now()`,
 			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
 			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
-			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays)
+			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge)
 		if err != nil {
 			return dbError(what, err)
 		}
@@ -79,6 +81,9 @@ func validateTerms(t order.Terms) error {
 	}
 	if !money.ValidCurrency(t.Currency) {
 		return &order.FieldError{Field: "currency", Reason: fmt.Sprintf("%q is not an ISO 4217 code", t.Currency)}
+	}
+	if t.VATRateBP < 0 || t.VATRateBP > 10000 {
+		return &order.FieldError{Field: "vat_rate_bp", Reason: "between 0 and 10000 basis points"}
 	}
 	amounts := []struct {
 		field string
@@ -115,7 +120,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		SELECT c.id, c.name, c.buyer_email, c.rep_email, c.currency, c.credit_limit_minor,
 			c.payment_terms_days, c.discount_bp, c.rep_discount_authority_bp,
 			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
-			c.lead_time_days,
+			c.lead_time_days, c.vat_rate_bp, c.reverse_charge,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
@@ -124,7 +129,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&t.CustomerID, &t.CustomerName, &t.BuyerEmail, &t.RepEmail, &t.Currency, &creditLimit,
 		&t.PaymentTermsDays, &t.DiscountBP, &t.RepDiscountAuthorityBP,
 		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
-		&t.LeadTimeDays,
+		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge,
 		&skus, &prices, &currencies)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)

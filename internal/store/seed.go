@@ -31,6 +31,8 @@ func DemoCustomers() []order.Terms {
 			LeadTimeDays:           5,
 			// 20 cents against the list price of 25.
 			ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)},
+			// A German customer of a German seller: 19 % VAT.
+			VATRateBP: 1900,
 		},
 		{
 			CustomerID:             "GLOBEX-002",
@@ -46,6 +48,9 @@ func DemoCustomers() []order.Terms {
 			DualApprovalThreshold:  eur(0), // none: never two seller approvers
 			QuoteValidityDays:      7,
 			LeadTimeDays:           3,
+			// Another EU country's business: reverse charge, no VAT charged.
+			VATRateBP:     1900,
+			ReverseCharge: true,
 		},
 		{
 			CustomerID:             "INITECH-003",
