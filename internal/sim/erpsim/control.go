@@ -32,12 +32,15 @@ type SalesOrder struct {
 
 // Invoice is an invoice as the simulated ERP keeps it.
 type Invoice struct {
-	ID           string      `json:"invoice_id"`
-	Number       string      `json:"number"`
-	OrderID      string      `json:"order_id"`
-	SalesOrderID string      `json:"sales_order_id"`
-	CustomerID   string      `json:"customer_id"`
-	Amount       money.Money `json:"amount"`
+	ID           string `json:"invoice_id"`
+	Number       string `json:"number"`
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+	CustomerID   string `json:"customer_id"`
+	// Amount is the gross; Net + Tax = Amount.
+	Amount money.Money `json:"amount"`
+	Net    money.Money `json:"net"`
+	Tax    money.Money `json:"tax"`
 	// Paid is what the bank's statement lines applied to it (PostBankPayment).
 	Paid     money.Money `json:"paid"`
 	IssuedAt time.Time   `json:"issued_at"`
@@ -141,7 +144,7 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 // invoice when orderID is empty), in number order.
 func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, paid_minor, currency,
+		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, net_minor, tax_minor, paid_minor, currency,
 		       issued_at, due_date, status, voided_at
 		FROM erpsim_invoices
 		WHERE $1 = '' OR order_id = $1
@@ -153,8 +156,9 @@ func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 		var inv Invoice
 		var voided *time.Time
 		err := row.Scan(&inv.ID, &inv.Number, &inv.OrderID, &inv.SalesOrderID, &inv.CustomerID,
-			&inv.Amount.Minor, &inv.Paid.Minor, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
-		inv.Paid.Currency = inv.Amount.Currency
+			&inv.Amount.Minor, &inv.Net.Minor, &inv.Tax.Minor, &inv.Paid.Minor, &inv.Amount.Currency,
+			&inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
+		inv.Net.Currency, inv.Tax.Currency, inv.Paid.Currency = inv.Amount.Currency, inv.Amount.Currency, inv.Amount.Currency
 		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
 		if voided != nil {
 			inv.VoidedAt = voided.UTC()

@@ -7,7 +7,9 @@
 //	GET  /v1/customers/{id}/exposure      open receivables in ?currency=
 //	POST /v1/sales-orders                 create a sales order, reserve stock
 //	POST /v1/sales-orders/{id}/cancel     release the reservation
-//	POST /v1/invoices                     invoice a sales order
+//	POST /v1/invoices                     invoice a sales order: amount (the gross) and, optionally,
+//	                                      net and tax (both or neither, net + tax = amount);
+//	                                      the answer carries amount, net and tax
 //	POST /v1/invoices/{id}/void           void an invoice
 //	POST /v1/sales-orders/cancel-by-key   {"forward_key"}: cancel the sales order created under that key
 //	POST /v1/invoices/void-by-key         {"forward_key"}: void the invoice raised under that key

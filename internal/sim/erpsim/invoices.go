@@ -23,12 +23,49 @@ const (
 
 // invoiceRequest is the body of POST /v1/invoices.
 type invoiceRequest struct {
-	OrderID      string      `json:"order_id"`
-	SalesOrderID string      `json:"sales_order_id"`
-	CustomerID   string      `json:"customer_id"`
-	Amount       money.Money `json:"amount"`
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+	CustomerID   string `json:"customer_id"`
+	// Amount is the gross: what the customer owes.
+	Amount money.Money `json:"amount"`
 	// PaymentTermsDays: the due date is that many days after the issue day.
 	PaymentTermsDays int `json:"payment_terms_days"`
+	// Net and Tax split Amount (net + tax = amount, in its currency). Both
+	// or neither: without them the invoice is all net and no tax, as every
+	// invoice was before the split. Pointers, so that a request without
+	// them hashes as it did then and a key stored before still replays.
+	Net *money.Money `json:"net,omitempty"`
+	Tax *money.Money `json:"tax,omitempty"`
+}
+
+// split returns the invoice's net and tax: as given, or all net.
+func (r invoiceRequest) split() (net, tax money.Money) {
+	if r.Net == nil {
+		return r.Amount, money.Zero(r.Amount.Currency)
+	}
+	return *r.Net, *r.Tax
+}
+
+// validateTax names what is wrong with the net and tax of a request.
+func (r invoiceRequest) validateTax() *jsonapi.Error {
+	bad := func(field, detail string) *jsonapi.Error {
+		return &jsonapi.Error{Error: "invalid_request", Field: field, Detail: detail}
+	}
+	switch {
+	case r.Net == nil && r.Tax == nil:
+		return nil
+	case r.Net == nil:
+		return bad("net", "give net and tax together, or neither")
+	case r.Tax == nil:
+		return bad("tax", "give net and tax together, or neither")
+	case r.Net.Currency != r.Amount.Currency || r.Net.Minor <= 0:
+		return bad("net", "positive, in the amount's currency")
+	case r.Tax.Currency != r.Amount.Currency || r.Tax.Minor < 0:
+		return bad("tax", "zero or more, in the amount's currency")
+	case r.Net.Minor > r.Amount.Minor || r.Net.Minor+r.Tax.Minor != r.Amount.Minor:
+		return bad("amount", "net + tax must equal amount, the gross")
+	}
+	return nil
 }
 
 // maxPaymentTermsDays bounds the payment terms an invoice may carry.
@@ -38,7 +75,9 @@ const maxPaymentTermsDays = 365
 type invoiceAnswer struct {
 	InvoiceID string      `json:"invoice_id"`
 	Number    string      `json:"number"`
-	Amount    money.Money `json:"amount"`
+	Amount    money.Money `json:"amount"` // the gross
+	Net       money.Money `json:"net"`
+	Tax       money.Money `json:"tax"`
 	IssuedAt  time.Time   `json:"issued_at"`
 	DueDate   time.Time   `json:"due_date"`
 	Status    string      `json:"status"`
@@ -61,6 +100,10 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	case req.PaymentTermsDays < 0 || req.PaymentTermsDays > maxPaymentTermsDays:
 		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("payment_terms_days must be 0 to %d", maxPaymentTermsDays))
+		return
+	}
+	if bad := req.validateTax(); bad != nil {
+		jsonapi.WriteJSON(w, http.StatusBadRequest, bad)
 		return
 	}
 	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
@@ -103,19 +146,23 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 		return 0, nil, fmt.Errorf("next invoice number: %w", err)
 	}
 	issued := s.now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
+	net, tax := req.split()
 	ans := invoiceAnswer{
 		Number:   fmt.Sprintf("INV-%06d", seq),
 		Amount:   req.Amount,
+		Net:      net,
+		Tax:      tax,
 		IssuedAt: issued,
 		DueDate:  order.DueDate(issued, req.PaymentTermsDays),
 		Status:   InvoiceOpen,
 	}
 	if err := tx.QueryRow(ctx, `
-		INSERT INTO erpsim_invoices (number, order_id, sales_order_id, customer_id, amount_minor, currency, issued_at, due_date, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
+		INSERT INTO erpsim_invoices (number, order_id, sales_order_id, customer_id, amount_minor, net_minor, tax_minor,
+			currency, issued_at, due_date, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open')
 		RETURNING id`,
-		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, req.Amount.Currency,
-		ans.IssuedAt, ans.DueDate).Scan(&ans.InvoiceID); err != nil {
+		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, net.Minor, tax.Minor,
+		req.Amount.Currency, ans.IssuedAt, ans.DueDate).Scan(&ans.InvoiceID); err != nil {
 		return 0, nil, fmt.Errorf("insert invoice: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `
