@@ -13,6 +13,10 @@
 //	POST /v1/invoices/{id}/void           void an invoice
 //	POST /v1/sales-orders/cancel-by-key   {"forward_key"}: cancel the sales order created under that key
 //	POST /v1/invoices/void-by-key         {"forward_key"}: void the invoice raised under that key
+//	POST /v1/credit-notes                 credit an invoice: {invoice_id, customer_id, kind: full | lines | amount,
+//	                                      amount (kind amount), lines: [{sku, quantity, amount}] (kind lines), reason}
+//	POST /v1/credit-notes/{id}/void       take a credit note back
+//	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
 //
 // The by-key undos are for a caller that lost a write's answer and so never
 // learnt the id: forward_key is the Idempotency-Key the create was sent
@@ -32,6 +36,28 @@
 // name order and splitting it when one warehouse runs short; the answer holds
 // one reservation per warehouse used, and each becomes one shipment. Invoice
 // numbers (INV-000001, …) have no gaps.
+//
+// # Credit notes and credit balances
+//
+// A credit note (CN-000001, …, no gaps) credits an invoice in full (what is
+// left to credit), by lines (a quantity and a gross amount per SKU, never
+// more of a SKU than the invoice's sales order holds less what was credited
+// on it before: 422 credit_exceeds_quantity) or by an amount; never more in
+// all than the invoice's gross (422 credit_exceeds_invoice; 409
+// nothing_to_credit when it is credited in full, 409 invoice_void). Its tax
+// is the invoice's share of it, and the credit note that completes the
+// invoice's credit takes the rest of the invoice's tax. What it credits
+// comes off what is still open on the invoice and so off the customer's
+// open receivables (applied_to_invoice); what goes beyond, because the
+// invoice was paid, becomes the customer's credit balance
+// (to_credit_balance). The credit balance also takes overpayments (a
+// statement line paying more than is open on its invoice) and what was paid
+// on an invoice that is then voided; refunds pay it out, and GET
+// /v1/customers/{id}/exposure answers it as credit_balance beside the open
+// receivables. An invoice with issued credit notes cannot be voided (409
+// invoice_credited); void the credit notes first. Voiding a credit note
+// opens the invoice again and takes its part off the credit balance, which
+// is refused (409 credit_note_refunded) when that part was refunded since.
 //
 // # Stock
 //
@@ -73,6 +99,8 @@
 //
 //	GET    /sim/sales-orders?order_id=    sales orders with status and reservations
 //	GET    /sim/invoices?order_id=        invoices
+//	GET    /sim/credit-notes?order_id=    credit notes with their lines
+//	GET    /sim/credit-balances?customer_id= credit balances per customer and currency
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
 //	GET    /sim/calls                     calls received per route, faulted ones included

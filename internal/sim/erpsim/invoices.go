@@ -232,30 +232,30 @@ func (s *Sim) handleVoidInvoiceByKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // void cancels an open invoice and takes what is still open on it off the
-// receivables.
-// Voiding a void invoice is fine. When the sales order has no open invoice
-// left it can be cancelled again, which is how compensation runs: void, then
-// cancel.
+// receivables; what was paid on it is kept for the customer as a credit
+// balance, to be refunded or applied. Voiding a void invoice is fine; an
+// invoice with issued credit notes cannot be voided until they are (409).
+// When the sales order has no open invoice left it can be cancelled again,
+// which is how compensation runs: void, then cancel.
 func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
-	var salesOrderID, customerID, currency, status string
-	var open int64 // what is still owed: a paid part already left the receivables
-	err := tx.QueryRow(ctx, `
-		SELECT sales_order_id, customer_id, currency, amount_minor - paid_minor, status
-		FROM erpsim_invoices WHERE id = $1 FOR UPDATE`, id).
-		Scan(&salesOrderID, &customerID, &currency, &open, &status)
-	if isNoRows(err) {
+	inv, found, err := lockInvoice(ctx, tx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !found {
 		return http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + id}, nil
 	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("lock invoice %s: %w", id, err)
-	}
 	done := statusAnswer{InvoiceID: id, Status: InvoiceVoid}
-	if status == InvoiceVoid {
+	switch {
+	case inv.status == InvoiceVoid:
 		return http.StatusOK, done, nil
+	case inv.credited > 0:
+		return http.StatusConflict, errorAnswer{Error: "invoice_credited",
+			Detail: "void the credit notes of " + inv.number + " before voiding it"}, nil
 	}
 	// Lock order as in invoice(): sales order, then receivables.
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, salesOrderID); err != nil {
-		return 0, nil, fmt.Errorf("lock sales order %s: %w", salesOrderID, err)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, inv.salesOrderID); err != nil {
+		return 0, nil, fmt.Errorf("lock sales order %s: %w", inv.salesOrderID, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_invoices SET status = 'void', voided_at = $2 WHERE id = $1`, id, s.now()); err != nil {
@@ -263,15 +263,18 @@ func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) 
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_receivables SET open_minor = open_minor - $3
-		WHERE customer_id = $1 AND currency = $2`, customerID, currency, open); err != nil {
-		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, customerID, err)
+		WHERE customer_id = $1 AND currency = $2`, inv.customerID, inv.currency, inv.open()); err != nil {
+		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, inv.customerID, err)
+	}
+	if err := addCreditBalance(ctx, tx, inv.customerID, inv.currency, inv.paid); err != nil {
+		return 0, nil, err
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_sales_orders SET status = 'reserved'
 		WHERE id = $1 AND status = 'invoiced'
 		  AND NOT EXISTS (SELECT 1 FROM erpsim_invoices WHERE sales_order_id = $1 AND status = 'open')`,
-		salesOrderID); err != nil {
-		return 0, nil, fmt.Errorf("reopen sales order %s: %w", salesOrderID, err)
+		inv.salesOrderID); err != nil {
+		return 0, nil, fmt.Errorf("reopen sales order %s: %w", inv.salesOrderID, err)
 	}
 	return http.StatusOK, done, nil
 }
