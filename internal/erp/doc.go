@@ -1,6 +1,6 @@
 // Package erp is orderflow's client of the ERP: list prices, a customer's open
-// receivables, sales orders with their stock reservations, invoices (net,
-// tax and gross) and credit notes.
+// receivables and credit balance, sales orders with their stock
+// reservations, invoices (net, tax and gross), credit notes and refunds.
 //
 // Every call goes through internal/downstream, behind the ERP's own circuit
 // breaker, and every failure is the *downstream.Error that package returns,

@@ -33,9 +33,10 @@ func (s *Sim) PostBankPayment(ctx context.Context, bankTxnID, reference string, 
 		}
 		applied.Minor = min(max(open, 0), amount.Minor)
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO erpsim_bank_postings (bank_transaction_id, invoice_id, applied_minor, posted_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (bank_transaction_id) DO NOTHING`,
-			bankTxnID, invoiceID, applied.Minor, s.now())
+			INSERT INTO erpsim_bank_postings (bank_transaction_id, invoice_id, customer_id, amount_minor, currency,
+				applied_minor, posted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bank_transaction_id) DO NOTHING`,
+			bankTxnID, invoiceID, customerID, amount.Minor, amount.Currency, applied.Minor, s.now())
 		if err != nil {
 			return fmt.Errorf("record posting %s: %w", bankTxnID, err)
 		}

@@ -17,6 +17,8 @@
 //	                                      amount (kind amount), lines: [{sku, quantity, amount}] (kind lines), reason}
 //	POST /v1/credit-notes/{id}/void       take a credit note back
 //	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
+//	POST /v1/refunds                      record a refund: {customer_id, amount, bank_transaction_id (the payment;
+//	                                      empty: the credit balance), reason}
 //
 // The by-key undos are for a caller that lost a write's answer and so never
 // learnt the id: forward_key is the Idempotency-Key the create was sent
@@ -58,6 +60,19 @@
 // invoice_credited); void the credit notes first. Voiding a credit note
 // opens the invoice again and takes its part off the credit balance, which
 // is refused (409 credit_note_refunded) when that part was refunded since.
+//
+// # Refunds
+//
+// A refund (RF-000001, …) records money paid back to a customer; the bank
+// moves it. A refund of a payment (a statement line, by its bank
+// transaction id) is never more than the payment brought in less what was
+// refunded of it before (422 refund_exceeds_payment). A refund of the
+// credit balance, and a refund of a payment that was applied to one of the
+// customer's invoices, is never more than the credit balance (422
+// refund_exceeds_credit_balance): money still applied to an open invoice is
+// paid back only after a credit note or a void took the invoice down. A
+// payment that named no invoice is nobody's balance, and its refund is
+// bounded by the payment alone. A refund changes no receivables.
 //
 // # Stock
 //
@@ -101,6 +116,7 @@
 //	GET    /sim/invoices?order_id=        invoices
 //	GET    /sim/credit-notes?order_id=    credit notes with their lines
 //	GET    /sim/credit-balances?customer_id= credit balances per customer and currency
+//	GET    /sim/refunds?customer_id=      refunds
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
 //	GET    /sim/calls                     calls received per route, faulted ones included

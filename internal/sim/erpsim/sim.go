@@ -36,6 +36,7 @@ const (
 	RouteInvoicesVoid      = "invoices.void"
 	RouteCreditNotesCreate = "credit-notes.create"
 	RouteCreditNotesVoid   = "credit-notes.void"
+	RouteRefundsCreate     = "refunds.create"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
@@ -44,6 +45,7 @@ const (
 var Routes = []string{
 	RoutePrices, RouteExposure, RouteSalesOrdersCreate, RouteSalesOrdersCancel,
 	RouteInvoicesCreate, RouteInvoicesVoid, RouteCreditNotesCreate, RouteCreditNotesVoid,
+	RouteRefundsCreate,
 }
 
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
@@ -103,12 +105,14 @@ func (s *Sim) Handler() http.Handler {
 	// Before /credit-notes/{id}/void: a path, not a credit note id.
 	v1.HandleFunc("/credit-notes/void-by-key", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNoteByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/credit-notes/{id}/void", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNote)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds", s.erp(RouteRefundsCreate, s.handleCreateRefund)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
 	sim.HandleFunc("/invoices", s.handleListInvoices).Methods(http.MethodGet)
 	sim.HandleFunc("/credit-notes", s.handleListCreditNotes).Methods(http.MethodGet)
 	sim.HandleFunc("/credit-balances", s.handleListCreditBalances).Methods(http.MethodGet)
+	sim.HandleFunc("/refunds", s.handleListRefunds).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)
