@@ -1,6 +1,7 @@
 // Package erp is orderflow's client of the ERP: list prices, a customer's open
 // receivables and credit balance, sales orders with their stock
-// reservations, invoices (net, tax and gross), credit notes and refunds.
+// reservations, invoices (net, tax and gross), credit notes, refunds and
+// return authorisations (RMAs).
 //
 // Every call goes through internal/downstream, behind the ERP's own circuit
 // breaker, and every failure is the *downstream.Error that package returns,
@@ -22,9 +23,10 @@
 // invoicing twice. The same key with a different request is a permanent 422.
 //
 // A write whose answer was lost can still be undone: CancelSalesOrderByKey,
-// VoidInvoiceByKey and VoidCreditNoteByKey name what to undo by the
-// idempotency key it was created under (POST /v1/sales-orders/cancel-by-key,
-// /v1/invoices/void-by-key, /v1/credit-notes/void-by-key, body
+// VoidInvoiceByKey, VoidCreditNoteByKey and CancelRMAByKey name what to
+// undo by the idempotency key it was created under (POST
+// /v1/sales-orders/cancel-by-key, /v1/invoices/void-by-key,
+// /v1/credit-notes/void-by-key, /v1/rmas/cancel-by-key, body
 // {"forward_key": …}) and carry a key of their own. Undo.Found is false when nothing was ever created under the
 // key: nothing to undo, a success; the ERP then refuses a later write under
 // that key (409 undone_by_key), so nothing appears behind the undo's back.

@@ -19,6 +19,10 @@
 //	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
 //	POST /v1/refunds                      record a refund: {customer_id, amount, bank_transaction_id (the payment;
 //	                                      empty: the credit balance), reason}
+//	POST /v1/rmas                         authorise a return: {order_id, sales_order_id, customer_id, lines, reason}
+//	POST /v1/rmas/{id}/cancel             withdraw it
+//	POST /v1/rmas/cancel-by-key           {"forward_key"}: cancel the RMA authorised under that key
+//	POST /v1/rmas/{id}/receive            the goods are back: on hand again
 //
 // The by-key undos are for a caller that lost a write's answer and so never
 // learnt the id: forward_key is the Idempotency-Key the create was sent
@@ -74,6 +78,19 @@
 // payment that named no invoice is nobody's balance, and its refund is
 // bounded by the payment alone. A refund changes no receivables.
 //
+// # Return authorisations
+//
+// An RMA (RMA-000001, …) authorises the return of lines of a sales order,
+// a quantity each: only of goods that left the warehouse (409
+// not_delivered before the goods issue), only SKUs the sales order holds
+// (422 sku_not_on_sales_order), never more of one than it holds less what
+// other RMAs not cancelled take back (422 return_exceeds_delivered).
+// Receiving it puts the goods back on hand, each SKU in the first warehouse
+// (by name) it was taken from; a received RMA cannot be cancelled (409
+// rma_received), a cancelled one not received (409 rma_cancelled). A sales
+// order with RMAs that are not cancelled cannot be cancelled (409
+// sales_order_returned): the goods would come back twice.
+//
 // # Stock
 //
 // Each warehouse keeps on_hand and reserved per SKU; available = on_hand -
@@ -117,6 +134,7 @@
 //	GET    /sim/credit-notes?order_id=    credit notes with their lines
 //	GET    /sim/credit-balances?customer_id= credit balances per customer and currency
 //	GET    /sim/refunds?customer_id=      refunds
+//	GET    /sim/rmas?order_id=            return authorisations with their lines
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
 //	GET    /sim/calls                     calls received per route, faulted ones included

@@ -37,6 +37,9 @@ const (
 	RouteCreditNotesCreate = "credit-notes.create"
 	RouteCreditNotesVoid   = "credit-notes.void"
 	RouteRefundsCreate     = "refunds.create"
+	RouteRMAsCreate        = "rmas.create"
+	RouteRMAsCancel        = "rmas.cancel"
+	RouteRMAsReceive       = "rmas.receive"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
@@ -45,7 +48,7 @@ const (
 var Routes = []string{
 	RoutePrices, RouteExposure, RouteSalesOrdersCreate, RouteSalesOrdersCancel,
 	RouteInvoicesCreate, RouteInvoicesVoid, RouteCreditNotesCreate, RouteCreditNotesVoid,
-	RouteRefundsCreate,
+	RouteRefundsCreate, RouteRMAsCreate, RouteRMAsCancel, RouteRMAsReceive,
 }
 
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
@@ -106,6 +109,10 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/credit-notes/void-by-key", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNoteByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/credit-notes/{id}/void", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNote)).Methods(http.MethodPost)
 	v1.HandleFunc("/refunds", s.erp(RouteRefundsCreate, s.handleCreateRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas", s.erp(RouteRMAsCreate, s.handleCreateRMA)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/cancel-by-key", s.erp(RouteRMAsCancel, s.handleCancelRMAByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/{id}/cancel", s.erp(RouteRMAsCancel, s.handleCancelRMA)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/{id}/receive", s.erp(RouteRMAsReceive, s.handleReceiveRMA)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
@@ -113,6 +120,7 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/credit-notes", s.handleListCreditNotes).Methods(http.MethodGet)
 	sim.HandleFunc("/credit-balances", s.handleListCreditBalances).Methods(http.MethodGet)
 	sim.HandleFunc("/refunds", s.handleListRefunds).Methods(http.MethodGet)
+	sim.HandleFunc("/rmas", s.handleListRMAs).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)
