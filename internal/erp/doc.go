@@ -1,6 +1,6 @@
 // Package erp is orderflow's client of the ERP: list prices, a customer's open
 // receivables and credit balance, sales orders with their stock
-// reservations, invoices (net, tax and gross), credit notes, refunds and
+// reservations, replacement orders for reships, invoices (net, tax and gross), credit notes, refunds and
 // return authorisations (RMAs).
 //
 // Every call goes through internal/downstream, behind the ERP's own circuit

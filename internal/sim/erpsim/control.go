@@ -16,11 +16,15 @@ import (
 // SalesOrder is a sales order as the simulated ERP keeps it, for tests and
 // the /sim endpoints.
 type SalesOrder struct {
-	ID           string        `json:"sales_order_id"`
-	OrderID      string        `json:"order_id"`
-	CustomerID   string        `json:"customer_id"`
-	Currency     string        `json:"currency"`
-	Status       string        `json:"status"` // SalesOrderReserved, SalesOrderInvoiced or SalesOrderCancelled
+	ID         string `json:"sales_order_id"`
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Currency   string `json:"currency"`
+	// Status is SalesOrderReserved, SalesOrderInvoiced, SalesOrderCancelled
+	// or, for a replacement, SalesOrderIssued.
+	Status string `json:"status"`
+	// Replaces is the sales order a replacement order replaces.
+	Replaces     string        `json:"replaces,omitempty"`
 	Lines        []order.Line  `json:"lines"`
 	Reservations []Reservation `json:"reservations"`
 	CreatedAt    time.Time     `json:"created_at"`
@@ -66,7 +70,7 @@ type StockLevel struct {
 // and reservations.
 func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, order_id, customer_id, currency, status, created_at, cancelled_at, goods_issued_at
+		SELECT id, order_id, customer_id, currency, status, COALESCE(replaces, ''), created_at, cancelled_at, goods_issued_at
 		FROM erpsim_sales_orders
 		WHERE $1 = '' OR order_id = $1
 		ORDER BY created_at, id`, orderID)
@@ -76,7 +80,7 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SalesOrder, error) {
 		var so SalesOrder
 		var cancelled, issued *time.Time
-		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.CreatedAt, &cancelled, &issued)
+		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.Replaces, &so.CreatedAt, &cancelled, &issued)
 		if cancelled != nil {
 			so.CancelledAt = cancelled.UTC()
 		}

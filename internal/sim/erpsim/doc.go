@@ -19,6 +19,8 @@
 //	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
 //	POST /v1/refunds                      record a refund: {customer_id, amount, bank_transaction_id (the payment;
 //	                                      empty: the credit balance), reason}
+//	POST /v1/replacement-orders           a reship from stock: {order_id, customer_id, replaces, lines, reason};
+//	                                      cancelled like a sales order (by id or by key)
 //	POST /v1/rmas                         authorise a return: {order_id, sales_order_id, customer_id, lines, reason}
 //	POST /v1/rmas/{id}/cancel             withdraw it
 //	POST /v1/rmas/cancel-by-key           {"forward_key"}: cancel the RMA authorised under that key
@@ -77,6 +79,19 @@
 // paid back only after a credit note or a void took the invoice down. A
 // payment that named no invoice is nobody's balance, and its refund is
 // bounded by the payment alone. A refund changes no receivables.
+//
+// # Replacement orders
+//
+// A replacement order is a sales order (SO-…) that reships goods lost or
+// damaged on the way: the lines again, for the order and customer of the
+// sales order it replaces (replaces), no SKU that one does not hold and no
+// more of one than it held (422 sku_not_on_sales_order,
+// replacement_exceeds_sales_order). Stock is reserved as for any sales order
+// (all or nothing, one reservation per warehouse, 409 insufficient_stock)
+// and issued at once, status "issued": the ERP hears nothing from the
+// carrier and no invoice will ever issue it, since the customer is not
+// invoiced for a replacement (409 replacement_not_invoiced). Cancelling it
+// (by id or by key, like any sales order) puts the goods back on hand.
 //
 // # Return authorisations
 //

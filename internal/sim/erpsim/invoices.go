@@ -116,10 +116,11 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 // several invoices (invoicing per shipment).
 func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, any, error) {
 	var orderID, customerID, currency, status string
+	var replacement bool
 	err := tx.QueryRow(ctx, `
-		SELECT order_id, customer_id, currency, status
+		SELECT order_id, customer_id, currency, status, replaces IS NOT NULL
 		FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, req.SalesOrderID).
-		Scan(&orderID, &customerID, &currency, &status)
+		Scan(&orderID, &customerID, &currency, &status, &replacement)
 	if isNoRows(err) {
 		return http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + req.SalesOrderID}, nil
 	}
@@ -129,6 +130,9 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 	switch {
 	case status == SalesOrderCancelled:
 		return http.StatusConflict, errorAnswer{Error: "sales_order_cancelled", Detail: req.SalesOrderID + " is cancelled"}, nil
+	case replacement:
+		return http.StatusConflict, errorAnswer{Error: "replacement_not_invoiced",
+			Detail: req.SalesOrderID + " replaces goods lost or damaged: the customer is not invoiced for it"}, nil
 	case customerID != req.CustomerID:
 		return http.StatusUnprocessableEntity, errorAnswer{Error: "customer_mismatch",
 			Detail: fmt.Sprintf("%s belongs to %s, not %s", req.SalesOrderID, customerID, req.CustomerID)}, nil

@@ -40,6 +40,7 @@ const (
 	RouteRMAsCreate        = "rmas.create"
 	RouteRMAsCancel        = "rmas.cancel"
 	RouteRMAsReceive       = "rmas.receive"
+	RouteReplacementCreate = "replacement-orders.create"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
@@ -49,6 +50,7 @@ var Routes = []string{
 	RoutePrices, RouteExposure, RouteSalesOrdersCreate, RouteSalesOrdersCancel,
 	RouteInvoicesCreate, RouteInvoicesVoid, RouteCreditNotesCreate, RouteCreditNotesVoid,
 	RouteRefundsCreate, RouteRMAsCreate, RouteRMAsCancel, RouteRMAsReceive,
+	RouteReplacementCreate,
 }
 
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
@@ -109,6 +111,7 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/credit-notes/void-by-key", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNoteByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/credit-notes/{id}/void", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNote)).Methods(http.MethodPost)
 	v1.HandleFunc("/refunds", s.erp(RouteRefundsCreate, s.handleCreateRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/replacement-orders", s.erp(RouteReplacementCreate, s.handleCreateReplacement)).Methods(http.MethodPost)
 	v1.HandleFunc("/rmas", s.erp(RouteRMAsCreate, s.handleCreateRMA)).Methods(http.MethodPost)
 	v1.HandleFunc("/rmas/cancel-by-key", s.erp(RouteRMAsCancel, s.handleCancelRMAByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/rmas/{id}/cancel", s.erp(RouteRMAsCancel, s.handleCancelRMA)).Methods(http.MethodPost)
