@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -24,7 +25,9 @@ type Activities struct {
 	Store   *store.Store
 	ERP     *erp.Client
 	Carrier *carrier.Client
-	Mail    Mailer
+	// Bank pays refunds out (outgoing transfers).
+	Bank *bank.Client
+	Mail Mailer
 	// PublicURL is where buyers reach this system (survey links).
 	PublicURL string
 	// Mailboxes of the seller's teams, for alerts and approval requests.

@@ -199,7 +199,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.Client.Close)
 
 	// The worker's outside clients point at the simulators, each behind its breaker.
-	cfg.ERPURL, cfg.CarrierURL, cfg.PublicURL = s.ERPURL, s.CarrierURL, s.APIURL
+	cfg.ERPURL, cfg.CarrierURL, cfg.BankURL, cfg.PublicURL = s.ERPURL, s.CarrierURL, s.BankURL, s.APIURL
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername, cfg.SMTPPassword = host(s.Mail.Addr()), port(s.Mail.Addr()), "none", "", ""
 	if o.Breaker.ConsecutiveFailures > 0 {
 		cfg.BreakerFailures, cfg.BreakerOpenFor = o.Breaker.ConsecutiveFailures, o.Breaker.OpenFor
