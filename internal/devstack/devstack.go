@@ -54,6 +54,9 @@ type Options struct {
 	SMTPAddr     string
 	// CarrierAutoDeliverAfter makes the carrier deliver on its own; 0 = only on request.
 	CarrierAutoDeliverAfter time.Duration
+	// CarrierAutoReturnAfter makes the carrier bring return pickups back on
+	// their own; 0 = only on request.
+	CarrierAutoReturnAfter time.Duration
 	// ERPAutoRestock makes the ERP simulator refill a seeded SKU when less
 	// than half its seed level is available; off, stock runs out.
 	ERPAutoRestock bool
@@ -156,7 +159,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sims, err := simulators.New(ctx, s.Pool, simulators.Options{
 		LogisticsWebhookURL: s.APIURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: s.APIURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
-		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, ERPAutoRestock: o.ERPAutoRestock, Logger: o.Logger,
+		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, CarrierAutoReturnAfter: o.CarrierAutoReturnAfter,
+		ERPAutoRestock: o.ERPAutoRestock, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
