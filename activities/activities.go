@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -24,7 +25,9 @@ type Activities struct {
 	Store   *store.Store
 	ERP     *erp.Client
 	Carrier *carrier.Client
-	Mail    Mailer
+	// Bank pays refunds out (outgoing transfers).
+	Bank *bank.Client
+	Mail Mailer
 	// PublicURL is where buyers reach this system (survey links).
 	PublicURL string
 	// Mailboxes of the seller's teams, for alerts and approval requests.
@@ -463,6 +466,10 @@ type BookShipmentInput struct {
 	OrderID   string       `json:"order_id"`
 	Warehouse string       `json:"warehouse"`
 	Lines     []order.Line `json:"lines"`
+	// Key is the booking's idempotency key; empty is ShipmentKey(OrderID,
+	// Warehouse), the order's first booking from the warehouse. A reship
+	// books under a key of its own (ReshipKey), as a second booking.
+	Key string `json:"key,omitempty"`
 }
 
 // BookShipmentResult is the carrier's booking.
@@ -474,7 +481,11 @@ type BookShipmentResult struct {
 
 // BookShipment books the carrier for one warehouse's shipment.
 func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (BookShipmentResult, error) {
-	b, err := a.Carrier.Book(ctx, ShipmentKey(in.OrderID, in.Warehouse), carrier.BookingRequest{
+	key := in.Key
+	if key == "" {
+		key = ShipmentKey(in.OrderID, in.Warehouse)
+	}
+	b, err := a.Carrier.Book(ctx, key, carrier.BookingRequest{
 		Reference: in.OrderID, Warehouse: in.Warehouse, Lines: in.Lines,
 	})
 	if err != nil {
@@ -556,6 +567,10 @@ type InvoiceInput struct {
 	// invoice itself and counts the due date from that day, so an ERP outage
 	// in between does not shorten the customer's terms.
 	IssuedAt time.Time `json:"issued_at"`
+	// Net and Tax, when set, split Amount (the gross): Net + Tax = Amount.
+	// Unset, the ERP books the invoice all net, as before tax was split.
+	Net money.Money `json:"net,omitzero"`
+	Tax money.Money `json:"tax,omitzero"`
 }
 
 // InvoiceResult is the ERP's invoice.
@@ -570,7 +585,7 @@ func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResul
 	// request under the same key, and the ERP's first answer comes back.
 	inv, err := a.ERP.CreateInvoice(ctx, InvoiceKey(in.OrderID), erp.InvoiceRequest{
 		OrderID: in.OrderID, SalesOrderID: in.SalesOrderID, CustomerID: in.CustomerID,
-		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays,
+		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays, Net: in.Net, Tax: in.Tax,
 	})
 	if err != nil {
 		return InvoiceResult{}, classify(ctx, "create ERP invoice", err)

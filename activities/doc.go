@@ -16,6 +16,17 @@
 // nothing was made under the key, the result says NothingToUndo, and the
 // outside system refuses the forward call under that key from then on.
 //
+// The after-sales writes (IssueCreditNote, Refund, CreateRMA,
+// BookReturnPickup, CreateReplacementOrder, and BookShipment for a reship)
+// happen more than once per order, so they take their key in the input
+// (CreditNoteKey, RefundKey, RMAKey, ReturnPickupKey, ReplacementOrderKey,
+// ReshipKey number them); their undos (VoidCreditNote, CancelRMA,
+// CancelReturnPickup, CancelReplacementOrder) take the id or that key as
+// ForwardKey, like the others. A refund has no undo: it is itself the undo
+// of a payment. It books the ERP's refund and then the bank's transfer,
+// each under a key derived from its own (RefundKeys), so a retry after
+// either answer was lost pays once.
+//
 // Errors say whether a retry can help. A permanent failure (a 4xx the outside
 // system will give again, an unknown customer) is a non-retryable
 // ApplicationError. A transient outside failure and a call an open breaker

@@ -58,7 +58,7 @@ type Failure struct {
 }
 
 // systemNames are the outside systems as staff name them.
-var systemNames = map[string]string{"erp": "ERP", "carrier": "carrier", "mail": "mail server"}
+var systemNames = map[string]string{"erp": "ERP", "carrier": "carrier", "bank": "bank", "mail": "mail server"}
 
 // failureOf describes a downstream error for staff.
 func failureOf(what string, e *downstream.Error) Failure {

@@ -16,12 +16,15 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/mailsink"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
+	"github.com/orderflow/orderflow/internal/sim/banksim"
 	"github.com/orderflow/orderflow/internal/sim/carriersim"
 	"github.com/orderflow/orderflow/internal/sim/erpsim"
 	"github.com/orderflow/orderflow/internal/store"
@@ -40,12 +43,14 @@ const (
 var patient = downstream.BreakerSettings{ConsecutiveFailures: 1000, OpenFor: time.Hour}
 
 // fixture is everything one test function's activities talk to: one
-// throw-away database holding orderflow's store, the ERP simulator and the
-// carrier simulator, both served over HTTP, and the dev mail sink.
+// throw-away database holding orderflow's store, the ERP, carrier and bank
+// simulators, served over HTTP (the bank's statement goes to the ERP), and
+// the dev mail sink.
 type fixture struct {
 	store   *store.Store
 	erp     *erpsim.Sim
 	carrier *carriersim.Sim
+	bank    *banksim.Sim
 	sink    *mailsink.Sink
 	acts    *activities.Activities
 	env     *testsuite.TestActivityEnvironment
@@ -71,6 +76,16 @@ func newFixture(t *testing.T, erpBreaker downstream.BreakerSettings) *fixture {
 	carrierSrv := httptest.NewServer(carrierSim.Handler())
 	t.Cleanup(carrierSrv.Close)
 
+	// Payments reach the ERP's statement as they would in dev mode; the
+	// webhooks are not sent (no URL): these tests signal no orders.
+	bankSim := banksim.New(pool, banksim.Options{Statement: func(ctx context.Context, txn, reference string, amount money.Money) error {
+		_, err := erpSim.PostBankPayment(ctx, txn, reference, amount)
+		return err
+	}}, zerolog.Nop())
+	require.NoError(t, bankSim.Migrate(ctx))
+	bankSrv := httptest.NewServer(bankSim.Handler())
+	t.Cleanup(bankSrv.Close)
+
 	sink := mailsink.New(mailsink.Options{SMTPAddr: "127.0.0.1:0"})
 	require.NoError(t, sink.Start())
 	t.Cleanup(func() { _ = sink.Close() })
@@ -79,11 +94,13 @@ func newFixture(t *testing.T, erpBreaker downstream.BreakerSettings) *fixture {
 		store:   st,
 		erp:     erpSim,
 		carrier: carrierSim,
+		bank:    bankSim,
 		sink:    sink,
 		acts: &activities.Activities{
 			Store:              st,
 			ERP:                erp.New(erpSrv.URL, downstream.NewBreaker(erp.System, erpBreaker, nil)),
 			Carrier:            carrier.New(carrierSrv.URL, downstream.NewBreaker(carrier.System, patient, nil)),
+			Bank:               bank.New(bankSrv.URL, downstream.NewBreaker(bank.System, patient, nil)),
 			Mail:               newSender(t, sink.Addr()),
 			PublicURL:          publicURL,
 			CSEmail:            csEmail,

@@ -120,6 +120,13 @@ func FuzzWebhooks(f *testing.F) {
 	f.Add(false, true, []byte(`{"EVENT_ID":"e3","event_id":"e4","type":"in_transit","Occurred_At":"yesterday"}`), "")
 	f.Add(false, true, []byte(`{"event_id":"e5","type":"delivered","shipment_id":"s","reference":"ord_X","occurred_at":"yesterday"}`), "")
 	f.Add(false, false, ev, "t=yesterday,v1=00")
+	// Remittances: good, not adding up, a bad part, a part reference repeated, a huge part.
+	f.Add(true, true, []byte(`{"event_id":"p7","bank_transaction_id":"t7","amount":{"minor":300,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":100,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":200,"currency":"EUR"}}]}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p8","bank_transaction_id":"t8","amount":{"minor":300,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":100,"currency":"EUR"}}]}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p9","bank_transaction_id":"t9","amount":{"minor":300,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":400,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":-100,"currency":"EUR"}}]}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p10","bank_transaction_id":"t10","amount":{"minor":300,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":150,"currency":"EUR"}},{"reference":" INV-1","amount":{"minor":150,"currency":"EUR"}}]}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p11","bank_transaction_id":"t11","amount":{"minor":1,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":9223372036854775807,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":2,"currency":"EUR"}}]}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p12","bank_transaction_id":"t12","amount":{"minor":5,"currency":"EUR"},"remittance":null,"Remittance":[{"reference":"\u0000","amount":{"minor":5,"currency":"EUR"}}]}`), "")
 	f.Fuzz(func(t *testing.T, payments, sign bool, body []byte, header string) {
 		path, secret := "/v1/webhooks/logistics", logisticsSecret
 		if payments {

@@ -130,8 +130,10 @@ func validateLogistics(ev webhook.LogisticsEvent) error {
 const MaxPaymentMinor = 1_000_000_000_000
 
 // validatePayment checks a bank's payment event: ids, a positive amount no
-// larger than MaxPaymentMinor, and a currency orderflow trades in (the
-// currency of some customer's terms or of some invoice, from the store).
+// larger than MaxPaymentMinor, a currency orderflow trades in (the
+// currency of some customer's terms or of some invoice, from the store),
+// and a remittance list, when there is one, whose parts add up to the
+// amount (webhook.PaymentEvent.CheckRemittance names the field at fault).
 func (s *server) validatePayment(ctx context.Context, ev webhook.PaymentEvent) error {
 	var amount, currency *order.FieldError
 	switch {
@@ -159,7 +161,21 @@ func (s *server) validatePayment(ctx context.Context, ev webhook.PaymentEvent) e
 		currency,
 		checkFreeText("reference", ev.Reference),
 		checkFreeText("payer", ev.Payer),
+		remittanceError(ev),
 	)
+}
+
+// remittanceError is the field error of a bad remittance list, nil when
+// there is none or it is good. A list is only weighed against an amount
+// that is itself good.
+func remittanceError(ev webhook.PaymentEvent) *order.FieldError {
+	if ev.Amount.Minor <= 0 || ev.Amount.Minor > MaxPaymentMinor {
+		return nil
+	}
+	if re := ev.CheckRemittance(); re != nil {
+		return &order.FieldError{Field: re.Field, Reason: re.Reason}
+	}
+	return nil
 }
 
 // webhookPrelude reads, verifies and decodes a webhook and tells whether its
@@ -310,6 +326,9 @@ func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	l := zerolog.Ctx(ctx).With().Str("event_id", ev.EventID).Str("bank_transaction_id", ev.BankTransactionID).Logger()
+	if len(ev.Remittance) > 0 {
+		return s.remittance(ctx, w, &l, ev)
+	}
 	p, _, err := s.store.RecordPayment(ctx, store.Payment{
 		BankTransactionID: ev.BankTransactionID,
 		Amount:            ev.Amount,
@@ -327,6 +346,63 @@ func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	return nil
+}
+
+// partAck is what came of one part of a remittance, in the webhook's answer.
+type partAck struct {
+	Reference         string `json:"reference"`
+	BankTransactionID string `json:"bank_transaction_id"`
+	Status            string `json:"status"`
+}
+
+// remittance handles a payment whose remittance list splits it across
+// invoices: each part is a payment of its own, stored under its part id
+// (webhook.PartTransactionID, e.g. "BTX-1:INV-000002") with the part's
+// reference and amount, and routed like a single payment: signalled to the
+// order whose invoice it names, or left unmatched for finance. The answer's
+// status is accepted when any part reached an order, else unmatched when
+// any waits for finance, else duplicate; parts says what came of each. A
+// part whose signal fails fails the event (503, not recorded), so the
+// bank's retry reaches it; parts told before are told again, and orders
+// drop a payment they have by its id.
+func (s *server) remittance(ctx context.Context, w http.ResponseWriter, l *zerolog.Logger, ev webhook.PaymentEvent) error {
+	acks := make([]partAck, 0, len(ev.Remittance))
+	seen := map[string]bool{}
+	for _, part := range ev.Remittance {
+		ref := strings.TrimSpace(part.Reference)
+		id := webhook.PartTransactionID(ev.BankTransactionID, ref)
+		pl := l.With().Str("part_id", id).Logger()
+		p, _, err := s.store.RecordPayment(ctx, store.Payment{
+			BankTransactionID: id,
+			Amount:            part.Amount,
+			Reference:         ref,
+			ReceivedAt:        ev.ReceivedAt,
+		})
+		if err != nil {
+			return err
+		}
+		status, err := s.routePayment(ctx, &pl, p)
+		if err != nil {
+			return err
+		}
+		seen[status] = true
+		acks = append(acks, partAck{Reference: ref, BankTransactionID: id, Status: status})
+	}
+	status := WebhookDuplicate
+	switch {
+	case seen[WebhookAccepted]:
+		status = WebhookAccepted
+	case seen[WebhookUnmatched]:
+		status = WebhookUnmatched
+	}
+	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, status, ev); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status string    `json:"status"`
+		Parts  []partAck `json:"parts"`
+	}{status, acks})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/downstream"
@@ -26,6 +27,7 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		Store:   st,
 		ERP:     erp.New(cfg.ERPURL, breaker("erp")),
 		Carrier: carrier.New(cfg.CarrierURL, breaker("carrier")),
+		Bank:    bank.New(cfg.BankURL, breaker("bank")),
 		Mail: mail.NewSender(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS}, breaker("mail")),
 		PublicURL:          cfg.PublicURL,

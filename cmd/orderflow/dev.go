@@ -32,6 +32,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("dev")
 	dataDir := fs.String("data-dir", ".data", "where the embedded Temporal keeps its SQLite file; a restart resumes from it")
 	autoDeliver := fs.Duration("auto-deliver", 0, "let the carrier simulator deliver every shipment this long after booking (0: only on request)")
+	autoReturn := fs.Duration("auto-return", 0, "let the carrier simulator bring every return pickup back this long after booking (0: only on request)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log := newLogger(cfg, stderr)
 	o := devstack.DefaultOptions(cfg.DatabaseURL, *dataDir)
-	o.CarrierAutoDeliverAfter = *autoDeliver
+	o.CarrierAutoDeliverAfter, o.CarrierAutoReturnAfter = *autoDeliver, *autoReturn
 	o.ERPAutoRestock = cfg.SimAutoRestock
 	o.Logger = log
 	log.Info().Str("database", redact(cfg.DatabaseURL)).Str("data_dir", *dataDir).Msg("starting orderflow dev (the first start takes a few seconds)")

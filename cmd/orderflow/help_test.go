@@ -37,8 +37,8 @@ var flagsOf = map[string][]string{
 	"api":     nil,
 	"migrate": {"-seed-demo"},
 	"token":   {"-role", "-customer", "-subject", "-ttl"},
-	"sim":     {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver"},
-	"dev":     {"-data-dir", "-auto-deliver"},
+	"sim":     {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
+	"dev":     {"-data-dir", "-auto-deliver", "-auto-return"},
 	"bench":   {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json"},
 }
 

@@ -25,6 +25,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mailAddr := fs.String("mail-addr", "127.0.0.1:8025", "mail sink web page address")
 	smtpAddr := fs.String("smtp-addr", "127.0.0.1:2525", "mail sink SMTP address")
 	autoDeliver := fs.Duration("auto-deliver", 0, "deliver every shipment this long after booking (0: only on request)")
+	autoReturn := fs.Duration("auto-return", 0, "bring every return pickup back this long after booking (0: only on request)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -43,7 +44,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sims, err := simulators.New(ctx, pool, simulators.Options{
 		LogisticsWebhookURL: cfg.PublicURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: cfg.PublicURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
-		CarrierAutoDeliverAfter: *autoDeliver, ERPAutoRestock: cfg.SimAutoRestock, Logger: log,
+		CarrierAutoDeliverAfter: *autoDeliver, CarrierAutoReturnAfter: *autoReturn, ERPAutoRestock: cfg.SimAutoRestock, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ const (
 	StatusDelivered = "delivered"
 	StatusCancelled = "cancelled"
 	StatusException = "exception"
+	// StatusReturned ends a return pickup: the goods are back.
+	StatusReturned = "returned"
 )
 
 // Client calls the carrier's HTTP API.
@@ -84,7 +86,9 @@ type trackAnswer struct {
 }
 
 // Book books a shipment. The same idemKey with the same request returns the
-// first booking; the key must be stable across retries of one step.
+// first booking; the key must be stable across retries of one step. A
+// reship of the same order and warehouse is another booking under a key of
+// its own.
 func (c *Client) Book(ctx context.Context, idemKey string, r BookingRequest) (Booking, error) {
 	const op = "book shipment"
 	if idemKey == "" {

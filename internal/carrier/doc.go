@@ -1,6 +1,8 @@
 // Package carrier is orderflow's client of the logistics provider: book a
 // shipment, cancel it (the booking's undo), and track it (the polling
-// fallback for when the delivery webhook goes missing).
+// fallback for when the delivery webhook goes missing); book a return
+// pickup (BookReturn, POST /v1/returns), whose goods coming back the
+// carrier reports with a signed "returned" event, and cancel it.
 //
 // Every call goes through the carrier's circuit breaker (package
 // downstream), and every failure is a *downstream.Error that says whether
@@ -14,5 +16,6 @@
 // lost the booking's answer (POST /v1/shipments/cancel-by-key, body
 // {"forward_key": …}); Undo.Found is false when nothing was booked under it
 // (nothing to undo, a success, and the carrier refuses a later booking
-// under that key with 409 undone_by_key).
+// under that key with 409 undone_by_key). CancelReturnByKey does the same
+// for a return pickup (POST /v1/returns/cancel-by-key).
 package carrier

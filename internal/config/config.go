@@ -43,6 +43,7 @@ type Config struct {
 
 	ERPURL     string // ORDERFLOW_ERP_URL
 	CarrierURL string // ORDERFLOW_CARRIER_URL
+	BankURL    string // ORDERFLOW_BANK_URL: outgoing transfers (refunds)
 
 	SMTPHost     string // ORDERFLOW_SMTP_HOST
 	SMTPPort     int    // ORDERFLOW_SMTP_PORT
@@ -144,6 +145,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_BANK_URL", Default: "http://127.0.0.1:8083", Usage: "the bank, for outgoing transfers (refunds)", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_HOST", Default: "127.0.0.1", Usage: "the SMTP server", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_PORT", Default: "2525", Usage: "the SMTP server's port", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_USERNAME", Usage: "SMTP user", Commands: []string{"worker"}},
@@ -193,6 +195,7 @@ func FromEnv() (Config, error) {
 		WorkerMetricsAddr:      env("ORDERFLOW_WORKER_METRICS_ADDR"),
 		ERPURL:                 env("ORDERFLOW_ERP_URL"),
 		CarrierURL:             env("ORDERFLOW_CARRIER_URL"),
+		BankURL:                env("ORDERFLOW_BANK_URL"),
 		SMTPHost:               env("ORDERFLOW_SMTP_HOST"),
 		SMTPUsername:           env("ORDERFLOW_SMTP_USERNAME"),
 		SMTPPassword:           env("ORDERFLOW_SMTP_PASSWORD"),

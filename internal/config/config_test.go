@@ -16,7 +16,8 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if c.SMTPPort != 2626 || c.BreakerOpenFor != time.Minute || c.ERPURL != "https://erp.internal" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
-	if c.TemporalAddress != "127.0.0.1:7233" || !c.UsesDevSecrets() || !c.SimAutoRestock || c.AllowDevSecrets {
+	if c.TemporalAddress != "127.0.0.1:7233" || !c.UsesDevSecrets() || !c.SimAutoRestock || c.AllowDevSecrets ||
+		c.BankURL != "http://127.0.0.1:8083" {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
 }

@@ -54,6 +54,9 @@ type Options struct {
 	SMTPAddr     string
 	// CarrierAutoDeliverAfter makes the carrier deliver on its own; 0 = only on request.
 	CarrierAutoDeliverAfter time.Duration
+	// CarrierAutoReturnAfter makes the carrier bring return pickups back on
+	// their own; 0 = only on request.
+	CarrierAutoReturnAfter time.Duration
 	// ERPAutoRestock makes the ERP simulator refill a seeded SKU when less
 	// than half its seed level is available; off, stock runs out.
 	ERPAutoRestock bool
@@ -156,7 +159,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sims, err := simulators.New(ctx, s.Pool, simulators.Options{
 		LogisticsWebhookURL: s.APIURL + "/v1/webhooks/logistics", LogisticsSecret: cfg.LogisticsWebhookSecret,
 		PaymentsWebhookURL: s.APIURL + "/v1/webhooks/payments", PaymentsSecret: cfg.PaymentsWebhookSecret,
-		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, ERPAutoRestock: o.ERPAutoRestock, Logger: o.Logger,
+		CarrierAutoDeliverAfter: o.CarrierAutoDeliverAfter, CarrierAutoReturnAfter: o.CarrierAutoReturnAfter,
+		ERPAutoRestock: o.ERPAutoRestock, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -199,7 +203,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.Client.Close)
 
 	// The worker's outside clients point at the simulators, each behind its breaker.
-	cfg.ERPURL, cfg.CarrierURL, cfg.PublicURL = s.ERPURL, s.CarrierURL, s.APIURL
+	cfg.ERPURL, cfg.CarrierURL, cfg.BankURL, cfg.PublicURL = s.ERPURL, s.CarrierURL, s.BankURL, s.APIURL
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername, cfg.SMTPPassword = host(s.Mail.Addr()), port(s.Mail.Addr()), "none", "", ""
 	if o.Breaker.ConsecutiveFailures > 0 {
 		cfg.BreakerFailures, cfg.BreakerOpenFor = o.Breaker.ConsecutiveFailures, o.Breaker.OpenFor

@@ -1,5 +1,7 @@
 // Package erp is orderflow's client of the ERP: list prices, a customer's open
-// receivables, sales orders with their stock reservations, and invoices.
+// receivables and credit balance, sales orders with their stock
+// reservations, replacement orders for reships, invoices (net, tax and gross), credit notes, refunds and
+// return authorisations (RMAs).
 //
 // Every call goes through internal/downstream, behind the ERP's own circuit
 // breaker, and every failure is the *downstream.Error that package returns,
@@ -14,17 +16,18 @@
 //     the same idempotency key.
 //   - BreakerOpen: the call was not made; back off for RetryAfter.
 //
-// Writes (CreateSalesOrder, CancelSalesOrder, CreateInvoice, VoidInvoice)
-// take an idempotency key that callers derive from the order and the step.
-// The ERP stores the first successful answer under it, so a retry after a
+// Writes (CreateSalesOrder, CancelSalesOrder, CreateInvoice, VoidInvoice,
+// IssueCreditNote, VoidCreditNote and the rest) take an idempotency key
+// that callers derive from the order and the step. The ERP stores the first successful answer under it, so a retry after a
 // lost answer returns the same sales order or invoice instead of reserving or
 // invoicing twice. The same key with a different request is a permanent 422.
 //
-// A write whose answer was lost can still be undone: CancelSalesOrderByKey
-// and VoidInvoiceByKey name the sales order or invoice by the idempotency key
-// it was created under (POST /v1/sales-orders/cancel-by-key,
-// /v1/invoices/void-by-key, body {"forward_key": …}) and carry a key of
-// their own. Undo.Found is false when nothing was ever created under the
+// A write whose answer was lost can still be undone: CancelSalesOrderByKey,
+// VoidInvoiceByKey, VoidCreditNoteByKey and CancelRMAByKey name what to
+// undo by the idempotency key it was created under (POST
+// /v1/sales-orders/cancel-by-key, /v1/invoices/void-by-key,
+// /v1/credit-notes/void-by-key, /v1/rmas/cancel-by-key, body
+// {"forward_key": …}) and carry a key of their own. Undo.Found is false when nothing was ever created under the
 // key: nothing to undo, a success; the ERP then refuses a later write under
 // that key (409 undone_by_key), so nothing appears behind the undo's back.
 //

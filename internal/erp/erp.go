@@ -52,11 +52,18 @@ type Reservation struct {
 // issue day, to the end of that day in UTC), so a retried request is the
 // same request whenever it is sent.
 type InvoiceRequest struct {
-	OrderID          string      `json:"order_id"`
-	SalesOrderID     string      `json:"sales_order_id"`
-	CustomerID       string      `json:"customer_id"`
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+	CustomerID   string `json:"customer_id"`
+	// Amount is the gross the customer owes.
 	Amount           money.Money `json:"amount"`
 	PaymentTermsDays int         `json:"payment_terms_days"`
+	// Net and Tax, when set, split Amount (Net + Tax = Amount, same
+	// currency); both or neither. Unset, the invoice is all net, and the
+	// request is byte for byte what it was before the split existed, so a
+	// retry of an invoice asked for then still finds its answer.
+	Net money.Money `json:"net,omitzero"`
+	Tax money.Money `json:"tax,omitzero"`
 }
 
 // Prices returns the ERP's list price of each SKU in currency, in the order
@@ -176,9 +183,12 @@ type Undo struct {
 	// write under that key (409 undone_by_key), so nothing appears behind
 	// the undo's back.
 	Found bool `json:"found"`
-	// SalesOrderID or InvoiceID names what was undone when Found.
+	// SalesOrderID, InvoiceID, CreditNoteID or RMAID names what was undone
+	// when Found.
 	SalesOrderID string `json:"sales_order_id,omitempty"`
 	InvoiceID    string `json:"invoice_id,omitempty"`
+	CreditNoteID string `json:"credit_note_id,omitempty"`
+	RMAID        string `json:"rma_id,omitempty"`
 }
 
 // undoByKey is the body of the undo-by-key calls.
@@ -226,8 +236,8 @@ func (c *Client) undoByKey(ctx context.Context, op, path, idemKey, forwardKey st
 	return out, nil
 }
 
-// CreateInvoice invoices a sales order; the ERP adds the amount to the
-// customer's open receivables. Retrying with the same idemKey and request
+// CreateInvoice invoices a sales order; the ERP adds the amount (the
+// gross) to the customer's open receivables and answers net, tax and gross. Retrying with the same idemKey and request
 // returns the same invoice. A cancelled sales order is a permanent error (409).
 func (c *Client) CreateInvoice(ctx context.Context, idemKey string, r InvoiceRequest) (order.Invoice, error) {
 	const op = "create invoice"
@@ -240,6 +250,10 @@ func (c *Client) CreateInvoice(ctx context.Context, idemKey string, r InvoiceReq
 	}
 	if out.InvoiceID == "" || out.Number == "" {
 		return order.Invoice{}, contractBreak(op, "the answer carries no invoice_id or number")
+	}
+	if out.Net.Currency == "" && out.Tax.Currency == "" {
+		// An answer stored before the ERP split tax out: it was all net.
+		out.Net, out.Tax = out.Amount, money.Zero(out.Amount.Currency)
 	}
 	return out, nil
 }

@@ -166,9 +166,14 @@ type Shipment struct {
 
 // Invoice is the ERP invoice raised for an order.
 type Invoice struct {
-	InvoiceID string      `json:"invoice_id"`
-	Number    string      `json:"number"`
-	Amount    money.Money `json:"amount"`
-	IssuedAt  time.Time   `json:"issued_at"`
-	DueDate   time.Time   `json:"due_date"`
+	InvoiceID string `json:"invoice_id"`
+	Number    string `json:"number"`
+	// Amount is the gross, what the customer owes: Net + Tax.
+	Amount   money.Money `json:"amount"`
+	IssuedAt time.Time   `json:"issued_at"`
+	DueDate  time.Time   `json:"due_date"`
+	// Net and Tax split Amount as the ERP booked it. Zero in an invoice
+	// recorded before the ERP split them out.
+	Net money.Money `json:"net,omitzero"`
+	Tax money.Money `json:"tax,omitzero"`
 }

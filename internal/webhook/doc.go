@@ -23,5 +23,9 @@
 //
 // [LogisticsEvent] and [PaymentEvent] are the JSON bodies the carrier and the
 // bank simulators send and the REST API receives. They are the contract
-// between the two sides; change them on both at once.
+// between the two sides; change them on both at once. A payment may carry a
+// remittance: several invoice references with an amount each
+// ([PaymentEvent.Remittance], checked by [PaymentEvent.CheckRemittance]);
+// without one it is a single reference and amount, as before the list
+// existed. Each part is applied under its own id, [PartTransactionID].
 package webhook

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/internal/money"
 )
@@ -169,13 +171,17 @@ const (
 	LogisticsDelivered = "delivered"
 	LogisticsException = "exception"
 	LogisticsInTransit = "in_transit"
+	// LogisticsReturned: the goods of a return pickup are back at the
+	// warehouse; the event's ShipmentID is the return pickup's id.
+	LogisticsReturned = "returned"
 )
 
 // LogisticsEvent is what the carrier posts to POST /v1/webhooks/logistics.
 type LogisticsEvent struct {
 	// EventID is unique per event; receivers drop duplicates by it.
 	EventID string `json:"event_id"`
-	// Type is LogisticsDelivered, LogisticsException or LogisticsInTransit.
+	// Type is LogisticsDelivered, LogisticsException, LogisticsInTransit
+	// or LogisticsReturned.
 	Type           string `json:"type"`
 	ShipmentID     string `json:"shipment_id"`
 	TrackingNumber string `json:"tracking_number"`
@@ -197,4 +203,108 @@ type PaymentEvent struct {
 	Reference  string    `json:"reference"`
 	Payer      string    `json:"payer"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Remittance, when present, splits the payment across several
+	// invoices: each part names one reference and what of Amount pays it.
+	// Without it the payment is one part: Reference and Amount. See Parts.
+	Remittance []RemittancePart `json:"remittance,omitempty"`
+}
+
+// RemittancePart is one invoice reference of a remittance and the amount
+// paid on it.
+type RemittancePart struct {
+	Reference string      `json:"reference"`
+	Amount    money.Money `json:"amount"`
+}
+
+// Remittance bounds. A part's reference is an invoice or order reference,
+// at most MaxRemittanceReference bytes: the length of an ISO 20022
+// structured creditor reference (Max35Text).
+const (
+	MaxRemittanceParts     = 500
+	MaxRemittanceReference = 35
+)
+
+// Parts returns the payment's parts: the remittance list, or, without one,
+// the single part Reference and Amount.
+func (e PaymentEvent) Parts() []RemittancePart {
+	if len(e.Remittance) == 0 {
+		return []RemittancePart{{Reference: e.Reference, Amount: e.Amount}}
+	}
+	return e.Remittance
+}
+
+// CheckRemittance checks the remittance list against the payment, naming
+// the field at fault as a request field: "remittance" when the list as a
+// whole is wrong (too long, or its parts do not add up to the amount),
+// "remittance[2].amount" or "remittance[2].reference" for one part. A part
+// must carry a reference (trimmed, 1 to MaxRemittanceReference bytes,
+// printable, not given twice) and a positive amount in the payment's
+// currency. No list is valid: the payment is today's single reference and
+// amount. The amount itself is the caller's to check.
+func (e PaymentEvent) CheckRemittance() *RemittanceError {
+	if len(e.Remittance) == 0 {
+		return nil
+	}
+	if len(e.Remittance) > MaxRemittanceParts {
+		return &RemittanceError{Field: "remittance", Reason: fmt.Sprintf("at most %d parts", MaxRemittanceParts)}
+	}
+	seen := make(map[string]bool, len(e.Remittance))
+	var sum int64
+	for i, p := range e.Remittance {
+		field := func(name string) string { return fmt.Sprintf("remittance[%d].%s", i, name) }
+		ref := strings.TrimSpace(p.Reference)
+		switch {
+		case ref == "":
+			return &RemittanceError{Field: field("reference"), Reason: "required: the invoice this part pays"}
+		case len(ref) > MaxRemittanceReference:
+			return &RemittanceError{Field: field("reference"), Reason: fmt.Sprintf("at most %d bytes", MaxRemittanceReference)}
+		case !printable(ref):
+			return &RemittanceError{Field: field("reference"), Reason: "printable characters only"}
+		case seen[ref]:
+			return &RemittanceError{Field: field("reference"), Reason: "given twice; one part per reference"}
+		case p.Amount.Currency != e.Amount.Currency:
+			return &RemittanceError{Field: field("amount"), Reason: fmt.Sprintf("in %q, the payment's currency", e.Amount.Currency)}
+		case p.Amount.Minor <= 0:
+			return &RemittanceError{Field: field("amount"), Reason: "a positive number of minor units"}
+		case p.Amount.Minor > e.Amount.Minor-sum:
+			// Checked before adding, so the sum never overflows.
+			return &RemittanceError{Field: "remittance", Reason: fmt.Sprintf("the parts add up to more than the payment's %d minor units", e.Amount.Minor)}
+		}
+		seen[ref] = true
+		sum += p.Amount.Minor
+	}
+	if sum != e.Amount.Minor {
+		return &RemittanceError{Field: "remittance", Reason: fmt.Sprintf("the parts add up to %d minor units, the payment is %d", sum, e.Amount.Minor)}
+	}
+	return nil
+}
+
+// RemittanceError names the remittance field at fault and why.
+type RemittanceError struct {
+	Field  string
+	Reason string
+}
+
+func (e *RemittanceError) Error() string { return e.Field + ": " + e.Reason }
+
+// PartTransactionID is the id a remittance part goes by where one id
+// stands for one applied amount (orderflow's payments, the ERP's statement
+// lines): the bank transaction id, ":" and the part's reference, e.g.
+// "BTX-1:INV-000002". The bank and the receiver derive it alike. Not "/":
+// the id stands in REST paths (POST /v1/payments/{id}/allocate).
+func PartTransactionID(bankTransactionID, reference string) string {
+	return bankTransactionID + ":" + strings.TrimSpace(reference)
+}
+
+// printable reports whether s is valid UTF-8 of printable characters only.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -150,3 +150,66 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckRemittance(t *testing.T) {
+	t.Parallel()
+	eur := func(minor int64) money.Money { return money.New(minor, "EUR") }
+	part := func(ref string, minor int64) webhook.RemittancePart {
+		return webhook.RemittancePart{Reference: ref, Amount: eur(minor)}
+	}
+	tests := []struct {
+		name  string
+		parts []webhook.RemittancePart
+		field string // "" when valid
+	}{
+		{name: "no list: today's single reference"},
+		{name: "two parts that add up", parts: []webhook.RemittancePart{part("INV-000001", 600), part("INV-000002", 400)}},
+		{name: "one part of the whole amount", parts: []webhook.RemittancePart{part("INV-000001", 1000)}},
+		{name: "parts short of the amount", parts: []webhook.RemittancePart{part("INV-000001", 600), part("INV-000002", 300)}, field: "remittance"},
+		{name: "parts beyond the amount", parts: []webhook.RemittancePart{part("INV-000001", 600), part("INV-000002", 500)}, field: "remittance"},
+		{name: "an empty reference", parts: []webhook.RemittancePart{part("INV-000001", 600), part("  ", 400)}, field: "remittance[1].reference"},
+		{name: "a reference given twice", parts: []webhook.RemittancePart{part("INV-000001", 600), part(" INV-000001", 400)}, field: "remittance[1].reference"},
+		{name: "a reference too long", parts: []webhook.RemittancePart{part(strings.Repeat("X", 36), 1000)}, field: "remittance[0].reference"},
+		{name: "a control character", parts: []webhook.RemittancePart{part("INV\x00", 1000)}, field: "remittance[0].reference"},
+		{name: "a zero part", parts: []webhook.RemittancePart{part("INV-000001", 1000), part("INV-000002", 0)}, field: "remittance[1].amount"},
+		{name: "a negative part", parts: []webhook.RemittancePart{part("INV-000001", 900), part("INV-000002", -100), part("INV-000003", 200)}, field: "remittance[1].amount"},
+		{name: "another currency", parts: []webhook.RemittancePart{part("INV-000001", 600), {Reference: "INV-000002", Amount: money.New(400, "USD")}, part("INV-000003", 0)}, field: "remittance[1].amount"},
+		{name: "a part that would overflow the sum", parts: []webhook.RemittancePart{part("INV-000001", 600), part("INV-000002", 1<<62), part("INV-000003", 1<<62)}, field: "remittance"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := webhook.PaymentEvent{BankTransactionID: "BTX-1", Reference: "several", Amount: eur(1000), Remittance: tt.parts}
+			err := ev.CheckRemittance()
+			if tt.field == "" {
+				require.Nil(t, err)
+				return
+			}
+			require.NotNil(t, err)
+			require.Equal(t, tt.field, err.Field, err.Error())
+		})
+	}
+	t.Run("too many parts", func(t *testing.T) {
+		t.Parallel()
+		ev := webhook.PaymentEvent{Amount: eur(webhook.MaxRemittanceParts + 1)}
+		for i := range webhook.MaxRemittanceParts + 1 {
+			ev.Remittance = append(ev.Remittance, part("INV-"+strconv.Itoa(i), 1))
+		}
+		require.Equal(t, "remittance", ev.CheckRemittance().Field)
+	})
+}
+
+func TestPaymentParts(t *testing.T) {
+	t.Parallel()
+	single := webhook.PaymentEvent{Reference: "INV-000001", Amount: money.New(1000, "EUR")}
+	require.Equal(t, []webhook.RemittancePart{{Reference: "INV-000001", Amount: money.New(1000, "EUR")}}, single.Parts())
+	split := single
+	split.Remittance = []webhook.RemittancePart{{Reference: "INV-000001", Amount: money.New(1000, "EUR")}}
+	require.Equal(t, split.Remittance, split.Parts())
+	require.Equal(t, "BTX-1:INV-000002", webhook.PartTransactionID("BTX-1", " INV-000002 "))
+
+	// No list is the event as it was before remittances: the same JSON.
+	data, err := json.Marshal(single)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "remittance")
+}

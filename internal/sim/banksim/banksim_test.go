@@ -131,6 +131,9 @@ func TestPaymentValidation(t *testing.T) {
 		{"lower-case currency", `{"reference":"r","amount":{"minor":5,"currency":"eur"},"payer":"p"}`, 422, "amount.currency"},
 		{"no payer", `{"reference":"r","amount":{"minor":5,"currency":"EUR"}}`, 422, "payer"},
 		{"reference too long", `{"reference":"` + strings.Repeat("x", 141) + `","amount":{"minor":5,"currency":"EUR"},"payer":"p"}`, 422, "reference"},
+		{"remittance that does not add up", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"INV-1","amount":{"minor":4,"currency":"EUR"}}]}`, 422, "remittance"},
+		{"remittance part in another currency", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"INV-1","amount":{"minor":4,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":1,"currency":"USD"}}]}`, 422, "remittance[1].amount"},
+		{"remittance part without reference", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"","amount":{"minor":5,"currency":"EUR"}}]}`, 422, "remittance[0].reference"},
 		{"amount as float", `{"reference":"r","amount":{"minor":5.5,"currency":"EUR"},"payer":"p"}`, 400, ""},
 		{"not JSON", `{`, 400, ""},
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/sim/faults"
+	"github.com/orderflow/orderflow/internal/sim/idempotency"
 	"github.com/orderflow/orderflow/internal/sim/jsonapi"
 	"github.com/orderflow/orderflow/internal/sim/outbox"
 	"github.com/orderflow/orderflow/internal/sim/schema"
@@ -32,6 +34,19 @@ const VersionTable = "banksim_schema_version"
 
 // Sender names the bank's rows in the shared webhook outbox.
 const Sender = "banksim"
+
+// Route names for fault rules.
+const (
+	RouteTransfersCreate = "transfers.create"
+	// RouteAll in a fault rule matches every route.
+	RouteAll = faults.All
+)
+
+// Routes lists the bank routes fault rules may name.
+var Routes = []string{RouteTransfersCreate}
+
+// FaultRule makes a bank route misbehave; see package faults.
+type FaultRule = faults.Rule
 
 // maxBody bounds a request body.
 const maxBody = 64 << 10
@@ -58,6 +73,8 @@ type Sim struct {
 	pool      *pgxpool.Pool
 	log       zerolog.Logger
 	outbox    *outbox.Outbox
+	faults    *faults.Set
+	keys      *idempotency.Store
 	statement func(ctx context.Context, bankTxnID, reference string, amount money.Money) error
 	// now stamps payments, truncated to PostgreSQL's microseconds so what is
 	// sent is what is stored.
@@ -67,14 +84,23 @@ type Sim struct {
 // New returns a bank on pool. Call Migrate before serving.
 func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
 	log = log.With().Str("component", "banksim").Logger()
-	return &Sim{
+	s := &Sim{
 		pool:      pool,
 		log:       log,
 		outbox:    outbox.New(pool, outbox.Config{Sender: Sender, URL: opts.WebhookURL, Secret: opts.WebhookSecret}, log),
+		faults:    faults.New(Routes, log),
 		statement: opts.Statement,
 		now:       func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
+	s.keys = idempotency.New(pool, "banksim_idempotency_keys", log, func() time.Time { return s.now() })
+	return s
 }
+
+// SetFaults replaces every fault rule.
+func (s *Sim) SetFaults(rules []FaultRule) { s.faults.Replace(rules) }
+
+// ClearFaults removes every fault rule: the bank behaves again.
+func (s *Sim) ClearFaults() { s.faults.Clear() }
 
 // Migrate creates the simulator's tables (banksim_*) and the shared outbox.
 func (s *Sim) Migrate(ctx context.Context) error {
@@ -102,10 +128,35 @@ type Payment struct {
 	Payer             string      `json:"payer"`
 	ReceivedAt        time.Time   `json:"received_at"`
 	EventID           string      `json:"event_id"`
+	// Remittance is the payment's split across invoice references, when
+	// the payer sent one.
+	Remittance []webhook.RemittancePart `json:"remittance,omitempty"`
+}
+
+// Incoming is a payment arriving on the seller's account: the payer's
+// remittance text, the amount, the payer and, optionally, a remittance
+// list that splits the amount across invoice references.
+type Incoming struct {
+	Reference  string                   `json:"reference"`
+	Amount     money.Money              `json:"amount"`
+	Payer      string                   `json:"payer"`
+	Remittance []webhook.RemittancePart `json:"remittance,omitempty"`
 }
 
 // validatePayment names the first field at fault.
-func validatePayment(reference string, amount money.Money, payer string) *order.FieldError {
+func validatePayment(in Incoming) *order.FieldError {
+	if fe := validateSingle(in.Reference, in.Amount, in.Payer); fe != nil {
+		return fe
+	}
+	ev := webhook.PaymentEvent{Amount: in.Amount, Remittance: in.Remittance}
+	if re := ev.CheckRemittance(); re != nil {
+		return &order.FieldError{Field: re.Field, Reason: re.Reason}
+	}
+	return nil
+}
+
+// validateSingle names the first field at fault in a payment's text, amount and payer.
+func validateSingle(reference string, amount money.Money, payer string) *order.FieldError {
 	switch {
 	case len(reference) > 140: // a SEPA remittance line
 		return &order.FieldError{Field: "reference", Reason: "at most 140 characters"}
@@ -123,16 +174,29 @@ func validatePayment(reference string, amount money.Money, payer string) *order.
 // text reference and queues its signed webhook. An invalid payment is an
 // *order.FieldError.
 func (s *Sim) Pay(ctx context.Context, reference string, amount money.Money, payer string) (bankTxnID, eventID string, err error) {
-	if fe := validatePayment(reference, amount, payer); fe != nil {
+	return s.Receive(ctx, Incoming{Reference: reference, Amount: amount, Payer: payer})
+}
+
+// Receive books an incoming payment and queues its signed webhook, which
+// carries the remittance list when there is one. The statement gets one
+// line per remittance part, under the part's id
+// (webhook.PartTransactionID), or the one line of a payment without a
+// list. An invalid payment is an *order.FieldError naming the field.
+func (s *Sim) Receive(ctx context.Context, in Incoming) (bankTxnID, eventID string, err error) {
+	if fe := validatePayment(in); fe != nil {
 		return "", "", fe
+	}
+	for i := range in.Remittance {
+		in.Remittance[i].Reference = strings.TrimSpace(in.Remittance[i].Reference)
 	}
 	ev := webhook.PaymentEvent{
 		EventID:           newID("EVT-"),
 		BankTransactionID: newID("BTX-"),
-		Amount:            amount,
-		Reference:         reference,
-		Payer:             payer,
+		Amount:            in.Amount,
+		Reference:         in.Reference,
+		Payer:             in.Payer,
 		ReceivedAt:        s.now(),
+		Remittance:        in.Remittance,
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -143,8 +207,15 @@ func (s *Sim) Pay(ctx context.Context, reference string, amount money.Money, pay
 		INSERT INTO banksim_transactions
 			(bank_transaction_id, reference, amount_minor, currency, payer, received_at, event_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		ev.BankTransactionID, reference, amount.Minor, amount.Currency, payer, ev.ReceivedAt, ev.EventID); err != nil {
-		return "", "", fmt.Errorf("banksim: book payment %s from %s: %w", amount, payer, err)
+		ev.BankTransactionID, in.Reference, in.Amount.Minor, in.Amount.Currency, in.Payer, ev.ReceivedAt, ev.EventID); err != nil {
+		return "", "", fmt.Errorf("banksim: book payment %s from %s: %w", in.Amount, in.Payer, err)
+	}
+	for i, p := range in.Remittance {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO banksim_remittance_parts (bank_transaction_id, position, reference, amount_minor)
+			VALUES ($1, $2, $3, $4)`, ev.BankTransactionID, i, p.Reference, p.Amount.Minor); err != nil {
+			return "", "", fmt.Errorf("banksim: book remittance part %d of %s: %w", i, ev.BankTransactionID, err)
+		}
 	}
 	if err := s.outbox.Enqueue(ctx, tx, ev.EventID, ev); err != nil {
 		return "", "", err
@@ -154,10 +225,21 @@ func (s *Sim) Pay(ctx context.Context, reference string, amount money.Money, pay
 	}
 	s.outbox.Wake()
 	s.log.Info().Str("bank_transaction_id", ev.BankTransactionID).Str("event_id", ev.EventID).
-		Str("reference", reference).Stringer("amount", amount).Msg("payment received")
+		Str("reference", in.Reference).Int("remittance_parts", len(in.Remittance)).Stringer("amount", in.Amount).
+		Msg("payment received")
 	if s.statement != nil {
-		if err := s.statement(ctx, ev.BankTransactionID, reference, amount); err != nil {
-			s.log.Warn().Err(err).Str("bank_transaction_id", ev.BankTransactionID).Msg("statement line not imported")
+		lines := []webhook.RemittancePart{{Reference: in.Reference, Amount: in.Amount}}
+		ids := []string{ev.BankTransactionID}
+		if len(in.Remittance) > 0 {
+			lines, ids = in.Remittance, nil
+			for _, p := range in.Remittance {
+				ids = append(ids, webhook.PartTransactionID(ev.BankTransactionID, p.Reference))
+			}
+		}
+		for i, l := range lines {
+			if err := s.statement(ctx, ids[i], l.Reference, l.Amount); err != nil {
+				s.log.Warn().Err(err).Str("bank_transaction_id", ids[i]).Msg("statement line not imported")
+			}
 		}
 	}
 	return ev.BankTransactionID, ev.EventID, nil
@@ -184,6 +266,27 @@ func (s *Sim) Payments(ctx context.Context, reference string) ([]Payment, error)
 	if err != nil {
 		return nil, fmt.Errorf("banksim: list payments: %w", err)
 	}
+	index := make(map[string]int, len(list))
+	ids := make([]string, len(list))
+	for i, p := range list {
+		index[p.BankTransactionID], ids[i] = i, p.BankTransactionID
+	}
+	rows, err = s.pool.Query(ctx, `
+		SELECT bank_transaction_id, reference, amount_minor FROM banksim_remittance_parts
+		WHERE bank_transaction_id = ANY($1) ORDER BY bank_transaction_id, position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("banksim: list remittance parts: %w", err)
+	}
+	var id string
+	var part webhook.RemittancePart
+	if _, err := pgx.ForEachRow(rows, []any{&id, &part.Reference, &part.Amount.Minor}, func() error {
+		p := &list[index[id]]
+		part.Amount.Currency = p.Amount.Currency
+		p.Remittance = append(p.Remittance, part)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("banksim: list remittance parts: %w", err)
+	}
 	return list, nil
 }
 
@@ -204,20 +307,21 @@ func newID(prefix string) string {
 	return prefix + strings.ToUpper(hex.EncodeToString(b))
 }
 
-// Handler serves the control endpoints under /sim.
+// Handler serves the bank's API under /v1 (outgoing transfers) and the
+// control endpoints under /sim.
 func (s *Sim) Handler() http.Handler {
 	r := jsonapi.NewRouter()
+	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.HandleFunc("/transfers", s.faults.Wrap(RouteTransfersCreate, s.handleTransfer)).Methods(http.MethodPost)
 	sim := r.PathPrefix("/sim").Subrouter()
+	sim.HandleFunc("/transfers", s.handleListTransfers).Methods(http.MethodGet)
+	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
+	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
+	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
 	sim.HandleFunc("/payments", s.handlePay).Methods(http.MethodPost)
 	sim.HandleFunc("/payments", s.handleList).Methods(http.MethodGet)
 	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
 	return r
-}
-
-type payRequest struct {
-	Reference string      `json:"reference"`
-	Amount    money.Money `json:"amount"`
-	Payer     string      `json:"payer"`
 }
 
 type payAnswer struct {
@@ -226,11 +330,11 @@ type payAnswer struct {
 }
 
 func (s *Sim) handlePay(w http.ResponseWriter, r *http.Request) {
-	var req payRequest
+	var req Incoming
 	if !jsonapi.Decode(w, r, maxBody, &req) {
 		return
 	}
-	txnID, eventID, err := s.Pay(r.Context(), req.Reference, req.Amount, req.Payer)
+	txnID, eventID, err := s.Receive(r.Context(), req)
 	var fe *order.FieldError
 	if errors.As(err, &fe) {
 		jsonapi.WriteJSON(w, http.StatusUnprocessableEntity, jsonapi.Error{Error: "invalid_request", Field: fe.Field, Detail: fe.Reason})

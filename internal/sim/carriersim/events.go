@@ -32,16 +32,19 @@ func (s *Sim) deliver(ctx context.Context, shipmentID string) (eventID string, a
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	var status string
+	var kind, status string
 	var delivered *string
 	err = tx.QueryRow(ctx, `
-		SELECT status, delivered_event_id FROM carriersim_shipments WHERE shipment_id = $1 FOR UPDATE`,
-		shipmentID).Scan(&status, &delivered)
+		SELECT kind, status, delivered_event_id FROM carriersim_shipments WHERE shipment_id = $1 FOR UPDATE`,
+		shipmentID).Scan(&kind, &status, &delivered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, fmt.Errorf("deliver shipment %s: %w", shipmentID, ErrNotFound)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("carriersim: deliver %s: %w", shipmentID, err)
+	}
+	if kind == KindReturn {
+		return "", false, fmt.Errorf("deliver shipment %s: %w", shipmentID, ErrIsAReturn)
 	}
 	switch status {
 	case StatusDelivered:
@@ -88,7 +91,7 @@ func (s *Sim) Exception(ctx context.Context, shipmentID, detail string) (eventID
 		return "", fmt.Errorf("carriersim: exception on %s: %w", shipmentID, err)
 	}
 	switch status {
-	case StatusDelivered:
+	case StatusDelivered, StatusReturned:
 		return "", fmt.Errorf("exception on shipment %s: %w", shipmentID, ErrDelivered)
 	case StatusCancelled:
 		return "", fmt.Errorf("exception on shipment %s: %w", shipmentID, ErrCancelled)
@@ -200,16 +203,15 @@ func (s *Sim) Redeliver(ctx context.Context, eventID string) error {
 	return nil
 }
 
-// autoDeliver delivers every open shipment AutoDeliverAfter after its
-// booking, until ctx ends. Deliver locks the row and checks its status, so
-// several processes running this loop deliver each shipment once.
-func (s *Sim) autoDeliver(ctx context.Context) {
-	every := min(max(s.opts.AutoDeliverAfter/4, 10*time.Millisecond), time.Second)
-	t := time.NewTicker(every)
+// every runs due (deliverDue, returnDue) every quarter of after (between
+// 10 ms and a second) until ctx ends. The loops lock each row and check its
+// status, so several processes running them act on each shipment once.
+func (s *Sim) every(ctx context.Context, after time.Duration, what string, due func(context.Context) error) {
+	t := time.NewTicker(min(max(after/4, 10*time.Millisecond), time.Second))
 	defer t.Stop()
 	for {
-		if err := s.deliverDue(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error().Err(err).Msg("auto-delivery")
+		if err := due(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg(what)
 		}
 		select {
 		case <-ctx.Done():
@@ -223,7 +225,7 @@ func (s *Sim) autoDeliver(ctx context.Context) {
 func (s *Sim) deliverDue(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `
 		SELECT shipment_id FROM carriersim_shipments
-		WHERE status IN ('booked', 'in_transit') AND booked_at <= $1
+		WHERE kind = 'delivery' AND status IN ('booked', 'in_transit') AND booked_at <= $1
 		ORDER BY booked_at
 		LIMIT 100`, s.now().Add(-s.opts.AutoDeliverAfter))
 	if err != nil {
@@ -256,6 +258,10 @@ func (s *Sim) writeControlError(w http.ResponseWriter, r *http.Request, err erro
 		jsonapi.WriteError(w, http.StatusConflict, "shipment_cancelled", err.Error())
 	case errors.Is(err, ErrDelivered):
 		jsonapi.WriteError(w, http.StatusConflict, "shipment_delivered", err.Error())
+	case errors.Is(err, ErrNotAReturn):
+		jsonapi.WriteError(w, http.StatusConflict, "not_a_return", err.Error())
+	case errors.Is(err, ErrIsAReturn):
+		jsonapi.WriteError(w, http.StatusConflict, "is_a_return", err.Error())
 	default:
 		jsonapi.InternalError(w, r, s.log, err)
 	}

@@ -34,9 +34,11 @@ var (
 	ErrDelivered = errors.New("carriersim: shipment is delivered")
 )
 
-// Shipment is one booked shipment as the carrier keeps it.
+// Shipment is one booked shipment as the carrier keeps it: a delivery or,
+// Kind KindReturn, a return pickup.
 type Shipment struct {
 	ShipmentID     string       `json:"shipment_id"`
+	Kind           string       `json:"kind"`
 	TrackingNumber string       `json:"tracking_number"`
 	Reference      string       `json:"reference"`
 	Warehouse      string       `json:"warehouse"`
@@ -48,6 +50,11 @@ type Shipment struct {
 	DeliveredAt    time.Time    `json:"delivered_at,omitzero"`
 	// DeliveredEventID is the "delivered" event, once there is one.
 	DeliveredEventID string `json:"delivered_event_id,omitempty"`
+	// A return pickup's RMA, pickup date, return and "returned" event.
+	RMA             string    `json:"rma,omitempty"`
+	PickupDate      time.Time `json:"pickup_date,omitzero"`
+	ReturnedAt      time.Time `json:"returned_at,omitzero"`
+	ReturnedEventID string    `json:"returned_event_id,omitempty"`
 }
 
 // bookRequest is the body of POST /v1/shipments.
@@ -90,6 +97,8 @@ type trackAnswer struct {
 	Status         string    `json:"status"`
 	PromisedDate   time.Time `json:"promised_date"`
 	DeliveredAt    time.Time `json:"delivered_at,omitzero"`
+	// ReturnedAt is when a return pickup's goods came back.
+	ReturnedAt time.Time `json:"returned_at,omitzero"`
 }
 
 // newID returns prefix followed by 16 random hex digits.
@@ -162,7 +171,7 @@ func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error
 		return 0, nil, fmt.Errorf("read shipment %s: %w", id, err)
 	}
 	switch status {
-	case StatusDelivered:
+	case StatusDelivered, StatusReturned:
 		return http.StatusConflict, jsonapi.Error{Error: "shipment_delivered",
 			Detail: "a delivered shipment cannot be cancelled"}, nil
 	case StatusCancelled:
@@ -190,11 +199,11 @@ func (s *Sim) handleCancelByKey(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	var a trackAnswer
-	var deliveredAt *time.Time
+	var deliveredAt, returnedAt *time.Time
 	err := s.pool.QueryRow(r.Context(), `
-		SELECT shipment_id, tracking_number, reference, status, promised_date, delivered_at
+		SELECT shipment_id, tracking_number, reference, status, promised_date, delivered_at, returned_at
 		FROM carriersim_shipments WHERE shipment_id = $1`, id).
-		Scan(&a.ShipmentID, &a.TrackingNumber, &a.Reference, &a.Status, &a.PromisedDate, &deliveredAt)
+		Scan(&a.ShipmentID, &a.TrackingNumber, &a.Reference, &a.Status, &a.PromisedDate, &deliveredAt, &returnedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		jsonapi.WriteError(w, http.StatusNotFound, "shipment_not_found", id)
 		return
@@ -207,6 +216,9 @@ func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
 	if deliveredAt != nil {
 		a.DeliveredAt = deliveredAt.UTC()
 	}
+	if returnedAt != nil {
+		a.ReturnedAt = returnedAt.UTC()
+	}
 	jsonapi.WriteJSON(w, http.StatusOK, a)
 }
 
@@ -214,8 +226,9 @@ func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
 // reference is empty), oldest first.
 func (s *Sim) Shipments(ctx context.Context, reference string) ([]Shipment, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT shipment_id, tracking_number, reference, warehouse, lines, status,
-		       promised_date, booked_at, cancelled_at, delivered_at, delivered_event_id
+		SELECT shipment_id, kind, tracking_number, reference, warehouse, lines, status,
+		       promised_date, booked_at, cancelled_at, delivered_at, delivered_event_id,
+		       rma, pickup_date, returned_at, returned_event_id
 		FROM carriersim_shipments
 		WHERE $1 = '' OR reference = $1
 		ORDER BY booked_at, shipment_id`, reference)
@@ -224,10 +237,20 @@ func (s *Sim) Shipments(ctx context.Context, reference string) ([]Shipment, erro
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Shipment, error) {
 		var sh Shipment
-		var cancelledAt, deliveredAt *time.Time
-		var eventID *string
-		err := row.Scan(&sh.ShipmentID, &sh.TrackingNumber, &sh.Reference, &sh.Warehouse, &sh.Lines, &sh.Status,
-			&sh.PromisedDate, &sh.BookedAt, &cancelledAt, &deliveredAt, &eventID)
+		var cancelledAt, deliveredAt, pickup, returnedAt *time.Time
+		var eventID, returnedEvent *string
+		err := row.Scan(&sh.ShipmentID, &sh.Kind, &sh.TrackingNumber, &sh.Reference, &sh.Warehouse, &sh.Lines, &sh.Status,
+			&sh.PromisedDate, &sh.BookedAt, &cancelledAt, &deliveredAt, &eventID,
+			&sh.RMA, &pickup, &returnedAt, &returnedEvent)
+		if pickup != nil {
+			sh.PickupDate = pickup.UTC()
+		}
+		if returnedAt != nil {
+			sh.ReturnedAt = returnedAt.UTC()
+		}
+		if returnedEvent != nil {
+			sh.ReturnedEventID = *returnedEvent
+		}
 		sh.PromisedDate, sh.BookedAt = sh.PromisedDate.UTC(), sh.BookedAt.UTC()
 		if cancelledAt != nil {
 			sh.CancelledAt = cancelledAt.UTC()

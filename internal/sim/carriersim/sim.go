@@ -33,12 +33,16 @@ const (
 	RouteBook   = "shipments.book"
 	RouteCancel = "shipments.cancel"
 	RouteGet    = "shipments.get"
+	// RouteReturnBook and RouteReturnCancel are the return pickups' book
+	// and cancel (by id and by key).
+	RouteReturnBook   = "returns.book"
+	RouteReturnCancel = "returns.cancel"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
 
 // Routes lists the carrier routes fault rules may name.
-var Routes = []string{RouteBook, RouteCancel, RouteGet}
+var Routes = []string{RouteBook, RouteCancel, RouteGet, RouteReturnBook, RouteReturnCancel}
 
 // FaultRule makes a carrier route misbehave; see package faults.
 type FaultRule = faults.Rule
@@ -62,6 +66,13 @@ type Options struct {
 	// DropWebhooks records events but never sends them, to exercise the
 	// polling fallback.
 	DropWebhooks bool
+	// PickupDays is how many days after booking a return pickup collects
+	// the goods (default 1).
+	PickupDays int
+	// AutoReturnAfter brings every booked return pickup's goods back (and
+	// sends its "returned" event) that long after booking; 0 only on
+	// request (POST /sim/returns/{id}/returned).
+	AutoReturnAfter time.Duration
 }
 
 // Sim is the simulated carrier. Its state lives in PostgreSQL; only the fault
@@ -82,6 +93,9 @@ type Sim struct {
 func New(pool *pgxpool.Pool, opts Options, log zerolog.Logger) *Sim {
 	if opts.PromiseDays <= 0 {
 		opts.PromiseDays = 3
+	}
+	if opts.PickupDays <= 0 {
+		opts.PickupDays = 1
 	}
 	log = log.With().Str("component", "carriersim").Logger()
 	s := &Sim{
@@ -120,13 +134,17 @@ func (s *Sim) ClearFaults() { s.faults.Clear() }
 // Faults returns the rules in force, with FailNext as far as it has counted down.
 func (s *Sim) Faults() []FaultRule { return s.faults.Rules() }
 
-// Run sends the queued webhooks and, with AutoDeliverAfter set, delivers
-// shipments as they come due, until ctx ends; then it returns nil.
+// Run sends the queued webhooks and, with AutoDeliverAfter or
+// AutoReturnAfter set, delivers shipments and brings return pickups back
+// as they come due, until ctx ends; then it returns nil.
 func (s *Sim) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = s.outbox.Run(ctx) })
 	if s.opts.AutoDeliverAfter > 0 {
-		wg.Go(func() { s.autoDeliver(ctx) })
+		wg.Go(func() { s.every(ctx, s.opts.AutoDeliverAfter, "auto-delivery", s.deliverDue) })
+	}
+	if s.opts.AutoReturnAfter > 0 {
+		wg.Go(func() { s.every(ctx, s.opts.AutoReturnAfter, "auto-return", s.returnDue) })
 	}
 	wg.Wait()
 	return nil
@@ -142,11 +160,15 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/shipments/cancel-by-key", s.faults.Wrap(RouteCancel, s.handleCancelByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/shipments/{id}/cancel", s.faults.Wrap(RouteCancel, s.handleCancel)).Methods(http.MethodPost)
 	v1.HandleFunc("/shipments/{id}", s.faults.Wrap(RouteGet, s.handleGet)).Methods(http.MethodGet)
+	v1.HandleFunc("/returns", s.faults.Wrap(RouteReturnBook, s.handleBookReturn)).Methods(http.MethodPost)
+	v1.HandleFunc("/returns/cancel-by-key", s.faults.Wrap(RouteReturnCancel, s.handleCancelReturnByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/returns/{id}/cancel", s.faults.Wrap(RouteReturnCancel, s.handleCancelReturn)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/shipments", s.handleList).Methods(http.MethodGet)
 	sim.HandleFunc("/shipments/{id}/deliver", s.handleDeliver).Methods(http.MethodPost)
 	sim.HandleFunc("/shipments/{id}/exception", s.handleException).Methods(http.MethodPost)
+	sim.HandleFunc("/returns/{id}/returned", s.handleReturned).Methods(http.MethodPost)
 	sim.HandleFunc("/events", s.handleEvents).Methods(http.MethodGet)
 	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)

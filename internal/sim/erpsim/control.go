@@ -16,11 +16,15 @@ import (
 // SalesOrder is a sales order as the simulated ERP keeps it, for tests and
 // the /sim endpoints.
 type SalesOrder struct {
-	ID           string        `json:"sales_order_id"`
-	OrderID      string        `json:"order_id"`
-	CustomerID   string        `json:"customer_id"`
-	Currency     string        `json:"currency"`
-	Status       string        `json:"status"` // SalesOrderReserved, SalesOrderInvoiced or SalesOrderCancelled
+	ID         string `json:"sales_order_id"`
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Currency   string `json:"currency"`
+	// Status is SalesOrderReserved, SalesOrderInvoiced, SalesOrderCancelled
+	// or, for a replacement, SalesOrderIssued.
+	Status string `json:"status"`
+	// Replaces is the sales order a replacement order replaces.
+	Replaces     string        `json:"replaces,omitempty"`
 	Lines        []order.Line  `json:"lines"`
 	Reservations []Reservation `json:"reservations"`
 	CreatedAt    time.Time     `json:"created_at"`
@@ -32,14 +36,19 @@ type SalesOrder struct {
 
 // Invoice is an invoice as the simulated ERP keeps it.
 type Invoice struct {
-	ID           string      `json:"invoice_id"`
-	Number       string      `json:"number"`
-	OrderID      string      `json:"order_id"`
-	SalesOrderID string      `json:"sales_order_id"`
-	CustomerID   string      `json:"customer_id"`
-	Amount       money.Money `json:"amount"`
+	ID           string `json:"invoice_id"`
+	Number       string `json:"number"`
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+	CustomerID   string `json:"customer_id"`
+	// Amount is the gross; Net + Tax = Amount.
+	Amount money.Money `json:"amount"`
+	Net    money.Money `json:"net"`
+	Tax    money.Money `json:"tax"`
 	// Paid is what the bank's statement lines applied to it (PostBankPayment).
-	Paid     money.Money `json:"paid"`
+	Paid money.Money `json:"paid"`
+	// Credited is what issued credit notes credit on it.
+	Credited money.Money `json:"credited"`
 	IssuedAt time.Time   `json:"issued_at"`
 	DueDate  time.Time   `json:"due_date"`
 	Status   string      `json:"status"` // InvoiceOpen or InvoiceVoid
@@ -61,7 +70,7 @@ type StockLevel struct {
 // and reservations.
 func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, order_id, customer_id, currency, status, created_at, cancelled_at, goods_issued_at
+		SELECT id, order_id, customer_id, currency, status, COALESCE(replaces, ''), created_at, cancelled_at, goods_issued_at
 		FROM erpsim_sales_orders
 		WHERE $1 = '' OR order_id = $1
 		ORDER BY created_at, id`, orderID)
@@ -71,7 +80,7 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SalesOrder, error) {
 		var so SalesOrder
 		var cancelled, issued *time.Time
-		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.CreatedAt, &cancelled, &issued)
+		err := row.Scan(&so.ID, &so.OrderID, &so.CustomerID, &so.Currency, &so.Status, &so.Replaces, &so.CreatedAt, &cancelled, &issued)
 		if cancelled != nil {
 			so.CancelledAt = cancelled.UTC()
 		}
@@ -141,8 +150,8 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 // invoice when orderID is empty), in number order.
 func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, paid_minor, currency,
-		       issued_at, due_date, status, voided_at
+		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, net_minor, tax_minor, paid_minor,
+		       credited_minor, currency, issued_at, due_date, status, voided_at
 		FROM erpsim_invoices
 		WHERE $1 = '' OR order_id = $1
 		ORDER BY number`, orderID)
@@ -153,8 +162,10 @@ func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 		var inv Invoice
 		var voided *time.Time
 		err := row.Scan(&inv.ID, &inv.Number, &inv.OrderID, &inv.SalesOrderID, &inv.CustomerID,
-			&inv.Amount.Minor, &inv.Paid.Minor, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
-		inv.Paid.Currency = inv.Amount.Currency
+			&inv.Amount.Minor, &inv.Net.Minor, &inv.Tax.Minor, &inv.Paid.Minor, &inv.Credited.Minor, &inv.Amount.Currency,
+			&inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
+		cur := inv.Amount.Currency
+		inv.Net.Currency, inv.Tax.Currency, inv.Paid.Currency, inv.Credited.Currency = cur, cur, cur, cur
 		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
 		if voided != nil {
 			inv.VoidedAt = voided.UTC()
@@ -163,6 +174,110 @@ func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("erpsim: list invoices: %w", err)
+	}
+	return out, nil
+}
+
+// CreditNote is a credit note as the simulated ERP keeps it.
+type CreditNote struct {
+	ID            string       `json:"credit_note_id"`
+	Number        string       `json:"number"`
+	InvoiceID     string       `json:"invoice_id"`
+	OrderID       string       `json:"order_id"`
+	CustomerID    string       `json:"customer_id"`
+	Kind          string       `json:"kind"`
+	Amount        money.Money  `json:"amount"`
+	Net           money.Money  `json:"net"`
+	Tax           money.Money  `json:"tax"`
+	Applied       money.Money  `json:"applied_to_invoice"`
+	ToBalance     money.Money  `json:"to_credit_balance"`
+	Lines         []CreditLine `json:"lines,omitempty"`
+	Reason        string       `json:"reason,omitempty"`
+	Status        string       `json:"status"` // CreditNoteIssued or CreditNoteVoid
+	IssuedAt      time.Time    `json:"issued_at"`
+	VoidedAt      time.Time    `json:"voided_at,omitzero"`
+	InvoiceNumber string       `json:"invoice_number"`
+}
+
+// CreditNotes returns the credit notes issued for orderflow's order orderID
+// (every credit note when orderID is empty), in number order.
+func (s *Sim) CreditNotes(ctx context.Context, orderID string) ([]CreditNote, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT cn.id, cn.number, cn.invoice_id, i.number, cn.order_id, cn.customer_id, cn.kind, cn.currency,
+		       cn.amount_minor, cn.net_minor, cn.tax_minor, cn.applied_minor, cn.to_balance_minor, cn.reason,
+		       cn.status, cn.issued_at, cn.voided_at
+		FROM erpsim_credit_notes cn JOIN erpsim_invoices i ON i.id = cn.invoice_id
+		WHERE $1 = '' OR cn.order_id = $1
+		ORDER BY cn.number`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list credit notes: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CreditNote, error) {
+		var cn CreditNote
+		var cur string
+		var voided *time.Time
+		err := row.Scan(&cn.ID, &cn.Number, &cn.InvoiceID, &cn.InvoiceNumber, &cn.OrderID, &cn.CustomerID, &cn.Kind, &cur,
+			&cn.Amount.Minor, &cn.Net.Minor, &cn.Tax.Minor, &cn.Applied.Minor, &cn.ToBalance.Minor, &cn.Reason,
+			&cn.Status, &cn.IssuedAt, &voided)
+		cn.Amount.Currency, cn.Net.Currency, cn.Tax.Currency, cn.Applied.Currency, cn.ToBalance.Currency = cur, cur, cur, cur, cur
+		cn.IssuedAt = cn.IssuedAt.UTC()
+		if voided != nil {
+			cn.VoidedAt = voided.UTC()
+		}
+		return cn, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list credit notes: %w", err)
+	}
+	index := make(map[string]int, len(out))
+	ids := make([]string, len(out))
+	for i, cn := range out {
+		index[cn.ID], ids[i] = i, cn.ID
+	}
+	rows, err = s.pool.Query(ctx, `
+		SELECT l.credit_note_id, l.sku, l.quantity, l.amount_minor, cn.currency
+		FROM erpsim_credit_note_lines l JOIN erpsim_credit_notes cn ON cn.id = l.credit_note_id
+		WHERE l.credit_note_id = ANY($1)
+		ORDER BY l.credit_note_id, l.position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list credit note lines: %w", err)
+	}
+	var id string
+	var l CreditLine
+	if _, err := pgx.ForEachRow(rows, []any{&id, &l.SKU, &l.Quantity, &l.Amount.Minor, &l.Amount.Currency}, func() error {
+		cn := &out[index[id]]
+		cn.Lines = append(cn.Lines, l)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("erpsim: list credit note lines: %w", err)
+	}
+	return out, nil
+}
+
+// CreditBalance is money the ERP holds for a customer in one currency
+// beyond what the customer owes.
+type CreditBalance struct {
+	CustomerID string      `json:"customer_id"`
+	Balance    money.Money `json:"balance"`
+}
+
+// CreditBalances returns the customers' credit balances (customerID's
+// only, when not empty), by customer and currency; a zero balance is listed
+// once the customer has had one.
+func (s *Sim) CreditBalances(ctx context.Context, customerID string) ([]CreditBalance, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT customer_id, balance_minor, currency FROM erpsim_credit_balances
+		WHERE $1 = '' OR customer_id = $1
+		ORDER BY customer_id, currency`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list credit balances: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CreditBalance, error) {
+		var b CreditBalance
+		return b, row.Scan(&b.CustomerID, &b.Balance.Minor, &b.Balance.Currency)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erpsim: list credit balances: %w", err)
 	}
 	return out, nil
 }
@@ -225,6 +340,28 @@ func (s *Sim) handleListInvoices(w http.ResponseWriter, r *http.Request) {
 	}
 	jsonapi.WriteJSON(w, http.StatusOK, struct {
 		Invoices []Invoice `json:"invoices"`
+	}{jsonapi.NonNil(list)})
+}
+
+func (s *Sim) handleListCreditNotes(w http.ResponseWriter, r *http.Request) {
+	list, err := s.CreditNotes(r.Context(), r.URL.Query().Get("order_id"))
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, err)
+		return
+	}
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
+		CreditNotes []CreditNote `json:"credit_notes"`
+	}{jsonapi.NonNil(list)})
+}
+
+func (s *Sim) handleListCreditBalances(w http.ResponseWriter, r *http.Request) {
+	list, err := s.CreditBalances(r.Context(), r.URL.Query().Get("customer_id"))
+	if err != nil {
+		jsonapi.InternalError(w, r, s.log, err)
+		return
+	}
+	jsonapi.WriteJSON(w, http.StatusOK, struct {
+		CreditBalances []CreditBalance `json:"credit_balances"`
 	}{jsonapi.NonNil(list)})
 }
 

@@ -7,10 +7,24 @@
 //	GET  /v1/customers/{id}/exposure      open receivables in ?currency=
 //	POST /v1/sales-orders                 create a sales order, reserve stock
 //	POST /v1/sales-orders/{id}/cancel     release the reservation
-//	POST /v1/invoices                     invoice a sales order
+//	POST /v1/invoices                     invoice a sales order: amount (the gross) and, optionally,
+//	                                      net and tax (both or neither, net + tax = amount);
+//	                                      the answer carries amount, net and tax
 //	POST /v1/invoices/{id}/void           void an invoice
 //	POST /v1/sales-orders/cancel-by-key   {"forward_key"}: cancel the sales order created under that key
 //	POST /v1/invoices/void-by-key         {"forward_key"}: void the invoice raised under that key
+//	POST /v1/credit-notes                 credit an invoice: {invoice_id, customer_id, kind: full | lines | amount,
+//	                                      amount (kind amount), lines: [{sku, quantity, amount}] (kind lines), reason}
+//	POST /v1/credit-notes/{id}/void       take a credit note back
+//	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
+//	POST /v1/refunds                      record a refund: {customer_id, amount, bank_transaction_id (the payment;
+//	                                      empty: the credit balance), reason}
+//	POST /v1/replacement-orders           a reship from stock: {order_id, customer_id, replaces, lines, reason};
+//	                                      cancelled like a sales order (by id or by key)
+//	POST /v1/rmas                         authorise a return: {order_id, sales_order_id, customer_id, lines, reason}
+//	POST /v1/rmas/{id}/cancel             withdraw it
+//	POST /v1/rmas/cancel-by-key           {"forward_key"}: cancel the RMA authorised under that key
+//	POST /v1/rmas/{id}/receive            the goods are back: on hand again
 //
 // The by-key undos are for a caller that lost a write's answer and so never
 // learnt the id: forward_key is the Idempotency-Key the create was sent
@@ -30,6 +44,67 @@
 // name order and splitting it when one warehouse runs short; the answer holds
 // one reservation per warehouse used, and each becomes one shipment. Invoice
 // numbers (INV-000001, …) have no gaps.
+//
+// # Credit notes and credit balances
+//
+// A credit note (CN-000001, …, no gaps) credits an invoice in full (what is
+// left to credit), by lines (a quantity and a gross amount per SKU, never
+// more of a SKU than the invoice's sales order holds less what was credited
+// on it before: 422 credit_exceeds_quantity) or by an amount; never more in
+// all than the invoice's gross (422 credit_exceeds_invoice; 409
+// nothing_to_credit when it is credited in full, 409 invoice_void). Its tax
+// is the invoice's share of it, and the credit note that completes the
+// invoice's credit takes the rest of the invoice's tax. What it credits
+// comes off what is still open on the invoice and so off the customer's
+// open receivables (applied_to_invoice); what goes beyond, because the
+// invoice was paid, becomes the customer's credit balance
+// (to_credit_balance). The credit balance also takes overpayments (a
+// statement line paying more than is open on its invoice) and what was paid
+// on an invoice that is then voided; refunds pay it out, and GET
+// /v1/customers/{id}/exposure answers it as credit_balance beside the open
+// receivables. An invoice with issued credit notes cannot be voided (409
+// invoice_credited); void the credit notes first. Voiding a credit note
+// opens the invoice again and takes its part off the credit balance, which
+// is refused (409 credit_note_refunded) when that part was refunded since.
+//
+// # Refunds
+//
+// A refund (RF-000001, …) records money paid back to a customer; the bank
+// moves it. A refund of a payment (a statement line, by its bank
+// transaction id) is never more than the payment brought in less what was
+// refunded of it before (422 refund_exceeds_payment). A refund of the
+// credit balance, and a refund of a payment that was applied to one of the
+// customer's invoices, is never more than the credit balance (422
+// refund_exceeds_credit_balance): money still applied to an open invoice is
+// paid back only after a credit note or a void took the invoice down. A
+// payment that named no invoice is nobody's balance, and its refund is
+// bounded by the payment alone. A refund changes no receivables.
+//
+// # Replacement orders
+//
+// A replacement order is a sales order (SO-…) that reships goods lost or
+// damaged on the way: the lines again, for the order and customer of the
+// sales order it replaces (replaces), no SKU that one does not hold and no
+// more of one than it held (422 sku_not_on_sales_order,
+// replacement_exceeds_sales_order). Stock is reserved as for any sales order
+// (all or nothing, one reservation per warehouse, 409 insufficient_stock)
+// and issued at once, status "issued": the ERP hears nothing from the
+// carrier and no invoice will ever issue it, since the customer is not
+// invoiced for a replacement (409 replacement_not_invoiced). Cancelling it
+// (by id or by key, like any sales order) puts the goods back on hand.
+//
+// # Return authorisations
+//
+// An RMA (RMA-000001, …) authorises the return of lines of a sales order,
+// a quantity each: only of goods that left the warehouse (409
+// not_delivered before the goods issue), only SKUs the sales order holds
+// (422 sku_not_on_sales_order), never more of one than it holds less what
+// other RMAs not cancelled take back (422 return_exceeds_delivered).
+// Receiving it puts the goods back on hand, each SKU in the first warehouse
+// (by name) it was taken from; a received RMA cannot be cancelled (409
+// rma_received), a cancelled one not received (409 rma_cancelled). A sales
+// order with RMAs that are not cancelled cannot be cancelled (409
+// sales_order_returned): the goods would come back twice.
 //
 // # Stock
 //
@@ -71,6 +146,10 @@
 //
 //	GET    /sim/sales-orders?order_id=    sales orders with status and reservations
 //	GET    /sim/invoices?order_id=        invoices
+//	GET    /sim/credit-notes?order_id=    credit notes with their lines
+//	GET    /sim/credit-balances?customer_id= credit balances per customer and currency
+//	GET    /sim/refunds?customer_id=      refunds
+//	GET    /sim/rmas?order_id=            return authorisations with their lines
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
 //	GET    /sim/calls                     calls received per route, faulted ones included

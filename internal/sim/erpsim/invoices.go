@@ -23,12 +23,49 @@ const (
 
 // invoiceRequest is the body of POST /v1/invoices.
 type invoiceRequest struct {
-	OrderID      string      `json:"order_id"`
-	SalesOrderID string      `json:"sales_order_id"`
-	CustomerID   string      `json:"customer_id"`
-	Amount       money.Money `json:"amount"`
+	OrderID      string `json:"order_id"`
+	SalesOrderID string `json:"sales_order_id"`
+	CustomerID   string `json:"customer_id"`
+	// Amount is the gross: what the customer owes.
+	Amount money.Money `json:"amount"`
 	// PaymentTermsDays: the due date is that many days after the issue day.
 	PaymentTermsDays int `json:"payment_terms_days"`
+	// Net and Tax split Amount (net + tax = amount, in its currency). Both
+	// or neither: without them the invoice is all net and no tax, as every
+	// invoice was before the split. Pointers, so that a request without
+	// them hashes as it did then and a key stored before still replays.
+	Net *money.Money `json:"net,omitempty"`
+	Tax *money.Money `json:"tax,omitempty"`
+}
+
+// split returns the invoice's net and tax: as given, or all net.
+func (r invoiceRequest) split() (net, tax money.Money) {
+	if r.Net == nil {
+		return r.Amount, money.Zero(r.Amount.Currency)
+	}
+	return *r.Net, *r.Tax
+}
+
+// validateTax names what is wrong with the net and tax of a request.
+func (r invoiceRequest) validateTax() *jsonapi.Error {
+	bad := func(field, detail string) *jsonapi.Error {
+		return &jsonapi.Error{Error: "invalid_request", Field: field, Detail: detail}
+	}
+	switch {
+	case r.Net == nil && r.Tax == nil:
+		return nil
+	case r.Net == nil:
+		return bad("net", "give net and tax together, or neither")
+	case r.Tax == nil:
+		return bad("tax", "give net and tax together, or neither")
+	case r.Net.Currency != r.Amount.Currency || r.Net.Minor <= 0:
+		return bad("net", "positive, in the amount's currency")
+	case r.Tax.Currency != r.Amount.Currency || r.Tax.Minor < 0:
+		return bad("tax", "zero or more, in the amount's currency")
+	case r.Net.Minor > r.Amount.Minor || r.Net.Minor+r.Tax.Minor != r.Amount.Minor:
+		return bad("amount", "net + tax must equal amount, the gross")
+	}
+	return nil
 }
 
 // maxPaymentTermsDays bounds the payment terms an invoice may carry.
@@ -38,7 +75,9 @@ const maxPaymentTermsDays = 365
 type invoiceAnswer struct {
 	InvoiceID string      `json:"invoice_id"`
 	Number    string      `json:"number"`
-	Amount    money.Money `json:"amount"`
+	Amount    money.Money `json:"amount"` // the gross
+	Net       money.Money `json:"net"`
+	Tax       money.Money `json:"tax"`
 	IssuedAt  time.Time   `json:"issued_at"`
 	DueDate   time.Time   `json:"due_date"`
 	Status    string      `json:"status"`
@@ -63,6 +102,10 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 		jsonapi.WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("payment_terms_days must be 0 to %d", maxPaymentTermsDays))
 		return
 	}
+	if bad := req.validateTax(); bad != nil {
+		jsonapi.WriteJSON(w, http.StatusBadRequest, bad)
+		return
+	}
 	s.keys.Run(w, r, req, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		return s.invoice(ctx, tx, req)
 	})
@@ -73,10 +116,11 @@ func (s *Sim) handleCreateInvoice(w http.ResponseWriter, r *http.Request) {
 // several invoices (invoicing per shipment).
 func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, any, error) {
 	var orderID, customerID, currency, status string
+	var replacement bool
 	err := tx.QueryRow(ctx, `
-		SELECT order_id, customer_id, currency, status
+		SELECT order_id, customer_id, currency, status, replaces IS NOT NULL
 		FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, req.SalesOrderID).
-		Scan(&orderID, &customerID, &currency, &status)
+		Scan(&orderID, &customerID, &currency, &status, &replacement)
 	if isNoRows(err) {
 		return http.StatusNotFound, errorAnswer{Error: "sales_order_not_found", Detail: "no sales order " + req.SalesOrderID}, nil
 	}
@@ -86,6 +130,9 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 	switch {
 	case status == SalesOrderCancelled:
 		return http.StatusConflict, errorAnswer{Error: "sales_order_cancelled", Detail: req.SalesOrderID + " is cancelled"}, nil
+	case replacement:
+		return http.StatusConflict, errorAnswer{Error: "replacement_not_invoiced",
+			Detail: req.SalesOrderID + " replaces goods lost or damaged: the customer is not invoiced for it"}, nil
 	case customerID != req.CustomerID:
 		return http.StatusUnprocessableEntity, errorAnswer{Error: "customer_mismatch",
 			Detail: fmt.Sprintf("%s belongs to %s, not %s", req.SalesOrderID, customerID, req.CustomerID)}, nil
@@ -103,19 +150,23 @@ func (s *Sim) invoice(ctx context.Context, tx pgx.Tx, req invoiceRequest) (int, 
 		return 0, nil, fmt.Errorf("next invoice number: %w", err)
 	}
 	issued := s.now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
+	net, tax := req.split()
 	ans := invoiceAnswer{
 		Number:   fmt.Sprintf("INV-%06d", seq),
 		Amount:   req.Amount,
+		Net:      net,
+		Tax:      tax,
 		IssuedAt: issued,
 		DueDate:  order.DueDate(issued, req.PaymentTermsDays),
 		Status:   InvoiceOpen,
 	}
 	if err := tx.QueryRow(ctx, `
-		INSERT INTO erpsim_invoices (number, order_id, sales_order_id, customer_id, amount_minor, currency, issued_at, due_date, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
+		INSERT INTO erpsim_invoices (number, order_id, sales_order_id, customer_id, amount_minor, net_minor, tax_minor,
+			currency, issued_at, due_date, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open')
 		RETURNING id`,
-		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, req.Amount.Currency,
-		ans.IssuedAt, ans.DueDate).Scan(&ans.InvoiceID); err != nil {
+		ans.Number, req.OrderID, req.SalesOrderID, req.CustomerID, req.Amount.Minor, net.Minor, tax.Minor,
+		req.Amount.Currency, ans.IssuedAt, ans.DueDate).Scan(&ans.InvoiceID); err != nil {
 		return 0, nil, fmt.Errorf("insert invoice: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `
@@ -185,30 +236,30 @@ func (s *Sim) handleVoidInvoiceByKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // void cancels an open invoice and takes what is still open on it off the
-// receivables.
-// Voiding a void invoice is fine. When the sales order has no open invoice
-// left it can be cancelled again, which is how compensation runs: void, then
-// cancel.
+// receivables; what was paid on it is kept for the customer as a credit
+// balance, to be refunded or applied. Voiding a void invoice is fine; an
+// invoice with issued credit notes cannot be voided until they are (409).
+// When the sales order has no open invoice left it can be cancelled again,
+// which is how compensation runs: void, then cancel.
 func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
-	var salesOrderID, customerID, currency, status string
-	var open int64 // what is still owed: a paid part already left the receivables
-	err := tx.QueryRow(ctx, `
-		SELECT sales_order_id, customer_id, currency, amount_minor - paid_minor, status
-		FROM erpsim_invoices WHERE id = $1 FOR UPDATE`, id).
-		Scan(&salesOrderID, &customerID, &currency, &open, &status)
-	if isNoRows(err) {
+	inv, found, err := lockInvoice(ctx, tx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !found {
 		return http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + id}, nil
 	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("lock invoice %s: %w", id, err)
-	}
 	done := statusAnswer{InvoiceID: id, Status: InvoiceVoid}
-	if status == InvoiceVoid {
+	switch {
+	case inv.status == InvoiceVoid:
 		return http.StatusOK, done, nil
+	case inv.credited > 0:
+		return http.StatusConflict, errorAnswer{Error: "invoice_credited",
+			Detail: "void the credit notes of " + inv.number + " before voiding it"}, nil
 	}
 	// Lock order as in invoice(): sales order, then receivables.
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, salesOrderID); err != nil {
-		return 0, nil, fmt.Errorf("lock sales order %s: %w", salesOrderID, err)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM erpsim_sales_orders WHERE id = $1 FOR UPDATE`, inv.salesOrderID); err != nil {
+		return 0, nil, fmt.Errorf("lock sales order %s: %w", inv.salesOrderID, err)
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_invoices SET status = 'void', voided_at = $2 WHERE id = $1`, id, s.now()); err != nil {
@@ -216,15 +267,18 @@ func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) 
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_receivables SET open_minor = open_minor - $3
-		WHERE customer_id = $1 AND currency = $2`, customerID, currency, open); err != nil {
-		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, customerID, err)
+		WHERE customer_id = $1 AND currency = $2`, inv.customerID, inv.currency, inv.open()); err != nil {
+		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, inv.customerID, err)
+	}
+	if err := addCreditBalance(ctx, tx, inv.customerID, inv.currency, inv.paid); err != nil {
+		return 0, nil, err
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_sales_orders SET status = 'reserved'
 		WHERE id = $1 AND status = 'invoiced'
 		  AND NOT EXISTS (SELECT 1 FROM erpsim_invoices WHERE sales_order_id = $1 AND status = 'open')`,
-		salesOrderID); err != nil {
-		return 0, nil, fmt.Errorf("reopen sales order %s: %w", salesOrderID, err)
+		inv.salesOrderID); err != nil {
+		return 0, nil, fmt.Errorf("reopen sales order %s: %w", inv.salesOrderID, err)
 	}
 	return http.StatusOK, done, nil
 }

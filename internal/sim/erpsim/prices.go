@@ -86,6 +86,10 @@ func (s *Sim) handlePrices(w http.ResponseWriter, r *http.Request) {
 type exposureAnswer struct {
 	CustomerID      string      `json:"customer_id"`
 	OpenReceivables money.Money `json:"open_receivables"`
+	// CreditBalance is what the ERP holds for the customer beyond what it
+	// owes (overpayments, credit notes beyond what was open), not netted
+	// against the receivables.
+	CreditBalance money.Money `json:"credit_balance"`
 }
 
 func (s *Sim) handleExposure(w http.ResponseWriter, r *http.Request) {
@@ -96,12 +100,13 @@ func (s *Sim) handleExposure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var exists bool
-	var open int64
+	var open, credit int64
 	// A known customer with nothing open in the currency owes zero in it.
 	err := s.pool.QueryRow(r.Context(), `
 		SELECT EXISTS (SELECT 1 FROM erpsim_customers WHERE id = $1),
-		       COALESCE((SELECT open_minor FROM erpsim_receivables WHERE customer_id = $1 AND currency = $2), 0)`,
-		id, currency).Scan(&exists, &open)
+		       COALESCE((SELECT open_minor FROM erpsim_receivables WHERE customer_id = $1 AND currency = $2), 0),
+		       COALESCE((SELECT balance_minor FROM erpsim_credit_balances WHERE customer_id = $1 AND currency = $2), 0)`,
+		id, currency).Scan(&exists, &open, &credit)
 	if err != nil {
 		jsonapi.InternalError(w, r, s.log, fmt.Errorf("read receivables of %s: %w", id, err))
 		return
@@ -110,5 +115,6 @@ func (s *Sim) handleExposure(w http.ResponseWriter, r *http.Request) {
 		jsonapi.WriteError(w, http.StatusNotFound, "customer_not_found", "no customer "+id)
 		return
 	}
-	jsonapi.WriteJSON(w, http.StatusOK, exposureAnswer{CustomerID: id, OpenReceivables: money.New(open, currency)})
+	jsonapi.WriteJSON(w, http.StatusOK, exposureAnswer{CustomerID: id, OpenReceivables: money.New(open, currency),
+		CreditBalance: money.New(credit, currency)})
 }

@@ -273,6 +273,17 @@ func (s *Sim) cancel(ctx context.Context, tx pgx.Tx, id string) (int, any, error
 		return http.StatusConflict, errorAnswer{Error: "sales_order_invoiced",
 			Detail: "void the open invoices of " + id + " before cancelling it"}, nil
 	}
+	// Goods authorised to come back (or back already) would return to the
+	// shelf twice: once with the RMA, once with the cancel.
+	var returns bool
+	if err := tx.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM erpsim_rmas WHERE sales_order_id = $1 AND status <> 'cancelled')`, id).Scan(&returns); err != nil {
+		return 0, nil, fmt.Errorf("look up the returns of %s: %w", id, err)
+	}
+	if returns {
+		return http.StatusConflict, errorAnswer{Error: "sales_order_returned",
+			Detail: id + " has return authorisations: cancel those not received; one received cannot be undone by a cancel"}, nil
+	}
 	// Same lock order as reserve: (warehouse, sku).
 	if _, err := tx.Exec(ctx, `
 		SELECT 1 FROM erpsim_stock s

@@ -34,6 +34,13 @@ const (
 	RouteSalesOrdersCancel = "sales-orders.cancel"
 	RouteInvoicesCreate    = "invoices.create"
 	RouteInvoicesVoid      = "invoices.void"
+	RouteCreditNotesCreate = "credit-notes.create"
+	RouteCreditNotesVoid   = "credit-notes.void"
+	RouteRefundsCreate     = "refunds.create"
+	RouteRMAsCreate        = "rmas.create"
+	RouteRMAsCancel        = "rmas.cancel"
+	RouteRMAsReceive       = "rmas.receive"
+	RouteReplacementCreate = "replacement-orders.create"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
@@ -41,7 +48,9 @@ const (
 // Routes lists the ERP routes, in the order the contract names them.
 var Routes = []string{
 	RoutePrices, RouteExposure, RouteSalesOrdersCreate, RouteSalesOrdersCancel,
-	RouteInvoicesCreate, RouteInvoicesVoid,
+	RouteInvoicesCreate, RouteInvoicesVoid, RouteCreditNotesCreate, RouteCreditNotesVoid,
+	RouteRefundsCreate, RouteRMAsCreate, RouteRMAsCancel, RouteRMAsReceive,
+	RouteReplacementCreate,
 }
 
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
@@ -97,10 +106,24 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/invoices", s.erp(RouteInvoicesCreate, s.handleCreateInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/void", s.erp(RouteInvoicesVoid, s.handleVoidInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/void-by-key", s.erp(RouteInvoicesVoid, s.handleVoidInvoiceByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/credit-notes", s.erp(RouteCreditNotesCreate, s.handleCreateCreditNote)).Methods(http.MethodPost)
+	// Before /credit-notes/{id}/void: a path, not a credit note id.
+	v1.HandleFunc("/credit-notes/void-by-key", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNoteByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/credit-notes/{id}/void", s.erp(RouteCreditNotesVoid, s.handleVoidCreditNote)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds", s.erp(RouteRefundsCreate, s.handleCreateRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/replacement-orders", s.erp(RouteReplacementCreate, s.handleCreateReplacement)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas", s.erp(RouteRMAsCreate, s.handleCreateRMA)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/cancel-by-key", s.erp(RouteRMAsCancel, s.handleCancelRMAByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/{id}/cancel", s.erp(RouteRMAsCancel, s.handleCancelRMA)).Methods(http.MethodPost)
+	v1.HandleFunc("/rmas/{id}/receive", s.erp(RouteRMAsReceive, s.handleReceiveRMA)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
 	sim.HandleFunc("/invoices", s.handleListInvoices).Methods(http.MethodGet)
+	sim.HandleFunc("/credit-notes", s.handleListCreditNotes).Methods(http.MethodGet)
+	sim.HandleFunc("/credit-balances", s.handleListCreditBalances).Methods(http.MethodGet)
+	sim.HandleFunc("/refunds", s.handleListRefunds).Methods(http.MethodGet)
+	sim.HandleFunc("/rmas", s.handleListRMAs).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)

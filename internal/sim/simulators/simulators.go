@@ -22,6 +22,8 @@ type Options struct {
 	LogisticsWebhookURL, LogisticsSecret string
 	PaymentsWebhookURL, PaymentsSecret   string
 	CarrierAutoDeliverAfter              time.Duration
+	// CarrierAutoReturnAfter brings return pickups back on their own.
+	CarrierAutoReturnAfter time.Duration
 	// ERPAutoRestock refills the ERP's low shelves (erpsim.Sim.SetAutoRestock).
 	ERPAutoRestock bool
 	Logger         zerolog.Logger
@@ -43,6 +45,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (Set, error) {
 		ERP: erp,
 		Carrier: carriersim.New(pool, carriersim.Options{
 			WebhookURL: o.LogisticsWebhookURL, WebhookSecret: []byte(o.LogisticsSecret), AutoDeliverAfter: o.CarrierAutoDeliverAfter,
+			AutoReturnAfter: o.CarrierAutoReturnAfter,
 		}, o.Logger.With().Str("component", "carrier-sim").Logger()),
 		// The ERP imports the bank's statement, so paid invoices leave the
 		// customer's receivables (and its credit exposure) as in a real ERP.
