@@ -29,6 +29,12 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	// 2 x 1250.00 + 2480.00 = 4980.00, less Acme's 3% = 4830.60 EUR net,
 	// plus 19 % VAT (917.81) = 5748.41 EUR gross.
 	require.Equal(t, int64(574_841), v.Total.Minor)
+	// The invoice the buyer got splits the gross as the ERP booked it.
+	inv := x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "invoice"})
+	require.Len(t, inv, 1)
+	require.Contains(t, inv[0].Text, "Net amount:         4830.60 EUR")
+	require.Contains(t, inv[0].Text, "VAT:                917.81 EUR")
+	require.Contains(t, inv[0].Text, "Amount due:         5748.41 EUR")
 
 	// The projection lists it.
 	a := x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001&status=COMPLETED", order.RoleCS, nil)

@@ -21,6 +21,8 @@ func (o *orderState) invoice(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(o.outside(actx, "Create ERP invoice"), a.Invoice, activities.InvoiceInput{
 			OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
 			Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
+			// The quote's VAT split (none for a quote priced before it was kept).
+			Net: o.d.Quote.Net, Tax: o.d.Quote.Tax,
 		}).Get(actx, &res)
 	})
 	if err != nil {
@@ -32,7 +34,7 @@ func (o *orderState) invoice(ctx workflow.Context) error {
 	o.madeUndo(undo{Kind: undoVoidInvoice, Key: key, Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
 	o.d.Waiting = fmt.Sprintf("Invoice %s issued for %s, due %s.", inv.Number, inv.Amount, inv.DueDate.Format("2006-01-02"))
 	o.transition(ctx, order.StatusInvoiced, order.System, "invoice.issued", inv.Number)
-	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice})
+	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice, Quote: o.d.Quote})
 	return nil
 }
 

@@ -112,6 +112,22 @@ func TestRenderEveryKind(t *testing.T) {
 			[]string{"INV-2026-00042", "ord-8c1e", "852.85 EUR", "2026-12-31"},
 			[]string{"Invoice number:     INV-2026-00042", "Amount due:         852.85 EUR",
 				"Due date:           2026-12-31", "Payment reference:  INV-2026-00042", "Invoice date:       2026-12-01"}, nil},
+		{KindInvoice, with(func(d *Data) {
+			inv := sampleInvoice()
+			inv.Net, inv.Tax, inv.Amount = eur(85285), eur(16204), eur(101489)
+			d.Invoice = inv
+		}),
+			[]string{"1014.89 EUR"},
+			[]string{"Net amount:         852.85 EUR", "VAT:                162.04 EUR", "Amount due:         1014.89 EUR"}, []string{"reverse charge"}},
+		{KindInvoice, with(func(d *Data) {
+			inv := sampleInvoice()
+			inv.Net, inv.Tax = inv.Amount, eur(0)
+			q := sampleQuote()
+			q.ReverseCharge = true
+			d.Invoice, d.Quote = inv, q
+		}),
+			[]string{"852.85 EUR"},
+			[]string{"VAT:                0.00 EUR (reverse charge: VAT is accounted for by the customer)"}, nil},
 		{KindSurvey, with(func(d *Data) { d.SurveyURL = "http://localhost:8080/survey/tok_5d2b" }),
 			[]string{"ord-8c1e"},
 			[]string{"http://localhost:8080/survey/tok_5d2b", "0 (not at all) to 10"}, nil},
