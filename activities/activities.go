@@ -583,10 +583,20 @@ type InvoiceResult struct {
 func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResult, error) {
 	// The request carries the terms, not a date: every retry is the same
 	// request under the same key, and the ERP's first answer comes back.
-	inv, err := a.ERP.CreateInvoice(ctx, InvoiceKey(in.OrderID), erp.InvoiceRequest{
+	req := erp.InvoiceRequest{
 		OrderID: in.OrderID, SalesOrderID: in.SalesOrderID, CustomerID: in.CustomerID,
-		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays, Net: in.Net, Tax: in.Tax,
-	})
+		Amount: in.Amount, PaymentTermsDays: in.PaymentTermsDays,
+	}
+	if in.Net.Currency != "" {
+		// A net comes with its tax, which may be nothing (no VAT, reverse
+		// charge): a zero amount is left out of the JSON, so it is set here.
+		net, tax := in.Net, in.Tax
+		if tax.Currency == "" {
+			tax = money.Zero(net.Currency)
+		}
+		req.Net, req.Tax = &net, &tax
+	}
+	inv, err := a.ERP.CreateInvoice(ctx, InvoiceKey(in.OrderID), req)
 	if err != nil {
 		return InvoiceResult{}, classify(ctx, "create ERP invoice", err)
 	}

@@ -51,13 +51,16 @@ func TestPriceQuote(t *testing.T) {
 			Subtotal:         eur(145000),
 			DiscountBP:       300,
 			Discount:         eur(4350), // 3% of 1450.00
-			Total:            eur(140650),
+			Net:              eur(140650),
+			TaxRateBP:        1900,       // Acme pays 19 % VAT
+			Tax:              eur(26724), // 267.235 rounded half up
+			Total:            eur(167374),
 			ValidUntil:       at.AddDate(0, 0, 14),
 			LeadTimeDays:     5,
 			PaymentTermsDays: 30,
 		}
 		assert.Equal(t, want, res.Quote)
-		assert.Equal(t, "1406.50 EUR", res.Quote.Total.String())
+		assert.Equal(t, "1673.74 EUR", res.Quote.Total.String())
 		assertSameInstant(t, time.Date(2026, 12, 4, 9, 30, 0, 0, time.UTC), res.Quote.ValidUntil, "valid until")
 		assert.Equal(t, "ACME-001", res.Terms.CustomerID)
 		assert.Equal(t, "EUR", res.Terms.Currency)
@@ -81,7 +84,8 @@ func TestPriceQuote(t *testing.T) {
 		res := mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, rev)
 		assert.Equal(t, int64(500), res.Quote.DiscountBP, "the larger of standing and requested discount")
 		assert.Equal(t, eur(250000), res.Quote.Subtotal)
-		assert.Equal(t, eur(237500), res.Quote.Total)
+		assert.Equal(t, eur(237500), res.Quote.Net)
+		assert.Equal(t, eur(282625), res.Quote.Total, "net plus 19 % VAT")
 
 		stored, err := f.store.Quotes(ctx, "ord-price")
 		require.NoError(t, err)
@@ -380,6 +384,31 @@ func invoiceOrder(t *testing.T, f *fixture, orderID string, issuedAt time.Time) 
 		Amount: eur(498000), PaymentTermsDays: 30, IssuedAt: issuedAt,
 	})
 	return so.SalesOrderID, res.Invoice
+}
+
+// An invoice with no VAT (reverse charge, or a customer without VAT) is
+// sent with its net and a tax of zero, and the ERP books it so; one with
+// VAT books the split as given.
+func TestInvoiceVATSplit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	for _, tc := range []struct {
+		orderID  string
+		net, tax money.Money
+	}{
+		{"ord-inv-rc", eur(498000), money.Zero("EUR")},
+		{"ord-inv-vat", eur(418487), eur(79513)},
+	} {
+		so := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve,
+			activities.ReserveInput{OrderID: tc.orderID, CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor})
+		res := mustRun[activities.InvoiceResult](t, f.env, f.acts.Invoice, activities.InvoiceInput{
+			OrderID: tc.orderID, CustomerID: "ACME-001", SalesOrderID: so.SalesOrderID,
+			Amount: eur(498000), PaymentTermsDays: 30, IssuedAt: time.Now(), Net: tc.net, Tax: tc.tax,
+		})
+		assert.Equal(t, eur(498000), res.Invoice.Amount, tc.orderID)
+		assert.Equal(t, tc.net, res.Invoice.Net, tc.orderID)
+		assert.Equal(t, tc.tax, res.Invoice.Tax, tc.orderID)
+	}
 }
 
 func TestInvoice(t *testing.T) {

@@ -24,7 +24,7 @@ func invoiced(t *testing.T, c *erp.Client, orderID string) order.Invoice {
 	so, err := c.CreateSalesOrder(ctx, orderID+"/sales-order", pumps(orderID, 2))
 	require.NoError(t, err)
 	inv, err := c.CreateInvoice(ctx, orderID+"/invoice", erp.InvoiceRequest{OrderID: orderID, SalesOrderID: so.ID,
-		CustomerID: "ACME-001", Amount: eur(119000), Net: eur(100000), Tax: eur(19000), PaymentTermsDays: 30})
+		CustomerID: "ACME-001", Amount: eur(119000), Net: ptr(eur(100000)), Tax: ptr(eur(19000)), PaymentTermsDays: 30})
 	require.NoError(t, err)
 	return inv
 }

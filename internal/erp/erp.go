@@ -62,8 +62,9 @@ type InvoiceRequest struct {
 	// currency); both or neither. Unset, the invoice is all net, and the
 	// request is byte for byte what it was before the split existed, so a
 	// retry of an invoice asked for then still finds its answer.
-	Net money.Money `json:"net,omitzero"`
-	Tax money.Money `json:"tax,omitzero"`
+	// Pointers: a tax of 0.00 (no VAT, reverse charge) must be sent.
+	Net *money.Money `json:"net,omitempty"`
+	Tax *money.Money `json:"tax,omitempty"`
 }
 
 // Prices returns the ERP's list price of each SKU in currency, in the order

@@ -22,7 +22,7 @@ func TestInvoiceWithTax(t *testing.T) {
 
 	inv, err := c.CreateInvoice(ctx, "ord-tax/invoice", erp.InvoiceRequest{OrderID: "ord-tax", SalesOrderID: so.ID,
 		CustomerID: "ACME-001", Amount: money.New(297500, "EUR"), PaymentTermsDays: 30,
-		Net: money.New(250000, "EUR"), Tax: money.New(47500, "EUR")})
+		Net: ptr(money.New(250000, "EUR")), Tax: ptr(money.New(47500, "EUR"))})
 	require.NoError(t, err)
 	assert.Equal(t, money.New(297500, "EUR"), inv.Amount)
 	assert.Equal(t, money.New(250000, "EUR"), inv.Net)
@@ -36,7 +36,7 @@ func TestInvoiceWithTax(t *testing.T) {
 
 	_, err = c.CreateInvoice(ctx, "ord-tax/invoice-3", erp.InvoiceRequest{OrderID: "ord-tax", SalesOrderID: so.ID,
 		CustomerID: "ACME-001", Amount: money.New(1000, "EUR"), PaymentTermsDays: 30,
-		Net: money.New(900, "EUR"), Tax: money.New(50, "EUR")})
+		Net: ptr(money.New(900, "EUR")), Tax: ptr(money.New(50, "EUR"))})
 	requireDownstream(t, err, http.StatusBadRequest, true)
 }
 
@@ -64,3 +64,5 @@ func TestInvoiceAnswerFromBeforeTheSplit(t *testing.T) {
 	assert.Equal(t, money.New(500, "EUR"), inv.Net)
 	assert.Equal(t, money.New(0, "EUR"), inv.Tax)
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -174,6 +174,8 @@ type Invoice struct {
 	DueDate  time.Time   `json:"due_date"`
 	// Net and Tax split Amount as the ERP booked it. Zero in an invoice
 	// recorded before the ERP split them out.
-	Net money.Money `json:"net,omitzero"`
-	Tax money.Money `json:"tax,omitzero"`
+	// Never omitted: Money's IsZero would drop a tax of 0.00 from the JSON
+	// and with it the currency.
+	Net money.Money `json:"net"`
+	Tax money.Money `json:"tax"`
 }
