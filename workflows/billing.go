@@ -236,6 +236,7 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 			if sum, err := o.paid.Add(p.Amount); err == nil {
 				o.paid = sum
 			}
+			o.refundOnCancel(p)
 		}
 		o.d.Paid = ptr(o.paid)
 		if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -19,6 +20,9 @@ const (
 	undoCancelSalesOrder undoKind = "cancel-sales-order"
 	undoCancelShipment   undoKind = "cancel-shipment"
 	undoVoidInvoice      undoKind = "void-invoice"
+	// undoRefund pays a payment back to its payer once the invoice it
+	// paid is voided (changeRefundOnCancel).
+	undoRefund undoKind = "refund"
 )
 
 // undo is one registered compensation: what to call and on what.
@@ -30,6 +34,29 @@ type undo struct {
 	Ref   string `json:"ref"`
 	Key   string `json:"key,omitempty"`
 	Label string `json:"label"`
+	// Amount is what a refund pays back.
+	Amount *money.Money `json:"amount,omitempty"`
+}
+
+// refundOnCancel registers the refund of a payment applied to the order's
+// invoice, to run right after the invoice is voided (so below the void in
+// the stack: the ERP frees the payment into the customer's credit balance
+// when the invoice is voided, and refunds it from there).
+func (o *orderState) refundOnCancel(p PaymentSignal) {
+	if !o.refundsOnCancel {
+		return
+	}
+	o.refunds++
+	u := undo{Kind: undoRefund, Ref: p.BankTransactionID, Key: activities.RefundKey(o.in.OrderID, o.refunds),
+		Label: fmt.Sprintf("refund payment %s of %s to the payer", p.BankTransactionID, p.Amount), Amount: &p.Amount}
+	for i := len(o.undos) - 1; i >= 0; i-- {
+		if o.undos[i].Kind == undoVoidInvoice {
+			o.undos = append(o.undos[:i], append([]undo{u}, o.undos[i:]...)...)
+			o.syncCompensations()
+			return
+		}
+	}
+	o.pushUndo(u)
 }
 
 func (o *orderState) pushUndo(u undo) {
@@ -124,6 +151,10 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 	case undoVoidInvoice:
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
 			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
+	case undoRefund:
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.Refund, activities.RefundInput{
+			Key: u.Key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: *u.Amount, BankTransactionID: u.Ref,
+			Reason: "order cancelled: " + o.cancel.Reason}).Get(ctx, nil)
 	}
 	return temporal.NewNonRetryableApplicationError("unknown undo "+string(u.Kind), ErrTypeInvalidArgument, nil)
 }

@@ -95,6 +95,10 @@ type orderState struct {
 	mailsInFlight   int
 	recordsInFlight int
 	applying        bool
+	// refundsOnCancel: a payment applied to the invoice registers its
+	// refund as an undo (changeRefundOnCancel); refunds counts them.
+	refundsOnCancel bool
+	refunds         int
 	// resendByKey: the order keeps the key of each kind's last mail, not
 	// its data; a CS resend has the mail activity send the kept mail
 	// again (changeResendByKey).
@@ -174,6 +178,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.localRecords = workflow.GetVersion(ctx, changeLocalRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	o.resendByKey = workflow.GetVersion(ctx, changeResendByKey, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.refundsOnCancel = workflow.GetVersion(ctx, changeRefundOnCancel, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	if in.Resume != nil {
 		// A run that an earlier run of the order continued: it takes that
 		// run's state and picks up the lifecycle where it stopped.

@@ -202,6 +202,11 @@ func newWorld(t *testing.T) *world {
 			}
 			return activities.CancelShipmentResult{}, nil
 		})
+	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RefundInput) (activities.RefundResult, error) {
+			w.undo(fmt.Sprintf("refund %s %s (%s)", in.BankTransactionID, in.Amount, in.Key))
+			return activities.RefundResult{}, nil
+		})
 	env.OnActivity(a.VoidInvoice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.VoidInvoiceInput) (activities.VoidInvoiceResult, error) {
 			if in.InvoiceID == "" {
@@ -562,6 +567,51 @@ func TestPrepaymentInvoicesFirstAndCancelUndoesInReverse(t *testing.T) {
 	require.Equal(t, order.StatusCancelled, res.Status)
 	require.Equal(t, []string{"void-invoice inv-1", "cancel-sales-order SO-1"}, w.undos)
 	require.Contains(t, w.mailKinds(), mail.KindOrderCancelled)
+}
+
+// Issue 8: a cancelled prepaid order gives the money back. Paid in full,
+// shipping, cancelled by CS: the shipments are cancelled, the invoice
+// voided, then the payment refunded to its payer, then the sales order
+// cancelled.
+func TestCancelledPrepaidOrderRefundsThePayment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.terms.CreditLimit = eur(1_300_000)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	w.at(4*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status)
+		require.Contains(t, d.Compensations, "refund payment BTX-1 of 4830.60 EUR to the payer")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "customer went bankrupt"}, "")
+	})
+	require.Equal(t, order.StatusCancelled, w.run().Status)
+	require.Equal(t, []string{"cancel-shipment SH-WH-SOUTH", "cancel-shipment SH-WH-NORTH", "void-invoice inv-1",
+		"refund BTX-1 4830.60 EUR (ord-1/refund/1)", "cancel-sales-order SO-1"}, w.undos)
+}
+
+// A prepaid order paid in two parts and cancelled by the buyer before it
+// ships: each part is refunded, after the void.
+func TestCancelledPartlyPaidOrderRefundsEachPayment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.terms.CreditLimit = eur(1_300_000)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(100_000)) })
+	w.at(4*time.Hour, func() { w.pay("BTX-2", eur(50_000)) })
+	w.at(5*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "budget cut"}, "")
+	})
+	require.Equal(t, order.StatusCancelled, w.run().Status)
+	require.Equal(t, []string{"void-invoice inv-1", "refund BTX-2 500.00 EUR (ord-1/refund/2)",
+		"refund BTX-1 1000.00 EUR (ord-1/refund/1)", "cancel-sales-order SO-1"}, w.undos)
 }
 
 func TestCSCancelWhileShippingUndoesEverythingInReverse(t *testing.T) {

@@ -148,4 +148,12 @@ const (
 	// (fails replay without the gate, as every older history does with the
 	// gate's local branch alone).
 	changeLocalRecords = "local-records"
+
+	// changeRefundOnCancel (version 1, asked once when the order starts): a
+	// payment applied to the order's invoice registers its refund as an
+	// undo, right below the invoice's void; cancelling a prepaid or partly
+	// paid order voids the invoice, then pays each payment back to its
+	// payer (Refund: ERP refund document and bank transfer, by key). Before
+	// it, a cancelled prepaid order kept the money.
+	changeRefundOnCancel = "refund-on-cancel"
 )
