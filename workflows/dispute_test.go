@@ -69,7 +69,8 @@ func TestDisputedInvoiceIsNotDunnedUntilResolved(t *testing.T) {
 		w.pay("BTX-1", mainTotal)
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
-	require.Contains(t, dispute.res.Message, "no payment reminders")
+	require.Contains(t, dispute.res.Message, "CS has been told")
+	require.Contains(t, dispute.res.Message, "No reminders until the dispute is resolved")
 	require.Contains(t, resolve.res.Message, "resume")
 	require.Subset(t, w.actions(), []string{"invoice.disputed", "invoice.dispute-resolved"})
 	var alert string

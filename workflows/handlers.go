@@ -208,7 +208,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					Step:   "invoice dispute",
 					Error:  fmt.Sprintf("%s disputes invoice %s: %s", in.Actor.Subject, o.d.Invoice.Number, in.Reason),
 					Reason: "settle it with the buyer and resolve the dispute (POST /v1/orders/{id}/resolve); payment reminders are paused meanwhile"})
-				return DecisionResult{Status: o.d.Status, Message: "Invoice disputed; no payment reminders until the dispute is resolved. " + o.d.Waiting}, nil
+				return DecisionResult{Status: o.d.Status, Message: "Invoice disputed; CS has been told. " + o.d.Waiting}, nil
 			},
 			func(ctx workflow.Context, in DisputeInput) error {
 				if err := o.may(in.Actor, order.RoleBuyer, order.RoleBuyerApprover, order.RoleCS, order.RoleFinance); err != nil {
@@ -237,7 +237,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				o.d.Waiting = o.paymentWaiting()
 				o.record(ctx, in.Actor, "invoice.dispute-resolved", in.Reason)
-				return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf("Dispute resolved; payment reminders resume from %s if the invoice is still open. %s",
+				return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf("Dispute resolved; payment reminders resume on their schedule, none before %s, if the invoice is still open. %s",
 					o.dunningResumeAt.Format("2006-01-02"), o.d.Waiting)}, nil
 			},
 			func(ctx workflow.Context, in ResolveInput) error {
