@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -34,6 +35,10 @@ type (
 	}
 	reasonRequest struct {
 		Reason string `json:"reason"`
+	}
+	creditNoteRequest struct {
+		Amount *money.Money `json:"amount"`
+		Reason string       `json:"reason"`
 	}
 	approvalRequest struct {
 		Approve *bool  `json:"approve"`
@@ -148,6 +153,30 @@ func (s *server) dispute(w http.ResponseWriter, r *http.Request) error {
 func (s *server) resolve(w http.ResponseWriter, r *http.Request) error {
 	return s.reasonUpdate(w, r, workflows.UpdateResolve, func(a order.Actor, reason string) any {
 		return workflows.ResolveInput{Actor: a, Reason: reason}
+	})
+}
+
+// creditNote is POST /v1/orders/{id}/credit-note: CS (up to the customer's
+// limit) or finance credits an amount on the order's invoice.
+func (s *server) creditNote(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleCS, order.RoleFinance}, func(a order.Actor) (string, any, error) {
+		var in creditNoteRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var amount *order.FieldError
+		switch {
+		case in.Amount == nil:
+			amount = &order.FieldError{Field: "amount", Reason: "required: {\"minor\": …, \"currency\": …}"}
+		case in.Amount.Minor <= 0 || in.Amount.Minor > MaxPaymentMinor:
+			amount = &order.FieldError{Field: "amount.minor", Reason: fmt.Sprintf("between 1 and %d minor units", int64(MaxPaymentMinor))}
+		case !money.ValidCurrency(in.Amount.Currency):
+			amount = &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code"}
+		}
+		if err := collect(amount, checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: a, Amount: *in.Amount, Reason: in.Reason}, nil
 	})
 }
 

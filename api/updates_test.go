@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/mail"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -87,6 +88,8 @@ func TestUpdates(t *testing.T) {
 				workflows.DisputeInput{Actor: buyerActor, Reason: "one pump dented"}},
 			{"/resolve", workflows.UpdateResolve, cs, map[string]any{"reason": "replacement sent"},
 				workflows.ResolveInput{Actor: cs, Reason: "replacement sent"}},
+			{"/credit-note", workflows.UpdateCreditNote, finance, map[string]any{"amount": map[string]any{"minor": 5000, "currency": "EUR"}, "reason": "goodwill"},
+				workflows.CreditNoteInput{Actor: finance, Amount: money.New(5000, "EUR"), Reason: "goodwill"}},
 			{"/approvals", workflows.UpdateApprove, approver, map[string]any{"approve": false, "comment": "no"},
 				workflows.ApproveInput{Actor: approver, Approve: false, Comment: "no"}},
 			{"/credit-decision", workflows.UpdateCreditDecision, finance, map[string]any{"decision": "prepay", "reason": "new customer"},
@@ -208,7 +211,11 @@ func TestUpdates(t *testing.T) {
 			{order.RoleCS, "/actions", map[string]any{"action": "resend", "reason": "x"}, 422, []string{"mail"}},
 			{order.RoleCS, "/actions", map[string]any{"action": "resend", "mail": "love-letter", "reason": "x"}, 422, []string{"mail"}},
 			{order.RoleCS, "/actions", map[string]any{"action": "retry", "mail": "invoice", "reason": "x"}, 422, []string{"mail"}},
+			{order.RoleCS, "/credit-note", map[string]any{"reason": "x"}, 422, []string{"amount"}},
+			{order.RoleCS, "/credit-note", map[string]any{"amount": map[string]any{"minor": -5, "currency": "EUR"}}, 422, []string{"amount.minor", "reason"}},
+			{order.RoleFinance, "/credit-note", map[string]any{"amount": map[string]any{"minor": 5, "currency": "eur"}, "reason": "x"}, 422, []string{"amount.currency"}},
 			// Roles the API itself enforces.
+			{order.RoleBuyer, "/credit-note", map[string]any{"amount": map[string]any{"minor": 5, "currency": "EUR"}, "reason": "x"}, 403, nil},
 			{order.RoleBuyer, "/credit-decision", map[string]any{"decision": "override", "reason": "x"}, 403, nil},
 			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -38,9 +39,60 @@ func (o *orderState) invoice(ctx workflow.Context) error {
 	return nil
 }
 
+// balance is what the customer still owes on the invoice: its amount less
+// what was paid and what credit notes took off it.
 func (o *orderState) balance() money.Money {
 	b, _ := o.d.Invoice.Amount.Sub(o.paid)
+	for _, cn := range o.d.CreditNotes {
+		if c, err := b.Sub(cn.AppliedToInvoice); err == nil {
+			b = c
+		}
+	}
 	return b
+}
+
+// credited is the gross of every credit note on the invoice.
+func (o *orderState) credited() money.Money {
+	sum := money.Zero(o.d.Invoice.Amount.Currency)
+	for _, cn := range o.d.CreditNotes {
+		if s, err := sum.Add(cn.Amount); err == nil {
+			sum = s
+		}
+	}
+	return sum
+}
+
+// creditNote issues a credit note on the invoice (the update's handler;
+// ctx is detached). The ERP takes it off what is open and puts the rest,
+// if the invoice was paid, on the customer's credit balance, for finance.
+func (o *orderState) creditNote(ctx workflow.Context, in CreditNoteInput) (DecisionResult, error) {
+	o.creditNotes++
+	key := activities.CreditNoteKey(o.in.OrderID, o.creditNotes)
+	var res activities.IssueCreditNoteResult
+	err := workflow.ExecuteActivity(o.outside(ctx, "Issue ERP credit note"), a.IssueCreditNote, activities.IssueCreditNoteInput{
+		Key: key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, InvoiceID: o.d.Invoice.InvoiceID,
+		Kind: activities.CreditAmount, Amount: in.Amount, Reason: in.Reason,
+	}).Get(ctx, &res)
+	if err != nil {
+		line := describeFailure(err, 0)
+		o.record(ctx, in.Actor, "credit-note.failed", fmt.Sprintf("%s: %s", in.Amount, line))
+		return DecisionResult{}, temporal.NewApplicationError("the ERP did not issue the credit note: "+line, ErrTypeInvalidState)
+	}
+	o.d.CreditNotes = append(o.d.CreditNotes, CreditNote{Number: res.Number, Amount: res.Amount, AppliedToInvoice: res.AppliedToInvoice,
+		ToCreditBalance: res.ToCreditBalance, By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)})
+	o.pushUndo(undo{Kind: undoVoidCreditNote, Ref: res.CreditNoteID, Key: key, Label: "void credit note " + res.Number})
+	if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {
+		o.d.Waiting = o.paymentWaiting()
+	}
+	o.record(ctx, in.Actor, "credit-note.issued", fmt.Sprintf("%s of %s on invoice %s: %s", res.Number, res.Amount, o.d.Invoice.Number, in.Reason))
+	msg := fmt.Sprintf("Credit note %s of %s issued on invoice %s", res.Number, res.Amount, o.d.Invoice.Number)
+	if res.ToCreditBalance.Minor > 0 {
+		msg += fmt.Sprintf("; %s went to the customer's credit balance, finance has been told", res.ToCreditBalance)
+		o.notify(ctx, "credit-balance-"+res.Number, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+			Balance: ptr(res.ToCreditBalance),
+			Reason:  fmt.Sprintf("credit note %s (%s) went beyond what was open on the paid invoice: %s credit balance to refund or apply", res.Number, in.Reason, res.ToCreditBalance)})
+	}
+	return o.result(ctx, msg, func() bool { return o.d.Status != order.StatusAwaitingPayment || o.balance().Minor > 0 })
 }
 
 func (o *orderState) paymentWaiting() string {

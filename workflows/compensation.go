@@ -23,6 +23,9 @@ const (
 	// undoRefund pays a payment back to its payer once the invoice it
 	// paid is voided (changeRefundOnCancel).
 	undoRefund undoKind = "refund"
+	// undoVoidCreditNote voids a credit note (before the invoice it credits
+	// can be voided).
+	undoVoidCreditNote undoKind = "void-credit-note"
 )
 
 // undo is one registered compensation: what to call and on what.
@@ -151,6 +154,9 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 	case undoVoidInvoice:
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidInvoice,
 			activities.VoidInvoiceInput{OrderID: o.in.OrderID, InvoiceID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
+	case undoVoidCreditNote:
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidCreditNote,
+			activities.VoidCreditNoteInput{OrderID: o.in.OrderID, CreditNoteID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	case undoRefund:
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.Refund, activities.RefundInput{
 			Key: u.Key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: *u.Amount, BankTransactionID: u.Ref,

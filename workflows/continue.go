@@ -47,6 +47,7 @@ type Carried struct {
 	Dunned   int `json:"dunned"`
 	// Escalated: finance has been told the invoice is long overdue.
 	Escalated       bool                   `json:"escalated,omitempty"`
+	CreditNotes     int                    `json:"credit_notes,omitempty"`
 	Refunds         int                    `json:"refunds,omitempty"`
 	Reminded        int                    `json:"reminded,omitempty"`
 	Disputes        int                    `json:"disputes,omitempty"`
@@ -73,7 +74,7 @@ func (o *orderState) carry(s stage) *Carried {
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
 		Failures: o.failures, Resends: o.resends, Dunned: o.dunned, Escalated: o.escalated,
-		Refunds: o.refunds, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
+		CreditNotes: o.creditNotes, Refunds: o.refunds, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
@@ -85,7 +86,7 @@ func (o *orderState) carry(s stage) *Carried {
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
 	o.failures, o.resends, o.dunned, o.escalated = c.Failures, c.Resends, c.Dunned, c.Escalated
-	o.refunds, o.reminded, o.disputes, o.dunningResumeAt = c.Refunds, c.Reminded, c.Disputes, c.DunningResumeAt
+	o.creditNotes, o.refunds, o.reminded, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Reminded, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
 	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer
 	// Maps that were empty come back nil from JSON; setup made them.

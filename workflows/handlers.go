@@ -252,6 +252,38 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}),
+		typedUpdate(UpdateCreditNote, "CS (up to the customer's credit-note limit) or finance credits an amount on the invoice; the ERP issues the credit note.",
+			func(ctx workflow.Context, in CreditNoteInput) (DecisionResult, error) {
+				return o.creditNote(o.detached(ctx), in)
+			},
+			func(ctx workflow.Context, in CreditNoteInput) error {
+				if err := o.may(in.Actor, order.RoleCS, order.RoleFinance); err != nil {
+					return err
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: required")
+				}
+				if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusPaid); err != nil {
+					return err
+				}
+				inv := o.d.Invoice
+				if inv == nil {
+					return invalidState("the order has no invoice to credit")
+				}
+				if in.Amount.Currency != inv.Amount.Currency || in.Amount.Minor <= 0 {
+					return invalidArgument("amount: a positive amount in %s, the invoice's currency", inv.Amount.Currency)
+				}
+				after, err := o.credited().Add(in.Amount)
+				if err != nil || after.Minor > inv.Amount.Minor {
+					left, _ := inv.Amount.Sub(o.credited())
+					return invalidArgument("amount: at most %s of invoice %s can still be credited", left, inv.Number)
+				}
+				if in.Actor.Role == order.RoleCS && after.Minor > o.terms.CreditNoteLimitCS.Minor {
+					return forbidden("amount: credit notes of %s on this order would pass CS's limit of %s for this customer; finance issues it",
+						after, o.terms.CreditNoteLimitCS)
+				}
+				return nil
+			}),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)

@@ -36,6 +36,8 @@ const (
 	// invoice, which pauses dunning until the dispute is resolved.
 	UpdateDispute = "dispute"
 	UpdateResolve = "resolve"
+	// UpdateCreditNote credits an amount on the order's invoice.
+	UpdateCreditNote = "credit-note"
 	// UpdateQuote answers with the order's first quote once it is priced;
 	// POST /v1/quotes sends it with the start (Update-with-Start).
 	UpdateQuote = "quote"
@@ -135,6 +137,28 @@ type DisputeInput struct {
 type ResolveInput struct {
 	Actor  order.Actor `json:"actor"`
 	Reason string      `json:"reason"`
+}
+
+// CreditNoteInput credits Amount (gross) on the order's invoice: CS up to
+// the customer's CreditNoteLimitCS for the order, finance above it.
+type CreditNoteInput struct {
+	Actor  order.Actor `json:"actor"`
+	Amount money.Money `json:"amount"`
+	Reason string      `json:"reason"`
+}
+
+// CreditNote is one credit note the ERP issued on the order's invoice.
+type CreditNote struct {
+	Number string      `json:"number"`
+	Amount money.Money `json:"amount"`
+	// AppliedToInvoice came off what the customer owed; ToCreditBalance
+	// went beyond it (the invoice was paid) into the customer's credit
+	// balance, for finance to refund or apply.
+	AppliedToInvoice money.Money `json:"applied_to_invoice"`
+	ToCreditBalance  money.Money `json:"to_credit_balance"`
+	By               order.Actor `json:"by"`
+	Reason           string      `json:"reason"`
+	At               time.Time   `json:"at"`
 }
 
 // Dispute is an open dispute of the order's invoice.
@@ -275,7 +299,9 @@ type Details struct {
 	Invoice         *order.Invoice       `json:"invoice,omitempty"`
 	Paid            *money.Money         `json:"paid,omitempty"`
 	// Dispute is set while the invoice is disputed: no reminders go out.
-	Dispute     *Dispute     `json:"dispute,omitempty"`
+	Dispute *Dispute `json:"dispute,omitempty"`
+	// CreditNotes issued on the invoice, oldest first.
+	CreditNotes []CreditNote `json:"credit_notes,omitempty"`
 	SurveyState string       `json:"survey_state,omitempty"`
 	Failure     *StepFailure `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.

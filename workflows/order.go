@@ -99,6 +99,8 @@ type orderState struct {
 	// refund as an undo (changeRefundOnCancel); refunds counts them.
 	refundsOnCancel bool
 	refunds         int
+	// creditNotes counts the credit notes asked for (their keys).
+	creditNotes int
 	// resendByKey: the order keeps the key of each kind's last mail, not
 	// its data; a CS resend has the mail activity send the kept mail
 	// again (changeResendByKey).

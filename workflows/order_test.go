@@ -44,7 +44,7 @@ func acmeTerms() order.Terms {
 	return order.Terms{CustomerID: "ACME-001", CustomerName: "Acme", Currency: "EUR",
 		CreditLimit: eur(5_000_000), PaymentTermsDays: 30, DiscountBP: 300, RepDiscountAuthorityBP: 1000,
 		PurchasingLimit: eur(1_000_000), DualApprovalThreshold: eur(2_500_000), QuoteValidityDays: 14, LeadTimeDays: 5,
-		ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)}}
+		ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)}, CreditNoteLimitCS: eur(50_000)}
 }
 
 var listPrices = []order.ListPrice{
@@ -75,6 +75,9 @@ type world struct {
 	recordFails func(in activities.RecordInput, local bool) error
 	// applyPayment, when set, answers the store's recording of a payment match.
 	applyPayment func(activities.ApplyPaymentInput) error
+	// creditNote, when set, answers the ERP's credit note; by default it is
+	// all taken off what is open.
+	creditNote func(activities.IssueCreditNoteInput) activities.IssueCreditNoteResult
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
 	cancelShipment func(shipmentID string) error
 }
@@ -201,6 +204,16 @@ func newWorld(t *testing.T) *world {
 				w.undo("cancel-shipment " + in.ShipmentID)
 			}
 			return activities.CancelShipmentResult{}, nil
+		})
+	env.OnActivity(a.IssueCreditNote, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.IssueCreditNoteInput) (activities.IssueCreditNoteResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if w.creditNote != nil {
+				return w.creditNote(in), nil
+			}
+			return activities.IssueCreditNoteResult{CreditNoteID: "cn-" + in.Key, Number: fmt.Sprintf("CN-%d", len(w.undos)+1),
+				Amount: in.Amount, AppliedToInvoice: in.Amount, ToCreditBalance: money.Zero(in.Amount.Currency)}, nil
 		})
 	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RefundInput) (activities.RefundResult, error) {

@@ -37,6 +37,9 @@ type Terms struct {
 	// say so.
 	VATRateBP     int64 `json:"vat_rate_bp"`
 	ReverseCharge bool  `json:"reverse_charge,omitempty"`
+	// CreditNoteLimitCS is the credit (gross, all credit notes of one
+	// order together) CS may grant alone; above it, finance.
+	CreditNoteLimitCS money.Money `json:"credit_note_limit_cs"`
 }
 
 // ListPrice is the ERP's price for one SKU.

@@ -31,8 +31,9 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO customers (id, name, buyer_email, rep_email, currency, credit_limit_minor,
 				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
-				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge,
+				credit_note_limit_cs_minor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (id) DO UPDATE SET
 				name = EXCLUDED.name,
 				buyer_email = EXCLUDED.buyer_email,
@@ -48,10 +49,12 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				lead_time_days = EXCLUDED.lead_time_days,
 				vat_rate_bp = EXCLUDED.vat_rate_bp,
 				reverse_charge = EXCLUDED.reverse_charge,
+				credit_note_limit_cs_minor = EXCLUDED.credit_note_limit_cs_minor,
 				updated_at = now()`,
 			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
 			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
-			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge)
+			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge,
+			t.CreditNoteLimitCS.Minor)
 		if err != nil {
 			return dbError(what, err)
 		}
@@ -92,6 +95,7 @@ func validateTerms(t order.Terms) error {
 		{"credit_limit", t.CreditLimit},
 		{"purchasing_limit", t.PurchasingLimit},
 		{"dual_approval_threshold", t.DualApprovalThreshold},
+		{"credit_note_limit_cs", t.CreditNoteLimitCS},
 	}
 	for sku, p := range t.ContractPrices {
 		amounts = append(amounts, struct {
@@ -111,7 +115,7 @@ func validateTerms(t order.Terms) error {
 // the customer is unknown. Every amount is in the terms' currency.
 func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, error) {
 	var t order.Terms
-	var creditLimit, purchasingLimit, dualApproval int64
+	var creditLimit, purchasingLimit, dualApproval, creditNoteLimit int64
 	var skus, currencies []string
 	var prices []int64
 	// One statement, so the prices belong to the same version of the terms
@@ -120,7 +124,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		SELECT c.id, c.name, c.buyer_email, c.rep_email, c.currency, c.credit_limit_minor,
 			c.payment_terms_days, c.discount_bp, c.rep_discount_authority_bp,
 			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
-			c.lead_time_days, c.vat_rate_bp, c.reverse_charge,
+			c.lead_time_days, c.vat_rate_bp, c.reverse_charge, c.credit_note_limit_cs_minor,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
@@ -129,7 +133,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&t.CustomerID, &t.CustomerName, &t.BuyerEmail, &t.RepEmail, &t.Currency, &creditLimit,
 		&t.PaymentTermsDays, &t.DiscountBP, &t.RepDiscountAuthorityBP,
 		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
-		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge,
+		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge, &creditNoteLimit,
 		&skus, &prices, &currencies)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)
@@ -137,6 +141,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 	t.CreditLimit = money.New(creditLimit, t.Currency)
 	t.PurchasingLimit = money.New(purchasingLimit, t.Currency)
 	t.DualApprovalThreshold = money.New(dualApproval, t.Currency)
+	t.CreditNoteLimitCS = money.New(creditNoteLimit, t.Currency)
 	if len(skus) > 0 {
 		t.ContractPrices = make(map[string]money.Money, len(skus))
 		for i, sku := range skus {

@@ -32,7 +32,8 @@ func DemoCustomers() []order.Terms {
 			// 20 cents against the list price of 25.
 			ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)},
 			// A German customer of a German seller: 19 % VAT.
-			VATRateBP: 1900,
+			VATRateBP:         1900,
+			CreditNoteLimitCS: eur(50_000),
 		},
 		{
 			CustomerID:             "GLOBEX-002",
@@ -49,8 +50,9 @@ func DemoCustomers() []order.Terms {
 			QuoteValidityDays:      7,
 			LeadTimeDays:           3,
 			// Another EU country's business: reverse charge, no VAT charged.
-			VATRateBP:     1900,
-			ReverseCharge: true,
+			VATRateBP:         1900,
+			ReverseCharge:     true,
+			CreditNoteLimitCS: eur(10_000),
 		},
 		{
 			CustomerID:             "INITECH-003",
@@ -66,6 +68,7 @@ func DemoCustomers() []order.Terms {
 			DualApprovalThreshold:  usd(2_000_000),
 			QuoteValidityDays:      30,
 			LeadTimeDays:           7,
+			CreditNoteLimitCS:      usd(50_000),
 		},
 	}
 }
