@@ -172,6 +172,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/dispute", http.MethodPost, s.dispute)
 	v1("/v1/orders/{id}/resolve", http.MethodPost, s.resolve)
 	v1("/v1/orders/{id}/credit-note", http.MethodPost, s.creditNote)
+	v1("/v1/orders/{id}/refund", http.MethodPost, s.refund)
 	v1("/v1/orders/{id}/approvals", http.MethodPost, s.approve)
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
 	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)

@@ -40,6 +40,11 @@ type (
 		Amount *money.Money `json:"amount"`
 		Reason string       `json:"reason"`
 	}
+	refundRequest struct {
+		Amount            *money.Money `json:"amount"`
+		BankTransactionID string       `json:"bank_transaction_id"`
+		Reason            string       `json:"reason"`
+	}
 	approvalRequest struct {
 		Approve *bool  `json:"approve"`
 		Comment string `json:"comment"`
@@ -164,19 +169,40 @@ func (s *server) creditNote(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
-		var amount *order.FieldError
-		switch {
-		case in.Amount == nil:
-			amount = &order.FieldError{Field: "amount", Reason: "required: {\"minor\": …, \"currency\": …}"}
-		case in.Amount.Minor <= 0 || in.Amount.Minor > MaxPaymentMinor:
-			amount = &order.FieldError{Field: "amount.minor", Reason: fmt.Sprintf("between 1 and %d minor units", int64(MaxPaymentMinor))}
-		case !money.ValidCurrency(in.Amount.Currency):
-			amount = &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code"}
-		}
-		if err := collect(amount, checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(checkAmount(in.Amount), checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err
 		}
 		return workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: a, Amount: *in.Amount, Reason: in.Reason}, nil
+	})
+}
+
+// checkAmount checks a money amount in a request body.
+func checkAmount(m *money.Money) *order.FieldError {
+	switch {
+	case m == nil:
+		return &order.FieldError{Field: "amount", Reason: "required: {\"minor\": …, \"currency\": …}"}
+	case m.Minor <= 0 || m.Minor > MaxPaymentMinor:
+		return &order.FieldError{Field: "amount.minor", Reason: fmt.Sprintf("between 1 and %d minor units", int64(MaxPaymentMinor))}
+	case !money.ValidCurrency(m.Currency):
+		return &order.FieldError{Field: "amount.currency", Reason: "an ISO 4217 code"}
+	}
+	return nil
+}
+
+// refund is POST /v1/orders/{id}/refund: finance pays money back to the
+// payer of one of the order's payments.
+func (s *server) refund(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleFinance}, func(a order.Actor) (string, any, error) {
+		var in refundRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if err := collect(checkAmount(in.Amount), checkText("bank_transaction_id", in.BankTransactionID, false),
+			checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateRefund, workflows.RefundInput{Actor: a, Amount: *in.Amount,
+			BankTransactionID: strings.TrimSpace(in.BankTransactionID), Reason: in.Reason}, nil
 	})
 }
 

@@ -88,6 +88,8 @@ func TestUpdates(t *testing.T) {
 				workflows.DisputeInput{Actor: buyerActor, Reason: "one pump dented"}},
 			{"/resolve", workflows.UpdateResolve, cs, map[string]any{"reason": "replacement sent"},
 				workflows.ResolveInput{Actor: cs, Reason: "replacement sent"}},
+			{"/refund", workflows.UpdateRefund, finance, map[string]any{"amount": map[string]any{"minor": 10000, "currency": "EUR"}, "bank_transaction_id": "BTX-1", "reason": "overpaid"},
+				workflows.RefundInput{Actor: finance, Amount: money.New(10000, "EUR"), BankTransactionID: "BTX-1", Reason: "overpaid"}},
 			{"/credit-note", workflows.UpdateCreditNote, finance, map[string]any{"amount": map[string]any{"minor": 5000, "currency": "EUR"}, "reason": "goodwill"},
 				workflows.CreditNoteInput{Actor: finance, Amount: money.New(5000, "EUR"), Reason: "goodwill"}},
 			{"/approvals", workflows.UpdateApprove, approver, map[string]any{"approve": false, "comment": "no"},
@@ -216,6 +218,8 @@ func TestUpdates(t *testing.T) {
 			{order.RoleFinance, "/credit-note", map[string]any{"amount": map[string]any{"minor": 5, "currency": "eur"}, "reason": "x"}, 422, []string{"amount.currency"}},
 			// Roles the API itself enforces.
 			{order.RoleBuyer, "/credit-note", map[string]any{"amount": map[string]any{"minor": 5, "currency": "EUR"}, "reason": "x"}, 403, nil},
+			{order.RoleCS, "/refund", map[string]any{"amount": map[string]any{"minor": 5, "currency": "EUR"}, "reason": "x"}, 403, nil},
+			{order.RoleFinance, "/refund", map[string]any{"reason": "x"}, 422, []string{"amount"}},
 			{order.RoleBuyer, "/credit-decision", map[string]any{"decision": "override", "reason": "x"}, 403, nil},
 			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},
 		}

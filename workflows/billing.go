@@ -51,6 +51,63 @@ func (o *orderState) balance() money.Money {
 	return b
 }
 
+// refundable is what can still be paid back of payment txn: its amount
+// less what was refunded of it.
+func (o *orderState) refundable(txn string) money.Money {
+	for _, p := range o.d.Payments {
+		if p.BankTransactionID != txn {
+			continue
+		}
+		left := p.Amount
+		for _, r := range o.d.Refunds {
+			if r.BankTransactionID == txn {
+				if l, err := left.Sub(r.Amount); err == nil {
+					left = l
+				}
+			}
+		}
+		return left
+	}
+	return money.Money{}
+}
+
+// refundFrom is the payment a refund without one named pays back: the
+// latest with at least amount left to refund.
+func (o *orderState) refundFrom(amount money.Money) string {
+	for i := len(o.d.Payments) - 1; i >= 0; i-- {
+		txn := o.d.Payments[i].BankTransactionID
+		if l := o.refundable(txn); l.Currency == amount.Currency && l.Minor >= amount.Minor {
+			return txn
+		}
+	}
+	return ""
+}
+
+// refund pays money back to a payer (the update's handler; ctx is
+// detached): the ERP's refund and the bank's transfer, by one key.
+func (o *orderState) refund(ctx workflow.Context, in RefundInput) (DecisionResult, error) {
+	txn := in.BankTransactionID
+	if txn == "" {
+		txn = o.refundFrom(in.Amount)
+	}
+	o.refunds++
+	key := activities.RefundKey(o.in.OrderID, o.refunds)
+	var res activities.RefundResult
+	err := workflow.ExecuteActivity(o.outside(ctx, "Refund "+txn), a.Refund, activities.RefundInput{
+		Key: key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: in.Amount, BankTransactionID: txn, Reason: in.Reason,
+	}).Get(ctx, &res)
+	if err != nil {
+		line := describeFailure(err, 0)
+		o.record(ctx, in.Actor, "refund.failed", fmt.Sprintf("%s of %s: %s", in.Amount, txn, line))
+		return DecisionResult{}, temporal.NewApplicationError("the refund was not paid: "+line, ErrTypeInvalidState)
+	}
+	o.d.Refunds = append(o.d.Refunds, Refund{RefundID: res.RefundID, TransferID: res.TransferID, BankTransactionID: txn,
+		Amount: res.Amount, PaidTo: res.PaidTo, By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)})
+	o.record(ctx, in.Actor, "refund.paid", fmt.Sprintf("%s of payment %s to %s (refund %s, transfer %s): %s",
+		res.Amount, txn, res.PaidTo, res.RefundID, res.TransferID, in.Reason))
+	return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf("Refunded %s of payment %s to %s. %s", res.Amount, txn, res.PaidTo, o.d.Waiting)}, nil
+}
+
 // credited is the gross of every credit note on the invoice.
 func (o *orderState) credited() money.Money {
 	sum := money.Zero(o.d.Invoice.Amount.Currency)
@@ -289,6 +346,7 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 				o.paid = sum
 			}
 			o.refundOnCancel(p)
+			o.d.Payments = append(o.d.Payments, p)
 		}
 		o.d.Paid = ptr(o.paid)
 		if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {

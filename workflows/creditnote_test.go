@@ -88,3 +88,36 @@ func TestCreditNoteOnAPaidInvoiceIsACreditBalance(t *testing.T) {
 	}
 	require.True(t, told, "finance is told of the credit balance")
 }
+
+// Issue 8: finance pays an overpayment back to its payer; never more than
+// a payment brought in, never to a payment the order does not have.
+func TestFinanceRefundsAnOverpayment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor+10_000)) }) // 100.00 too much
+	var refund *pending
+	w.at(4*time.Hour, func() {
+		require.Equal(t, order.StatusPaid, w.details().Status)
+		rf := func(a order.Actor, m money.Money, txn string) workflows.RefundInput {
+			return workflows.RefundInput{Actor: a, Amount: m, BankTransactionID: txn, Reason: "overpaid"}
+		}
+		w.update(workflows.UpdateRefund, rf(cs, eur(10_000), ""), workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateRefund, rf(finance, eur(10_000), "BTX-NOPE"), workflows.ErrTypeInvalidArgument)
+		w.update(workflows.UpdateRefund, rf(finance, eur(mainTotal.Minor+10_001), "BTX-1"), workflows.ErrTypeInvalidArgument)
+		w.update(workflows.UpdateRefund, workflows.RefundInput{Actor: finance, Amount: eur(10_000)}, workflows.ErrTypeInvalidArgument)
+		refund = w.update(workflows.UpdateRefund, rf(finance, eur(10_000), ""), "")
+	})
+	w.at(5*time.Hour, func() {
+		d := w.details()
+		require.Len(t, d.Refunds, 1)
+		require.Equal(t, "BTX-1", d.Refunds[0].BankTransactionID)
+		require.Equal(t, finance.Subject, d.Refunds[0].By.Subject)
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Contains(t, refund.res.Message, "Refunded 100.00 EUR of payment BTX-1 to Acme Industrial GmbH")
+	require.Contains(t, w.undos, "refund BTX-1 100.00 EUR (ord-1/refund/2)", "the refund's key follows the payment's registered undo")
+	require.Contains(t, w.actions(), "refund.paid")
+}

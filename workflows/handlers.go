@@ -284,6 +284,38 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}),
+		typedUpdate(UpdateRefund, "Finance pays money back to the payer of one of the order's payments (an overpayment, or a credit note's credit balance).",
+			func(ctx workflow.Context, in RefundInput) (DecisionResult, error) {
+				return o.refund(o.detached(ctx), in)
+			},
+			func(ctx workflow.Context, in RefundInput) error {
+				if err := o.may(in.Actor, order.RoleFinance); err != nil {
+					return err
+				}
+				if in.Reason == "" {
+					return invalidArgument("reason: required")
+				}
+				if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusPaid); err != nil {
+					return err
+				}
+				if in.Amount.Minor <= 0 {
+					return invalidArgument("amount: a positive amount")
+				}
+				if in.BankTransactionID != "" {
+					left := o.refundable(in.BankTransactionID)
+					if left.Currency == "" {
+						return invalidArgument("bank_transaction_id: %s is not a payment of this order", in.BankTransactionID)
+					}
+					if left.Currency != in.Amount.Currency || left.Minor < in.Amount.Minor {
+						return invalidArgument("amount: at most %s of payment %s can still be refunded", left, in.BankTransactionID)
+					}
+					return nil
+				}
+				if o.refundFrom(in.Amount) == "" {
+					return invalidArgument("amount: no payment of this order has %s left to refund", in.Amount)
+				}
+				return nil
+			}),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)

@@ -38,6 +38,9 @@ const (
 	UpdateResolve = "resolve"
 	// UpdateCreditNote credits an amount on the order's invoice.
 	UpdateCreditNote = "credit-note"
+	// UpdateRefund pays money back to the payer of one of the order's
+	// payments (finance).
+	UpdateRefund = "refund"
 	// UpdateQuote answers with the order's first quote once it is priced;
 	// POST /v1/quotes sends it with the start (Update-with-Start).
 	UpdateQuote = "quote"
@@ -159,6 +162,29 @@ type CreditNote struct {
 	By               order.Actor `json:"by"`
 	Reason           string      `json:"reason"`
 	At               time.Time   `json:"at"`
+}
+
+// RefundInput pays Amount back to the payer of the payment
+// BankTransactionID (the latest payment with money left to refund when
+// empty). The ERP refunds only money that is not owed on the invoice: an
+// overpayment, or what a credit note put on the customer's credit balance.
+type RefundInput struct {
+	Actor             order.Actor `json:"actor"`
+	Amount            money.Money `json:"amount"`
+	BankTransactionID string      `json:"bank_transaction_id,omitempty"`
+	Reason            string      `json:"reason"`
+}
+
+// Refund is money the order paid back.
+type Refund struct {
+	RefundID          string      `json:"refund_id"`
+	TransferID        string      `json:"transfer_id"`
+	BankTransactionID string      `json:"bank_transaction_id"`
+	Amount            money.Money `json:"amount"`
+	PaidTo            string      `json:"paid_to"`
+	By                order.Actor `json:"by"`
+	Reason            string      `json:"reason"`
+	At                time.Time   `json:"at"`
 }
 
 // Dispute is an open dispute of the order's invoice.
@@ -302,8 +328,11 @@ type Details struct {
 	Dispute *Dispute `json:"dispute,omitempty"`
 	// CreditNotes issued on the invoice, oldest first.
 	CreditNotes []CreditNote `json:"credit_notes,omitempty"`
-	SurveyState string       `json:"survey_state,omitempty"`
-	Failure     *StepFailure `json:"failure,omitempty"`
+	// Payments applied to the invoice, and the refunds paid back.
+	Payments    []PaymentSignal `json:"payments,omitempty"`
+	Refunds     []Refund        `json:"refunds,omitempty"`
+	SurveyState string          `json:"survey_state,omitempty"`
+	Failure     *StepFailure    `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.
 	Compensations []string `json:"compensations,omitempty"`
 }

@@ -218,7 +218,8 @@ func newWorld(t *testing.T) *world {
 	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RefundInput) (activities.RefundResult, error) {
 			w.undo(fmt.Sprintf("refund %s %s (%s)", in.BankTransactionID, in.Amount, in.Key))
-			return activities.RefundResult{}, nil
+			return activities.RefundResult{RefundID: "RF-" + in.Key, TransferID: "TR-" + in.Key, Amount: in.Amount,
+				Source: "payment", PaidTo: "Acme Industrial GmbH"}, nil
 		})
 	env.OnActivity(a.VoidInvoice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.VoidInvoiceInput) (activities.VoidInvoiceResult, error) {
