@@ -173,6 +173,8 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/resolve", http.MethodPost, s.resolve)
 	v1("/v1/orders/{id}/credit-note", http.MethodPost, s.creditNote)
 	v1("/v1/orders/{id}/refund", http.MethodPost, s.refund)
+	v1("/v1/orders/{id}/reship", http.MethodPost, s.reship)
+	v1("/v1/orders/{id}/return", http.MethodPost, s.returnGoods)
 	v1("/v1/orders/{id}/approvals", http.MethodPost, s.approve)
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
 	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)

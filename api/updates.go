@@ -38,6 +38,15 @@ type (
 	}
 	creditNoteRequest struct {
 		Amount *money.Money `json:"amount"`
+		Lines  []order.Line `json:"lines"`
+		Reason string       `json:"reason"`
+	}
+	reshipRequest struct {
+		ShipmentID string `json:"shipment_id"`
+		Reason     string `json:"reason"`
+	}
+	returnRequest struct {
+		Lines  []order.Line `json:"lines"`
 		Reason string       `json:"reason"`
 	}
 	refundRequest struct {
@@ -169,10 +178,57 @@ func (s *server) creditNote(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
-		if err := collect(checkAmount(in.Amount), checkText("reason", in.Reason, true)); err != nil {
+		var what *order.FieldError
+		switch {
+		case in.Amount != nil && len(in.Lines) > 0:
+			what = &order.FieldError{Field: "lines", Reason: "credit an amount or lines, not both"}
+		case len(in.Lines) > 0:
+			what = order.ValidateLines(in.Lines)
+		default:
+			what = checkAmount(in.Amount)
+		}
+		if err := collect(what, checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: a, Amount: *in.Amount, Reason: in.Reason}, nil
+		cn := workflows.CreditNoteInput{Actor: a, Lines: in.Lines, Reason: in.Reason}
+		if in.Amount != nil {
+			cn.Amount = *in.Amount
+		}
+		return workflows.UpdateCreditNote, cn, nil
+	})
+}
+
+// reship is POST /v1/orders/{id}/reship: CS replaces a lost or damaged
+// shipment from stock.
+func (s *server) reship(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleCS}, func(a order.Actor) (string, any, error) {
+		var in reshipRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var id *order.FieldError
+		if strings.TrimSpace(in.ShipmentID) == "" {
+			id = &order.FieldError{Field: "shipment_id", Reason: "required"}
+		}
+		if err := collect(id, checkText("shipment_id", in.ShipmentID, true), checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateReship, workflows.ReshipInput{Actor: a, ShipmentID: strings.TrimSpace(in.ShipmentID), Reason: in.Reason}, nil
+	})
+}
+
+// returnGoods is POST /v1/orders/{id}/return: CS takes delivered goods
+// back (RMA, pickup; the credit note and any refund follow the goods).
+func (s *server) returnGoods(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleCS}, func(a order.Actor) (string, any, error) {
+		var in returnRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if err := collect(order.ValidateLines(in.Lines), checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateReturn, workflows.ReturnInput{Actor: a, Lines: in.Lines, Reason: in.Reason}, nil
 	})
 }
 

@@ -102,16 +102,17 @@ func checkFreeText(field, v string) *order.FieldError {
 func validateLogistics(ev webhook.LogisticsEvent) error {
 	var kind *order.FieldError
 	switch ev.Type {
-	case webhook.LogisticsDelivered, webhook.LogisticsException, webhook.LogisticsInTransit:
+	case webhook.LogisticsDelivered, webhook.LogisticsException, webhook.LogisticsInTransit, webhook.LogisticsReturned:
 	default:
-		kind = &order.FieldError{Field: "type", Reason: "one of delivered, exception, in_transit"}
+		kind = &order.FieldError{Field: "type", Reason: "one of delivered, exception, in_transit, returned"}
 	}
-	// Deliveries and exceptions go to an order: they must name it and the shipment.
-	routed := ev.Type == webhook.LogisticsDelivered || ev.Type == webhook.LogisticsException
+	// Deliveries, exceptions and returns go to an order: they must name it
+	// and the shipment (for a return, the return pickup).
+	routed := ev.Type == webhook.LogisticsDelivered || ev.Type == webhook.LogisticsException || ev.Type == webhook.LogisticsReturned
 	// The order weighs a delivery or an exception by when it happened.
 	var when *order.FieldError
 	if routed && ev.OccurredAt.IsZero() {
-		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery or an exception"}
+		when = &order.FieldError{Field: "occurred_at", Reason: "required for a delivery, an exception or a return"}
 	}
 	return collect(
 		checkID("event_id", ev.EventID, true),
@@ -243,6 +244,8 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 	case webhook.LogisticsException:
 		status, err = s.signalShipment(ctx, &l, ev, workflows.SignalShipmentException, workflows.ShipmentExceptionSignal{
 			ShipmentID: ev.ShipmentID, EventID: ev.EventID, Detail: ev.Detail, OccurredAt: ev.OccurredAt})
+	case webhook.LogisticsReturned:
+		status, err = s.signalReturned(ctx, &l, ev)
 	default:
 		l.Info().Str("detail", ev.Detail).Msg("logistics event recorded")
 	}
@@ -254,6 +257,34 @@ func (s *server) logisticsWebhook(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": status})
 	return nil
+}
+
+// signalReturned tells the order named in the event's reference that the
+// goods of its return pickup (the event's shipment_id) are back. The order
+// knows its pickups; one it does not know is recorded in its audit log.
+func (s *server) signalReturned(ctx context.Context, l *zerolog.Logger, ev webhook.LogisticsEvent) (string, error) {
+	if _, err := s.store.Order(ctx, ev.Reference); errors.Is(err, store.ErrNotFound) {
+		if err := s.recordEvent(ctx, SourceLogistics, ev.EventID, store.WebhookOutcomeUnknownShipment, ev); err != nil {
+			return "", err
+		}
+		return "", &apiError{status: http.StatusNotFound, slug: ProblemUnknownShipment,
+			detail: fmt.Sprintf("no order %q, the event's reference, exists to have booked return %q; the event is recorded for CS", ev.Reference, ev.ShipmentID),
+			fields: []order.FieldError{{Field: "reference", Reason: "no such order"}}}
+	} else if err != nil {
+		return "", err
+	}
+	err := s.temporal.SignalWorkflow(ctx, ev.Reference, "", workflows.SignalGoodsReturned, workflows.GoodsReturnedSignal{
+		EventID: ev.EventID, ReturnID: ev.ShipmentID, OccurredAt: ev.OccurredAt})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		l.Warn().Err(err).Msg("return event for an order whose workflow is closed ignored")
+		return WebhookIgnored, nil
+	case err != nil:
+		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal %s to %s: %w", workflows.SignalGoodsReturned, ev.Reference, err))
+	}
+	l.Info().Msg("return event signalled")
+	return WebhookAccepted, nil
 }
 
 // signalShipment tells the order named in the event's reference what

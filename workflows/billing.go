@@ -120,36 +120,75 @@ func (o *orderState) credited() money.Money {
 }
 
 // creditNote issues a credit note on the invoice (the update's handler;
-// ctx is detached). The ERP takes it off what is open and puts the rest,
-// if the invoice was paid, on the customer's credit balance, for finance.
+// ctx is detached) and answers with it.
 func (o *orderState) creditNote(ctx workflow.Context, in CreditNoteInput) (DecisionResult, error) {
+	cn, err := o.issueCreditNote(ctx, in, false)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	msg := fmt.Sprintf("Credit note %s of %s issued on invoice %s", cn.Number, cn.Amount, o.d.Invoice.Number)
+	if cn.ToCreditBalance.Minor > 0 {
+		msg += fmt.Sprintf("; %s went to the customer's credit balance, finance has been told", cn.ToCreditBalance)
+	}
+	return o.result(ctx, msg, func() bool { return o.d.Status != order.StatusAwaitingPayment || o.balance().Minor > 0 })
+}
+
+// creditLines prices a credit by lines: each line's share of the
+// invoice's gross, the last one trimmed so the whole never passes what is
+// left to credit on the invoice.
+func (o *orderState) creditLines(lines []order.Line) ([]activities.CreditLine, money.Money) {
+	left, _ := o.d.Invoice.Amount.Sub(o.credited())
+	total := money.Zero(o.d.Invoice.Amount.Currency)
+	out := make([]activities.CreditLine, 0, len(lines))
+	for _, l := range lines {
+		amt, fe := o.d.Quote.CreditFor([]order.Line{l})
+		if fe != nil {
+			continue // the validator refused such lines
+		}
+		amt.Minor = min(amt.Minor, left.Minor-total.Minor)
+		total.Minor += amt.Minor
+		out = append(out, activities.CreditLine{SKU: l.SKU, Quantity: l.Quantity, Amount: amt})
+	}
+	return out, total
+}
+
+// issueCreditNote has the ERP issue a credit note on the invoice, by
+// amount or by lines. The ERP takes it off what is open and puts the rest,
+// if the invoice was paid, on the customer's credit balance; finance is
+// told of that unless a refund follows at once (refundFollows: a return's).
+func (o *orderState) issueCreditNote(ctx workflow.Context, in CreditNoteInput, refundFollows bool) (CreditNote, error) {
 	o.creditNotes++
 	key := activities.CreditNoteKey(o.in.OrderID, o.creditNotes)
+	req := activities.IssueCreditNoteInput{Key: key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, InvoiceID: o.d.Invoice.InvoiceID,
+		Kind: activities.CreditAmount, Amount: in.Amount, Reason: in.Reason}
+	what := in.Amount.String()
+	if len(in.Lines) > 0 {
+		req.Kind, req.Amount = activities.CreditLines, money.Money{}
+		var total money.Money
+		req.Lines, total = o.creditLines(in.Lines)
+		what = fmt.Sprintf("%s (%s)", total, describeLines(in.Lines))
+	}
 	var res activities.IssueCreditNoteResult
-	err := workflow.ExecuteActivity(o.outside(ctx, "Issue ERP credit note"), a.IssueCreditNote, activities.IssueCreditNoteInput{
-		Key: key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, InvoiceID: o.d.Invoice.InvoiceID,
-		Kind: activities.CreditAmount, Amount: in.Amount, Reason: in.Reason,
-	}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(o.outside(ctx, "Issue ERP credit note"), a.IssueCreditNote, req).Get(ctx, &res)
 	if err != nil {
 		line := describeFailure(err, 0)
-		o.record(ctx, in.Actor, "credit-note.failed", fmt.Sprintf("%s: %s", in.Amount, line))
-		return DecisionResult{}, temporal.NewApplicationError("the ERP did not issue the credit note: "+line, ErrTypeInvalidState)
+		o.record(ctx, in.Actor, "credit-note.failed", fmt.Sprintf("%s: %s", what, line))
+		return CreditNote{}, temporal.NewApplicationError("the ERP did not issue the credit note: "+line, ErrTypeInvalidState)
 	}
-	o.d.CreditNotes = append(o.d.CreditNotes, CreditNote{Number: res.Number, Amount: res.Amount, AppliedToInvoice: res.AppliedToInvoice,
-		ToCreditBalance: res.ToCreditBalance, By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)})
+	cn := CreditNote{Number: res.Number, Amount: res.Amount, AppliedToInvoice: res.AppliedToInvoice,
+		ToCreditBalance: res.ToCreditBalance, Lines: in.Lines, By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)}
+	o.d.CreditNotes = append(o.d.CreditNotes, cn)
 	o.pushUndo(undo{Kind: undoVoidCreditNote, Ref: res.CreditNoteID, Key: key, Label: "void credit note " + res.Number})
 	if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {
 		o.d.Waiting = o.paymentWaiting()
 	}
 	o.record(ctx, in.Actor, "credit-note.issued", fmt.Sprintf("%s of %s on invoice %s: %s", res.Number, res.Amount, o.d.Invoice.Number, in.Reason))
-	msg := fmt.Sprintf("Credit note %s of %s issued on invoice %s", res.Number, res.Amount, o.d.Invoice.Number)
-	if res.ToCreditBalance.Minor > 0 {
-		msg += fmt.Sprintf("; %s went to the customer's credit balance, finance has been told", res.ToCreditBalance)
+	if res.ToCreditBalance.Minor > 0 && !refundFollows {
 		o.notify(ctx, "credit-balance-"+res.Number, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
 			Balance: ptr(res.ToCreditBalance),
 			Reason:  fmt.Sprintf("credit note %s (%s) went beyond what was open on the paid invoice: %s credit balance to refund or apply", res.Number, in.Reason, res.ToCreditBalance)})
 	}
-	return o.result(ctx, msg, func() bool { return o.d.Status != order.StatusAwaitingPayment || o.balance().Minor > 0 })
+	return cn, nil
 }
 
 func (o *orderState) paymentWaiting() string {

@@ -26,6 +26,8 @@ const (
 	// undoVoidCreditNote voids a credit note (before the invoice it credits
 	// can be voided).
 	undoVoidCreditNote undoKind = "void-credit-note"
+	// undoCancelReplacement cancels a reship's replacement order.
+	undoCancelReplacement undoKind = "cancel-replacement-order"
 )
 
 // undo is one registered compensation: what to call and on what.
@@ -157,6 +159,9 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 	case undoVoidCreditNote:
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.VoidCreditNote,
 			activities.VoidCreditNoteInput{OrderID: o.in.OrderID, CreditNoteID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
+	case undoCancelReplacement:
+		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelReplacementOrder,
+			activities.CancelReplacementOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	case undoRefund:
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.Refund, activities.RefundInput{
 			Key: u.Key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: *u.Amount, BankTransactionID: u.Ref,

@@ -49,6 +49,8 @@ type Carried struct {
 	Escalated       bool                   `json:"escalated,omitempty"`
 	CreditNotes     int                    `json:"credit_notes,omitempty"`
 	Refunds         int                    `json:"refunds,omitempty"`
+	Reships         int                    `json:"reships,omitempty"`
+	Returns         int                    `json:"returns,omitempty"`
 	Reminded        int                    `json:"reminded,omitempty"`
 	Disputes        int                    `json:"disputes,omitempty"`
 	DunningResumeAt time.Time              `json:"dunning_resume_at,omitzero"`
@@ -74,7 +76,7 @@ func (o *orderState) carry(s stage) *Carried {
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
 		Failures: o.failures, Resends: o.resends, Dunned: o.dunned, Escalated: o.escalated,
-		CreditNotes: o.creditNotes, Refunds: o.refunds, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
+		CreditNotes: o.creditNotes, Refunds: o.refunds, Reships: o.reships, Returns: o.returns, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
@@ -86,6 +88,7 @@ func (o *orderState) carry(s stage) *Carried {
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
 	o.failures, o.resends, o.dunned, o.escalated = c.Failures, c.Resends, c.Dunned, c.Escalated
+	o.reships, o.returns = c.Reships, c.Returns
 	o.creditNotes, o.refunds, o.reminded, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Reminded, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
 	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer
@@ -134,7 +137,12 @@ func (o *orderState) quiet(ctx workflow.Context) bool {
 	if o.surveyStarted && !o.surveyClosed {
 		return false
 	}
-	for _, name := range []string{SignalDelivered, SignalShipmentException, SignalPayment, SignalSurveyAnswered} {
+	// A return's watcher lives in this run only; returns are over in
+	// weeks (ReturnWindow), so the order continues after them.
+	if o.openReturns() > 0 {
+		return false
+	}
+	for _, name := range []string{SignalDelivered, SignalShipmentException, SignalPayment, SignalSurveyAnswered, SignalGoodsReturned} {
 		if workflow.GetSignalChannel(ctx, name).Len() > 0 {
 			return false
 		}

@@ -69,7 +69,7 @@ func (o *orderState) ship(ctx workflow.Context) error {
 func (o *orderState) deliveryWaiting() string {
 	open, latest := 0, ""
 	for _, s := range o.d.Shipments {
-		if !s.Delivered {
+		if !s.Delivered && !s.Replaced {
 			open++
 			if d := s.PromisedDate.Format("2006-01-02"); d > latest {
 				latest = d
@@ -81,7 +81,7 @@ func (o *orderState) deliveryWaiting() string {
 	}
 	w := fmt.Sprintf("Waiting for proof of delivery of %d of %d shipment(s), promised by %s.", open, len(o.d.Shipments), latest)
 	for _, s := range o.d.Shipments {
-		if !s.Delivered && s.Exception != "" {
+		if !s.Delivered && !s.Replaced && s.Exception != "" {
 			w += fmt.Sprintf(" Carrier reports a problem with %s: %s (CS has been alerted).", s.ShipmentID, s.Exception)
 		}
 	}
@@ -143,9 +143,11 @@ func (o *orderState) newerShipmentEvent(shipmentID string, at time.Time) (string
 	return "", false
 }
 
+// allDelivered reports whether every shipment is delivered or was
+// replaced by a reship (which then must be delivered).
 func (o *orderState) allDelivered() bool {
 	for _, s := range o.d.Shipments {
-		if !s.Delivered {
+		if !s.Delivered && !s.Replaced {
 			return false
 		}
 	}
@@ -192,7 +194,7 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 func (o *orderState) pollCarrier(ctx workflow.Context) {
 	for i := range o.d.Shipments {
 		s := &o.d.Shipments[i]
-		if s.Delivered {
+		if s.Delivered || s.Replaced {
 			continue
 		}
 		var res activities.TrackShipmentResult
@@ -215,7 +217,7 @@ func (o *orderState) checkOverdue(ctx workflow.Context) {
 	}
 	now := workflow.Now(ctx)
 	for _, s := range o.d.Shipments {
-		if !s.Delivered && now.After(s.PromisedDate.Add(DeliveryGrace)) {
+		if !s.Delivered && !s.Replaced && now.After(s.PromisedDate.Add(DeliveryGrace)) {
 			o.d.DeliveryOverdue = true
 			o.overdueSince = now
 			for i := range o.d.Shipments {
@@ -243,7 +245,11 @@ func (o *orderState) markDelivered(ctx workflow.Context, shipmentID string, at t
 		if at.IsZero() {
 			s.DeliveredAt = workflow.Now(ctx)
 		}
-		o.d.Waiting = o.deliveryWaiting()
+		if o.d.Status == order.StatusPaid {
+			o.afterSalesChanged() // a reship, delivered after the money
+		} else if o.d.Invoice == nil || o.d.Status == order.StatusShipping {
+			o.d.Waiting = o.deliveryWaiting()
+		}
 		o.record(ctx, order.System, "shipment.delivered", fmt.Sprintf("%s delivered %s (via %s)", shipmentID, s.DeliveredAt.Format(time.RFC3339), via))
 	}
 }

@@ -270,10 +270,22 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				if inv == nil {
 					return invalidState("the order has no invoice to credit")
 				}
-				if in.Amount.Currency != inv.Amount.Currency || in.Amount.Minor <= 0 {
+				amount := in.Amount
+				switch {
+				case len(in.Lines) > 0 && in.Amount.Minor != 0:
+					return invalidArgument("amount: a credit note credits an amount or lines, not both")
+				case len(in.Lines) > 0:
+					if fe := order.ValidateLines(in.Lines); fe != nil {
+						return invalidArgument("%s", fe.Error())
+					}
+					var fe *order.FieldError
+					if amount, fe = o.d.Quote.CreditFor(in.Lines); fe != nil {
+						return invalidArgument("%s", fe.Error())
+					}
+				case in.Amount.Currency != inv.Amount.Currency || in.Amount.Minor <= 0:
 					return invalidArgument("amount: a positive amount in %s, the invoice's currency", inv.Amount.Currency)
 				}
-				after, err := o.credited().Add(in.Amount)
+				after, err := o.credited().Add(amount)
 				if err != nil || after.Minor > inv.Amount.Minor {
 					left, _ := inv.Amount.Sub(o.credited())
 					return invalidArgument("amount: at most %s of invoice %s can still be credited", left, inv.Number)
@@ -316,6 +328,16 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}),
+		typedUpdate(UpdateReship, "CS replaces a lost or damaged shipment from stock: an ERP replacement order and a new carrier booking, no new invoice.",
+			func(ctx workflow.Context, in ReshipInput) (DecisionResult, error) {
+				return o.reship(o.detached(ctx), in)
+			},
+			func(ctx workflow.Context, in ReshipInput) error { return o.canReship(in) }),
+		typedUpdate(UpdateReturn, "CS takes delivered goods back: an RMA in the ERP and a return pickup; the credit note (and a refund, if paid) follows when the goods are back.",
+			func(ctx workflow.Context, in ReturnInput) (DecisionResult, error) {
+				return o.startReturn(o.detached(ctx), in)
+			},
+			func(ctx workflow.Context, in ReturnInput) error { return o.canReturn(in) }),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
@@ -479,6 +501,14 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				continue
 			}
 			o.shipmentException(ctx, e)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalGoodsReturned)
+		for {
+			var ev GoodsReturnedSignal
+			ch.Receive(ctx, &ev)
+			o.goodsReturned(ctx, ev)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {

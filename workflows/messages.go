@@ -41,6 +41,13 @@ const (
 	// UpdateRefund pays money back to the payer of one of the order's
 	// payments (finance).
 	UpdateRefund = "refund"
+	// UpdateReship replaces a lost or damaged shipment from stock: a
+	// replacement order in the ERP and a new booking, no new invoice (CS).
+	UpdateReship = "reship"
+	// UpdateReturn takes goods back: an RMA in the ERP and a return pickup
+	// with the carrier; when the goods are back the credit note follows,
+	// and the refund when the invoice was paid (CS).
+	UpdateReturn = "return"
 	// UpdateQuote answers with the order's first quote once it is priced;
 	// POST /v1/quotes sends it with the start (Update-with-Start).
 	UpdateQuote = "quote"
@@ -51,6 +58,9 @@ const (
 	// SignalShipmentException is the carrier's report of a problem with a
 	// shipment; CS is alerted and the order keeps waiting for delivery.
 	SignalShipmentException = "shipment-exception"
+	// SignalGoodsReturned is the carrier's signed "returned" event: the
+	// goods of a return pickup are back in the warehouse.
+	SignalGoodsReturned = "goods-returned"
 
 	QueryDetails = "details"
 )
@@ -142,12 +152,67 @@ type ResolveInput struct {
 	Reason string      `json:"reason"`
 }
 
-// CreditNoteInput credits Amount (gross) on the order's invoice: CS up to
-// the customer's CreditNoteLimitCS for the order, finance above it.
+// CreditNoteInput credits Amount (gross) on the order's invoice, or Lines
+// of it (their share of the invoice's gross, discount and VAT included):
+// CS up to the customer's CreditNoteLimitCS for the order, finance above
+// it. Exactly one of Amount and Lines.
 type CreditNoteInput struct {
-	Actor  order.Actor `json:"actor"`
-	Amount money.Money `json:"amount"`
-	Reason string      `json:"reason"`
+	Actor  order.Actor  `json:"actor"`
+	Amount money.Money  `json:"amount,omitzero"`
+	Lines  []order.Line `json:"lines,omitempty"`
+	Reason string       `json:"reason"`
+}
+
+// ReshipInput replaces the goods of shipment ShipmentID (lost on the way,
+// or delivered damaged) from stock.
+type ReshipInput struct {
+	Actor      order.Actor `json:"actor"`
+	ShipmentID string      `json:"shipment_id"`
+	Reason     string      `json:"reason"`
+}
+
+// ReturnInput takes delivered goods back: the SKUs and how many of each.
+type ReturnInput struct {
+	Actor  order.Actor  `json:"actor"`
+	Lines  []order.Line `json:"lines"`
+	Reason string       `json:"reason"`
+}
+
+// GoodsReturnedSignal is the carrier's "returned" event for a return
+// pickup (ReturnID is the pickup's id, the event's shipment_id).
+type GoodsReturnedSignal struct {
+	EventID    string    `json:"event_id"`
+	ReturnID   string    `json:"return_id"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+// Return states.
+const (
+	ReturnAwaitingGoods = "awaiting-goods" // RMA made, pickup booked
+	ReturnReceived      = "received"       // the goods are back; crediting
+	ReturnCredited      = "credited"       // credit note issued (and the refund paid, if one was due)
+	ReturnExpired       = "expired"        // the goods never came back within ReturnWindow
+	ReturnNeedsCS       = "needs-cs"       // the ERP refused the credit note or the refund; CS was alerted
+)
+
+// Return is one return of goods and how far it got.
+type Return struct {
+	RMAID          string       `json:"rma_id"`
+	ReturnID       string       `json:"return_id"`
+	TrackingNumber string       `json:"tracking_number"`
+	Warehouse      string       `json:"warehouse"`
+	PickupDate     time.Time    `json:"pickup_date,omitzero"`
+	Lines          []order.Line `json:"lines"`
+	Status         string       `json:"status"`
+	By             order.Actor  `json:"by"`
+	Reason         string       `json:"reason"`
+	At             time.Time    `json:"at"`
+	ReceivedAt     time.Time    `json:"received_at,omitzero"`
+	// CreditNote is the number of the credit note the return issued;
+	// Refunded what was paid back because the invoice had been paid.
+	CreditNote string       `json:"credit_note,omitempty"`
+	Refunded   *money.Money `json:"refunded,omitempty"`
+	Problem    string       `json:"problem,omitempty"`
 }
 
 // CreditNote is one credit note the ERP issued on the order's invoice.
@@ -159,9 +224,11 @@ type CreditNote struct {
 	// balance, for finance to refund or apply.
 	AppliedToInvoice money.Money `json:"applied_to_invoice"`
 	ToCreditBalance  money.Money `json:"to_credit_balance"`
-	By               order.Actor `json:"by"`
-	Reason           string      `json:"reason"`
-	At               time.Time   `json:"at"`
+	// Lines are what a credit by lines (or a return) credited.
+	Lines  []order.Line `json:"lines,omitempty"`
+	By     order.Actor  `json:"by"`
+	Reason string       `json:"reason"`
+	At     time.Time    `json:"at"`
 }
 
 // RefundInput pays Amount back to the payer of the payment
@@ -331,6 +398,7 @@ type Details struct {
 	// Payments applied to the invoice, and the refunds paid back.
 	Payments    []PaymentSignal `json:"payments,omitempty"`
 	Refunds     []Refund        `json:"refunds,omitempty"`
+	Returns     []Return        `json:"returns,omitempty"`
 	SurveyState string          `json:"survey_state,omitempty"`
 	Failure     *StepFailure    `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.

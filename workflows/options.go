@@ -27,6 +27,9 @@ const (
 	ApprovalEscalateAfter = 72 * time.Hour
 	// CarrierPollEvery: the fallback look at the carrier when webhooks go missing.
 	CarrierPollEvery = 6 * time.Hour
+	// ReturnWindow is how long a return waits for the carrier's "returned"
+	// event before the RMA and the pickup are cancelled and CS is told.
+	ReturnWindow = 30 * 24 * time.Hour
 	// DeliveryGrace: past the promised date plus this, CS is alerted.
 	DeliveryGrace = 2 * 24 * time.Hour
 	// SurveyReminderAfter and SurveyWindow: one reminder, then it closes unanswered.

@@ -99,6 +99,14 @@ type orderState struct {
 	// refund as an undo (changeRefundOnCancel); refunds counts them.
 	refundsOnCancel bool
 	refunds         int
+	// reships and returns number the order's reships and returns (their
+	// keys); goodsBack holds the carrier's "returned" events by pickup.
+	reships int
+	returns int
+	// afterSalesInFlight counts reship and return handlers under way: the
+	// order does not complete under them.
+	afterSalesInFlight int
+	goodsBack          map[string]GoodsReturnedSignal
 	// creditNotes counts the credit notes asked for (their keys).
 	creditNotes int
 	// resendByKey: the order keeps the key of each kind's last mail, not
@@ -170,6 +178,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.seenExceptions = map[string]bool{}
 	o.lastEventAt = map[string]time.Time{}
 	o.lastMail = map[mail.Kind]SentMail{}
+	o.goodsBack = map[string]GoodsReturnedSignal{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
@@ -289,7 +298,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 
 	// 10. Done when reconciled and the survey is closed; PAID meanwhile.
 	if !o.surveyClosed {
-		o.d.Waiting = fmt.Sprintf("Paid in full. Waiting for the NPS survey to be answered or to close (at most %s).", inWords(SurveyWindow))
+		o.d.Waiting = o.paidWaiting()
 		if workflow.GetVersion(ctx, changePaidStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			o.showDetails(ctx)
 		} else {
@@ -298,6 +307,9 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		if err := workflow.Await(ctx, func() bool { return o.surveyClosed }); err != nil {
 			return OrderResult{}, err
 		}
+	}
+	if err := o.awaitAfterSales(ctx); err != nil {
+		return OrderResult{}, err
 	}
 	return o.finish(ctx, order.StatusCompleted, order.System, "order.completed", "invoice reconciled and survey closed")
 }

@@ -78,6 +78,10 @@ type world struct {
 	// creditNote, when set, answers the ERP's credit note; by default it is
 	// all taken off what is open.
 	creditNote func(activities.IssueCreditNoteInput) activities.IssueCreditNoteResult
+	// replacement, when set, answers the ERP's replacement order.
+	replacement func(activities.CreateReplacementOrderInput) (activities.CreateReplacementOrderResult, error)
+	// pickupFails makes the carrier refuse return pickups for good.
+	pickupFails bool
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
 	cancelShipment func(shipmentID string) error
 }
@@ -158,7 +162,11 @@ func newWorld(t *testing.T) *world {
 		func(context.Context, activities.ReserveInput) (activities.ReserveResult, error) { return w.reserve() })
 	env.OnActivity(a.BookShipment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BookShipmentInput) (activities.BookShipmentResult, error) {
-			return activities.BookShipmentResult{ShipmentID: "SH-" + in.Warehouse, TrackingNumber: "TRK-" + in.Warehouse,
+			id := "SH-" + in.Warehouse
+			if in.Key != "" { // a reship's booking
+				id = "SH-R-" + in.Warehouse
+			}
+			return activities.BookShipmentResult{ShipmentID: id, TrackingNumber: "TRK-" + id,
 				PromisedDate: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}, nil
 		})
 	env.OnActivity(a.TrackShipment, mock.Anything, mock.Anything).Return(
@@ -212,14 +220,62 @@ func newWorld(t *testing.T) *world {
 			if w.creditNote != nil {
 				return w.creditNote(in), nil
 			}
+			amount := in.Amount
+			for _, l := range in.Lines {
+				amount = money.New(amount.Minor+l.Amount.Minor, l.Amount.Currency)
+			}
 			return activities.IssueCreditNoteResult{CreditNoteID: "cn-" + in.Key, Number: fmt.Sprintf("CN-%d", len(w.undos)+1),
-				Amount: in.Amount, AppliedToInvoice: in.Amount, ToCreditBalance: money.Zero(in.Amount.Currency)}, nil
+				Amount: amount, AppliedToInvoice: amount, ToCreditBalance: money.Zero(amount.Currency)}, nil
 		})
 	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RefundInput) (activities.RefundResult, error) {
 			w.undo(fmt.Sprintf("refund %s %s (%s)", in.BankTransactionID, in.Amount, in.Key))
 			return activities.RefundResult{RefundID: "RF-" + in.Key, TransferID: "TR-" + in.Key, Amount: in.Amount,
 				Source: "payment", PaidTo: "Acme Industrial GmbH"}, nil
+		})
+	env.OnActivity(a.CreateReplacementOrder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CreateReplacementOrderInput) (activities.CreateReplacementOrderResult, error) {
+			if w.replacement != nil {
+				return w.replacement(in)
+			}
+			wh := "WH-NORTH"
+			if in.Lines[0].SKU == "MOTOR-7K" {
+				wh = "WH-SOUTH"
+			}
+			return activities.CreateReplacementOrderResult{SalesOrderID: "SO-R" + in.Key[len(in.Key)-1:],
+				Shipments: []order.Shipment{{Warehouse: wh, Lines: in.Lines}}}, nil
+		})
+	env.OnActivity(a.CancelReplacementOrder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelReplacementOrderInput) (activities.CancelReplacementOrderResult, error) {
+			w.undo("cancel-replacement-order " + in.SalesOrderID)
+			return activities.CancelReplacementOrderResult{}, nil
+		})
+	env.OnActivity(a.CreateRMA, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CreateRMAInput) (activities.CreateRMAResult, error) {
+			return activities.CreateRMAResult{RMAID: "RMA-" + in.Key[len(in.Key)-1:], Lines: in.Lines}, nil
+		})
+	env.OnActivity(a.BookReturnPickup, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BookReturnPickupInput) (activities.BookReturnPickupResult, error) {
+			if w.pickupFails {
+				return activities.BookReturnPickupResult{}, temporal.NewNonRetryableApplicationError("carrier: no pickups in this area", "InvalidInput", nil)
+			}
+			return activities.BookReturnPickupResult{ReturnID: "RET-" + in.RMAID, TrackingNumber: "TRK-RET-" + in.RMAID,
+				PickupDate: time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC)}, nil
+		})
+	env.OnActivity(a.ReceiveRMA, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ReceiveRMAInput) (activities.ReceiveRMAResult, error) {
+			w.undo("receive " + in.RMAID)
+			return activities.ReceiveRMAResult{}, nil
+		})
+	env.OnActivity(a.CancelRMA, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelRMAInput) (activities.CancelRMAResult, error) {
+			w.undo("cancel-rma " + in.RMAID)
+			return activities.CancelRMAResult{RMAID: in.RMAID}, nil
+		})
+	env.OnActivity(a.CancelReturnPickup, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelReturnPickupInput) (activities.CancelReturnPickupResult, error) {
+			w.undo("cancel-return-pickup " + in.ReturnID)
+			return activities.CancelReturnPickupResult{ReturnID: in.ReturnID}, nil
 		})
 	env.OnActivity(a.VoidInvoice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.VoidInvoiceInput) (activities.VoidInvoiceResult, error) {
@@ -313,6 +369,33 @@ type pending struct {
 	name, wantErr string
 	done          bool
 	res           workflows.DecisionResult
+	// failsWith, when set, is the error type the handler must fail with
+	// (after the validator accepted the update); err is that error.
+	failsWith string
+	err       error
+}
+
+// updateFails sends an update its validator accepts and its handler fails
+// with an ApplicationError of errType.
+func (w *world) updateFails(name string, arg any, errType string) *pending {
+	p := &pending{name: name, failsWith: errType}
+	w.pending = append(w.pending, p)
+	w.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			p.done = true
+			w.t.Errorf("update %s rejected: %v (want its handler to fail)", name, err)
+		},
+		OnAccept: func() {},
+		OnComplete: func(r any, err error) {
+			p.done = true
+			var ae *temporal.ApplicationError
+			if err == nil || !errors.As(err, &ae) || ae.Type() != errType {
+				w.t.Errorf("update %s: %v, want its handler to fail with %s", name, err, errType)
+			}
+			p.err = err
+		},
+	}, arg)
+	return p
 }
 
 // update sends an update that must complete (wantErrType "") or be rejected
@@ -336,8 +419,15 @@ func (w *world) update(name string, arg any, wantErrType string) *pending {
 		OnComplete: func(r any, err error) {
 			p.done = true
 			if err != nil {
-				w.t.Errorf("update %s failed: %v", name, err)
+				var ae *temporal.ApplicationError
+				if p.failsWith == "" || !errors.As(err, &ae) || ae.Type() != p.failsWith {
+					w.t.Errorf("update %s failed: %v", name, err)
+				}
+				p.err = err
 				return
+			}
+			if p.failsWith != "" {
+				w.t.Errorf("update %s succeeded, want its handler to fail with %s", name, p.failsWith)
 			}
 			p.res = r.(workflows.DecisionResult)
 		},

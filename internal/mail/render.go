@@ -27,6 +27,7 @@ const (
 	KindApprovalReminder Kind = "approval-reminder" // to approvers: still waiting
 	KindOrderConfirmed   Kind = "order-confirmed"   // to the buyer: sales order + shipments planned
 	KindShipmentBooked   Kind = "shipment-booked"   // to the buyer: tracking number, promised date
+	KindReturnAuthorised Kind = "return-authorised" // to the buyer: the RMA, what goes back, the pickup date
 	KindInvoice          Kind = "invoice"           // to the buyer: number, amount, due date, payment reference
 	KindSurvey           Kind = "survey"            // to the buyer: NPS link
 	KindSurveyReminder   Kind = "survey-reminder"   // to the buyer: NPS link, once more
@@ -40,7 +41,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{
 		KindQuote, KindQuoteReminder, KindQuoteExpired, KindQuoteRejected,
-		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked,
+		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked, KindReturnAuthorised,
 		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindOrderCancelled,
 		KindCSAlert, KindFinanceAlert,
 	}
@@ -67,6 +68,9 @@ type Data struct {
 	WaitsForCS bool
 	// CanSkip says that CS may skip the failed Step instead of retrying it.
 	CanSkip bool
+
+	// RMA is the return authorisation a return-authorised mail is about.
+	RMA string
 
 	// Balance is what stays open (dunning) or the credit (overpayment alerts).
 	Balance     *money.Money
@@ -104,6 +108,7 @@ var requirements = map[Kind][]requirement{
 	KindApprovalReminder: {needNeeds},
 	KindOrderConfirmed:   {func(d Data) error { return need(len(d.Shipments) > 0, "Shipments") }},
 	KindShipmentBooked:   {func(d Data) error { return need(d.Shipment != nil, "Shipment") }},
+	KindReturnAuthorised: {func(d Data) error { return need(d.Shipment != nil && d.RMA != "", "Shipment and RMA") }},
 	KindInvoice:          {needInvoice},
 	KindSurvey:           {needSurveyURL},
 	KindSurveyReminder:   {needSurveyURL},

@@ -108,6 +108,17 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindShipmentBooked, with(func(d *Data) { d.Shipment = &booked }),
 			[]string{"ord-8c1e", "HAM", "1Z999AA10123456784"},
 			[]string{"Tracking number: 1Z999AA10123456784", "Promised delivery: 2026-12-09", "BOLT-M8"}, nil},
+		{KindShipmentBooked, with(func(d *Data) { d.Shipment = &booked; d.Reason = "This shipment replaces SHP-1 (lost), at no charge." }),
+			[]string{"ord-8c1e", "HAM"},
+			[]string{"is booked with the carrier.\nThis shipment replaces SHP-1 (lost), at no charge.", "Tracking number: 1Z999AA10123456784"}, nil},
+		{KindReturnAuthorised, with(func(d *Data) {
+			d.RMA, d.Reason = "RMA-000001", "wrong model"
+			d.Shipment = &order.Shipment{Warehouse: "HAM", ShipmentID: "RET-1", TrackingNumber: "1ZRET", PromisedDate: booked.PromisedDate,
+				Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 100}}}
+		}),
+			[]string{"ord-8c1e", "return RMA-000001 authorised", "pickup on 2026-12-09"},
+			[]string{"authorised the return RMA-000001 for your order ord-8c1e (wrong model)", "collects these goods on 2026-12-09, tracking number 1ZRET",
+				"BOLT-M8                   100", "mark the parcel with RMA-000001", "warehouse HAM", "credit note", "refunded"}, nil},
 		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice() }),
 			[]string{"INV-2026-00042", "ord-8c1e", "852.85 EUR", "2026-12-31"},
 			[]string{"Invoice number:     INV-2026-00042", "Amount due:         852.85 EUR",

@@ -162,6 +162,12 @@ type Shipment struct {
 	// Exception is the carrier's last reported problem (failed attempt,
 	// damage, held at depot), "" when none was reported.
 	Exception string `json:"exception,omitempty"`
+	// Replaces names the shipment this one reships (lost or damaged);
+	// Replaced says this one was reshipped, and Resolution how its
+	// exception was closed.
+	Replaces   string `json:"replaces,omitempty"`
+	Replaced   bool   `json:"replaced,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
 }
 
 // Invoice is the ERP invoice raised for an order.
