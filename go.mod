@@ -15,6 +15,7 @@ require (
 	github.com/wneessen/go-mail v0.8.1
 	go.temporal.io/sdk v1.50.0
 	go.temporal.io/server v1.32.1
+	pgregory.net/rapid v1.3.0
 )
 
 require (

@@ -27,6 +27,10 @@
 // each under a key derived from its own (RefundKeys), so a retry after
 // either answer was lost pays once.
 //
+// Finance's ledger writes (WriteOff, AllocateCredit: cash.go) take their
+// key in the input too (WriteOffKey, CreditAllocationKey); their undos
+// (VoidWriteOff, VoidCreditAllocation) go by that key alone.
+//
 // Errors say whether a retry can help. A permanent failure (a 4xx the outside
 // system will give again, an unknown customer) is a non-retryable
 // ApplicationError. A transient outside failure and a call an open breaker

@@ -1,7 +1,8 @@
 // Package erp is orderflow's client of the ERP: list prices, a customer's open
 // receivables and credit balance, sales orders with their stock
-// reservations, replacement orders for reships, invoices (net, tax and gross), credit notes, refunds and
-// return authorisations (RMAs).
+// reservations, replacement orders for reships, invoices (net, tax and gross), credit notes, refunds,
+// return authorisations (RMAs), write-offs and credit allocations (the
+// credit balance applied to an invoice).
 //
 // Every call goes through internal/downstream, behind the ERP's own circuit
 // breaker, and every failure is the *downstream.Error that package returns,
@@ -27,7 +28,8 @@
 // undo by the idempotency key it was created under (POST
 // /v1/sales-orders/cancel-by-key, /v1/invoices/void-by-key,
 // /v1/credit-notes/void-by-key, /v1/rmas/cancel-by-key, body
-// {"forward_key": …}) and carry a key of their own. Undo.Found is false when nothing was ever created under the
+// {"forward_key": …}) and carry a key of their own; write-offs and credit
+// allocations are undone by key only (VoidWriteOff, VoidCreditAllocation). Undo.Found is false when nothing was ever created under the
 // key: nothing to undo, a success; the ERP then refuses a later write under
 // that key (409 undone_by_key), so nothing appears behind the undo's back.
 //

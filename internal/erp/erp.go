@@ -184,12 +184,14 @@ type Undo struct {
 	// write under that key (409 undone_by_key), so nothing appears behind
 	// the undo's back.
 	Found bool `json:"found"`
-	// SalesOrderID, InvoiceID, CreditNoteID or RMAID names what was undone
-	// when Found.
+	// SalesOrderID, InvoiceID, CreditNoteID, RMAID, WriteOffID or
+	// AllocationID names what was undone when Found.
 	SalesOrderID string `json:"sales_order_id,omitempty"`
 	InvoiceID    string `json:"invoice_id,omitempty"`
 	CreditNoteID string `json:"credit_note_id,omitempty"`
 	RMAID        string `json:"rma_id,omitempty"`
+	WriteOffID   string `json:"write_off_id,omitempty"`
+	AllocationID string `json:"allocation_id,omitempty"`
 }
 
 // undoByKey is the body of the undo-by-key calls.

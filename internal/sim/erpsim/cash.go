@@ -24,7 +24,7 @@ func (s *Sim) PostBankPayment(ctx context.Context, bankTxnID, reference string, 
 		var invoiceID, customerID *string
 		var open int64
 		err := tx.QueryRow(ctx, `
-			SELECT id, customer_id, amount_minor - paid_minor - credit_applied_minor
+			SELECT id, customer_id, amount_minor - paid_minor - credit_applied_minor - written_off_minor - allocated_minor
 			FROM erpsim_invoices
 			WHERE number = $1 AND currency = $2 AND status = 'open'
 			FOR UPDATE`, reference, amount.Currency).Scan(&invoiceID, &customerID, &open)

@@ -49,6 +49,15 @@ type Invoice struct {
 	Paid money.Money `json:"paid"`
 	// Credited is what issued credit notes credit on it.
 	Credited money.Money `json:"credited"`
+	// WrittenOff is what posted write-offs gave up on it; Allocated what
+	// credit allocations applied to it from the customer's credit balance.
+	WrittenOff money.Money `json:"written_off"`
+	Allocated  money.Money `json:"allocated"`
+	// Open is what the customer still owes on it: zero once it is settled
+	// (paid, credited, written off or allocated in full), and on a void one.
+	// A settled invoice keeps the status open; a later payment naming it
+	// goes to the credit balance.
+	Open     money.Money `json:"open"`
 	IssuedAt time.Time   `json:"issued_at"`
 	DueDate  time.Time   `json:"due_date"`
 	Status   string      `json:"status"` // InvoiceOpen or InvoiceVoid
@@ -151,7 +160,10 @@ func (s *Sim) SalesOrders(ctx context.Context, orderID string) ([]SalesOrder, er
 func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, number, order_id, sales_order_id, customer_id, amount_minor, net_minor, tax_minor, paid_minor,
-		       credited_minor, currency, issued_at, due_date, status, voided_at
+		       credited_minor, written_off_minor, allocated_minor,
+		       CASE WHEN status = 'void' THEN 0
+		            ELSE amount_minor - paid_minor - credit_applied_minor - written_off_minor - allocated_minor END,
+		       currency, issued_at, due_date, status, voided_at
 		FROM erpsim_invoices
 		WHERE $1 = '' OR order_id = $1
 		ORDER BY number`, orderID)
@@ -162,10 +174,12 @@ func (s *Sim) Invoices(ctx context.Context, orderID string) ([]Invoice, error) {
 		var inv Invoice
 		var voided *time.Time
 		err := row.Scan(&inv.ID, &inv.Number, &inv.OrderID, &inv.SalesOrderID, &inv.CustomerID,
-			&inv.Amount.Minor, &inv.Net.Minor, &inv.Tax.Minor, &inv.Paid.Minor, &inv.Credited.Minor, &inv.Amount.Currency,
+			&inv.Amount.Minor, &inv.Net.Minor, &inv.Tax.Minor, &inv.Paid.Minor, &inv.Credited.Minor,
+			&inv.WrittenOff.Minor, &inv.Allocated.Minor, &inv.Open.Minor, &inv.Amount.Currency,
 			&inv.IssuedAt, &inv.DueDate, &inv.Status, &voided)
 		cur := inv.Amount.Currency
 		inv.Net.Currency, inv.Tax.Currency, inv.Paid.Currency, inv.Credited.Currency = cur, cur, cur, cur
+		inv.WrittenOff.Currency, inv.Allocated.Currency, inv.Open.Currency = cur, cur, cur
 		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
 		if voided != nil {
 			inv.VoidedAt = voided.UTC()

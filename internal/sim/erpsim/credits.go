@@ -148,21 +148,23 @@ func (s *Sim) handleCreateCreditNote(w http.ResponseWriter, r *http.Request) {
 
 // lockedInvoice is an invoice read under its row lock.
 type lockedInvoice struct {
-	id, number, orderID, salesOrderID, customerID, currency, status string
-	amount, tax, paid, credited, creditApplied                      int64
+	id, number, orderID, salesOrderID, customerID, currency, status   string
+	amount, tax, paid, credited, creditApplied, writtenOff, allocated int64
 }
 
 // open is what the customer still owes on the invoice.
-func (inv lockedInvoice) open() int64 { return inv.amount - inv.paid - inv.creditApplied }
+func (inv lockedInvoice) open() int64 {
+	return inv.amount - inv.paid - inv.creditApplied - inv.writtenOff - inv.allocated
+}
 
 // lockInvoice reads invoice id FOR UPDATE; found is false when there is none.
 func lockInvoice(ctx context.Context, tx pgx.Tx, id string) (inv lockedInvoice, found bool, err error) {
 	err = tx.QueryRow(ctx, `
 		SELECT id, number, order_id, sales_order_id, customer_id, currency, status,
-		       amount_minor, tax_minor, paid_minor, credited_minor, credit_applied_minor
+		       amount_minor, tax_minor, paid_minor, credited_minor, credit_applied_minor, written_off_minor, allocated_minor
 		FROM erpsim_invoices WHERE id = $1 FOR UPDATE`, id).
 		Scan(&inv.id, &inv.number, &inv.orderID, &inv.salesOrderID, &inv.customerID, &inv.currency, &inv.status,
-			&inv.amount, &inv.tax, &inv.paid, &inv.credited, &inv.creditApplied)
+			&inv.amount, &inv.tax, &inv.paid, &inv.credited, &inv.creditApplied, &inv.writtenOff, &inv.allocated)
 	if isNoRows(err) {
 		return inv, false, nil
 	}
@@ -176,7 +178,8 @@ func lockInvoice(ctx context.Context, tx pgx.Tx, id string) (inv lockedInvoice, 
 // off what is open on the invoice and off the customer's receivables, and
 // keeps what goes beyond that as the customer's credit balance. Never more
 // is credited on an invoice than its gross, nor more of a SKU than the
-// sales order holds.
+// sales order holds, nor what was written off on it: a credit beyond what
+// is open goes to the credit balance, and written-off money was never paid.
 func (s *Sim) credit(ctx context.Context, tx pgx.Tx, req creditNoteRequest) (int, any, error) {
 	inv, found, err := lockInvoice(ctx, tx, req.InvoiceID)
 	if err != nil {
@@ -185,7 +188,7 @@ func (s *Sim) credit(ctx context.Context, tx pgx.Tx, req creditNoteRequest) (int
 	if !found {
 		return http.StatusNotFound, errorAnswer{Error: "invoice_not_found", Detail: "no invoice " + req.InvoiceID}, nil
 	}
-	creditable := inv.amount - inv.credited
+	creditable := inv.amount - inv.credited - inv.writtenOff
 	switch {
 	case inv.status == InvoiceVoid:
 		return http.StatusConflict, errorAnswer{Error: "invoice_void", Detail: inv.number + " is void: there is nothing to credit"}, nil
@@ -193,7 +196,7 @@ func (s *Sim) credit(ctx context.Context, tx pgx.Tx, req creditNoteRequest) (int
 		return http.StatusUnprocessableEntity, errorAnswer{Error: "customer_mismatch",
 			Detail: fmt.Sprintf("%s belongs to %s, not %s", inv.number, inv.customerID, req.CustomerID)}, nil
 	case creditable == 0:
-		return http.StatusConflict, errorAnswer{Error: "nothing_to_credit", Detail: inv.number + " is credited in full"}, nil
+		return http.StatusConflict, errorAnswer{Error: "nothing_to_credit", Detail: inv.number + " is credited (or written off) in full"}, nil
 	}
 
 	amount := creditable // CreditFull
@@ -225,9 +228,11 @@ func (s *Sim) credit(ctx context.Context, tx pgx.Tx, req creditNoteRequest) (int
 
 	// The tax of the credit is the invoice's share of it; the credit note
 	// that completes the invoice's credit takes the rest of the tax, so a
-	// fully credited invoice's credit notes add up to its tax exactly.
+	// fully credited invoice's credit notes add up to its tax exactly. (Not
+	// the one that only reaches a write-off: the written-off part keeps its
+	// share of the tax.)
 	var tax int64
-	if amount == creditable {
+	if amount == inv.amount-inv.credited {
 		var taxed int64
 		if err := tx.QueryRow(ctx, `
 			SELECT COALESCE(sum(tax_minor), 0) FROM erpsim_credit_notes WHERE invoice_id = $1 AND status = 'issued'`,

@@ -19,6 +19,14 @@
 //	POST /v1/credit-notes/void-by-key     {"forward_key"}: void the credit note issued under that key
 //	POST /v1/refunds                      record a refund: {customer_id, amount, bank_transaction_id (the payment;
 //	                                      empty: the credit balance), reason}
+//	POST /v1/write-offs                   give up what is open on an invoice: {invoice_id, customer_id, amount,
+//	                                      reason (required)}; answers {write_off_id, invoice_id, amount,
+//	                                      invoice_open_after}
+//	POST /v1/write-offs/void-by-key       {"forward_key"}: void the write-off posted under that key
+//	POST /v1/credit-allocations           apply the credit balance to an invoice: {customer_id, invoice_id,
+//	                                      amount, reason}; answers {allocation_id, applied,
+//	                                      credit_balance_after, invoice_open_after}
+//	POST /v1/credit-allocations/void-by-key {"forward_key"}: void the allocation made under that key
 //	POST /v1/replacement-orders           a reship from stock: {order_id, customer_id, replaces, lines, reason};
 //	                                      cancelled like a sales order (by id or by key)
 //	POST /v1/rmas                         authorise a return: {order_id, sales_order_id, customer_id, lines, reason}
@@ -80,6 +88,48 @@
 // payment that named no invoice is nobody's balance, and its refund is
 // bounded by the payment alone. A refund changes no receivables.
 //
+// # Write-offs and credit allocations
+//
+// What is open on an invoice is its gross less what payments applied to
+// it, what credit notes took off it, what was written off and what credit
+// allocations applied: amount - paid - credit_applied - written_off -
+// allocated. An invoice with nothing open is settled; it keeps the status
+// open (the simulator has no paid status), takes no write-off or
+// allocation (409 invoice_settled), and a payment naming it goes to the
+// credit balance.
+//
+// A write-off (WO-000001, …) gives up part or all of what is open on an
+// invoice, say a short payment within the customer's tolerance: it comes
+// off the invoice and the receivables, and no money moves. Never more than
+// is open (422 write_off_exceeds_open, field amount); a void invoice is 409
+// invoice_void, another customer's 422 customer_mismatch, another currency
+// 422 currency_mismatch (field amount). A write-off must give a reason.
+// What was written off cannot be credited (a credit note beyond what is
+// open hands out credit balance, and nobody paid that part).
+//
+// A credit allocation (CA-000001, …) applies part of the customer's credit
+// balance in the invoice's currency to one of its open invoices: the
+// amount comes off the balance, the invoice and the receivables, at most
+// min(balance, open) (422 allocation_exceeds_credit_balance or
+// allocation_exceeds_open, field amount). Voiding one gives the balance
+// back and opens the invoice again; it is refused (409 allocation_credited)
+// when a credit note beyond what was open has since moved that money back
+// to the balance: void the credit note first.
+//
+// Both are undone by key only (void-by-key, as described above; found
+// false when nothing was made under the key, which is then fenced).
+// Voiding an invoice voids its write-offs and allocations with it: what was
+// allocated goes back to the credit balance like what was paid.
+//
+// The ledger identity, per customer and currency, for customers without an
+// opening balance (the seed's): invoiced (non-void invoices) - credited
+// (issued credit notes) - written off (posted write-offs) = payments (the
+// full amount of every statement line that named one of the customer's
+// invoices) - refunds (of the credit balance, or of such a payment) + open
+// receivables - credit balance. Allocations move money from the balance to
+// an invoice and appear on neither side. ledger_property_test.go holds it
+// over random sequences of every write.
+//
 // # Replacement orders
 //
 // A replacement order is a sales order (SO-…) that reships goods lost or
@@ -136,7 +186,8 @@
 // # State and restarts
 //
 // Everything the ERP remembers (products, stock, sales orders, reservations,
-// invoices, receivables, idempotency keys, per-route call counts) lives in
+// invoices, receivables, credit notes, credit balances, refunds, write-offs,
+// credit allocations, idempotency keys, per-route call counts) lives in
 // PostgreSQL tables prefixed erpsim_, migrated by the package's own embedded
 // tern migrations (version table erpsim_schema_version). A new Sim on the same
 // database carries on where the last one stopped, and Seed only adds missing
@@ -149,6 +200,8 @@
 //	GET    /sim/credit-notes?order_id=    credit notes with their lines
 //	GET    /sim/credit-balances?customer_id= credit balances per customer and currency
 //	GET    /sim/refunds?customer_id=      refunds
+//	GET    /sim/write-offs?customer_id=   write-offs, posted and void
+//	GET    /sim/credit-allocations?customer_id= credit allocations, applied and void
 //	GET    /sim/rmas?order_id=            return authorisations with their lines
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}

@@ -237,8 +237,11 @@ func (s *Sim) handleVoidInvoiceByKey(w http.ResponseWriter, r *http.Request) {
 
 // void cancels an open invoice and takes what is still open on it off the
 // receivables; what was paid on it is kept for the customer as a credit
-// balance, to be refunded or applied. Voiding a void invoice is fine; an
-// invoice with issued credit notes cannot be voided until they are (409).
+// balance, to be refunded or applied, and so is what credit allocations
+// applied to it from that balance (they are void with it). Its write-offs
+// are void with it too: there is no debt left to give up. Voiding a void
+// invoice is fine; an invoice with issued credit notes cannot be voided
+// until they are (409).
 // When the sales order has no open invoice left it can be cancelled again,
 // which is how compensation runs: void, then cancel.
 func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) {
@@ -270,8 +273,19 @@ func (s *Sim) void(ctx context.Context, tx pgx.Tx, id string) (int, any, error) 
 		WHERE customer_id = $1 AND currency = $2`, inv.customerID, inv.currency, inv.open()); err != nil {
 		return 0, nil, fmt.Errorf("take invoice %s off receivables of %s: %w", id, inv.customerID, err)
 	}
-	if err := addCreditBalance(ctx, tx, inv.customerID, inv.currency, inv.paid); err != nil {
+	if err := addCreditBalance(ctx, tx, inv.customerID, inv.currency, inv.paid+inv.allocated); err != nil {
 		return 0, nil, err
+	}
+	if inv.writtenOff > 0 || inv.allocated > 0 {
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE erpsim_write_offs SET status = 'void', voided_at = $2 WHERE invoice_id = $1 AND status = 'posted'`,
+			id, s.now())
+		b.Queue(`UPDATE erpsim_credit_allocations SET status = 'void', voided_at = $2 WHERE invoice_id = $1 AND status = 'applied'`,
+			id, s.now())
+		b.Queue(`UPDATE erpsim_invoices SET written_off_minor = 0, allocated_minor = 0 WHERE id = $1`, id)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return 0, nil, fmt.Errorf("void the write-offs and allocations of invoice %s: %w", id, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE erpsim_sales_orders SET status = 'reserved'

@@ -41,6 +41,10 @@ const (
 	RouteRMAsCancel        = "rmas.cancel"
 	RouteRMAsReceive       = "rmas.receive"
 	RouteReplacementCreate = "replacement-orders.create"
+	RouteWriteOffsCreate   = "write-offs.create"
+	RouteWriteOffsVoid     = "write-offs.void"
+	RouteAllocationsCreate = "credit-allocations.create"
+	RouteAllocationsVoid   = "credit-allocations.void"
 	// RouteAll in a fault rule matches every route.
 	RouteAll = faults.All
 )
@@ -50,7 +54,7 @@ var Routes = []string{
 	RoutePrices, RouteExposure, RouteSalesOrdersCreate, RouteSalesOrdersCancel,
 	RouteInvoicesCreate, RouteInvoicesVoid, RouteCreditNotesCreate, RouteCreditNotesVoid,
 	RouteRefundsCreate, RouteRMAsCreate, RouteRMAsCancel, RouteRMAsReceive,
-	RouteReplacementCreate,
+	RouteReplacementCreate, RouteWriteOffsCreate, RouteWriteOffsVoid, RouteAllocationsCreate, RouteAllocationsVoid,
 }
 
 // maxBody bounds a request body: the largest legal one (200 lines) is a few KB.
@@ -116,6 +120,10 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/rmas/cancel-by-key", s.erp(RouteRMAsCancel, s.handleCancelRMAByKey)).Methods(http.MethodPost)
 	v1.HandleFunc("/rmas/{id}/cancel", s.erp(RouteRMAsCancel, s.handleCancelRMA)).Methods(http.MethodPost)
 	v1.HandleFunc("/rmas/{id}/receive", s.erp(RouteRMAsReceive, s.handleReceiveRMA)).Methods(http.MethodPost)
+	v1.HandleFunc("/write-offs", s.erp(RouteWriteOffsCreate, s.handleCreateWriteOff)).Methods(http.MethodPost)
+	v1.HandleFunc("/write-offs/void-by-key", s.erp(RouteWriteOffsVoid, s.handleVoidWriteOffByKey)).Methods(http.MethodPost)
+	v1.HandleFunc("/credit-allocations", s.erp(RouteAllocationsCreate, s.handleCreateAllocation)).Methods(http.MethodPost)
+	v1.HandleFunc("/credit-allocations/void-by-key", s.erp(RouteAllocationsVoid, s.handleVoidAllocationByKey)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
 	sim.HandleFunc("/sales-orders", s.handleListSalesOrders).Methods(http.MethodGet)
@@ -123,6 +131,8 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/credit-notes", s.handleListCreditNotes).Methods(http.MethodGet)
 	sim.HandleFunc("/credit-balances", s.handleListCreditBalances).Methods(http.MethodGet)
 	sim.HandleFunc("/refunds", s.handleListRefunds).Methods(http.MethodGet)
+	sim.HandleFunc("/write-offs", s.handleListWriteOffs).Methods(http.MethodGet)
+	sim.HandleFunc("/credit-allocations", s.handleListAllocations).Methods(http.MethodGet)
 	sim.HandleFunc("/rmas", s.handleListRMAs).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
