@@ -174,6 +174,8 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/credit-note", http.MethodPost, s.creditNote)
 	v1("/v1/orders/{id}/refund", http.MethodPost, s.refund)
 	v1("/v1/orders/{id}/reship", http.MethodPost, s.reship)
+	v1("/v1/orders/{id}/write-off", http.MethodPost, s.writeOff)
+	v1("/v1/orders/{id}/apply-credit", http.MethodPost, s.applyCredit)
 	v1("/v1/orders/{id}/return", http.MethodPost, s.returnGoods)
 	v1("/v1/orders/{id}/approvals", http.MethodPost, s.approve)
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)

@@ -41,6 +41,10 @@ type (
 		Lines  []order.Line `json:"lines"`
 		Reason string       `json:"reason"`
 	}
+	writeOffRequest struct {
+		Amount *money.Money `json:"amount"`
+		Reason string       `json:"reason"`
+	}
 	reshipRequest struct {
 		ShipmentID string `json:"shipment_id"`
 		Reason     string `json:"reason"`
@@ -195,6 +199,44 @@ func (s *server) creditNote(w http.ResponseWriter, r *http.Request) error {
 			cn.Amount = *in.Amount
 		}
 		return workflows.UpdateCreditNote, cn, nil
+	})
+}
+
+// writeOff is POST /v1/orders/{id}/write-off: finance writes off what is
+// left open on the invoice (all of it without an amount).
+func (s *server) writeOff(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleFinance}, func(a order.Actor) (string, any, error) {
+		var in writeOffRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		var amount *order.FieldError
+		if in.Amount != nil {
+			amount = checkAmount(in.Amount)
+		}
+		if err := collect(amount, checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		wo := workflows.WriteOffInput{Actor: a, Reason: in.Reason}
+		if in.Amount != nil {
+			wo.Amount = *in.Amount
+		}
+		return workflows.UpdateWriteOff, wo, nil
+	})
+}
+
+// applyCredit is POST /v1/orders/{id}/apply-credit: finance applies part of
+// the customer's credit balance to the order's invoice.
+func (s *server) applyCredit(w http.ResponseWriter, r *http.Request) error {
+	return s.runUpdate(w, r, []order.Role{order.RoleFinance}, func(a order.Actor) (string, any, error) {
+		var in writeOffRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return "", nil, err
+		}
+		if err := collect(checkAmount(in.Amount), checkText("reason", in.Reason, true)); err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateApplyCredit, workflows.ApplyCreditInput{Actor: a, Amount: *in.Amount, Reason: in.Reason}, nil
 	})
 }
 

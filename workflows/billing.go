@@ -48,7 +48,94 @@ func (o *orderState) balance() money.Money {
 			b = c
 		}
 	}
+	for _, w := range o.d.WriteOffs {
+		if c, err := b.Sub(w.Amount); err == nil {
+			b = c
+		}
+	}
+	for _, c := range o.d.CreditApplied {
+		if r, err := b.Sub(c.Amount); err == nil {
+			b = r
+		}
+	}
 	return b
+}
+
+// writeOff has the ERP write off part of what is open on the invoice (the
+// write-off update's handler, and the payments coroutine for a short
+// payment within tolerance).
+func (o *orderState) writeOff(ctx workflow.Context, in WriteOffInput) (WriteOff, error) {
+	amount := in.Amount
+	if amount.Minor == 0 {
+		amount = o.balance()
+	}
+	o.writeOffs++
+	var res activities.WriteOffResult
+	err := workflow.ExecuteActivity(o.outside(ctx, "Write off "+amount.String()), a.WriteOff, activities.WriteOffInput{
+		Key: activities.WriteOffKey(o.in.OrderID, o.writeOffs), OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
+		InvoiceID: o.d.Invoice.InvoiceID, Amount: amount, Reason: in.Reason}).Get(ctx, &res)
+	if err != nil {
+		line := describeFailure(err, 0)
+		o.record(ctx, in.Actor, "write-off.failed", fmt.Sprintf("%s: %s", amount, line))
+		return WriteOff{}, invalidState("the ERP did not write off %s: %s", amount, line)
+	}
+	wo := WriteOff{WriteOffID: res.WriteOffID, Amount: res.Amount, Tolerated: o.terms.Tolerated(o.d.Invoice.Amount, res.Amount),
+		By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)}
+	o.d.WriteOffs = append(o.d.WriteOffs, wo)
+	tol := "above the customer's short-payment tolerance"
+	if wo.Tolerated {
+		tol = "within the customer's short-payment tolerance"
+	}
+	o.refreshPaymentWaiting()
+	o.record(ctx, in.Actor, "invoice.written-off", fmt.Sprintf("%s of invoice %s (%s, %s), %s left open: %s",
+		res.Amount, o.d.Invoice.Number, res.WriteOffID, tol, o.balance(), in.Reason))
+	return wo, nil
+}
+
+// applyCredit has the ERP apply part of the customer's credit balance to
+// the invoice (the apply-credit update's handler).
+func (o *orderState) applyCredit(ctx workflow.Context, in ApplyCreditInput) (DecisionResult, error) {
+	o.allocations++
+	var res activities.AllocateCreditResult
+	err := workflow.ExecuteActivity(o.outside(ctx, "Apply credit balance "+in.Amount.String()), a.AllocateCredit, activities.AllocateCreditInput{
+		Key: activities.CreditAllocationKey(o.in.OrderID, o.allocations), OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
+		InvoiceID: o.d.Invoice.InvoiceID, Amount: in.Amount, Reason: in.Reason}).Get(ctx, &res)
+	if err != nil {
+		line := describeFailure(err, 0)
+		o.record(ctx, in.Actor, "credit.apply-failed", fmt.Sprintf("%s: %s", in.Amount, line))
+		return DecisionResult{}, invalidState("the ERP did not apply the credit balance: %s", line)
+	}
+	o.d.CreditApplied = append(o.d.CreditApplied, CreditApplied{AllocationID: res.AllocationID, Amount: res.Applied,
+		By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)})
+	o.refreshPaymentWaiting()
+	o.record(ctx, in.Actor, "credit.applied", fmt.Sprintf("%s of the customer's credit balance to invoice %s (%s; %s balance left): %s",
+		res.Applied, o.d.Invoice.Number, res.AllocationID, res.CreditBalanceAfter, in.Reason))
+	msg := fmt.Sprintf("Applied %s of the customer's credit balance to invoice %s; %s of credit balance left", res.Applied, o.d.Invoice.Number, res.CreditBalanceAfter)
+	return o.result(ctx, msg, func() bool { return o.balance().Minor > 0 || o.d.Status != order.StatusAwaitingPayment })
+}
+
+// refreshPaymentWaiting says again what the payment wait waits for.
+func (o *orderState) refreshPaymentWaiting() {
+	if o.d.Status == order.StatusAwaitingPayment || o.d.Status == order.StatusInvoiced {
+		o.d.Waiting = o.paymentWaiting()
+	}
+}
+
+// writeOffTolerated writes off what a payment left open when it is within
+// the customer's short-payment tolerance (changeAutoWriteOff).
+func (o *orderState) writeOffTolerated(ctx workflow.Context, p PaymentSignal) {
+	left := o.balance()
+	if left.Minor <= 0 || !o.terms.Tolerated(o.d.Invoice.Amount, left) {
+		return
+	}
+	if workflow.GetVersion(ctx, changeAutoWriteOff, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	if _, err := o.writeOff(ctx, WriteOffInput{Actor: order.System,
+		Reason: fmt.Sprintf("payment %s of %s left %s open, within the customer's tolerance", p.BankTransactionID, p.Amount, left)}); err != nil {
+		o.notify(ctx, "write-off-failed-"+p.BankTransactionID, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
+			Balance: ptr(left), Reason: fmt.Sprintf("payment %s left %s open within tolerance, but the ERP did not write it off: %v", p.BankTransactionID, left, err)})
+	}
 }
 
 // refundable is what can still be paid back of payment txn: its amount
@@ -393,6 +480,11 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 		}
 		o.record(ctx, order.System, "payment."+string(m.Kind), fmt.Sprintf("%s: %s, balance %s", p.BankTransactionID, p.Amount, m.Balance))
 		o.tellFinance(ctx, p, m)
+		if m.Kind == order.MatchPartial {
+			o.applying = true // a quiet moment comes after the write-off
+			o.writeOffTolerated(ctx, p)
+			o.applying = false
+		}
 	}
 }
 

@@ -51,6 +51,8 @@ type Carried struct {
 	Refunds         int                    `json:"refunds,omitempty"`
 	Reships         int                    `json:"reships,omitempty"`
 	Returns         int                    `json:"returns,omitempty"`
+	WriteOffs       int                    `json:"write_offs,omitempty"`
+	Allocations     int                    `json:"allocations,omitempty"`
 	Reminded        int                    `json:"reminded,omitempty"`
 	Disputes        int                    `json:"disputes,omitempty"`
 	DunningResumeAt time.Time              `json:"dunning_resume_at,omitzero"`
@@ -76,7 +78,8 @@ func (o *orderState) carry(s stage) *Carried {
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
 		Failures: o.failures, Resends: o.resends, Dunned: o.dunned, Escalated: o.escalated,
-		CreditNotes: o.creditNotes, Refunds: o.refunds, Reships: o.reships, Returns: o.returns, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
+		CreditNotes: o.creditNotes, Refunds: o.refunds, Reships: o.reships, Returns: o.returns,
+		WriteOffs: o.writeOffs, Allocations: o.allocations, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
@@ -88,7 +91,7 @@ func (o *orderState) carry(s stage) *Carried {
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
 	o.failures, o.resends, o.dunned, o.escalated = c.Failures, c.Resends, c.Dunned, c.Escalated
-	o.reships, o.returns = c.Reships, c.Returns
+	o.reships, o.returns, o.writeOffs, o.allocations = c.Reships, c.Returns, c.WriteOffs, c.Allocations
 	o.creditNotes, o.refunds, o.reminded, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Reminded, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
 	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer

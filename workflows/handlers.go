@@ -6,7 +6,7 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/mail"
-
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -338,6 +338,26 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				return o.startReturn(o.detached(ctx), in)
 			},
 			func(ctx workflow.Context, in ReturnInput) error { return o.canReturn(in) }),
+		typedUpdate(UpdateWriteOff, "Finance writes off what is left open on the invoice (all of it, or an amount); the ERP records the write-off.",
+			func(ctx workflow.Context, in WriteOffInput) (DecisionResult, error) {
+				ctx = o.detached(ctx)
+				wo, err := o.writeOff(ctx, in)
+				if err != nil {
+					return DecisionResult{}, err
+				}
+				msg := fmt.Sprintf("Wrote off %s of invoice %s (%s)", wo.Amount, o.d.Invoice.Number, wo.WriteOffID)
+				return o.result(ctx, msg, func() bool { return o.balance().Minor > 0 || o.d.Status != order.StatusAwaitingPayment })
+			},
+			func(ctx workflow.Context, in WriteOffInput) error {
+				return o.canSettle(in.Actor, in.Reason, in.Amount, true)
+			}),
+		typedUpdate(UpdateApplyCredit, "Finance applies part of the customer's credit balance (an overpayment, a credit note) to the invoice.",
+			func(ctx workflow.Context, in ApplyCreditInput) (DecisionResult, error) {
+				return o.applyCredit(o.detached(ctx), in)
+			},
+			func(ctx workflow.Context, in ApplyCreditInput) error {
+				return o.canSettle(in.Actor, in.Reason, in.Amount, false)
+			}),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
@@ -554,6 +574,32 @@ func (o *orderState) canAnswerQuote(a order.Actor, extra ...order.Role) error {
 	}
 	if o.quoteDecision != "" {
 		return invalidState("the quote was already answered: %s", o.quoteDecision)
+	}
+	return nil
+}
+
+// canSettle: finance settles part of what is open on the invoice (a
+// write-off, zero for all of it when allowZero; an application of credit
+// balance), never more than is open.
+func (o *orderState) canSettle(a order.Actor, reason string, amount money.Money, allowZero bool) error {
+	if err := o.may(a, order.RoleFinance); err != nil {
+		return err
+	}
+	if reason == "" {
+		return invalidArgument("reason: required")
+	}
+	if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
+		return err
+	}
+	open := o.balance()
+	if open.Minor <= 0 {
+		return invalidState("nothing is open on invoice %s", o.d.Invoice.Number)
+	}
+	if amount.Minor == 0 && allowZero {
+		return nil
+	}
+	if amount.Currency != open.Currency || amount.Minor <= 0 || amount.Minor > open.Minor {
+		return invalidArgument("amount: a positive amount in %s, at most the %s open on invoice %s", open.Currency, open, o.d.Invoice.Number)
 	}
 	return nil
 }

@@ -48,6 +48,11 @@ const (
 	// with the carrier; when the goods are back the credit note follows,
 	// and the refund when the invoice was paid (CS).
 	UpdateReturn = "return"
+	// UpdateWriteOff writes off what is left open on the invoice (finance).
+	UpdateWriteOff = "write-off"
+	// UpdateApplyCredit applies part of the customer's credit balance to
+	// the invoice (finance).
+	UpdateApplyCredit = "apply-credit"
 	// UpdateQuote answers with the order's first quote once it is priced;
 	// POST /v1/quotes sends it with the start (Update-with-Start).
 	UpdateQuote = "quote"
@@ -161,6 +166,42 @@ type CreditNoteInput struct {
 	Amount money.Money  `json:"amount,omitzero"`
 	Lines  []order.Line `json:"lines,omitempty"`
 	Reason string       `json:"reason"`
+}
+
+// WriteOffInput writes off Amount of what is open on the invoice; a zero
+// Amount writes off all of it.
+type WriteOffInput struct {
+	Actor  order.Actor `json:"actor"`
+	Amount money.Money `json:"amount,omitzero"`
+	Reason string      `json:"reason"`
+}
+
+// ApplyCreditInput applies Amount of the customer's credit balance (an
+// overpayment or a credit note elsewhere) to the invoice.
+type ApplyCreditInput struct {
+	Actor  order.Actor `json:"actor"`
+	Amount money.Money `json:"amount"`
+	Reason string      `json:"reason"`
+}
+
+// WriteOff is an amount written off the invoice; Tolerated says it was
+// within the customer's short-payment tolerance.
+type WriteOff struct {
+	WriteOffID string      `json:"write_off_id"`
+	Amount     money.Money `json:"amount"`
+	Tolerated  bool        `json:"tolerated"`
+	By         order.Actor `json:"by"`
+	Reason     string      `json:"reason"`
+	At         time.Time   `json:"at"`
+}
+
+// CreditApplied is credit balance the ERP applied to the invoice.
+type CreditApplied struct {
+	AllocationID string      `json:"allocation_id"`
+	Amount       money.Money `json:"amount"`
+	By           order.Actor `json:"by"`
+	Reason       string      `json:"reason"`
+	At           time.Time   `json:"at"`
 }
 
 // ReshipInput replaces the goods of shipment ShipmentID (lost on the way,
@@ -396,11 +437,14 @@ type Details struct {
 	// CreditNotes issued on the invoice, oldest first.
 	CreditNotes []CreditNote `json:"credit_notes,omitempty"`
 	// Payments applied to the invoice, and the refunds paid back.
-	Payments    []PaymentSignal `json:"payments,omitempty"`
-	Refunds     []Refund        `json:"refunds,omitempty"`
-	Returns     []Return        `json:"returns,omitempty"`
-	SurveyState string          `json:"survey_state,omitempty"`
-	Failure     *StepFailure    `json:"failure,omitempty"`
+	Payments  []PaymentSignal `json:"payments,omitempty"`
+	Refunds   []Refund        `json:"refunds,omitempty"`
+	Returns   []Return        `json:"returns,omitempty"`
+	WriteOffs []WriteOff      `json:"write_offs,omitempty"`
+	// CreditApplied lists credit balance applied to the invoice.
+	CreditApplied []CreditApplied `json:"credit_applied,omitempty"`
+	SurveyState   string          `json:"survey_state,omitempty"`
+	Failure       *StepFailure    `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.
 	Compensations []string `json:"compensations,omitempty"`
 }

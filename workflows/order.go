@@ -103,6 +103,10 @@ type orderState struct {
 	// keys); goodsBack holds the carrier's "returned" events by pickup.
 	reships int
 	returns int
+	// writeOffs and allocations number the order's write-offs and credit
+	// allocations (their keys).
+	writeOffs   int
+	allocations int
 	// afterSalesInFlight counts reship and return handlers under way: the
 	// order does not complete under them.
 	afterSalesInFlight int

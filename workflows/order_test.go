@@ -44,7 +44,8 @@ func acmeTerms() order.Terms {
 	return order.Terms{CustomerID: "ACME-001", CustomerName: "Acme", Currency: "EUR",
 		CreditLimit: eur(5_000_000), PaymentTermsDays: 30, DiscountBP: 300, RepDiscountAuthorityBP: 1000,
 		PurchasingLimit: eur(1_000_000), DualApprovalThreshold: eur(2_500_000), QuoteValidityDays: 14, LeadTimeDays: 5,
-		ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)}, CreditNoteLimitCS: eur(50_000)}
+		ContractPrices: map[string]money.Money{"BOLT-M8": eur(20)}, CreditNoteLimitCS: eur(50_000),
+		ShortPayTolerance: eur(500), ShortPayToleranceBP: 50}
 }
 
 var listPrices = []order.ListPrice{
@@ -276,6 +277,21 @@ func newWorld(t *testing.T) *world {
 		func(_ context.Context, in activities.CancelReturnPickupInput) (activities.CancelReturnPickupResult, error) {
 			w.undo("cancel-return-pickup " + in.ReturnID)
 			return activities.CancelReturnPickupResult{ReturnID: in.ReturnID}, nil
+		})
+	env.OnActivity(a.WriteOff, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.WriteOffInput) (activities.WriteOffResult, error) {
+			w.undo(fmt.Sprintf("write-off %s (%s): %s", in.Amount, in.Key, in.Reason))
+			return activities.WriteOffResult{WriteOffID: "WO-" + in.Key[len(in.Key)-1:], Amount: in.Amount}, nil
+		})
+	env.OnActivity(a.AllocateCredit, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AllocateCreditInput) (activities.AllocateCreditResult, error) {
+			if in.Amount.Minor > 20_000 {
+				return activities.AllocateCreditResult{}, temporal.NewNonRetryableApplicationError(
+					"ERP answered 422 allocation_exceeds_credit_balance: 200.00 EUR of credit balance", "OutsideSystemRejected", nil)
+			}
+			w.undo(fmt.Sprintf("allocate %s (%s)", in.Amount, in.Key))
+			return activities.AllocateCreditResult{AllocationID: "CA-" + in.Key[len(in.Key)-1:], Applied: in.Amount,
+				CreditBalanceAfter: money.New(20_000-in.Amount.Minor, "EUR")}, nil
 		})
 	env.OnActivity(a.VoidInvoice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.VoidInvoiceInput) (activities.VoidInvoiceResult, error) {

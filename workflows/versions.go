@@ -156,4 +156,10 @@ const (
 	// payer (Refund: ERP refund document and bank transfer, by key). Before
 	// it, a cancelled prepaid order kept the money.
 	changeRefundOnCancel = "refund-on-cancel"
+
+	// changeAutoWriteOff (version 1, asked where a payment leaves a
+	// balance within the customer's short-payment tolerance): the rest is
+	// written off in the ERP and the invoice is settled. Before it, such a
+	// balance waited for the rest, with reminders.
+	changeAutoWriteOff = "auto-write-off"
 )

@@ -68,3 +68,26 @@ func TestReturnableCountsWhatTheCustomerHolds(t *testing.T) {
 	got := order.Returnable(ships, []order.Line{{SKU: "PUMP", Quantity: 1}, {SKU: "PUMP", Quantity: 2}})
 	require.Equal(t, []order.Line{{SKU: "PUMP", Quantity: 1}, {SKU: "SEAL", Quantity: 100}}, got)
 }
+
+func TestShortPaymentTolerance(t *testing.T) {
+	terms := order.Terms{ShortPayTolerance: eur(500), ShortPayToleranceBP: 50} // 5.00 EUR or 0.5 %, the smaller
+	for _, tc := range []struct {
+		name         string
+		gross, short int64
+		want         bool
+	}{
+		{"a bank fee on a large invoice", 574_841, 250, true},
+		{"the absolute cap", 574_841, 500, true},
+		{"past the absolute cap", 574_841, 501, false},
+		// 0.5 % of 200.00 is 1.00: a 2.00 shortfall is too much on a small invoice.
+		{"past the percentage on a small invoice", 20_000, 200, false},
+		{"within the percentage on a small invoice", 20_000, 100, true},
+		{"nothing short", 574_841, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, terms.Tolerated(eur(tc.gross), eur(tc.short)))
+		})
+	}
+	require.False(t, order.Terms{}.Tolerated(eur(10_000), eur(1)), "no tolerance set")
+	require.False(t, terms.Tolerated(eur(10_000), money.New(1, "USD")))
+}

@@ -40,6 +40,21 @@ type Terms struct {
 	// CreditNoteLimitCS is the credit (gross, all credit notes of one
 	// order together) CS may grant alone; above it, finance.
 	CreditNoteLimitCS money.Money `json:"credit_note_limit_cs"`
+	// ShortPayTolerance and ShortPayToleranceBP bound what a customer may
+	// leave unpaid on an invoice (a bank fee, rounding) and have it
+	// written off: the smaller of the amount and the basis points of the
+	// invoice's gross. Zero in either: no tolerance.
+	ShortPayTolerance   money.Money `json:"short_pay_tolerance"`
+	ShortPayToleranceBP int64       `json:"short_pay_tolerance_bp"`
+}
+
+// Tolerated reports whether short, left unpaid on an invoice of gross,
+// is within the customer's short-payment tolerance.
+func (t Terms) Tolerated(gross, short money.Money) bool {
+	if short.Minor <= 0 || short.Currency != gross.Currency || t.ShortPayTolerance.Currency != gross.Currency {
+		return false
+	}
+	return short.Minor <= t.ShortPayTolerance.Minor && short.Minor <= gross.BasisPoints(t.ShortPayToleranceBP).Minor
 }
 
 // ListPrice is the ERP's price for one SKU.

@@ -1,0 +1,94 @@
+package workflows_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// Issue 8: a payment short by a bank fee within the customer's tolerance
+// (5.00 EUR or 0.5 %, the smaller) settles the invoice: the rest is
+// written off in the ERP, by the system, recorded.
+func TestShortPaymentWithinToleranceIsWrittenOff(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.deliverAll()
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-350)) }) // 3.50 EUR bank fee
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	d := w.details()
+	require.Len(t, d.WriteOffs, 1)
+	require.Equal(t, eur(350), d.WriteOffs[0].Amount)
+	require.True(t, d.WriteOffs[0].Tolerated)
+	require.Equal(t, order.System, d.WriteOffs[0].By)
+	require.Contains(t, w.actions(), "invoice.written-off")
+	require.Contains(t, w.actions(), "payment.reconciled")
+}
+
+// A shortfall above the tolerance waits for the money; finance may write
+// it off (all of it, with a reason), and nobody else.
+func TestFinanceWritesOffAShortfallAboveTolerance(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.deliverAll()
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-2_000)) }) // 20.00 short: above 5.00
+	var wo *pending
+	w.at(4*time.Hour, func() {
+		d := w.details()
+		require.Equal(t, order.StatusAwaitingPayment, d.Status)
+		require.Empty(t, d.WriteOffs)
+		wi := func(a order.Actor, minor int64, reason string) workflows.WriteOffInput {
+			return workflows.WriteOffInput{Actor: a, Amount: eur(minor), Reason: reason}
+		}
+		w.update(workflows.UpdateWriteOff, wi(cs, 0, "small"), workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateWriteOff, wi(finance, 0, ""), workflows.ErrTypeInvalidArgument)
+		w.update(workflows.UpdateWriteOff, wi(finance, 2_001, "too much"), workflows.ErrTypeInvalidArgument)
+		wo = w.update(workflows.UpdateWriteOff, wi(finance, 0, "not worth chasing"), "")
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Contains(t, wo.res.Message, "Wrote off 20.00 EUR of invoice INV-000001")
+	d := w.details()
+	require.Len(t, d.WriteOffs, 1)
+	require.False(t, d.WriteOffs[0].Tolerated)
+	require.Equal(t, finance.Subject, d.WriteOffs[0].By.Subject)
+}
+
+// Finance applies the customer's credit balance to what is open; the ERP
+// refuses more than the balance, and the answer says so.
+func TestFinanceAppliesCreditBalance(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.deliverAll()
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-15_000)) }) // 150.00 open
+	w.at(4*time.Hour, func() {
+		ac := func(a order.Actor, minor int64) workflows.ApplyCreditInput {
+			return workflows.ApplyCreditInput{Actor: a, Amount: eur(minor), Reason: "overpaid on INV-000007"}
+		}
+		w.update(workflows.UpdateApplyCredit, ac(cs, 15_000), workflows.ErrTypeForbidden)
+		w.update(workflows.UpdateApplyCredit, ac(finance, 15_001), workflows.ErrTypeInvalidArgument)
+		w.update(workflows.UpdateApplyCredit, ac(finance, 5_000), "")
+	})
+	w.at(5*time.Hour, func() {
+		require.Contains(t, w.details().Waiting, "Waiting for payment of 100.00 EUR")
+		w.update(workflows.UpdateApplyCredit, workflows.ApplyCreditInput{Actor: finance, Amount: eur(10_000), Reason: "the rest"}, "")
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	d := w.details()
+	require.Len(t, d.CreditApplied, 2)
+	require.Equal(t, []string{"allocate 50.00 EUR (ord-1/credit-allocation/1)", "allocate 100.00 EUR (ord-1/credit-allocation/2)"}, w.undos)
+}
