@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
@@ -12,8 +13,24 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// invoice raises the ERP invoice and mails it.
+// invoice raises the ERP invoice and mails it, after a three-way match:
+// what was delivered is what was ordered (unless the order is prepaid and
+// bills first), and the ERP's invoice is for what the order expects. A
+// mismatch stops the order for CS instead of billing the customer wrongly.
 func (o *orderState) invoice(ctx workflow.Context) error {
+	if !o.d.Prepayment && o.deliveredMismatch() != "" {
+		// CS may skip it: the order is then invoiced as quoted, and the
+		// difference settled by credit note or reship.
+		_, err := o.attemptStep(ctx, "three-way match", true, nil, func(workflow.Context) error {
+			if m := o.deliveredMismatch(); m != "" {
+				return temporal.NewNonRetryableApplicationError(m, ErrTypeInvalidState, nil)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	key := activities.InvoiceKey(o.in.OrderID)
 	var res activities.InvoiceResult
 	err := o.attemptUndoable(ctx, "invoice", undo{Kind: undoVoidInvoice, Key: key,
@@ -29,14 +46,80 @@ func (o *orderState) invoice(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	o.madeUndo(undo{Kind: undoVoidInvoice, Key: key, Ref: res.Invoice.InvoiceID, Label: "void invoice " + res.Invoice.Number})
+	if o.amountMismatch(res.Invoice) != "" {
+		// The ERP billed another amount than the order expects: the buyer
+		// gets no invoice until the ERP's is corrected (CS retries) or the
+		// order is cancelled (its undo voids the invoice).
+		first := true
+		err := o.attempt(ctx, "three-way match", func(ctx workflow.Context) error {
+			if !first { // read the ERP's invoice again: the same request under the same key
+				actx := o.outsideCtx(ctx)
+				if err := workflow.ExecuteActivity(o.outside(actx, "Read ERP invoice again"), a.Invoice, activities.InvoiceInput{
+					OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, SalesOrderID: o.d.SalesOrderID,
+					Amount: o.d.Quote.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays, IssuedAt: workflow.Now(ctx),
+					Net: o.d.Quote.Net, Tax: o.d.Quote.Tax,
+				}).Get(actx, &res); err != nil {
+					return err
+				}
+			}
+			first = false
+			if m := o.amountMismatch(res.Invoice); m != "" {
+				return temporal.NewNonRetryableApplicationError(m, ErrTypeInvalidState, nil)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	inv := res.Invoice
 	o.d.Invoice = &inv
 	o.paid = money.Zero(inv.Amount.Currency)
-	o.madeUndo(undo{Kind: undoVoidInvoice, Key: key, Ref: inv.InvoiceID, Label: "void invoice " + inv.Number})
 	o.d.Waiting = fmt.Sprintf("Invoice %s issued for %s, due %s.", inv.Number, inv.Amount, inv.DueDate.Format("2006-01-02"))
 	o.transition(ctx, order.StatusInvoiced, order.System, "invoice.issued", inv.Number)
 	o.notify(ctx, "invoice", mail.KindInvoice, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice, Quote: o.d.Quote})
 	return nil
+}
+
+// deliveredMismatch names the first SKU whose delivered quantity is not
+// the quantity quoted (and so invoiced), "" when they all agree. A
+// reship's goods count instead of the shipment it replaced.
+func (o *orderState) deliveredMismatch() string {
+	got := order.Returnable(o.d.Shipments, nil)
+	for _, l := range o.d.Quote.Lines {
+		var n int64
+		for _, g := range got {
+			if g.SKU == l.SKU {
+				n = g.Quantity
+			}
+		}
+		if n != l.Quantity {
+			return fmt.Sprintf("three-way match: %d × %s delivered, %d ordered and to be invoiced; reship what is missing and retry, or skip to invoice as quoted and credit the difference", n, l.SKU, l.Quantity)
+		}
+	}
+	for _, g := range got {
+		if !slices.ContainsFunc(o.d.Quote.Lines, func(l order.PricedLine) bool { return l.SKU == g.SKU }) {
+			return fmt.Sprintf("three-way match: %d × %s delivered, none ordered", g.Quantity, g.SKU)
+		}
+	}
+	return ""
+}
+
+// amountMismatch says how the ERP's invoice differs from what the order
+// expects (its gross, and its net and VAT when the quote has them), "" when
+// it does not.
+func (o *orderState) amountMismatch(inv order.Invoice) string {
+	q := o.d.Quote
+	bad := inv.Amount != q.Total
+	if q.Net.Currency != "" && inv.Net.Currency != "" {
+		bad = bad || inv.Net != q.Net || inv.Tax != q.Tax
+	}
+	if !bad {
+		return ""
+	}
+	return fmt.Sprintf("three-way match: the ERP's invoice %s is for %s (net %s, VAT %s), the order expects %s (net %s, VAT %s); correct it in the ERP, then retry, or cancel the order (which voids it)",
+		inv.Number, inv.Amount, inv.Net, inv.Tax, q.Total, q.Net, q.Tax)
 }
 
 // balance is what the customer still owes on the invoice: its amount less

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/workflows"
 )
@@ -91,4 +93,70 @@ func TestFinanceAppliesCreditBalance(t *testing.T) {
 	d := w.details()
 	require.Len(t, d.CreditApplied, 2)
 	require.Equal(t, []string{"allocate 50.00 EUR (ord-1/credit-allocation/1)", "allocate 100.00 EUR (ord-1/credit-allocation/2)"}, w.undos)
+}
+
+// Issue 8, three-way match: the ERP answers an invoice for another amount
+// than the order expects. The buyer is not billed; CS corrects it in the
+// ERP and retries; then the invoice goes out.
+func TestThreeWayMatchStopsAWrongInvoice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.invoiceOff = 1
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.NeedsAttention)
+		require.Equal(t, "three-way match", d.Failure.Step)
+		require.Contains(t, d.Failure.Error, "the ERP's invoice INV-000001 is for 4831.60 EUR")
+		require.Contains(t, d.Failure.Error, "the order expects 4830.60 EUR")
+		require.NotContains(t, w.mailKinds(), mail.KindInvoice, "the buyer is not billed wrongly")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "corrected in the ERP"}, "")
+	})
+	w.at(4*time.Hour, func() {
+		d := w.details()
+		require.False(t, d.NeedsAttention)
+		require.Equal(t, order.StatusAwaitingPayment, d.Status)
+		w.pay("BTX-1", mainTotal)
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Contains(t, w.mailKinds(), mail.KindInvoice)
+}
+
+// Three-way match before billing: the ERP reserved and shipped one pump
+// of the two quoted. Nothing is invoiced until CS decides: a retry finds
+// it still short; a skip invoices as quoted (the difference goes by
+// credit note).
+func TestThreeWayMatchStopsInvoicingShortDeliveries(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.reserve = func() (activities.ReserveResult, error) {
+		return activities.ReserveResult{SalesOrderID: "SO-1", Shipments: []order.Shipment{
+			{Warehouse: "WH-NORTH", Lines: []order.Line{{SKU: "PUMP-200", Quantity: 1}}},
+			{Warehouse: "WH-SOUTH", Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1}}},
+		}}, nil
+	}
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, func() {
+		d := w.details()
+		require.True(t, d.NeedsAttention)
+		require.Contains(t, d.Failure.Error, "1 × PUMP-200 delivered, 2 ordered")
+		require.True(t, d.Failure.Skippable)
+		require.Nil(t, d.Invoice)
+		require.NotContains(t, w.mailKinds(), mail.KindInvoice)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionRetry, Reason: "checked"}, "")
+	})
+	w.at(4*time.Hour, func() {
+		require.True(t, w.details().NeedsAttention, "still short")
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionSkip, Reason: "customer keeps one; credit note follows"}, "")
+	})
+	w.at(5*time.Hour, func() {
+		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
+		w.pay("BTX-1", mainTotal)
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Contains(t, w.actions(), "action.skip")
 }

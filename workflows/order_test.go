@@ -83,6 +83,8 @@ type world struct {
 	replacement func(activities.CreateReplacementOrderInput) (activities.CreateReplacementOrderResult, error)
 	// pickupFails makes the carrier refuse return pickups for good.
 	pickupFails bool
+	// invoiceOff makes the ERP's next N invoice answers bill a wrong amount.
+	invoiceOff int
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
 	cancelShipment func(shipmentID string) error
 }
@@ -179,7 +181,14 @@ func newWorld(t *testing.T) *world {
 		})
 	env.OnActivity(a.Invoice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.InvoiceInput) (activities.InvoiceResult, error) {
-			return activities.InvoiceResult{Invoice: order.Invoice{InvoiceID: "inv-1", Number: "INV-000001", Amount: in.Amount,
+			amount := in.Amount
+			w.mu.Lock()
+			if w.invoiceOff > 0 {
+				w.invoiceOff--
+				amount = money.New(amount.Minor+100, amount.Currency) // the ERP billed 1.00 too much
+			}
+			w.mu.Unlock()
+			return activities.InvoiceResult{Invoice: order.Invoice{InvoiceID: "inv-1", Number: "INV-000001", Amount: amount,
 				IssuedAt: in.IssuedAt, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays)}}, nil
 		})
 	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(activities.OpenSurveyResult{URL: "http://x/survey/tok"}, nil)
