@@ -185,3 +185,22 @@ type Invoice struct {
 	Net money.Money `json:"net"`
 	Tax money.Money `json:"tax"`
 }
+
+// CreditNote is a credit note the ERP issued on an order's invoice, as the
+// buyer's documents and mails show it. Amount is the gross credited; Net
+// and Tax split it as the ERP booked it and are zero (no currency) when the
+// ERP did not say: the document builder then splits Amount at the
+// invoice's tax rate.
+type CreditNote struct {
+	CreditNoteID  string      `json:"credit_note_id"`
+	Number        string      `json:"number"`
+	InvoiceNumber string      `json:"invoice_number"`
+	IssuedAt      time.Time   `json:"issued_at"`
+	Amount        money.Money `json:"amount"`
+	Net           money.Money `json:"net,omitzero"`
+	Tax           money.Money `json:"tax,omitzero"`
+	// Lines are what a credit note by lines credits (SKU and quantity);
+	// empty for a credit of an amount or of the whole invoice.
+	Lines  []Line `json:"lines,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}

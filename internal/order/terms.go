@@ -46,6 +46,19 @@ type Terms struct {
 	// invoice's gross. Zero in either: no tolerance.
 	ShortPayTolerance   money.Money `json:"short_pay_tolerance"`
 	ShortPayToleranceBP int64       `json:"short_pay_tolerance_bp"`
+	// VATID and Address identify the customer as the buyer on invoices
+	// and credit notes (the documents' buyer party); empty when unknown.
+	VATID   string  `json:"vat_id,omitempty"`
+	Address Address `json:"address,omitzero"`
+}
+
+// Address is a postal address as invoices print it. Country is the ISO
+// 3166-1 alpha-2 code (DE, FR, US).
+type Address struct {
+	Street   string `json:"street,omitempty"`
+	City     string `json:"city,omitempty"`
+	Postcode string `json:"postcode,omitempty"`
+	Country  string `json:"country,omitempty"`
 }
 
 // Tolerated reports whether short, left unpaid on an invoice of gross,
