@@ -32,8 +32,8 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 			INSERT INTO customers (id, name, buyer_email, rep_email, currency, credit_limit_minor,
 				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
 				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge,
-				credit_note_limit_cs_minor)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+				credit_note_limit_cs_minor, vat_id, street, city, postcode, country)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 			ON CONFLICT (id) DO UPDATE SET
 				name = EXCLUDED.name,
 				buyer_email = EXCLUDED.buyer_email,
@@ -50,11 +50,16 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				vat_rate_bp = EXCLUDED.vat_rate_bp,
 				reverse_charge = EXCLUDED.reverse_charge,
 				credit_note_limit_cs_minor = EXCLUDED.credit_note_limit_cs_minor,
+				vat_id = EXCLUDED.vat_id,
+				street = EXCLUDED.street,
+				city = EXCLUDED.city,
+				postcode = EXCLUDED.postcode,
+				country = EXCLUDED.country,
 				updated_at = now()`,
 			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
 			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
 			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge,
-			t.CreditNoteLimitCS.Minor)
+			t.CreditNoteLimitCS.Minor, t.VATID, t.Address.Street, t.Address.City, t.Address.Postcode, t.Address.Country)
 		if err != nil {
 			return dbError(what, err)
 		}
@@ -87,6 +92,9 @@ func validateTerms(t order.Terms) error {
 	}
 	if t.VATRateBP < 0 || t.VATRateBP > 10000 {
 		return &order.FieldError{Field: "vat_rate_bp", Reason: "between 0 and 10000 basis points"}
+	}
+	if c := t.Address.Country; c != "" && (len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
+		return &order.FieldError{Field: "address.country", Reason: fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code", c)}
 	}
 	amounts := []struct {
 		field string
@@ -125,6 +133,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 			c.payment_terms_days, c.discount_bp, c.rep_discount_authority_bp,
 			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
 			c.lead_time_days, c.vat_rate_bp, c.reverse_charge, c.credit_note_limit_cs_minor,
+			c.vat_id, c.street, c.city, c.postcode, c.country,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
@@ -134,6 +143,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&t.PaymentTermsDays, &t.DiscountBP, &t.RepDiscountAuthorityBP,
 		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
 		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge, &creditNoteLimit,
+		&t.VATID, &t.Address.Street, &t.Address.City, &t.Address.Postcode, &t.Address.Country,
 		&skus, &prices, &currencies)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)

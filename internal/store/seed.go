@@ -34,6 +34,8 @@ func DemoCustomers() []order.Terms {
 			// A German customer of a German seller: 19 % VAT.
 			VATRateBP:         1900,
 			CreditNoteLimitCS: eur(50_000),
+			VATID:             "DE811111111",
+			Address:           order.Address{Street: "Werkstraße 12", City: "Stuttgart", Postcode: "70565", Country: "DE"},
 		},
 		{
 			CustomerID:             "GLOBEX-002",
@@ -53,6 +55,9 @@ func DemoCustomers() []order.Terms {
 			VATRateBP:         1900,
 			ReverseCharge:     true,
 			CreditNoteLimitCS: eur(10_000),
+			// A French company: intra-EU, VAT id required for reverse charge.
+			VATID:   "FR12345678901",
+			Address: order.Address{Street: "18 rue de la Logistique", City: "Lyon", Postcode: "69007", Country: "FR"},
 		},
 		{
 			CustomerID:             "INITECH-003",
@@ -69,6 +74,8 @@ func DemoCustomers() []order.Terms {
 			QuoteValidityDays:      30,
 			LeadTimeDays:           7,
 			CreditNoteLimitCS:      usd(50_000),
+			// A US company: no EU VAT id, no VAT charged (export).
+			Address: order.Address{Street: "4120 Freidrich Lane", City: "Austin", Postcode: "78744", Country: "US"},
 		},
 	}
 }
