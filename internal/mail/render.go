@@ -31,7 +31,10 @@ const (
 	KindInvoice          Kind = "invoice"           // to the buyer: number, amount, due date, payment reference
 	KindSurvey           Kind = "survey"            // to the buyer: NPS link
 	KindSurveyReminder   Kind = "survey-reminder"   // to the buyer: NPS link, once more
-	KindDunning          Kind = "dunning"           // to the buyer: overdue invoice
+	KindDunning          Kind = "dunning"           // to the buyer: a friendly reminder of an overdue invoice
+	KindDunningSecond    Kind = "dunning-second"    // to the buyer: second notice, firmer, days overdue and balance
+	KindDunningFinal     Kind = "dunning-final"     // to the buyer: final notice, finance takes the account over
+	KindCreditNote       Kind = "credit-note"       // to the buyer: a credit note on the invoice, with its link
 	KindOrderCancelled   Kind = "order-cancelled"   // to the buyer
 	KindCSAlert          Kind = "cs-alert"          // to CS: an order needs attention (step, error, what to do)
 	KindFinanceAlert     Kind = "finance-alert"     // to finance: credit hold, overpayment, unmatched payment
@@ -42,8 +45,8 @@ func Kinds() []Kind {
 	return []Kind{
 		KindQuote, KindQuoteReminder, KindQuoteExpired, KindQuoteRejected,
 		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked, KindReturnAuthorised,
-		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindOrderCancelled,
-		KindCSAlert, KindFinanceAlert,
+		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindDunningSecond, KindDunningFinal,
+		KindCreditNote, KindOrderCancelled, KindCSAlert, KindFinanceAlert,
 	}
 }
 
@@ -51,15 +54,24 @@ func Kinds() []Kind {
 type Data struct {
 	OrderID, CustomerName, PONumber string
 
-	Quote     *order.Quote
-	Invoice   *order.Invoice
-	Shipments []order.Shipment
-	Shipment  *order.Shipment
-	Needs     []order.ApprovalNeed
-	Exposure  *order.Exposure
+	Quote   *order.Quote
+	Invoice *order.Invoice
+	// CreditNote is the credit note of a credit-note mail; Invoice is the
+	// invoice it credits.
+	CreditNote *order.CreditNote
+	Shipments  []order.Shipment
+	Shipment   *order.Shipment
+	Needs      []order.ApprovalNeed
+	Exposure   *order.Exposure
 
 	// SurveyURL and OrderURL are links on this system.
 	SurveyURL, OrderURL string
+	// DocumentURL is the printable page of the invoice or credit note the
+	// mail is about (its UBL export is DocumentURL + "/ubl"). The SendMail
+	// activity sets it for invoice and credit-note mails, and for dunning
+	// when the invoice's document is stored; mails leave the link out when
+	// it is empty.
+	DocumentURL string
 
 	// Reason, Step and Error explain cancellations and alerts.
 	Reason, Step, Error string
@@ -95,6 +107,8 @@ var (
 	needInvoice   requirement = func(d Data) error { return need(d.Invoice != nil, "Invoice") }
 	needSurveyURL requirement = func(d Data) error { return need(d.SurveyURL != "", "SurveyURL") }
 	needNeeds     requirement = func(d Data) error { return need(len(d.Needs) > 0, "Needs") }
+	needBalance   requirement = func(d Data) error { return need(d.Balance != nil, "Balance") }
+	needCredit    requirement = func(d Data) error { return need(d.CreditNote != nil, "CreditNote") }
 )
 
 // requirements per kind. OrderID is checked for every kind but the finance
@@ -112,7 +126,10 @@ var requirements = map[Kind][]requirement{
 	KindInvoice:          {needInvoice},
 	KindSurvey:           {needSurveyURL},
 	KindSurveyReminder:   {needSurveyURL},
-	KindDunning:          {needInvoice},
+	KindDunning:          {needInvoice, needBalance},
+	KindDunningSecond:    {needInvoice, needBalance},
+	KindDunningFinal:     {needInvoice, needBalance},
+	KindCreditNote:       {needCredit, needInvoice},
 	KindOrderCancelled:   nil,
 	KindCSAlert: {func(d Data) error {
 		return need(d.Step != "" || d.Error != "" || d.Reason != "", "Step, Error or Reason")
@@ -212,4 +229,17 @@ func formatBasisPoints(bp int64) string {
 		sign, bp = "-", -bp
 	}
 	return fmt.Sprintf("%s%d.%02d%%", sign, bp/100, bp%100)
+}
+
+// DunningKind is the kind of the n-th payment reminder of an invoice
+// (1-based): a friendly reminder first, then the second notice, then the
+// final notice for the third and any later one.
+func DunningKind(n int) Kind {
+	switch {
+	case n <= 1:
+		return KindDunning
+	case n == 2:
+		return KindDunningSecond
+	}
+	return KindDunningFinal
 }

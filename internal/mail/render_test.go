@@ -2,6 +2,7 @@ package mail
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,14 @@ func sampleInvoice() *order.Invoice {
 		IssuedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
 		DueDate:  order.DueDate(time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC), 30),
 	}
+}
+
+const docURL = "http://localhost:8080/documents/Zk3q8V0nR2xYb7cWm1pL4a"
+
+func sampleCreditNote() *order.CreditNote {
+	return &order.CreditNote{CreditNoteID: "cn_1", Number: "CN-2026-00007", InvoiceNumber: "INV-2026-00042",
+		IssuedAt: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), Amount: eur(11900), Net: eur(10000), Tax: eur(1900),
+		Lines: []order.Line{{SKU: "DRILL-PRO-18V", Quantity: 5}}, Reason: "5 drills arrived damaged"}
 }
 
 func base() Data {
@@ -145,10 +154,63 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindSurveyReminder, with(func(d *Data) { d.SurveyURL = "http://localhost:8080/survey/tok_5d2b" }),
 			[]string{"Reminder", "ord-8c1e"},
 			[]string{"http://localhost:8080/survey/tok_5d2b", "only reminder"}, nil},
+		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice(); d.DocumentURL = docURL }),
+			[]string{"INV-2026-00042"},
+			[]string{"View or print the invoice: " + docURL, "Import it into your AP system (UBL 2.1): " + docURL + "/ubl"}, nil},
+		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice() }),
+			[]string{"INV-2026-00042"}, nil, []string{"View or print", "UBL", "/documents/"}},
 		{KindDunning, with(func(d *Data) { d.Invoice = sampleInvoice(); d.Balance = &balance; d.DaysOverdue = 14 }),
-			[]string{"overdue", "INV-2026-00042", "14 days"},
-			[]string{"14 days overdue", "Open balance:       400.00 EUR", "Invoice amount:     852.85 EUR",
-				"2026-12-31", "Payment reference:  INV-2026-00042"}, nil},
+			[]string{"Friendly reminder", "INV-2026-00042", "ord-8c1e", "2026-12-31"},
+			[]string{"friendly reminder", "14 days overdue", "crossed with this mail", "Open balance:       400.00 EUR",
+				"Invoice amount:     852.85 EUR", "Due date:           2026-12-31 (14 days overdue)",
+				"Payment reference:  INV-2026-00042", "please ignore this reminder"},
+			[]string{"View or print", "final", "finance", "Second notice"}},
+		{KindDunning, with(func(d *Data) {
+			d.Invoice = sampleInvoice()
+			d.Balance = &balance
+			d.DaysOverdue = 1
+			d.DocumentURL = docURL
+		}),
+			[]string{"Friendly reminder"},
+			[]string{"1 day overdue", "View or print the invoice: " + docURL, docURL + "/ubl"}, []string{"1 days"}},
+		{KindDunningSecond, with(func(d *Data) { d.Invoice = sampleInvoice(); d.Balance = &balance; d.DaysOverdue = 28 }),
+			[]string{"Second notice", "INV-2026-00042", "28 days overdue"},
+			[]string{"not yet received payment", "28 days overdue", "the open balance\nis 400.00 EUR",
+				"Open balance:       400.00 EUR", "Please transfer the open balance of 400.00 EUR now",
+				"contact our accounts team", "Payment reference:  INV-2026-00042"},
+			[]string{"View or print", "friendly", "Final notice", "late fee", "interest"}},
+		{KindDunningSecond, with(func(d *Data) { d.Invoice = sampleInvoice(); d.Balance = &balance; d.DocumentURL = docURL }),
+			[]string{"Second notice", "is overdue"},
+			[]string{"View or print the invoice: " + docURL}, nil},
+		{KindDunningFinal, with(func(d *Data) {
+			d.Invoice = sampleInvoice()
+			d.Balance = &balance
+			d.DaysOverdue = 45
+			d.DocumentURL = docURL
+		}),
+			[]string{"Final notice", "INV-2026-00042", "400.00 EUR"},
+			[]string{"despite our earlier reminders", "45 days overdue", "balance is 400.00 EUR", "last reminder",
+				"our finance team, who will contact you", "deliveries on\naccount may be held", "View or print the invoice: " + docURL},
+			[]string{"late fee", "interest", "legal", "court", "friendly"}},
+		{KindCreditNote, with(func(d *Data) {
+			d.Invoice = sampleInvoice()
+			d.CreditNote = sampleCreditNote()
+			d.DocumentURL = "http://localhost:8080/documents/cn_9Qx"
+		}),
+			[]string{"Credit note CN-2026-00007", "ord-8c1e", "119.00 EUR", "INV-2026-00042"},
+			[]string{"credit note on invoice INV-2026-00042", "Credit note number: CN-2026-00007", "Credit note date:   2026-12-05",
+				"Credits invoice:    INV-2026-00042 (852.85 EUR)", "Net amount:         100.00 EUR", "VAT:                19.00 EUR",
+				"Amount credited:    119.00 EUR", "Reason:             5 drills arrived damaged", "DRILL-PRO-18V", "credit balance",
+				"View or print the credit note: http://localhost:8080/documents/cn_9Qx",
+				"Import it into your AP system (UBL 2.1): http://localhost:8080/documents/cn_9Qx/ubl"}, nil},
+		{KindCreditNote, with(func(d *Data) {
+			cn := sampleCreditNote()
+			cn.Net, cn.Tax, cn.Lines, cn.Reason, cn.InvoiceNumber = money.Money{}, money.Money{}, nil, "", ""
+			d.Invoice, d.CreditNote = sampleInvoice(), cn
+		}),
+			[]string{"Credit note CN-2026-00007", "INV-2026-00042"},
+			[]string{"Amount credited:    119.00 EUR", "Credits invoice:    INV-2026-00042"},
+			[]string{"Net amount", "Reason:", "Credited lines", "View or print", "/ubl"}},
 		{KindOrderCancelled, with(func(d *Data) { d.Reason = "ordered twice by mistake" }),
 			[]string{"ord-8c1e", "cancelled"},
 			[]string{"ordered twice by mistake", "PO-4711"}, nil},
@@ -238,6 +300,11 @@ func TestRenderRefusesMissingData(t *testing.T) {
 		{KindQuote, Data{Quote: sampleQuote()}, "Data.OrderID"},
 		{KindInvoice, base(), "Data.Invoice"},
 		{KindDunning, base(), "Data.Invoice"},
+		{KindDunning, Data{OrderID: "o", Invoice: sampleInvoice()}, "Data.Balance"},
+		{KindDunningSecond, Data{OrderID: "o", Invoice: sampleInvoice()}, "Data.Balance"},
+		{KindDunningFinal, base(), "Data.Invoice"},
+		{KindCreditNote, Data{OrderID: "o", Invoice: sampleInvoice()}, "Data.CreditNote"},
+		{KindCreditNote, Data{OrderID: "o", CreditNote: sampleCreditNote()}, "Data.Invoice"},
 		{KindSurvey, base(), "Data.SurveyURL"},
 		{KindApprovalRequest, base(), "Data.Needs"},
 		{KindOrderConfirmed, base(), "Data.Shipments"},
@@ -271,4 +338,21 @@ func TestRenderFoldsSubjectToOneLine(t *testing.T) {
 	require.NotContains(t, subject, "\n")
 	require.NotContains(t, subject, "\r")
 	require.Contains(t, subject, "PO-1 Bcc: victim@example.com")
+}
+
+func TestDunningKind(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, KindDunning, DunningKind(1))
+	require.Equal(t, KindDunning, DunningKind(0))
+	require.Equal(t, KindDunningSecond, DunningKind(2))
+	require.Equal(t, KindDunningFinal, DunningKind(3))
+	require.Equal(t, KindDunningFinal, DunningKind(7))
+}
+
+func TestKindsInLifecycleOrder(t *testing.T) {
+	t.Parallel()
+	k := Kinds()
+	require.Less(t, slices.Index(k, KindInvoice), slices.Index(k, KindDunning))
+	require.Equal(t, []Kind{KindDunning, KindDunningSecond, KindDunningFinal}, k[slices.Index(k, KindDunning):slices.Index(k, KindDunning)+3])
+	require.Contains(t, k, KindCreditNote)
 }
