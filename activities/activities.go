@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
@@ -28,8 +29,11 @@ type Activities struct {
 	// Bank pays refunds out (outgoing transfers).
 	Bank *bank.Client
 	Mail Mailer
-	// PublicURL is where buyers reach this system (survey links).
+	// PublicURL is where buyers reach this system (survey and document links).
 	PublicURL string
+	// Seller is the seller party of invoices and credit notes, with the
+	// account buyers pay into.
+	Seller document.Party
 	// Mailboxes of the seller's teams, for alerts and approval requests.
 	CSEmail, FinanceEmail, SalesManagersEmail string
 }
@@ -249,7 +253,8 @@ type SendMailResult struct {
 	To []string `json:"to"`
 }
 
-// SendMail renders and sends one mail.
+// SendMail renders and sends one mail. A buyer's invoice or credit-note
+// mail first has its document stored and linked (see attachDocument).
 func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailResult, error) {
 	to, err := a.recipients(ctx, in.CustomerID, in.Audience)
 	if err != nil {
@@ -262,6 +267,9 @@ func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailRe
 	}
 	if in.Data.OrderID == "" {
 		in.Data.OrderID = in.OrderID
+	}
+	if err := a.attachDocument(ctx, &in); err != nil {
+		return SendMailResult{}, err
 	}
 	subject, text, err := mail.Render(in.Kind, in.Data)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -37,6 +38,10 @@ const (
 	salesManagersEmail = "sales-managers@seller.example"
 	publicURL          = "https://orders.seller.example/"
 )
+
+// testSeller issues the documents the activities store.
+var testSeller = document.Party{Name: "Test Seller GmbH", VATID: "DE999999999", Street: "Musterstraße 1", City: "Hamburg",
+	Postcode: "20095", Country: "DE", Email: "billing@seller.example", IBAN: "DE89370400440532013000"}
 
 // patient is a breaker that no test's injected faults trip, so only the
 // breaker test sees an open breaker.
@@ -103,6 +108,7 @@ func newFixture(t *testing.T, erpBreaker downstream.BreakerSettings) *fixture {
 			Bank:               bank.New(bankSrv.URL, downstream.NewBreaker(bank.System, patient, nil)),
 			Mail:               newSender(t, sink.Addr()),
 			PublicURL:          publicURL,
+			Seller:             testSeller,
 			CSEmail:            csEmail,
 			SalesManagersEmail: salesManagersEmail,
 		},

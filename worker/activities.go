@@ -5,6 +5,7 @@ import (
 	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -30,7 +31,10 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		Bank:    bank.New(cfg.BankURL, breaker("bank")),
 		Mail: mail.NewSender(mail.Config{Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS}, breaker("mail")),
-		PublicURL:          cfg.PublicURL,
+		PublicURL: cfg.PublicURL,
+		Seller: document.Party{Name: cfg.Seller.Name, VATID: cfg.Seller.VATID, Street: cfg.Seller.Street,
+			City: cfg.Seller.City, Postcode: cfg.Seller.Postcode, Country: cfg.Seller.Country,
+			Email: cfg.Seller.Email, IBAN: cfg.Seller.IBAN},
 		CSEmail:            cfg.CSEmail,
 		FinanceEmail:       cfg.FinanceEmail,
 		SalesManagersEmail: cfg.SalesManagersEmail,

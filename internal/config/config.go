@@ -52,6 +52,9 @@ type Config struct {
 	SMTPTLS      string // ORDERFLOW_SMTP_TLS: none | starttls | tls
 	MailFrom     string // ORDERFLOW_MAIL_FROM
 
+	// Seller is the seller's identity on invoices and credit notes.
+	Seller Seller
+
 	CSEmail            string // ORDERFLOW_CS_EMAIL
 	FinanceEmail       string // ORDERFLOW_FINANCE_EMAIL
 	SalesManagersEmail string // ORDERFLOW_SALES_MANAGERS_EMAIL
@@ -78,6 +81,20 @@ type Config struct {
 	// SimAutoRestock makes the ERP simulator refill low shelves
 	// (ORDERFLOW_SIM_AUTO_RESTOCK; dev, sim and bench).
 	SimAutoRestock bool
+}
+
+// Seller is who issues the invoices and credit notes: the documents'
+// seller party and the account buyers pay into. The defaults are a demo
+// company, fine for dev mode and tests only.
+type Seller struct {
+	Name     string // ORDERFLOW_SELLER_NAME
+	VATID    string // ORDERFLOW_SELLER_VAT_ID
+	Street   string // ORDERFLOW_SELLER_STREET
+	City     string // ORDERFLOW_SELLER_CITY
+	Postcode string // ORDERFLOW_SELLER_POSTCODE
+	Country  string // ORDERFLOW_SELLER_COUNTRY: ISO 3166-1 alpha-2
+	IBAN     string // ORDERFLOW_SELLER_IBAN
+	Email    string // ORDERFLOW_SELLER_EMAIL
 }
 
 // Dev-mode secrets. They are public (they are in this file): dev mode and
@@ -152,6 +169,14 @@ var vars = []Var{
 	{Name: "ORDERFLOW_SMTP_PASSWORD", Usage: "SMTP password", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_SMTP_TLS", Default: "none", Usage: "SMTP transport security: none, starttls or tls", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_MAIL_FROM", Default: "orders@seller.example", Usage: "sender of every mail", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_NAME", Default: "Orderflow Demo Seller GmbH (demo company)", Usage: "the seller's legal name on invoices and credit notes", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_VAT_ID", Default: "DE999999999", Usage: "the seller's VAT id on documents (demo default)", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_STREET", Default: "Musterstraße 1", Usage: "the seller's street on documents", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_CITY", Default: "Hamburg", Usage: "the seller's city on documents", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_POSTCODE", Default: "20095", Usage: "the seller's postcode on documents", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_COUNTRY", Default: "DE", Usage: "the seller's country, ISO 3166-1 alpha-2", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_IBAN", Default: "DE89370400440532013000", Usage: "the account invoices ask buyers to pay into (SEPA; demo default)", Commands: workers},
+	{Name: "ORDERFLOW_SELLER_EMAIL", Default: "billing@seller.example", Usage: "the seller's billing address on documents", Commands: workers},
 	{Name: "ORDERFLOW_CS_EMAIL", Default: "cs@seller.example", Usage: "who gets CS alerts", Commands: workers},
 	{Name: "ORDERFLOW_FINANCE_EMAIL", Default: "finance@seller.example", Usage: "who gets finance alerts", Commands: workers},
 	{Name: "ORDERFLOW_SALES_MANAGERS_EMAIL", Default: "sales-managers@seller.example", Usage: "who gets seller-side approval requests", Commands: workers},
@@ -180,27 +205,37 @@ func VarsFor(command string) []Var {
 // FromEnv reads the environment; unset variables take the defaults of Vars.
 func FromEnv() (Config, error) {
 	c := Config{
-		DatabaseURL:            env("DATABASE_URL"),
-		TemporalAddress:        env("TEMPORAL_ADDRESS"),
-		TemporalNamespace:      env("TEMPORAL_NAMESPACE"),
-		TemporalTLSCert:        env("TEMPORAL_TLS_CERT"),
-		TemporalTLSKey:         env("TEMPORAL_TLS_KEY"),
-		TemporalTLSCA:          env("TEMPORAL_TLS_CA"),
-		TemporalTLSServerName:  env("TEMPORAL_TLS_SERVER_NAME"),
-		TemporalAPIKey:         env("TEMPORAL_API_KEY"),
-		APIAddr:                env("ORDERFLOW_API_ADDR"),
-		PublicURL:              env("ORDERFLOW_PUBLIC_URL"),
-		TokenSecret:            env("ORDERFLOW_TOKEN_SECRET"),
-		AllowDevSecrets:        env("ORDERFLOW_ALLOW_DEV_SECRETS") == "1",
-		WorkerMetricsAddr:      env("ORDERFLOW_WORKER_METRICS_ADDR"),
-		ERPURL:                 env("ORDERFLOW_ERP_URL"),
-		CarrierURL:             env("ORDERFLOW_CARRIER_URL"),
-		BankURL:                env("ORDERFLOW_BANK_URL"),
-		SMTPHost:               env("ORDERFLOW_SMTP_HOST"),
-		SMTPUsername:           env("ORDERFLOW_SMTP_USERNAME"),
-		SMTPPassword:           env("ORDERFLOW_SMTP_PASSWORD"),
-		SMTPTLS:                env("ORDERFLOW_SMTP_TLS"),
-		MailFrom:               env("ORDERFLOW_MAIL_FROM"),
+		DatabaseURL:           env("DATABASE_URL"),
+		TemporalAddress:       env("TEMPORAL_ADDRESS"),
+		TemporalNamespace:     env("TEMPORAL_NAMESPACE"),
+		TemporalTLSCert:       env("TEMPORAL_TLS_CERT"),
+		TemporalTLSKey:        env("TEMPORAL_TLS_KEY"),
+		TemporalTLSCA:         env("TEMPORAL_TLS_CA"),
+		TemporalTLSServerName: env("TEMPORAL_TLS_SERVER_NAME"),
+		TemporalAPIKey:        env("TEMPORAL_API_KEY"),
+		APIAddr:               env("ORDERFLOW_API_ADDR"),
+		PublicURL:             env("ORDERFLOW_PUBLIC_URL"),
+		TokenSecret:           env("ORDERFLOW_TOKEN_SECRET"),
+		AllowDevSecrets:       env("ORDERFLOW_ALLOW_DEV_SECRETS") == "1",
+		WorkerMetricsAddr:     env("ORDERFLOW_WORKER_METRICS_ADDR"),
+		ERPURL:                env("ORDERFLOW_ERP_URL"),
+		CarrierURL:            env("ORDERFLOW_CARRIER_URL"),
+		BankURL:               env("ORDERFLOW_BANK_URL"),
+		SMTPHost:              env("ORDERFLOW_SMTP_HOST"),
+		SMTPUsername:          env("ORDERFLOW_SMTP_USERNAME"),
+		SMTPPassword:          env("ORDERFLOW_SMTP_PASSWORD"),
+		SMTPTLS:               env("ORDERFLOW_SMTP_TLS"),
+		MailFrom:              env("ORDERFLOW_MAIL_FROM"),
+		Seller: Seller{
+			Name:     env("ORDERFLOW_SELLER_NAME"),
+			VATID:    env("ORDERFLOW_SELLER_VAT_ID"),
+			Street:   env("ORDERFLOW_SELLER_STREET"),
+			City:     env("ORDERFLOW_SELLER_CITY"),
+			Postcode: env("ORDERFLOW_SELLER_POSTCODE"),
+			Country:  env("ORDERFLOW_SELLER_COUNTRY"),
+			IBAN:     strings.ReplaceAll(env("ORDERFLOW_SELLER_IBAN"), " ", ""),
+			Email:    env("ORDERFLOW_SELLER_EMAIL"),
+		},
 		CSEmail:                env("ORDERFLOW_CS_EMAIL"),
 		FinanceEmail:           env("ORDERFLOW_FINANCE_EMAIL"),
 		SalesManagersEmail:     env("ORDERFLOW_SALES_MANAGERS_EMAIL"),
@@ -238,6 +273,9 @@ func FromEnv() (Config, error) {
 	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		return Config{}, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither")
+	}
+	if cc := c.Seller.Country; len(cc) != 2 || strings.ToUpper(cc) != cc {
+		return Config{}, fmt.Errorf("ORDERFLOW_SELLER_COUNTRY: an ISO 3166-1 alpha-2 code like DE, got %q", cc)
 	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,7 +18,8 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if c.TemporalAddress != "127.0.0.1:7233" || !c.UsesDevSecrets() || !c.SimAutoRestock || c.AllowDevSecrets ||
-		c.BankURL != "http://127.0.0.1:8083" {
+		c.BankURL != "http://127.0.0.1:8083" || c.Seller.Country != "DE" || c.Seller.IBAN == "" ||
+		!strings.Contains(c.Seller.Name, "demo") {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
 }
@@ -30,6 +32,7 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		"ORDERFLOW_SMTP_TLS":         "maybe",
 		"TEMPORAL_TLS_CERT":          "/only/the/cert.pem",
 		"ORDERFLOW_SIM_AUTO_RESTOCK": "sometimes",
+		"ORDERFLOW_SELLER_COUNTRY":   "Germany",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)
