@@ -153,6 +153,10 @@ func New(d Deps) http.Handler {
 	r.HandleFunc("/survey/{token}", s.surveyPage).Methods(http.MethodGet)
 	r.HandleFunc("/survey/{token}", s.surveyAnswer).Methods(http.MethodPost)
 
+	// The buyer's invoices and credit notes: the token in the path is the secret.
+	r.Handle("/documents/{token}", s.handle(s.documentPage)).Methods(http.MethodGet)
+	r.Handle("/documents/{token}/ubl", s.handle(s.documentUBL)).Methods(http.MethodGet)
+
 	// Webhooks: authenticated by their HMAC signature, not a bearer token.
 	r.Handle("/v1/webhooks/logistics", s.handle(s.logisticsWebhook)).Methods(http.MethodPost)
 	r.Handle("/v1/webhooks/payments", s.handle(s.paymentsWebhook)).Methods(http.MethodPost)
@@ -165,6 +169,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders", http.MethodGet, s.listOrders)
 	v1("/v1/orders/{id}", http.MethodGet, s.getOrder)
 	v1("/v1/orders/{id}/audit", http.MethodGet, s.orderAudit)
+	v1("/v1/orders/{id}/documents", http.MethodGet, s.orderDocuments)
 	v1("/v1/orders/{id}/accept", http.MethodPost, s.accept)
 	v1("/v1/orders/{id}/revise", http.MethodPost, s.revise)
 	v1("/v1/orders/{id}/reject", http.MethodPost, s.reject)

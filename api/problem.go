@@ -206,11 +206,15 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// instance names the request a problem is about. The survey's path holds its
-// secret token, so survey problems name only the route.
+// instance names the request a problem is about. The survey's and the
+// documents' paths hold their secret tokens, so their problems name only
+// the route.
 func instance(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/survey/") {
 		return "/survey/{token}"
+	}
+	if strings.HasPrefix(r.URL.Path, "/documents/") {
+		return "/documents/{token}"
 	}
 	return r.URL.Path
 }
