@@ -32,7 +32,7 @@ type Config struct {
 	TemporalAPIKey        string // TEMPORAL_API_KEY
 
 	APIAddr   string // ORDERFLOW_API_ADDR: where the REST API listens
-	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey links)
+	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey and document links)
 	// TokenSecret signs bearer tokens (ORDERFLOW_TOKEN_SECRET, at least 32 bytes).
 	TokenSecret string
 	// AllowDevSecrets lets the api subcommand start with the public dev
@@ -152,7 +152,7 @@ var vars = []Var{
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Usage: "TLS server name of the frontend", Commands: temporal},
 	{Name: "TEMPORAL_API_KEY", Usage: "API-key authentication to Temporal (implies TLS)", Commands: temporal},
 	{Name: "ORDERFLOW_API_ADDR", Default: "127.0.0.1:8080", Usage: "where the REST API listens", Commands: []string{"api"}},
-	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey links)", Commands: []string{"worker", "api", "sim"}},
+	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey and document links)", Commands: []string{"worker", "api", "sim"}},
 	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench"}},
 	{Name: "ORDERFLOW_ALLOW_DEV_SECRETS", Usage: "1 lets `orderflow api` start with the public dev secrets (test setups only)", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", Default: DevLogisticsSecret, Secret: true, Usage: "HMAC secret shared with the carrier", Commands: signers},

@@ -1,7 +1,10 @@
 // Package mail renders and sends the mails orderflow writes: quotes and their
 // reminders to the buyer, follow-up notes to the sales rep, approval requests,
-// order, shipment and invoice notices, the NPS survey, dunning, and the alerts
-// to CS and finance.
+// order, shipment and invoice notices, credit notes, the NPS survey, dunning
+// in three levels (a friendly reminder, a second notice, a final notice; see
+// [DunningKind]), and the alerts to CS and finance. Invoice, credit-note and
+// dunning mails link the buyer's printable document and its UBL export when
+// Data.DocumentURL is set (the SendMail activity sets it).
 //
 // # Rendering
 //
