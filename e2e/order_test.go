@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,8 +37,28 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	require.Contains(t, inv[0].Text, "VAT:                917.81 EUR")
 	require.Contains(t, inv[0].Text, "Amount due:         5748.41 EUR")
 
+	// It links the printable invoice and its UBL, without a bearer token.
+	_, link, ok := strings.Cut(inv[0].Text, "View or print the invoice: ")
+	require.True(t, ok, "the invoice mail links its document:\n%s", inv[0].Text)
+	link, _, _ = strings.Cut(link, "\n")
+	require.True(t, strings.HasPrefix(link, x.s.APIURL+"/documents/"), link)
+	for suffix, want := range map[string]string{"": "text/html; charset=utf-8", "/ubl": "application/xml"} {
+		resp, err := x.http.Get(link + suffix)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+		require.Equal(t, want, resp.Header.Get("Content-Type"))
+		require.Contains(t, string(body), "5748.41")
+		require.Contains(t, string(body), "Acme Industrial GmbH")
+	}
+	a := x.api(http.MethodGet, "/v1/orders/"+id+"/documents", order.RoleBuyer, nil)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	require.Contains(t, string(a.body), link)
+
 	// The projection lists it.
-	a := x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001&status=COMPLETED", order.RoleCS, nil)
+	a = x.api(http.MethodGet, "/v1/orders?customer_id=ACME-001&status=COMPLETED", order.RoleCS, nil)
 	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	require.Contains(t, string(a.body), id)
 

@@ -575,6 +575,16 @@ func TestHTML(t *testing.T) {
 	}
 	require.NotContains(t, page, "Due date")
 	require.NotContains(t, page, "IBAN")
+
+	// An invoice without a due date says nothing of one.
+	inv := invoiceFor(q)
+	inv.DueDate = time.Time{}
+	d, err = document.NewInvoice(document.InvoiceInput{Invoice: inv, Quote: q, OrderID: "o", Seller: seller, Buyer: acme})
+	require.NoError(t, err)
+	raw, err = d.HTML()
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "0001-01-01")
+	require.Contains(t, string(raw), "Please transfer 977.69 EUR to IBAN")
 }
 
 // FuzzUBL builds documents from arbitrary amounts and texts: whatever the
