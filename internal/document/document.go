@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/money"
@@ -158,17 +159,19 @@ func (d Document) Check() error {
 	switch {
 	case !d.Kind.Valid():
 		return inconsistent("kind %q", d.Kind)
-	case d.Number == "":
+	case strings.TrimSpace(d.Number) == "":
 		return inconsistent("no number")
 	case d.IssueDate.IsZero():
 		return inconsistent("no issue date")
 	case !money.ValidCurrency(d.Currency):
 		return inconsistent("currency %q", d.Currency)
-	case d.Seller.Name == "" || d.Buyer.Name == "":
+	case strings.TrimSpace(d.Seller.Name) == "" || strings.TrimSpace(d.Buyer.Name) == "":
 		return inconsistent("the seller and the buyer need names")
 	case len(d.Lines) == 0:
 		return inconsistent("no lines")
-	case d.Kind == KindCreditNote && d.InvoiceNumber == "":
+	case strings.TrimSpace(d.OrderID) == "":
+		return inconsistent("no order id")
+	case d.Kind == KindCreditNote && strings.TrimSpace(d.InvoiceNumber) == "":
 		return inconsistent("a credit note names the invoice it credits")
 	}
 	for _, m := range []money.Money{d.LineTotal, d.Allowance, d.Net, d.Tax, d.Gross} {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/money"
@@ -224,7 +225,7 @@ func (d Document) UBL() ([]byte, error) {
 		ID:              d.Number,
 		IssueDate:       date(d.IssueDate),
 		Currency:        d.Currency,
-		BuyerReference:  d.PONumber,
+		BuyerReference:  strings.TrimSpace(d.PONumber),
 		Supplier:        ublPartyWrap{Party: ublPartyOf(d.Seller)},
 		Customer:        ublPartyWrap{Party: ublPartyOf(d.Buyer)},
 		TaxTotal: ublTaxTotal{TaxAmount: amt(d.Tax), Subtotal: ublTaxSubtotal{
@@ -233,11 +234,10 @@ func (d Document) UBL() ([]byte, error) {
 			LineExtension: amt(d.LineTotal), TaxExclusive: amt(d.Net), TaxInclusive: amt(d.Gross),
 			Payable: amt(d.Gross)},
 	}
-	if u.BuyerReference == "" {
+	if u.BuyerReference != "" {
+		u.OrderReference = &ublReference{ID: u.BuyerReference}
+	} else {
 		u.BuyerReference = d.OrderID
-	}
-	if d.PONumber != "" {
-		u.OrderReference = &ublReference{ID: d.PONumber}
 	}
 	if d.Allowance.Minor > 0 {
 		u.AllowanceCharge = &ublAllowance{ReasonCode: allowanceDiscount, Reason: d.AllowanceReason,
