@@ -32,8 +32,9 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 			INSERT INTO customers (id, name, buyer_email, rep_email, currency, credit_limit_minor,
 				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
 				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge,
-				credit_note_limit_cs_minor, vat_id, street, city, postcode, country)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+				credit_note_limit_cs_minor, vat_id, street, city, postcode, country,
+				short_pay_tolerance_minor, short_pay_tolerance_bp)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 			ON CONFLICT (id) DO UPDATE SET
 				name = EXCLUDED.name,
 				buyer_email = EXCLUDED.buyer_email,
@@ -55,11 +56,14 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				city = EXCLUDED.city,
 				postcode = EXCLUDED.postcode,
 				country = EXCLUDED.country,
+				short_pay_tolerance_minor = EXCLUDED.short_pay_tolerance_minor,
+				short_pay_tolerance_bp = EXCLUDED.short_pay_tolerance_bp,
 				updated_at = now()`,
 			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
 			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
 			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge,
-			t.CreditNoteLimitCS.Minor, t.VATID, t.Address.Street, t.Address.City, t.Address.Postcode, t.Address.Country)
+			t.CreditNoteLimitCS.Minor, t.VATID, t.Address.Street, t.Address.City, t.Address.Postcode, t.Address.Country,
+			t.ShortPayTolerance.Minor, t.ShortPayToleranceBP)
 		if err != nil {
 			return dbError(what, err)
 		}
@@ -90,6 +94,9 @@ func validateTerms(t order.Terms) error {
 	if !money.ValidCurrency(t.Currency) {
 		return &order.FieldError{Field: "currency", Reason: fmt.Sprintf("%q is not an ISO 4217 code", t.Currency)}
 	}
+	if t.ShortPayToleranceBP < 0 || t.ShortPayToleranceBP > 10000 {
+		return &order.FieldError{Field: "short_pay_tolerance_bp", Reason: "between 0 and 10000 basis points"}
+	}
 	if t.VATRateBP < 0 || t.VATRateBP > 10000 {
 		return &order.FieldError{Field: "vat_rate_bp", Reason: "between 0 and 10000 basis points"}
 	}
@@ -104,6 +111,7 @@ func validateTerms(t order.Terms) error {
 		{"purchasing_limit", t.PurchasingLimit},
 		{"dual_approval_threshold", t.DualApprovalThreshold},
 		{"credit_note_limit_cs", t.CreditNoteLimitCS},
+		{"short_pay_tolerance", t.ShortPayTolerance},
 	}
 	for sku, p := range t.ContractPrices {
 		amounts = append(amounts, struct {
@@ -123,7 +131,7 @@ func validateTerms(t order.Terms) error {
 // the customer is unknown. Every amount is in the terms' currency.
 func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, error) {
 	var t order.Terms
-	var creditLimit, purchasingLimit, dualApproval, creditNoteLimit int64
+	var creditLimit, purchasingLimit, dualApproval, creditNoteLimit, tolerance int64
 	var skus, currencies []string
 	var prices []int64
 	// One statement, so the prices belong to the same version of the terms
@@ -134,6 +142,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
 			c.lead_time_days, c.vat_rate_bp, c.reverse_charge, c.credit_note_limit_cs_minor,
 			c.vat_id, c.street, c.city, c.postcode, c.country,
+			c.short_pay_tolerance_minor, c.short_pay_tolerance_bp,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
@@ -144,6 +153,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
 		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge, &creditNoteLimit,
 		&t.VATID, &t.Address.Street, &t.Address.City, &t.Address.Postcode, &t.Address.Country,
+		&tolerance, &t.ShortPayToleranceBP,
 		&skus, &prices, &currencies)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)
@@ -152,6 +162,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 	t.PurchasingLimit = money.New(purchasingLimit, t.Currency)
 	t.DualApprovalThreshold = money.New(dualApproval, t.Currency)
 	t.CreditNoteLimitCS = money.New(creditNoteLimit, t.Currency)
+	t.ShortPayTolerance = money.New(tolerance, t.Currency)
 	if len(skus) > 0 {
 		t.ContractPrices = make(map[string]money.Money, len(skus))
 		for i, sku := range skus {

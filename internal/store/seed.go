@@ -34,8 +34,10 @@ func DemoCustomers() []order.Terms {
 			// A German customer of a German seller: 19 % VAT.
 			VATRateBP:         1900,
 			CreditNoteLimitCS: eur(50_000),
-			VATID:             "DE811111111",
-			Address:           order.Address{Street: "Werkstraße 12", City: "Stuttgart", Postcode: "70565", Country: "DE"},
+			// A short payment of up to 5.00 EUR or 0.5 %, the smaller, is written off.
+			ShortPayTolerance: eur(500), ShortPayToleranceBP: 50,
+			VATID:   "DE811111111",
+			Address: order.Address{Street: "Werkstraße 12", City: "Stuttgart", Postcode: "70565", Country: "DE"},
 		},
 		{
 			CustomerID:             "GLOBEX-002",
@@ -55,6 +57,7 @@ func DemoCustomers() []order.Terms {
 			VATRateBP:         1900,
 			ReverseCharge:     true,
 			CreditNoteLimitCS: eur(10_000),
+			ShortPayTolerance: eur(200), ShortPayToleranceBP: 20,
 			// A French company: intra-EU, VAT id required for reverse charge.
 			VATID:   "FR12345678901",
 			Address: order.Address{Street: "18 rue de la Logistique", City: "Lyon", Postcode: "69007", Country: "FR"},
@@ -74,6 +77,7 @@ func DemoCustomers() []order.Terms {
 			QuoteValidityDays:      30,
 			LeadTimeDays:           7,
 			CreditNoteLimitCS:      usd(50_000),
+			ShortPayTolerance:      usd(500), ShortPayToleranceBP: 50,
 			// A US company: no EU VAT id, no VAT charged (export).
 			Address: order.Address{Street: "4120 Freidrich Lane", City: "Austin", Postcode: "78744", Country: "US"},
 		},

@@ -51,7 +51,7 @@ func TestMigrateRunsTwice(t *testing.T) {
 	require.NoError(t, store.Migrate(ctx, pool), "second Migrate on a migrated database")
 	var version int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+store.VersionTable).Scan(&version))
-	require.Equal(t, 9, version, "the number of migrations in internal/store/migrations")
+	require.Equal(t, 10, version, "the number of migrations in internal/store/migrations")
 	require.NoError(t, s.Ping(ctx))
 }
 
@@ -98,6 +98,8 @@ func TestUpsertCustomerRefusesBadTerms(t *testing.T) {
 	}{
 		{"no id", func(t *order.Terms) { t.CustomerID = "" }, "customer_id"},
 		{"bad currency", func(t *order.Terms) { t.Currency = "euro" }, "currency"},
+		{"tolerance in another currency", func(t *order.Terms) { t.ShortPayTolerance = money.New(500, "USD") }, "short_pay_tolerance"},
+		{"tolerance above 100 %", func(t *order.Terms) { t.ShortPayToleranceBP = 10_001 }, "short_pay_tolerance_bp"},
 		{"limit in another currency", func(t *order.Terms) { t.CreditLimit = money.New(1, "USD") }, "credit_limit"},
 		{"contract price in another currency", func(t *order.Terms) {
 			t.ContractPrices = map[string]money.Money{"BOLT-M8": money.New(20, "USD")}
