@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/mailsink"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -140,6 +141,7 @@ func TestReshipAfterCarrierException(t *testing.T) {
 	x.payAtTheBank(v.InvoiceNumber, v.Total.Minor)
 	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
 	x.waitAudit(id, "shipment.reshipped")
+	x.recordHistory(id, "order_completed_reshipped")
 }
 
 // Issue 8: a return of paid goods through the API: RMA and pickup, the
@@ -239,4 +241,48 @@ func TestReturnCreditNoteRefund(t *testing.T) {
 	for _, want := range []string{"return.received", "credit-note.issued", "refund.paid", "return.credited"} {
 		x.waitAudit(id, want)
 	}
+	// The buyer got the credit note by mail, with its printable page.
+	cn := x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "credit-note"})
+	require.Len(t, cn, 1)
+	require.Contains(t, cn[0].Text, done.Live.Returns[0].CreditNote)
+	i := strings.Index(cn[0].Text, x.s.APIURL+"/documents/")
+	require.GreaterOrEqual(t, i, 0, "the credit-note mail links its document: %s", cn[0].Text)
+	page := x.call(http.MethodGet, strings.Fields(cn[0].Text[i:])[0], "", nil, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, string(page.body), done.Live.Returns[0].CreditNote)
+	x.recordHistory(id, "order_completed_returned")
+}
+
+// Issue 8: a payment short by a bank fee within Acme's tolerance (5.00 EUR
+// or 0.5 %) settles the invoice: the ERP holds the write-off and the order
+// completes without finance.
+func TestShortPaymentWithinToleranceIsWrittenOff(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	// One pump: 1442.88 EUR with VAT; 0.5 % is 7.21, so 5.00 EUR is the tolerance.
+	id := x.createQuote("e2e-short-pay", order.Line{SKU: "PUMP-200", Quantity: 1})
+	x.accept(id)
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+	x.deliver(id, v.Live.Shipments)
+	v = x.waitStatus(id, order.StatusAwaitingPayment, 30*time.Second)
+	x.answerSurvey(id, 9)
+	x.payAtTheBank(v.InvoiceNumber, v.Total.Minor-250) // a 2.50 EUR bank fee
+	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
+	x.waitAudit(id, "invoice.written-off")
+	var wos struct {
+		WriteOffs []struct {
+			InvoiceNumber string      `json:"invoice_number"`
+			Amount        money.Money `json:"amount"`
+		} `json:"write_offs"`
+	}
+	x.simList(x.s.ERPURL+"/sim/write-offs?customer_id=ACME-001", &wos)
+	var ours []money.Money
+	for _, wo := range wos.WriteOffs {
+		if wo.InvoiceNumber == v.InvoiceNumber {
+			ours = append(ours, wo.Amount)
+		}
+	}
+	require.Equal(t, []money.Money{money.New(250, "EUR")}, ours)
+	require.Empty(t, x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "finance-alert"}), "finance has nothing to do")
+	x.recordHistory(id, "order_completed_short_paid")
 }

@@ -353,6 +353,11 @@ func (o *orderState) issueCreditNote(ctx workflow.Context, in CreditNoteInput, r
 		o.d.Waiting = o.paymentWaiting()
 	}
 	o.record(ctx, in.Actor, "credit-note.issued", fmt.Sprintf("%s of %s on invoice %s: %s", res.Number, res.Amount, o.d.Invoice.Number, in.Reason))
+	if workflow.GetVersion(ctx, changeCreditNoteMail, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		o.notify(ctx, "credit-note-"+res.Number, mail.KindCreditNote, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice, Quote: o.d.Quote,
+			CreditNote: &order.CreditNote{CreditNoteID: res.CreditNoteID, Number: res.Number, InvoiceNumber: res.InvoiceNumber,
+				IssuedAt: res.IssuedAt, Amount: res.Amount, Net: res.Net, Tax: res.Tax, Lines: in.Lines, Reason: in.Reason}})
+	}
 	if res.ToCreditBalance.Minor > 0 && !refundFollows {
 		o.notify(ctx, "credit-balance-"+res.Number, mail.KindFinanceAlert, activities.AudienceFinance, mail.Data{Invoice: o.d.Invoice,
 			Balance: ptr(res.ToCreditBalance),
@@ -448,7 +453,7 @@ func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 		if !now.Before(nextDun) {
 			o.dunned++
 			o.reminded++
-			o.notify(ctx, fmt.Sprintf("dunning-%d", o.reminded), mail.KindDunning, activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
+			o.notify(ctx, fmt.Sprintf("dunning-%d", o.reminded), mail.DunningKind(o.reminded, o.escalated), activities.AudienceBuyer, mail.Data{Invoice: o.d.Invoice,
 				Balance: ptr(o.balance()), DaysOverdue: days})
 			o.record(ctx, order.System, "payment.dunning", fmt.Sprintf("reminder %d, %d days overdue", o.reminded, days))
 		}

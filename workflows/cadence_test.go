@@ -62,10 +62,10 @@ func TestUnpaidForAYearStaysSmall(t *testing.T) {
 		require.Equal(t, order.StatusAwaitingPayment, d.Status)
 		dunning, escalations := 0, 0
 		for _, k := range w.mailKinds() {
-			switch k {
-			case mail.KindDunning:
+			switch {
+			case k.Dunning():
 				dunning++
-			case mail.KindFinanceAlert:
+			case k == mail.KindFinanceAlert:
 				escalations++
 			}
 		}

@@ -160,3 +160,26 @@ func TestThreeWayMatchStopsInvoicingShortDeliveries(t *testing.T) {
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, w.actions(), "action.skip")
 }
+
+// Issue 8: dunning levels. A friendly reminder at the due date, second
+// notices weekly after it, and the final notice once finance has the
+// invoice (with finance's alert the same day).
+func TestDunningLevels(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, w.deliverAll)
+	// Due 30 days after invoicing: reminders at 0, 7, 14, 21, 28 days
+	// overdue; finance at 30; then monthly, the first at 60; paid at 100
+	// days after the order.
+	w.at(100*24*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	var levels []mail.Kind
+	for _, k := range w.mailKinds() {
+		if k.Dunning() || k == mail.KindFinanceAlert {
+			levels = append(levels, k)
+		}
+	}
+	require.Equal(t, []mail.Kind{mail.KindDunning, mail.KindDunningSecond, mail.KindDunningSecond, mail.KindDunningSecond,
+		mail.KindDunningSecond, mail.KindFinanceAlert, mail.KindDunningFinal}, levels)
+}

@@ -164,13 +164,13 @@ func TestContinuedInThePaymentWaitDunsOnAndCompletes(t *testing.T) {
 	w.mu.Lock()
 	for _, m := range w.mails {
 		keys = append(keys, string(m.Kind))
-		if m.Kind == mail.KindDunning {
+		if m.Kind.Dunning() {
 			require.NotContains(t, []string{"ord-1/mail/dunning-1", "ord-1/mail/dunning-3"}, m.Key, "reminders go on from the fourth")
 		}
 	}
 	w.mu.Unlock()
 	require.NotContains(t, keys, string(mail.KindFinanceAlert), "finance was told in the run before")
-	require.Contains(t, keys, string(mail.KindDunning))
+	require.Contains(t, keys, string(mail.KindDunningFinal), "reminders after the escalation are final notices")
 	require.Equal(t, []order.Status{order.StatusAwaitingPayment, order.StatusCompleted}, w.statuses())
 	require.Contains(t, w.actions(), "payment.exact")
 }

@@ -18,7 +18,7 @@ const day = 24 * time.Hour
 func (w *world) dunningMails() int {
 	n := 0
 	for _, k := range w.mailKinds() {
-		if k == mail.KindDunning {
+		if k.Dunning() {
 			n++
 		}
 	}

@@ -55,6 +55,14 @@ import (
 // event, continue-as-new with a resend) recorded again with every gate of
 // versions.go at 1, local-records included, by
 // ORDERFLOW_RECORD_HISTORY=<dir> go test ./e2e.
+// order_completed_reshipped.json, order_completed_returned.json,
+// order_completed_short_paid.json: issue 8's after-sales paths (a reship
+// after a carrier exception; a return with its credit note, buyer mail
+// and refund; a short payment written off within tolerance), recorded by
+// the e2e TestReshipAfterCarrierException, TestReturnCreditNoteRefund and
+// TestShortPaymentWithinToleranceIsWrittenOff with every gate at 1,
+// auto-write-off and credit-note-mail included. The last fails without
+// the write-off.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")

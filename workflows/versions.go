@@ -162,4 +162,9 @@ const (
 	// written off in the ERP and the invoice is settled. Before it, such a
 	// balance waited for the rest, with reminders.
 	changeAutoWriteOff = "auto-write-off"
+
+	// changeCreditNoteMail (version 1, asked when a credit note is issued):
+	// the buyer gets the credit note by mail, linked to its printable page
+	// and UBL. Before it, only finance heard of a credit balance.
+	changeCreditNoteMail = "credit-note-mail"
 )

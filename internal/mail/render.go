@@ -231,15 +231,21 @@ func formatBasisPoints(bp int64) string {
 	return fmt.Sprintf("%s%d.%02d%%", sign, bp/100, bp%100)
 }
 
+// Dunning reports whether k is a payment reminder, of any level.
+func (k Kind) Dunning() bool {
+	return k == KindDunning || k == KindDunningSecond || k == KindDunningFinal
+}
+
 // DunningKind is the kind of the n-th payment reminder of an invoice
-// (1-based): a friendly reminder first, then the second notice, then the
-// final notice for the third and any later one.
-func DunningKind(n int) Kind {
+// (1-based): a friendly reminder first, then second notices; once the
+// invoice is escalated to finance, the final notice (it says finance has
+// the account).
+func DunningKind(n int, escalated bool) Kind {
 	switch {
+	case escalated:
+		return KindDunningFinal
 	case n <= 1:
 		return KindDunning
-	case n == 2:
-		return KindDunningSecond
 	}
-	return KindDunningFinal
+	return KindDunningSecond
 }

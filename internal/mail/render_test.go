@@ -189,8 +189,8 @@ func TestRenderEveryKind(t *testing.T) {
 			d.DocumentURL = docURL
 		}),
 			[]string{"Final notice", "INV-2026-00042", "400.00 EUR"},
-			[]string{"despite our earlier reminders", "45 days overdue", "balance is 400.00 EUR", "last reminder",
-				"our finance team, who will contact you", "deliveries on\naccount may be held", "View or print the invoice: " + docURL},
+			[]string{"despite our earlier reminders", "45 days overdue", "balance is 400.00 EUR",
+				"Our finance team now handles this invoice and will contact you", "counts against your credit limit", "View or print the invoice: " + docURL},
 			[]string{"late fee", "interest", "legal", "court", "friendly"}},
 		{KindCreditNote, with(func(d *Data) {
 			d.Invoice = sampleInvoice()
@@ -342,11 +342,12 @@ func TestRenderFoldsSubjectToOneLine(t *testing.T) {
 
 func TestDunningKind(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, KindDunning, DunningKind(1))
-	require.Equal(t, KindDunning, DunningKind(0))
-	require.Equal(t, KindDunningSecond, DunningKind(2))
-	require.Equal(t, KindDunningFinal, DunningKind(3))
-	require.Equal(t, KindDunningFinal, DunningKind(7))
+	require.Equal(t, KindDunning, DunningKind(1, false))
+	require.Equal(t, KindDunning, DunningKind(0, false))
+	require.Equal(t, KindDunningSecond, DunningKind(2, false))
+	require.Equal(t, KindDunningSecond, DunningKind(5, false), "second notices until finance has the invoice")
+	require.Equal(t, KindDunningFinal, DunningKind(5, true))
+	require.Equal(t, KindDunningFinal, DunningKind(9, true))
 }
 
 func TestKindsInLifecycleOrder(t *testing.T) {
