@@ -163,8 +163,18 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.CancelReplacementOrder,
 			activities.CancelReplacementOrderInput{OrderID: o.in.OrderID, SalesOrderID: u.Ref, ForwardKey: u.Key}).Get(ctx, nil)
 	case undoRefund:
+		amount := *u.Amount
+		// Finance may have paid part of the payment back already: the
+		// cancel refunds what is left of it (changeRefundWhatIsLeft).
+		if left := o.refundable(u.Ref); left.Currency == amount.Currency && left.Minor < amount.Minor &&
+			workflow.GetVersion(ctx, changeRefundWhatIsLeft, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			if left.Minor <= 0 {
+				return nil
+			}
+			amount = left
+		}
 		return workflow.ExecuteActivity(o.outside(ctx, "Undo: "+u.Label), a.Refund, activities.RefundInput{
-			Key: u.Key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: *u.Amount, BankTransactionID: u.Ref,
+			Key: u.Key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Amount: amount, BankTransactionID: u.Ref,
 			Reason: "order cancelled: " + o.cancel.Reason}).Get(ctx, nil)
 	}
 	return temporal.NewNonRetryableApplicationError("unknown undo "+string(u.Kind), ErrTypeInvalidArgument, nil)

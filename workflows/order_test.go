@@ -743,6 +743,26 @@ func TestCancelledPartlyPaidOrderRefundsEachPayment(t *testing.T) {
 		"refund BTX-1 1000.00 EUR (ord-1/refund/1)", "cancel-sales-order SO-1"}, w.undos)
 }
 
+// Finance paid part of a payment back before the order was cancelled: the
+// cancel refunds what is left of it, not the whole payment again.
+func TestCancelRefundsWhatFinanceDidNotPayBack(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.terms.CreditLimit = eur(1_300_000)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(100_000)) })
+	w.at(4*time.Hour, func() {
+		w.update(workflows.UpdateRefund, workflows.RefundInput{Actor: finance, Amount: eur(20_000), BankTransactionID: "BTX-1", Reason: "paid twice by mistake"}, "")
+	})
+	w.at(5*time.Hour, func() { w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "budget cut"}, "") })
+	require.Equal(t, order.StatusCancelled, w.run().Status)
+	require.Equal(t, []string{"refund BTX-1 200.00 EUR (ord-1/refund/2)", "void-invoice inv-1",
+		"refund BTX-1 800.00 EUR (ord-1/refund/1)", "cancel-sales-order SO-1"}, w.undos)
+}
+
 func TestCSCancelWhileShippingUndoesEverythingInReverse(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -167,4 +167,10 @@ const (
 	// the buyer gets the credit note by mail, linked to its printable page
 	// and UBL. Before it, only finance heard of a credit balance.
 	changeCreditNoteMail = "credit-note-mail"
+
+	// changeRefundWhatIsLeft (version 1, asked when a cancel refunds a
+	// payment finance had already paid part of back): the cancel refunds
+	// what is left of it, or nothing. Before it, it asked for the whole
+	// payment, which the ERP refused, and the undo waited for CS.
+	changeRefundWhatIsLeft = "refund-what-is-left"
 )
