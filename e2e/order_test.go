@@ -53,6 +53,8 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 		require.Contains(t, string(body), "5748.41")
 		require.Contains(t, string(body), "Acme Industrial GmbH")
 	}
+	// And in a real browser, as the buyer sees and prints it.
+	checkDocumentInBrowser(t, link, v.InvoiceNumber, "5748.41", "917.81", "Acme Industrial GmbH", "PUMP-200", "MOTOR-7K")
 	a := x.api(http.MethodGet, "/v1/orders/"+id+"/documents", order.RoleBuyer, nil)
 	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	require.Contains(t, string(a.body), link)
