@@ -757,7 +757,9 @@ func TestCancelRefundsWhatFinanceDidNotPayBack(t *testing.T) {
 	w.at(4*time.Hour, func() {
 		w.update(workflows.UpdateRefund, workflows.RefundInput{Actor: finance, Amount: eur(20_000), BankTransactionID: "BTX-1", Reason: "paid twice by mistake"}, "")
 	})
-	w.at(5*time.Hour, func() { w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "budget cut"}, "") })
+	w.at(5*time.Hour, func() {
+		w.update(workflows.UpdateCancel, workflows.CancelInput{Actor: buyer, Reason: "budget cut"}, "")
+	})
 	require.Equal(t, order.StatusCancelled, w.run().Status)
 	require.Equal(t, []string{"refund BTX-1 200.00 EUR (ord-1/refund/2)", "void-invoice inv-1",
 		"refund BTX-1 800.00 EUR (ord-1/refund/1)", "cancel-sales-order SO-1"}, w.undos)
