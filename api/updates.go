@@ -248,11 +248,7 @@ func (s *server) reship(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
-		var id *order.FieldError
-		if strings.TrimSpace(in.ShipmentID) == "" {
-			id = &order.FieldError{Field: "shipment_id", Reason: "required"}
-		}
-		if err := collect(id, checkText("shipment_id", in.ShipmentID, true), checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(checkText("shipment_id", in.ShipmentID, true), checkText("reason", in.Reason, true)); err != nil {
 			return "", nil, err
 		}
 		return workflows.UpdateReship, workflows.ReshipInput{Actor: a, ShipmentID: strings.TrimSpace(in.ShipmentID), Reason: in.Reason}, nil
