@@ -44,6 +44,8 @@ func (o *orderState) canReship(in ReshipInput) error {
 	switch {
 	case s.Replaced:
 		return invalidState("shipment %s was reshipped already: %s", s.ShipmentID, s.Resolution)
+	case o.reshipping[s.ShipmentID]:
+		return invalidState("shipment %s is being reshipped by another request", s.ShipmentID)
 	case !s.Delivered && s.Exception == "" && !s.Overdue:
 		return invalidState("shipment %s is on its way with no problem reported; reship once the carrier reports it lost or it is overdue", s.ShipmentID)
 	}
@@ -57,6 +59,8 @@ func (o *orderState) canReship(in ReshipInput) error {
 func (o *orderState) reship(ctx workflow.Context, in ReshipInput) (DecisionResult, error) {
 	o.afterSalesInFlight++
 	defer func() { o.afterSalesInFlight-- }()
+	o.reshipping[in.ShipmentID] = true
+	defer delete(o.reshipping, in.ShipmentID)
 	o.reships++
 	n := o.reships
 	i := o.shipmentIndex(in.ShipmentID)
@@ -126,6 +130,9 @@ func (o *orderState) reship(ctx workflow.Context, in ReshipInput) (DecisionResul
 // cannot take the same goods.
 func (o *orderState) returning() []order.Line {
 	var out []order.Line
+	for _, st := range o.returnsStarting {
+		out = append(out, st.lines...)
+	}
 	for _, r := range o.d.Returns {
 		if r.Status != ReturnExpired {
 			out = append(out, r.Lines...)
@@ -180,8 +187,14 @@ func (o *orderState) warehouseOf(sku string) string {
 // a watcher waiting for the goods.
 func (o *orderState) startReturn(ctx workflow.Context, in ReturnInput) (DecisionResult, error) {
 	o.afterSalesInFlight++
-	defer func() { o.afterSalesInFlight-- }()
+	// Until the return is made, its lines count as returning, so a second
+	// request for the same goods is refused.
 	o.returns++
+	o.returnsStarting = append(o.returnsStarting, startingReturn{n: o.returns, lines: in.Lines})
+	defer func(n int) {
+		o.afterSalesInFlight--
+		o.returnsStarting = slices.DeleteFunc(o.returnsStarting, func(st startingReturn) bool { return st.n == n })
+	}(o.returns)
 	n := o.returns
 	var rma activities.CreateRMAResult
 	err := workflow.ExecuteActivity(o.outside(ctx, "Authorise the return in the ERP"), a.CreateRMA, activities.CreateRMAInput{
@@ -220,6 +233,13 @@ func (o *orderState) startReturn(ctx workflow.Context, in ReturnInput) (Decision
 	return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf(
 		"Return %s authorised for %s; the carrier collects on %s (tracking %s). The credit note follows when the goods are back in %s. %s",
 		rma.RMAID, describeLines(in.Lines), pickup.PickupDate.Format("2006-01-02"), pickup.TrackingNumber, wh, o.d.Waiting)}, nil
+}
+
+// startingReturn is a return whose handler is making it: the n-th, and
+// its lines.
+type startingReturn struct {
+	n     int
+	lines []order.Line
 }
 
 func describeLines(lines []order.Line) string {

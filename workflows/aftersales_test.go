@@ -304,3 +304,35 @@ func TestCreditNoteByLines(t *testing.T) {
 	require.Equal(t, []activities.CreditLine{{SKU: "PUMP-200", Quantity: 1, Amount: eur(121_250)}}, got)
 	require.Contains(t, w.actions(), "payment.exact")
 }
+
+// Two CS agents act on the same goods at once: the second reship of the
+// shipment, and a second return of goods the first is taking back, are
+// refused while the first is being made.
+func TestConcurrentAfterSalesRequestsDoNotDoubleUp(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, func() {
+		rs := workflows.ReshipInput{Actor: cs, ShipmentID: "SH-WH-SOUTH", Reason: "cracked"}
+		w.update(workflows.UpdateReship, rs, "")
+		w.update(workflows.UpdateReship, rs, workflows.ErrTypeInvalidState)
+		rt := workflows.ReturnInput{Actor: cs, Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}, Reason: "surplus"}
+		w.update(workflows.UpdateReturn, rt, "")
+		w.update(workflows.UpdateReturn, rt, workflows.ErrTypeInvalidArgument)
+	})
+	w.at(4*time.Hour, func() {
+		d := w.details()
+		require.Len(t, d.Shipments, 3, "one reship")
+		require.Len(t, d.Returns, 1, "one return")
+		delivered(w, "SH-R-WH-SOUTH")
+		w.signal(workflows.SignalGoodsReturned, workflows.GoodsReturnedSignal{EventID: "ev-r", ReturnID: "RET-RMA-1"})
+	})
+	w.at(5*time.Hour, func() {
+		w.pay("BTX-1", eur(mainTotal.Minor-242_500)) // the two pumps were credited
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 7})
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Equal(t, 1, countOf(w.actions(), "shipment.reshipped"))
+	require.Equal(t, 1, countOf(w.actions(), "return.authorised"))
+}

@@ -107,6 +107,11 @@ type orderState struct {
 	// allocations (their keys).
 	writeOffs   int
 	allocations int
+	// reshipping names the shipments a reship handler is replacing now;
+	// returnsStarting the lines of returns whose handler is making them.
+	// Handlers finish before the order continues as new: not carried.
+	reshipping      map[string]bool
+	returnsStarting []startingReturn
 	// afterSalesInFlight counts reship and return handlers under way: the
 	// order does not complete under them.
 	afterSalesInFlight int
@@ -183,6 +188,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.lastEventAt = map[string]time.Time{}
 	o.lastMail = map[mail.Kind]SentMail{}
 	o.goodsBack = map[string]GoodsReturnedSignal{}
+	o.reshipping = map[string]bool{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
 	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
