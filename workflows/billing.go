@@ -331,13 +331,15 @@ func (o *orderState) issueCreditNote(ctx workflow.Context, in CreditNoteInput, r
 	key := activities.CreditNoteKey(o.in.OrderID, o.creditNotes)
 	req := activities.IssueCreditNoteInput{Key: key, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, InvoiceID: o.d.Invoice.InvoiceID,
 		Kind: activities.CreditAmount, Amount: in.Amount, Reason: in.Reason}
-	what := in.Amount.String()
+	what, pending := in.Amount.String(), in.Amount.Minor
 	if len(in.Lines) > 0 {
 		req.Kind, req.Amount = activities.CreditLines, money.Money{}
 		var total money.Money
 		req.Lines, total = o.creditLines(in.Lines)
-		what = fmt.Sprintf("%s (%s)", total, describeLines(in.Lines))
+		what, pending = fmt.Sprintf("%s (%s)", total, describeLines(in.Lines)), total.Minor
 	}
+	o.creditPending += pending
+	defer func() { o.creditPending -= pending }()
 	var res activities.IssueCreditNoteResult
 	err := workflow.ExecuteActivity(o.outside(ctx, "Issue ERP credit note"), a.IssueCreditNote, req).Get(ctx, &res)
 	if err != nil {

@@ -121,3 +121,22 @@ func TestFinanceRefundsAnOverpayment(t *testing.T) {
 	require.Contains(t, w.undos, "refund BTX-1 100.00 EUR (ord-1/refund/2)", "the refund's key follows the payment's registered undo")
 	require.Contains(t, w.actions(), "refund.paid")
 }
+
+// Two CS credit notes at once, each within CS's 500.00 for Acme, together
+// above it: the second is finance's.
+func TestConcurrentCreditNotesKeepCSWithinItsLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() { w.deliverAll() })
+	w.at(3*time.Hour, func() {
+		w.update(workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: cs, Amount: eur(30_000), Reason: "scratched"}, "")
+		w.update(workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: cs, Amount: eur(30_000), Reason: "late"}, workflows.ErrTypeForbidden)
+	})
+	w.at(4*time.Hour, func() {
+		w.pay("BTX-1", eur(mainTotal.Minor-30_000))
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 8})
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+	require.Len(t, w.details().CreditNotes, 1)
+}

@@ -285,7 +285,12 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				case in.Amount.Currency != inv.Amount.Currency || in.Amount.Minor <= 0:
 					return invalidArgument("amount: a positive amount in %s, the invoice's currency", inv.Amount.Currency)
 				}
+				// Credit notes being issued right now count too: two
+				// requests at once must not pass a limit together.
 				after, err := o.credited().Add(amount)
+				if err == nil {
+					after.Minor += o.creditPending
+				}
 				if err != nil || after.Minor > inv.Amount.Minor {
 					left, _ := inv.Amount.Sub(o.credited())
 					return invalidArgument("amount: at most %s of invoice %s can still be credited", left, inv.Number)

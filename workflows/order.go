@@ -107,6 +107,9 @@ type orderState struct {
 	// allocations (their keys).
 	writeOffs   int
 	allocations int
+	// creditPending is the gross of credit notes being issued now (minor
+	// units of the invoice's currency).
+	creditPending int64
 	// reshipping names the shipments a reship handler is replacing now;
 	// returnsStarting the lines of returns whose handler is making them.
 	// Handlers finish before the order continues as new: not carried.
