@@ -152,6 +152,8 @@ if [[ -n "$helm" ]]; then
 		refuses "temporal.address is required" --set temporal.address=
 	run "helm template refuses a bad SMTP TLS mode" \
 		refuses "config.smtp.tls must be none, starttls or tls" --set config.smtp.tls=ssl
+	run "helm template refuses invoices without the seller's name" \
+		refuses "config.seller.name is required" --set config.seller.name=
 
 	# NOTES.txt is what an operator reads after an install, and `helm
 	# template` does not render it: render it through tpl in a copy of the
