@@ -536,10 +536,11 @@ func TestMainPathCompletes(t *testing.T) {
 	require.Equal(t, []order.Status{order.StatusQuoting, order.StatusAwaitingAcceptance, order.StatusCreditCheck,
 		order.StatusConfirmed, order.StatusShipping, order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusCompleted},
 		w.statuses())
-	// The survey runs beside invoicing: those two mails go in either order.
-	kinds := w.mailKinds()
-	require.Equal(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked}, kinds[:4])
-	require.ElementsMatch(t, []mail.Kind{mail.KindSurvey, mail.KindInvoice}, kinds[4:])
+	// Mails go out beside the main path, each retried on its own, so they
+	// may reach the mail system in any order (under -race the confirmation
+	// once came after a shipment mail): each goes out once.
+	require.ElementsMatch(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked,
+		mail.KindSurvey, mail.KindInvoice}, w.mailKinds())
 	require.Contains(t, w.actions(), "payment.exact")
 	require.NotContains(t, w.actions(), "payment.overpayment")
 	require.Empty(t, w.undos)
