@@ -314,12 +314,12 @@ func (s *Sim) Handler() http.Handler {
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.HandleFunc("/transfers", s.faults.Wrap(RouteTransfersCreate, s.handleTransfer)).Methods(http.MethodPost)
 	sim := r.PathPrefix("/sim").Subrouter()
-	sim.HandleFunc("/transfers", s.handleListTransfers).Methods(http.MethodGet)
+	sim.HandleFunc("/transfers", jsonapi.List(s.log, "transfers", "refund_of", s.Transfers)).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)
 	sim.HandleFunc("/faults", s.faults.HandleDelete).Methods(http.MethodDelete)
 	sim.HandleFunc("/payments", s.handlePay).Methods(http.MethodPost)
-	sim.HandleFunc("/payments", s.handleList).Methods(http.MethodGet)
+	sim.HandleFunc("/payments", jsonapi.List(s.log, "payments", "reference", s.Payments)).Methods(http.MethodGet)
 	sim.HandleFunc("/events/{id}/redeliver", s.handleRedeliver).Methods(http.MethodPost)
 	return r
 }
@@ -345,17 +345,6 @@ func (s *Sim) handlePay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jsonapi.WriteJSON(w, http.StatusAccepted, payAnswer{BankTransactionID: txnID, EventID: eventID})
-}
-
-func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Payments(r.Context(), r.URL.Query().Get("reference"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		Payments []Payment `json:"payments"`
-	}{jsonapi.NonNil(list)})
 }
 
 func (s *Sim) handleRedeliver(w http.ResponseWriter, r *http.Request) {

@@ -202,14 +202,3 @@ func (s *Sim) Transfers(ctx context.Context, refundOf string) ([]Transfer, error
 	}
 	return list, nil
 }
-
-func (s *Sim) handleListTransfers(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Transfers(r.Context(), r.URL.Query().Get("refund_of"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		Transfers []Transfer `json:"transfers"`
-	}{jsonapi.NonNil(list)})
-}

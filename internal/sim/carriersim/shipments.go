@@ -268,14 +268,3 @@ func (s *Sim) Shipments(ctx context.Context, reference string) ([]Shipment, erro
 	}
 	return list, nil
 }
-
-func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Shipments(r.Context(), r.URL.Query().Get("reference"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		Shipments []Shipment `json:"shipments"`
-	}{jsonapi.NonNil(list)})
-}

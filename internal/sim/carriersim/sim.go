@@ -165,7 +165,7 @@ func (s *Sim) Handler() http.Handler {
 	v1.HandleFunc("/returns/{id}/cancel", s.faults.Wrap(RouteReturnCancel, s.handleCancelReturn)).Methods(http.MethodPost)
 
 	sim := r.PathPrefix("/sim").Subrouter()
-	sim.HandleFunc("/shipments", s.handleList).Methods(http.MethodGet)
+	sim.HandleFunc("/shipments", jsonapi.List(s.log, "shipments", "reference", s.Shipments)).Methods(http.MethodGet)
 	sim.HandleFunc("/shipments/{id}/deliver", s.handleDeliver).Methods(http.MethodPost)
 	sim.HandleFunc("/shipments/{id}/exception", s.handleException).Methods(http.MethodPost)
 	sim.HandleFunc("/returns/{id}/returned", s.handleReturned).Methods(http.MethodPost)

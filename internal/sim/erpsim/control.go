@@ -335,50 +335,6 @@ func (s *Sim) Calls(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-func (s *Sim) handleListSalesOrders(w http.ResponseWriter, r *http.Request) {
-	list, err := s.SalesOrders(r.Context(), r.URL.Query().Get("order_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		SalesOrders []SalesOrder `json:"sales_orders"`
-	}{jsonapi.NonNil(list)})
-}
-
-func (s *Sim) handleListInvoices(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Invoices(r.Context(), r.URL.Query().Get("order_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		Invoices []Invoice `json:"invoices"`
-	}{jsonapi.NonNil(list)})
-}
-
-func (s *Sim) handleListCreditNotes(w http.ResponseWriter, r *http.Request) {
-	list, err := s.CreditNotes(r.Context(), r.URL.Query().Get("order_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		CreditNotes []CreditNote `json:"credit_notes"`
-	}{jsonapi.NonNil(list)})
-}
-
-func (s *Sim) handleListCreditBalances(w http.ResponseWriter, r *http.Request) {
-	list, err := s.CreditBalances(r.Context(), r.URL.Query().Get("customer_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		CreditBalances []CreditBalance `json:"credit_balances"`
-	}{jsonapi.NonNil(list)})
-}
-
 func (s *Sim) handleListStock(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Stock(r.Context())
 	if err != nil {

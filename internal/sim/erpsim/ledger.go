@@ -433,25 +433,3 @@ func (s *Sim) CreditAllocations(ctx context.Context, customerID string) ([]Credi
 	}
 	return out, nil
 }
-
-func (s *Sim) handleListWriteOffs(w http.ResponseWriter, r *http.Request) {
-	list, err := s.WriteOffs(r.Context(), r.URL.Query().Get("customer_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		WriteOffs []WriteOff `json:"write_offs"`
-	}{jsonapi.NonNil(list)})
-}
-
-func (s *Sim) handleListAllocations(w http.ResponseWriter, r *http.Request) {
-	list, err := s.CreditAllocations(r.Context(), r.URL.Query().Get("customer_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		CreditAllocations []CreditAllocation `json:"credit_allocations"`
-	}{jsonapi.NonNil(list)})
-}

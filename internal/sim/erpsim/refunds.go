@@ -204,14 +204,3 @@ func (s *Sim) Refunds(ctx context.Context, customerID string) ([]Refund, error) 
 	}
 	return out, nil
 }
-
-func (s *Sim) handleListRefunds(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Refunds(r.Context(), r.URL.Query().Get("customer_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		Refunds []Refund `json:"refunds"`
-	}{jsonapi.NonNil(list)})
-}

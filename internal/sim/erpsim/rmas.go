@@ -326,14 +326,3 @@ func (s *Sim) rmas(ctx context.Context, tx pgx.Tx, orderID, id string) ([]RMA, e
 	}
 	return out, nil
 }
-
-func (s *Sim) handleListRMAs(w http.ResponseWriter, r *http.Request) {
-	list, err := s.RMAs(r.Context(), r.URL.Query().Get("order_id"))
-	if err != nil {
-		jsonapi.InternalError(w, r, s.log, err)
-		return
-	}
-	jsonapi.WriteJSON(w, http.StatusOK, struct {
-		RMAs []RMA `json:"rmas"`
-	}{jsonapi.NonNil(list)})
-}

@@ -1,6 +1,7 @@
 package jsonapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -88,6 +89,20 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // MethodNotAllowed answers 405 method_not_allowed naming the method and path.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" "+r.URL.Path)
+}
+
+// List is a GET handler for a simulator's /sim listing: it loads the list
+// filtered by the query parameter param ("" when absent) and answers
+// {"<key>": [...]}, an empty list rather than null; a load error is a 500.
+func List[T any](log zerolog.Logger, key, param string, load func(ctx context.Context, filter string) ([]T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		list, err := load(r.Context(), r.URL.Query().Get(param))
+		if err != nil {
+			InternalError(w, r, log, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string][]T{key: NonNil(list)})
+	}
 }
 
 // NonNil returns list, or an empty list when it is nil, so that a list

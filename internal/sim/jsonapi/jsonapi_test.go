@@ -2,6 +2,7 @@ package jsonapi_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -162,4 +163,35 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	jsonapi.MethodNotAllowed(rec, httptest.NewRequest(http.MethodDelete, "/v1/things", nil))
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	require.Equal(t, `{"error":"method_not_allowed","detail":"DELETE /v1/things"}`, rec.Body.String())
+}
+
+func TestListAnswersTheFilteredListOrAnEmptyOne(t *testing.T) {
+	var asked string
+	load := func(_ context.Context, filter string) ([]string, error) {
+		asked = filter
+		if filter == "none" {
+			return nil, nil
+		}
+		if filter == "broken" {
+			return nil, errors.New("database down")
+		}
+		return []string{"a", "b"}, nil
+	}
+	h := jsonapi.List(zerolog.Nop(), "things", "owner", load)
+	for _, tc := range []struct {
+		query, body string
+		status      int
+	}{
+		{"?owner=acme", `{"things":["a","b"]}`, http.StatusOK},
+		{"?owner=none", `{"things":[]}`, http.StatusOK},
+		{"?owner=broken", "", http.StatusInternalServerError},
+	} {
+		w := httptest.NewRecorder()
+		h(w, httptest.NewRequest(http.MethodGet, "/sim/things"+tc.query, nil))
+		require.Equal(t, tc.status, w.Code, tc.query)
+		if tc.body != "" {
+			require.JSONEq(t, tc.body, w.Body.String())
+		}
+	}
+	require.Equal(t, "broken", asked)
 }
