@@ -17,7 +17,16 @@ import (
 // A SKU the quote does not hold, or more of it than it holds, is a
 // FieldError on lines[i].
 func (q Quote) CreditFor(lines []Line) (money.Money, *FieldError) {
-	sum := money.Zero(q.Total.Currency)
+	if _, fe := q.priced(lines); fe != nil {
+		return money.Money{}, fe
+	}
+	return q.shareOf(q.Total, lines), nil
+}
+
+// priced finds each line's priced line in the quote; a SKU the quote does
+// not hold, or more of it than it holds, is a FieldError on lines[i].
+func (q Quote) priced(lines []Line) ([]PricedLine, *FieldError) {
+	out := make([]PricedLine, len(lines))
 	for i, l := range lines {
 		field := fmt.Sprintf("lines[%d]", i)
 		j := -1
@@ -28,13 +37,28 @@ func (q Quote) CreditFor(lines []Line) (money.Money, *FieldError) {
 		}
 		switch {
 		case j < 0:
-			return money.Money{}, &FieldError{Field: field + ".sku", Reason: fmt.Sprintf("the order holds no %s", l.SKU)}
+			return nil, &FieldError{Field: field + ".sku", Reason: fmt.Sprintf("the order holds no %s", l.SKU)}
 		case l.Quantity <= 0 || l.Quantity > q.Lines[j].Quantity:
-			return money.Money{}, &FieldError{Field: field + ".quantity", Reason: fmt.Sprintf("between 1 and %d, the quantity ordered", q.Lines[j].Quantity)}
+			return nil, &FieldError{Field: field + ".quantity", Reason: fmt.Sprintf("between 1 and %d, the quantity ordered", q.Lines[j].Quantity)}
 		}
-		pl := q.Lines[j]
-		// gross × line total × qty / (subtotal × quantity ordered), half up.
-		num := new(big.Int).Mul(big.NewInt(q.Total.Minor), big.NewInt(pl.Total.Minor))
+		out[i] = q.Lines[j]
+	}
+	return out, nil
+}
+
+// shareOf is lines' share of amount (the quote's gross or net): per line,
+// amount × line total × quantity / (subtotal × quantity ordered), rounded
+// half up. The caller has checked the lines (priced).
+func (q Quote) shareOf(amount money.Money, lines []Line) money.Money {
+	sum := money.Zero(amount.Currency)
+	for _, l := range lines {
+		var pl PricedLine
+		for _, p := range q.Lines {
+			if p.SKU == l.SKU {
+				pl = p
+			}
+		}
+		num := new(big.Int).Mul(big.NewInt(amount.Minor), big.NewInt(pl.Total.Minor))
 		num.Mul(num, big.NewInt(l.Quantity))
 		den := new(big.Int).Mul(big.NewInt(q.Subtotal.Minor), big.NewInt(pl.Quantity))
 		if den.Sign() == 0 {
@@ -44,7 +68,7 @@ func (q Quote) CreditFor(lines []Line) (money.Money, *FieldError) {
 		num.Quo(num, den.Mul(den, big.NewInt(2)))
 		sum.Minor += num.Int64()
 	}
-	return sum, nil
+	return sum
 }
 
 // Returnable is how many of each SKU the customer holds: what delivered

@@ -184,6 +184,11 @@ type Invoice struct {
 	// and with it the currency.
 	Net money.Money `json:"net"`
 	Tax money.Money `json:"tax"`
+	// Shipment and Lines say what an invoice of an order invoiced per
+	// shipment bills: the shipment delivered, and its lines. Both empty:
+	// the invoice bills the whole order.
+	Shipment string `json:"shipment,omitempty"`
+	Lines    []Line `json:"lines,omitempty"`
 }
 
 // CreditNote is a credit note the ERP issued on an order's invoice, as the

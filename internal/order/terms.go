@@ -50,6 +50,9 @@ type Terms struct {
 	// and credit notes (the documents' buyer party); empty when unknown.
 	VATID   string  `json:"vat_id,omitempty"`
 	Address Address `json:"address,omitzero"`
+	// InvoicePerShipment: each shipment is invoiced when it is delivered,
+	// for its lines, instead of one invoice once everything is delivered.
+	InvoicePerShipment bool `json:"invoice_per_shipment,omitempty"`
 }
 
 // Address is a postal address as invoices print it. Country is the ISO

@@ -33,8 +33,8 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				payment_terms_days, discount_bp, rep_discount_authority_bp, purchasing_limit_minor,
 				dual_approval_threshold_minor, quote_validity_days, lead_time_days, vat_rate_bp, reverse_charge,
 				credit_note_limit_cs_minor, vat_id, street, city, postcode, country,
-				short_pay_tolerance_minor, short_pay_tolerance_bp)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+				short_pay_tolerance_minor, short_pay_tolerance_bp, invoice_per_shipment)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 			ON CONFLICT (id) DO UPDATE SET
 				name = EXCLUDED.name,
 				buyer_email = EXCLUDED.buyer_email,
@@ -58,12 +58,13 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 				country = EXCLUDED.country,
 				short_pay_tolerance_minor = EXCLUDED.short_pay_tolerance_minor,
 				short_pay_tolerance_bp = EXCLUDED.short_pay_tolerance_bp,
+				invoice_per_shipment = EXCLUDED.invoice_per_shipment,
 				updated_at = now()`,
 			t.CustomerID, t.CustomerName, t.BuyerEmail, t.RepEmail, t.Currency, t.CreditLimit.Minor,
 			t.PaymentTermsDays, t.DiscountBP, t.RepDiscountAuthorityBP, t.PurchasingLimit.Minor,
 			t.DualApprovalThreshold.Minor, t.QuoteValidityDays, t.LeadTimeDays, t.VATRateBP, t.ReverseCharge,
 			t.CreditNoteLimitCS.Minor, t.VATID, t.Address.Street, t.Address.City, t.Address.Postcode, t.Address.Country,
-			t.ShortPayTolerance.Minor, t.ShortPayToleranceBP)
+			t.ShortPayTolerance.Minor, t.ShortPayToleranceBP, t.InvoicePerShipment)
 		if err != nil {
 			return dbError(what, err)
 		}
@@ -142,7 +143,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 			c.purchasing_limit_minor, c.dual_approval_threshold_minor, c.quote_validity_days,
 			c.lead_time_days, c.vat_rate_bp, c.reverse_charge, c.credit_note_limit_cs_minor,
 			c.vat_id, c.street, c.city, c.postcode, c.country,
-			c.short_pay_tolerance_minor, c.short_pay_tolerance_bp,
+			c.short_pay_tolerance_minor, c.short_pay_tolerance_bp, c.invoice_per_shipment,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
@@ -153,7 +154,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&purchasingLimit, &dualApproval, &t.QuoteValidityDays,
 		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge, &creditNoteLimit,
 		&t.VATID, &t.Address.Street, &t.Address.City, &t.Address.Postcode, &t.Address.Country,
-		&tolerance, &t.ShortPayToleranceBP,
+		&tolerance, &t.ShortPayToleranceBP, &t.InvoicePerShipment,
 		&skus, &prices, &currencies)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)

@@ -78,6 +78,8 @@ func DemoCustomers() []order.Terms {
 			LeadTimeDays:           7,
 			CreditNoteLimitCS:      usd(50_000),
 			ShortPayTolerance:      usd(500), ShortPayToleranceBP: 50,
+			// Deliveries from two warehouses are billed as each arrives.
+			InvoicePerShipment: true,
 			// A US company: no EU VAT id, no VAT charged (export).
 			Address: order.Address{Street: "4120 Freidrich Lane", City: "Austin", Postcode: "78744", Country: "US"},
 		},
