@@ -61,6 +61,12 @@ func ShipmentKey(orderID, warehouse string) string { return Key(orderID, "shipme
 // VoidInvoiceInput.ForwardKey takes it.
 func InvoiceKey(orderID string) string { return Key(orderID, "invoice") }
 
+// ShipmentInvoiceKey is the idempotency key of the invoice of one
+// shipment, for a customer invoiced per shipment.
+func ShipmentInvoiceKey(orderID, shipmentID string) string {
+	return Key(orderID, "invoice", shipmentID)
+}
+
 // undoKey is the idempotency key of the undo, by key, of the write made
 // under forwardKey: one per forward write, so retries of the undo replay.
 func undoKey(forwardKey string) string { return forwardKey + "/undo" }
@@ -566,6 +572,9 @@ func (a *Activities) TrackShipment(ctx context.Context, in TrackShipmentInput) (
 
 // InvoiceInput asks the ERP to invoice the order.
 type InvoiceInput struct {
+	// Key is the idempotency key: ShipmentInvoiceKey for one shipment's
+	// invoice; "" is the order's InvoiceKey.
+	Key              string      `json:"key,omitempty"`
 	OrderID          string      `json:"order_id"`
 	CustomerID       string      `json:"customer_id"`
 	SalesOrderID     string      `json:"sales_order_id"`
@@ -579,6 +588,10 @@ type InvoiceInput struct {
 	// Unset, the ERP books the invoice all net, as before tax was split.
 	Net money.Money `json:"net,omitzero"`
 	Tax money.Money `json:"tax,omitzero"`
+	// Shipment and Lines say what an invoice of one shipment bills; the
+	// answer carries them (the ERP does not keep them).
+	Shipment string       `json:"shipment,omitempty"`
+	Lines    []order.Line `json:"lines,omitempty"`
 }
 
 // InvoiceResult is the ERP's invoice.
@@ -604,10 +617,15 @@ func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResul
 		}
 		req.Net, req.Tax = &net, &tax
 	}
-	inv, err := a.ERP.CreateInvoice(ctx, InvoiceKey(in.OrderID), req)
+	key := in.Key
+	if key == "" {
+		key = InvoiceKey(in.OrderID)
+	}
+	inv, err := a.ERP.CreateInvoice(ctx, key, req)
 	if err != nil {
 		return InvoiceResult{}, classify(ctx, "create ERP invoice", err)
 	}
+	inv.Shipment, inv.Lines = in.Shipment, in.Lines
 	if err := a.Store.SaveInvoice(ctx, in.OrderID, inv); err != nil {
 		return InvoiceResult{}, classify(ctx, "record invoice "+inv.Number, err)
 	}

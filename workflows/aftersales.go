@@ -115,11 +115,19 @@ func (o *orderState) reship(ctx workflow.Context, in ReshipInput) (DecisionResul
 	}
 	o.afterSalesChanged()
 	o.record(ctx, in.Actor, "shipment.reshipped", fmt.Sprintf("%s %s", old.ShipmentID, sh.Resolution))
+	// Per shipment, goods lost before they were billed are billed when
+	// their reship is delivered; otherwise the reship is free.
+	billedOnDelivery := o.perShipment() && !o.chainBilled(old)
+	charge, invoice := "at no charge", "no new invoice"
+	if billedOnDelivery {
+		charge = "invoiced when it is delivered, as " + old.ShipmentID + " was never invoiced"
+		invoice = "invoiced on delivery, as " + old.ShipmentID + " was never invoiced"
+	}
 	for _, s := range booked {
 		o.notify(ctx, fmt.Sprintf("reship-%d-%s", n, s.Warehouse), mail.KindShipmentBooked, activities.AudienceBuyer, mail.Data{Shipment: &s,
-			Reason: fmt.Sprintf("This shipment replaces %s (%s), at no charge.", old.ShipmentID, in.Reason)})
+			Reason: fmt.Sprintf("This shipment replaces %s (%s), %s.", old.ShipmentID, in.Reason, charge)})
 	}
-	msg := fmt.Sprintf("Shipment %s reshipped as %s (replacement order %s, no new invoice)", old.ShipmentID, strings.Join(ids, ", "), so.SalesOrderID)
+	msg := fmt.Sprintf("Shipment %s reshipped as %s (replacement order %s, %s)", old.ShipmentID, strings.Join(ids, ", "), so.SalesOrderID, invoice)
 	if len(booked) > 0 {
 		msg += fmt.Sprintf(", promised %s", booked[0].PromisedDate.Format("2006-01-02"))
 	}
@@ -287,16 +295,25 @@ func (o *orderState) watchReturn(ctx workflow.Context, i int) {
 		o.returnNeedsCS(ctx, i, "the ERP did not book the returned goods in: "+describeFailure(err, 0))
 		return
 	}
-	cn, err := o.issueCreditNote(ctx, CreditNoteInput{Actor: order.System, Lines: r.Lines,
-		Reason: fmt.Sprintf("return %s: %s", r.RMAID, r.Reason)}, true)
-	if err != nil {
-		o.returnNeedsCS(ctx, i, err.Error())
-		return
+	// One credit note per invoice that billed the goods (an order invoiced
+	// per shipment may have billed them on several).
+	var numbers []string
+	var amount, toBalance money.Money
+	for _, g := range o.creditGroups(r.Lines) {
+		cn, err := o.issueCreditNote(ctx, CreditNoteInput{Actor: order.System, Lines: g.lines, InvoiceNumber: g.invoice,
+			Reason: fmt.Sprintf("return %s: %s", r.RMAID, r.Reason)}, true)
+		if err != nil {
+			o.returnNeedsCS(ctx, i, err.Error())
+			return
+		}
+		numbers = append(numbers, cn.Number)
+		amount = addMoney(amount, cn.Amount)
+		toBalance = addMoney(toBalance, cn.ToCreditBalance)
 	}
 	r = &o.d.Returns[i]
-	r.CreditNote = cn.Number
-	if cn.ToCreditBalance.Minor > 0 {
-		refunded, problem := o.refundCredit(ctx, cn.ToCreditBalance, fmt.Sprintf("return %s, credit note %s", r.RMAID, cn.Number))
+	r.CreditNote = strings.Join(numbers, ", ")
+	if toBalance.Minor > 0 {
+		refunded, problem := o.refundCredit(ctx, toBalance, fmt.Sprintf("return %s, credit note %s", r.RMAID, r.CreditNote))
 		r = &o.d.Returns[i]
 		if refunded.Minor > 0 {
 			r.Refunded = &refunded
@@ -307,7 +324,7 @@ func (o *orderState) watchReturn(ctx workflow.Context, i int) {
 		}
 	}
 	r.Status = ReturnCredited
-	msg := fmt.Sprintf("RMA %s settled: credit note %s of %s", r.RMAID, cn.Number, cn.Amount)
+	msg := fmt.Sprintf("RMA %s settled: credit note %s of %s", r.RMAID, r.CreditNote, amount)
 	if r.Refunded != nil {
 		msg += fmt.Sprintf(", %s refunded to the payer", *r.Refunded)
 	}
@@ -451,4 +468,15 @@ func (o *orderState) goodsReturned(ctx workflow.Context, ev GoodsReturnedSignal)
 		ev.OccurredAt = workflow.Now(ctx)
 	}
 	o.goodsBack[ev.ReturnID] = ev
+}
+
+// addMoney adds b to a; a zero a (no currency yet) takes b's currency.
+func addMoney(a, b money.Money) money.Money {
+	if a.Currency == "" {
+		return b
+	}
+	if s, err := a.Add(b); err == nil {
+		return s
+	}
+	return a
 }

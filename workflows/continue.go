@@ -44,7 +44,10 @@ type Carried struct {
 	// Counters that name mails and keys: they must not repeat in a later run.
 	Failures int `json:"failures"`
 	Resends  int `json:"resends"`
-	Dunned   int `json:"dunned"`
+	// Dunned, Escalated and Reminded are the dunning of the order's one
+	// invoice; Dunning that of each invoice of an order invoiced per
+	// shipment.
+	Dunned int `json:"dunned"`
 	// Escalated: finance has been told the invoice is long overdue.
 	Escalated       bool                   `json:"escalated,omitempty"`
 	CreditNotes     int                    `json:"credit_notes,omitempty"`
@@ -54,6 +57,7 @@ type Carried struct {
 	WriteOffs       int                    `json:"write_offs,omitempty"`
 	Allocations     int                    `json:"allocations,omitempty"`
 	Reminded        int                    `json:"reminded,omitempty"`
+	Dunning         []DunState             `json:"dunning,omitempty"`
 	Disputes        int                    `json:"disputes,omitempty"`
 	DunningResumeAt time.Time              `json:"dunning_resume_at,omitzero"`
 	EarlyDelivered  []DeliveredSignal      `json:"early_delivered,omitempty"`
@@ -77,9 +81,9 @@ func (o *orderState) carry(s stage) *Carried {
 	}
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
-		Failures: o.failures, Resends: o.resends, Dunned: o.dunned, Escalated: o.escalated,
+		Failures: o.failures, Resends: o.resends, Dunned: o.dun.Dunned, Escalated: o.dun.Escalated,
 		CreditNotes: o.creditNotes, Refunds: o.refunds, Reships: o.reships, Returns: o.returns,
-		WriteOffs: o.writeOffs, Allocations: o.allocations, Reminded: o.reminded, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
+		WriteOffs: o.writeOffs, Allocations: o.allocations, Reminded: o.dun.Reminded, Dunning: o.dunning, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
@@ -90,9 +94,10 @@ func (o *orderState) carry(s stage) *Carried {
 // restore takes the state a previous run carried.
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
-	o.failures, o.resends, o.dunned, o.escalated = c.Failures, c.Resends, c.Dunned, c.Escalated
+	o.failures, o.resends = c.Failures, c.Resends
+	o.dun, o.dunning = DunState{Dunned: c.Dunned, Reminded: c.Reminded, Escalated: c.Escalated}, c.Dunning
 	o.reships, o.returns, o.writeOffs, o.allocations = c.Reships, c.Returns, c.WriteOffs, c.Allocations
-	o.creditNotes, o.refunds, o.reminded, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Reminded, c.Disputes, c.DunningResumeAt
+	o.creditNotes, o.refunds, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
 	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer
 	// Maps that were empty come back nil from JSON; setup made them.

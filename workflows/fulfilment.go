@@ -88,6 +88,9 @@ func (o *orderState) deliveryWaiting() string {
 	if o.d.DeliveryOverdue {
 		w += " DELIVERY OVERDUE: CS has been alerted."
 	}
+	if o.perShipment() && len(o.invoices()) > 0 {
+		w += " Invoiced per shipment so far: " + o.describeInvoices() + "."
+	}
 	return w
 }
 
@@ -161,10 +164,28 @@ func (o *orderState) allDelivered() bool {
 // When the history grows long it continues the order as new
 // (changeContinueAsNew); the next run waits on.
 func (o *orderState) awaitDelivery(ctx workflow.Context) error {
-	wake := func() bool { return o.allDelivered() || o.cancel != nil }
+	// Per shipment, a delivered shipment wakes the order to invoice it,
+	// and its invoices are dunned while the rest is on its way.
+	wake := func() bool { return o.allDelivered() || o.cancel != nil || o.billable() }
 	for !o.allDelivered() {
+		if o.billable() {
+			if err := o.invoiceShipments(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		next := workflow.Now(ctx).Add(o.pollEvery(workflow.Now(ctx)))
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: next.Sub(workflow.Now(ctx)), TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
+		timeout := next
+		dunAt, dun := o.nextDunning()
+		dun = dun && o.perShipment()
+		if dun && dunAt.Before(timeout) {
+			timeout = dunAt
+		}
+		wait := timeout.Sub(workflow.Now(ctx))
+		if dun {
+			wait = max(wait, time.Second) // a reminder already due goes out now
+		}
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "poll carrier"}},
 			func() bool { return wake() || o.historyFull(ctx) })
 		if err != nil {
 			return err
@@ -175,14 +196,20 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 		if ok && !wake() {
 			// Continue as new at a quiet moment before the next poll is
 			// due; if none comes, poll and try again after.
-			if err := o.continueAsNew(ctx, stageDelivery, wake, next); err != nil {
+			if err := o.continueAsNew(ctx, stageDelivery, wake, timeout); err != nil {
 				return err
 			}
-			if workflow.Now(ctx).Before(next) {
+			if workflow.Now(ctx).Before(timeout) {
 				continue
 			}
 		} else if ok {
-			break
+			continue
+		}
+		if dun && !workflow.Now(ctx).Before(dunAt) {
+			o.dunDue(ctx)
+			if workflow.Now(ctx).Before(next) {
+				continue
+			}
 		}
 		o.pollCarrier(ctx)
 		o.checkOverdue(ctx)

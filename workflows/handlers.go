@@ -206,7 +206,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				o.record(ctx, in.Actor, "invoice.disputed", in.Reason)
 				o.notify(ctx, fmt.Sprintf("dispute-%d", o.disputes), mail.KindCSAlert, activities.AudienceCS, mail.Data{Invoice: o.d.Invoice,
 					Step:   "invoice dispute",
-					Error:  fmt.Sprintf("%s disputes invoice %s: %s", in.Actor.Subject, o.d.Invoice.Number, in.Reason),
+					Error:  fmt.Sprintf("%s disputes invoice %s: %s", in.Actor.Subject, o.invoiceNumbers(), in.Reason),
 					Reason: "settle it with the buyer and resolve the dispute (POST /v1/orders/{id}/resolve); payment reminders are paused meanwhile"})
 				return DecisionResult{Status: o.d.Status, Message: "Invoice disputed; CS has been told. " + o.d.Waiting}, nil
 			},
@@ -232,8 +232,10 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				o.dunningResumeAt = workflow.Now(ctx).Add(DunningEvery)
 				// Reminders that fell due during the dispute are not sent
 				// one after another: the next one goes out at the resume.
-				for o.dunningAt(o.dunned + 1).Before(o.dunningResumeAt) {
-					o.dunned++
+				for _, d := range o.dunningOpen() {
+					for o.dunningAt(d.inv, d.st.Dunned+1).Before(o.dunningResumeAt) {
+						d.st.Dunned++
+					}
 				}
 				o.d.Waiting = o.paymentWaiting()
 				o.record(ctx, in.Actor, "invoice.dispute-resolved", in.Reason)
@@ -263,12 +265,12 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				if in.Reason == "" {
 					return invalidArgument("reason: required")
 				}
-				if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusPaid); err != nil {
+				if err := o.inBilling(order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusPaid); err != nil {
 					return err
 				}
-				inv := o.d.Invoice
-				if inv == nil {
-					return invalidState("the order has no invoice to credit")
+				inv, err := o.target(in.InvoiceNumber, "credit")
+				if err != nil {
+					return err
 				}
 				amount := in.Amount
 				switch {
@@ -278,26 +280,34 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					if fe := order.ValidateLines(in.Lines); fe != nil {
 						return invalidArgument("%s", fe.Error())
 					}
-					var fe *order.FieldError
-					if amount, fe = o.d.Quote.CreditFor(in.Lines); fe != nil {
+					// The lines are the invoice's (an invoice of one
+					// shipment bills only its lines), priced as the quote
+					// priced them.
+					if _, fe := o.invoiceQuote(inv).CreditFor(in.Lines); fe != nil {
+						if o.perShipment() {
+							return invalidArgument("%s (on invoice %s)", fe.Error(), inv.Number)
+						}
 						return invalidArgument("%s", fe.Error())
 					}
+					amount, _ = o.d.Quote.CreditFor(in.Lines)
 				case in.Amount.Currency != inv.Amount.Currency || in.Amount.Minor <= 0:
 					return invalidArgument("amount: a positive amount in %s, the invoice's currency", inv.Amount.Currency)
 				}
 				// Credit notes being issued right now count too: two
 				// requests at once must not pass a limit together.
-				after, err := o.credited().Add(amount)
-				if err == nil {
+				after, err := o.credited(inv).Add(amount)
+				onOrder, oerr := o.creditedOnOrder().Add(amount)
+				if err == nil && oerr == nil {
 					after.Minor += o.creditPending
+					onOrder.Minor += o.creditPending
 				}
-				if err != nil || after.Minor > inv.Amount.Minor {
-					left, _ := inv.Amount.Sub(o.credited())
+				if err != nil || oerr != nil || after.Minor > inv.Amount.Minor {
+					left, _ := inv.Amount.Sub(o.credited(inv))
 					return invalidArgument("amount: at most %s of invoice %s can still be credited", left, inv.Number)
 				}
-				if in.Actor.Role == order.RoleCS && after.Minor > o.terms.CreditNoteLimitCS.Minor {
+				if in.Actor.Role == order.RoleCS && onOrder.Minor > o.terms.CreditNoteLimitCS.Minor {
 					return forbidden("amount: credit notes of %s on this order would pass CS's limit of %s for this customer; finance issues it",
-						after, o.terms.CreditNoteLimitCS)
+						onOrder, o.terms.CreditNoteLimitCS)
 				}
 				return nil
 			}),
@@ -333,7 +343,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				}
 				return nil
 			}),
-		typedUpdate(UpdateReship, "CS replaces a lost or damaged shipment from stock: an ERP replacement order and a new carrier booking, no new invoice.",
+		typedUpdate(UpdateReship, "CS replaces a lost or damaged shipment from stock: an ERP replacement order and a new carrier booking, no new invoice (per shipment, goods lost before they were invoiced are invoiced when the reship is delivered).",
 			func(ctx workflow.Context, in ReshipInput) (DecisionResult, error) {
 				return o.reship(o.detached(ctx), in)
 			},
@@ -350,18 +360,18 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				if err != nil {
 					return DecisionResult{}, err
 				}
-				msg := fmt.Sprintf("Wrote off %s of invoice %s (%s)", wo.Amount, o.d.Invoice.Number, wo.WriteOffID)
+				msg := fmt.Sprintf("Wrote off %s of invoice %s (%s)", wo.Amount, wo.Invoice, wo.WriteOffID)
 				return o.result(ctx, msg, func() bool { return o.balance().Minor > 0 || o.d.Status != order.StatusAwaitingPayment })
 			},
 			func(ctx workflow.Context, in WriteOffInput) error {
-				return o.canSettle(in.Actor, in.Reason, in.Amount, true)
+				return o.canSettle(in.Actor, in.Reason, in.InvoiceNumber, in.Amount, true)
 			}),
 		typedUpdate(UpdateApplyCredit, "Finance applies part of the customer's credit balance (an overpayment, a credit note) to the invoice.",
 			func(ctx workflow.Context, in ApplyCreditInput) (DecisionResult, error) {
 				return o.applyCredit(o.detached(ctx), in)
 			},
 			func(ctx workflow.Context, in ApplyCreditInput) error {
-				return o.canSettle(in.Actor, in.Reason, in.Amount, false)
+				return o.canSettle(in.Actor, in.Reason, in.InvoiceNumber, in.Amount, false)
 			}),
 		typedUpdate(UpdateApprove, "An approver approves or rejects the order.",
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
@@ -583,30 +593,43 @@ func (o *orderState) canAnswerQuote(a order.Actor, extra ...order.Role) error {
 	return nil
 }
 
-// canSettle: finance settles part of what is open on the invoice (a
+// canSettle: finance settles part of what is open on an invoice (a
 // write-off, zero for all of it when allowZero; an application of credit
 // balance), never more than is open.
-func (o *orderState) canSettle(a order.Actor, reason string, amount money.Money, allowZero bool) error {
+func (o *orderState) canSettle(a order.Actor, reason, number string, amount money.Money, allowZero bool) error {
 	if err := o.may(a, order.RoleFinance); err != nil {
 		return err
 	}
 	if reason == "" {
 		return invalidArgument("reason: required")
 	}
-	if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
+	if err := o.inBilling(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
 		return err
 	}
-	open := o.balance()
+	inv, err := o.target(number, "settle")
+	if err != nil {
+		return err
+	}
+	open := o.balanceOf(inv)
 	if open.Minor <= 0 {
-		return invalidState("nothing is open on invoice %s", o.d.Invoice.Number)
+		return invalidState("nothing is open on invoice %s", inv.Number)
 	}
 	if amount.Minor == 0 && allowZero {
 		return nil
 	}
 	if amount.Currency != open.Currency || amount.Minor <= 0 || amount.Minor > open.Minor {
-		return invalidArgument("amount: a positive amount in %s, at most the %s open on invoice %s", open.Currency, open, o.d.Invoice.Number)
+		return invalidArgument("amount: a positive amount in %s, at most the %s open on invoice %s", open.Currency, open, inv.Number)
 	}
 	return nil
+}
+
+// inBilling is inStatus, and also lets an order invoiced per shipment
+// settle its invoices while other shipments are still on their way.
+func (o *orderState) inBilling(ss ...order.Status) error {
+	if o.d.Status == order.StatusShipping && o.perShipment() && len(o.invoices()) > 0 {
+		return nil
+	}
+	return o.inStatus(ss...)
 }
 
 // canCancel: buyers and the storefront may cancel until a shipment is booked;

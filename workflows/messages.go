@@ -166,6 +166,9 @@ type CreditNoteInput struct {
 	Amount money.Money  `json:"amount,omitzero"`
 	Lines  []order.Line `json:"lines,omitempty"`
 	Reason string       `json:"reason"`
+	// InvoiceNumber names the invoice of an order invoiced per shipment;
+	// "" for an order with one invoice.
+	InvoiceNumber string `json:"invoice_number,omitempty"`
 }
 
 // WriteOffInput writes off Amount of what is open on the invoice; a zero
@@ -174,6 +177,9 @@ type WriteOffInput struct {
 	Actor  order.Actor `json:"actor"`
 	Amount money.Money `json:"amount,omitzero"`
 	Reason string      `json:"reason"`
+	// InvoiceNumber names the invoice of an order invoiced per shipment;
+	// "" for an order with one invoice.
+	InvoiceNumber string `json:"invoice_number,omitempty"`
 }
 
 // ApplyCreditInput applies Amount of the customer's credit balance (an
@@ -182,6 +188,9 @@ type ApplyCreditInput struct {
 	Actor  order.Actor `json:"actor"`
 	Amount money.Money `json:"amount"`
 	Reason string      `json:"reason"`
+	// InvoiceNumber names the invoice of an order invoiced per shipment;
+	// "" for an order with one invoice.
+	InvoiceNumber string `json:"invoice_number,omitempty"`
 }
 
 // WriteOff is an amount written off the invoice; Tolerated says it was
@@ -193,6 +202,9 @@ type WriteOff struct {
 	By         order.Actor `json:"by"`
 	Reason     string      `json:"reason"`
 	At         time.Time   `json:"at"`
+	// Invoice is the number of the invoice it went to; "" (in runs from
+	// before an order could have several) is the order's first.
+	Invoice string `json:"invoice,omitempty"`
 }
 
 // CreditApplied is credit balance the ERP applied to the invoice.
@@ -202,6 +214,9 @@ type CreditApplied struct {
 	By           order.Actor `json:"by"`
 	Reason       string      `json:"reason"`
 	At           time.Time   `json:"at"`
+	// Invoice is the number of the invoice it went to; "" (in runs from
+	// before an order could have several) is the order's first.
+	Invoice string `json:"invoice,omitempty"`
 }
 
 // ReshipInput replaces the goods of shipment ShipmentID (lost on the way,
@@ -270,6 +285,9 @@ type CreditNote struct {
 	By     order.Actor  `json:"by"`
 	Reason string       `json:"reason"`
 	At     time.Time    `json:"at"`
+	// Invoice is the number of the invoice it went to; "" (in runs from
+	// before an order could have several) is the order's first.
+	Invoice string `json:"invoice,omitempty"`
 }
 
 // RefundInput pays Amount back to the payer of the payment
@@ -379,6 +397,9 @@ type PaymentSignal struct {
 	Amount            money.Money `json:"amount"`
 	Reference         string      `json:"reference"`
 	ReceivedAt        time.Time   `json:"received_at"`
+	// AppliedTo is the number of the invoice the order applied the
+	// payment to (set by the order, not the sender).
+	AppliedTo string `json:"applied_to,omitempty"`
 }
 
 // SurveyAnsweredSignal carries the buyer's NPS answer.
@@ -430,8 +451,12 @@ type Details struct {
 	Prepayment      bool                 `json:"prepayment"`
 	SalesOrderID    string               `json:"sales_order_id,omitempty"`
 	Shipments       []order.Shipment     `json:"shipments,omitempty"`
-	Invoice         *order.Invoice       `json:"invoice,omitempty"`
-	Paid            *money.Money         `json:"paid,omitempty"`
+	// Invoice is the order's first invoice (its only one, unless the
+	// customer is invoiced per shipment); Invoices lists every invoice,
+	// oldest first.
+	Invoice  *order.Invoice  `json:"invoice,omitempty"`
+	Invoices []order.Invoice `json:"invoices,omitempty"`
+	Paid     *money.Money    `json:"paid,omitempty"`
 	// Dispute is set while the invoice is disputed: no reminders go out.
 	Dispute *Dispute `json:"dispute,omitempty"`
 	// CreditNotes issued on the invoice, oldest first.

@@ -128,12 +128,11 @@ type orderState struct {
 	// mayContinue: the order continues as new in its long waits when its
 	// history grows long (changeContinueAsNew).
 	mayContinue bool
-	// dunned is the index of the next reminder in the dunning schedule
-	// (dunningAt), reminded counts the reminders sent (they differ once a
-	// dispute skipped some); escalated: finance was told.
-	dunned    int
-	reminded  int
-	escalated bool
+	// dun is the dunning of the order's one invoice; dunning that of each
+	// invoice of an order invoiced per shipment, in the order they were
+	// issued.
+	dun     DunState
+	dunning []DunState
 	// disputes counts the invoice's disputes; dunningResumeAt is when
 	// reminders may go out again after the last one was resolved.
 	disputes        int
@@ -291,13 +290,17 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		// 8. The survey runs beside invoicing and payment.
 		o.surveyStarted = true
 		workflow.Go(ctx, o.runSurvey)
-		// 7. Invoice.
+		// 7. Invoice: the order, or what is left of it per shipment.
 		if !o.d.Prepayment {
-			if err := o.invoice(ctx); err != nil {
+			invoice := o.invoice
+			if o.perShipment() {
+				invoice = o.invoicedPerShipment
+			}
+			if err := invoice(ctx); err != nil {
 				return OrderResult{}, err
 			}
 			o.d.Waiting = o.paymentWaiting()
-			o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.d.Invoice.Number)
+			o.transition(ctx, order.StatusAwaitingPayment, order.System, "payment.awaiting", o.invoiceNumbers())
 		}
 		fallthrough
 	case stagePaymentDue:

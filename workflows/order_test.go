@@ -68,6 +68,8 @@ type world struct {
 	track    string
 	tracked  int // carrier polls
 	pending  []*pending
+	// invoiced lists every invoice asked of the ERP, retries included.
+	invoiced []activities.InvoiceInput
 	// mailFails makes the next N mails of a kind fail (the SMTP server is down).
 	mailFails map[mail.Kind]int
 	// recordFails, when set, answers each Record attempt before it is kept
@@ -183,13 +185,19 @@ func newWorld(t *testing.T) *world {
 		func(_ context.Context, in activities.InvoiceInput) (activities.InvoiceResult, error) {
 			amount := in.Amount
 			w.mu.Lock()
+			w.invoiced = append(w.invoiced, in)
 			if w.invoiceOff > 0 {
 				w.invoiceOff--
 				amount = money.New(amount.Minor+100, amount.Currency) // the ERP billed 1.00 too much
 			}
 			w.mu.Unlock()
-			return activities.InvoiceResult{Invoice: order.Invoice{InvoiceID: "inv-1", Number: "INV-000001", Amount: amount,
-				IssuedAt: in.IssuedAt, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays)}}, nil
+			id, number := "inv-1", "INV-000001"
+			if in.Shipment != "" { // one shipment's invoice, per shipment
+				id, number = "inv-"+in.Shipment, "INV-"+in.Shipment
+			}
+			return activities.InvoiceResult{Invoice: order.Invoice{InvoiceID: id, Number: number, Amount: amount,
+				IssuedAt: in.IssuedAt, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays),
+				Shipment: in.Shipment, Lines: in.Lines}}, nil
 		})
 	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(activities.OpenSurveyResult{URL: "http://x/survey/tok"}, nil)
 	env.OnActivity(a.CloseSurvey, mock.Anything, mock.Anything).Return(activities.CloseSurveyResult{}, nil)

@@ -100,8 +100,9 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	if o.d.Quote != nil {
 		in.Total, in.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision
 	}
-	if o.d.Invoice != nil {
-		in.InvoiceNumber = o.d.Invoice.Number
+	if all := o.invoices(); len(all) > 0 {
+		// The newest: an order invoiced per shipment shows its latest.
+		in.InvoiceNumber = all[len(all)-1].Number
 	}
 	if err := o.write(ctx, in); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)

@@ -168,6 +168,12 @@ type Shipment struct {
 	Replaces   string `json:"replaces,omitempty"`
 	Replaced   bool   `json:"replaced,omitempty"`
 	Resolution string `json:"resolution,omitempty"`
+	// Invoice is the number of the invoice that billed the shipment, for
+	// a customer invoiced per shipment. BilledLater: its own invoice was
+	// skipped (its lines did not match the quote) and the order's last
+	// invoice bills it with what is left of the quote.
+	Invoice     string `json:"invoice,omitempty"`
+	BilledLater bool   `json:"billed_later,omitempty"`
 }
 
 // Invoice is the ERP invoice raised for an order.
