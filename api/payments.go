@@ -24,6 +24,10 @@ const ActionPaymentAllocated = "payment.allocated"
 type allocateRequest struct {
 	OrderID string `json:"order_id"`
 	Reason  string `json:"reason"`
+	// InvoiceNumber names the invoice of an order invoiced per shipment;
+	// without it the payment goes to the order's oldest invoice with money
+	// open (the only invoice of an order invoiced per order).
+	InvoiceNumber string `json:"invoice_number"`
 }
 
 // unmatchedPayments is GET /v1/payments/unmatched: finance's queue.
@@ -67,7 +71,7 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	if len(in.OrderID) > maxIDLen {
 		orderID = &order.FieldError{Field: "order_id", Reason: fmt.Sprintf("at most %d characters", maxIDLen)}
 	}
-	if err := collect(orderID, checkText("reason", in.Reason, true)); err != nil {
+	if err := collect(orderID, checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false)); err != nil {
 		return err
 	}
 
@@ -104,16 +108,27 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	if rec.InvoiceNumber == "" {
 		return conflict(fmt.Sprintf("order %s has no invoice yet", rec.ID))
 	}
-	_, inv, err := s.store.InvoiceByNumber(ctx, rec.InvoiceNumber)
-	if err != nil {
-		return fmt.Errorf("invoice %s of order %s: %w", rec.InvoiceNumber, rec.ID, err)
+	number := in.InvoiceNumber
+	if number == "" {
+		number = s.oldestOpenInvoice(ctx, rec.ID, rec.InvoiceNumber)
+	}
+	owner, inv, err := s.store.InvoiceByNumber(ctx, number)
+	switch {
+	case in.InvoiceNumber != "" && (errors.Is(err, store.ErrNotFound) || (err == nil && owner != rec.ID)):
+		return invalidField("invoice_number", fmt.Sprintf("%s is not an invoice of order %s", in.InvoiceNumber, rec.ID))
+	case err != nil:
+		return fmt.Errorf("invoice %s of order %s: %w", number, rec.ID, err)
 	}
 	kind := p.MatchKind
 	if !retry {
 		open := s.openBalance(ctx, rec.ID, inv)
 		match := order.MatchPayment(open, p.Amount)
 		if match.Kind == order.MatchUnmatched {
-			return invalidField("order_id", fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
+			field := "order_id"
+			if in.InvoiceNumber != "" {
+				field = "invoice_number"
+			}
+			return invalidField(field, fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
 		}
 		kind = match.Kind
 		data, _ := json.Marshal(map[string]any{
@@ -163,6 +178,15 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 // the whole invoice.
 func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invoice) money.Money {
 	d := s.live(ctx, orderID)
+	if d != nil {
+		// The order's own ledger: payments, credit notes, write-offs and
+		// credit applied, per invoice.
+		for _, b := range d.Balances {
+			if b.Number == inv.Number && b.Open.Currency == inv.Amount.Currency {
+				return b.Open
+			}
+		}
+	}
 	if d == nil || d.Paid == nil || d.Paid.Currency != inv.Amount.Currency {
 		return inv.Amount
 	}
@@ -173,6 +197,20 @@ func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invo
 		return inv.Amount
 	}
 	return money.New(open, inv.Amount.Currency)
+}
+
+// oldestOpenInvoice is the number of the order's oldest invoice with
+// money open, as the order sees it; latest (the projection's) when the
+// order cannot be asked or nothing is open.
+func (s *server) oldestOpenInvoice(ctx context.Context, orderID, latest string) string {
+	if d := s.live(ctx, orderID); d != nil {
+		for _, b := range d.Balances {
+			if b.Open.Minor > 0 {
+				return b.Number
+			}
+		}
+	}
+	return latest
 }
 
 // subMinor is a-b, and false when that overflows int64.

@@ -40,10 +40,14 @@ type (
 		Amount *money.Money `json:"amount"`
 		Lines  []order.Line `json:"lines"`
 		Reason string       `json:"reason"`
+		// InvoiceNumber names the invoice of an order invoiced per
+		// shipment; the order's only invoice without it.
+		InvoiceNumber string `json:"invoice_number"`
 	}
 	writeOffRequest struct {
-		Amount *money.Money `json:"amount"`
-		Reason string       `json:"reason"`
+		Amount        *money.Money `json:"amount"`
+		Reason        string       `json:"reason"`
+		InvoiceNumber string       `json:"invoice_number"`
 	}
 	reshipRequest struct {
 		ShipmentID string `json:"shipment_id"`
@@ -191,10 +195,10 @@ func (s *server) creditNote(w http.ResponseWriter, r *http.Request) error {
 		default:
 			what = checkAmount(in.Amount)
 		}
-		if err := collect(what, checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(what, checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false)); err != nil {
 			return "", nil, err
 		}
-		cn := workflows.CreditNoteInput{Actor: a, Lines: in.Lines, Reason: in.Reason}
+		cn := workflows.CreditNoteInput{Actor: a, Lines: in.Lines, Reason: in.Reason, InvoiceNumber: in.InvoiceNumber}
 		if in.Amount != nil {
 			cn.Amount = *in.Amount
 		}
@@ -214,10 +218,10 @@ func (s *server) writeOff(w http.ResponseWriter, r *http.Request) error {
 		if in.Amount != nil {
 			amount = checkAmount(in.Amount)
 		}
-		if err := collect(amount, checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(amount, checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false)); err != nil {
 			return "", nil, err
 		}
-		wo := workflows.WriteOffInput{Actor: a, Reason: in.Reason}
+		wo := workflows.WriteOffInput{Actor: a, Reason: in.Reason, InvoiceNumber: in.InvoiceNumber}
 		if in.Amount != nil {
 			wo.Amount = *in.Amount
 		}
@@ -233,10 +237,11 @@ func (s *server) applyCredit(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
 		}
-		if err := collect(checkAmount(in.Amount), checkText("reason", in.Reason, true)); err != nil {
+		if err := collect(checkAmount(in.Amount), checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateApplyCredit, workflows.ApplyCreditInput{Actor: a, Amount: *in.Amount, Reason: in.Reason}, nil
+		return workflows.UpdateApplyCredit, workflows.ApplyCreditInput{Actor: a, Amount: *in.Amount, Reason: in.Reason,
+			InvoiceNumber: in.InvoiceNumber}, nil
 	})
 }
 

@@ -104,6 +104,13 @@ func TestUpdates(t *testing.T) {
 				workflows.WriteOffInput{Actor: finance, Amount: money.New(250, "EUR"), Reason: "bank fee"}},
 			{"/apply-credit", workflows.UpdateApplyCredit, finance, map[string]any{"amount": map[string]any{"minor": 5000, "currency": "EUR"}, "reason": "overpaid INV-7"},
 				workflows.ApplyCreditInput{Actor: finance, Amount: money.New(5000, "EUR"), Reason: "overpaid INV-7"}},
+			// Per shipment, the invoice is named.
+			{"/write-off", workflows.UpdateWriteOff, finance, map[string]any{"reason": "bank fee", "invoice_number": "INV-000002"},
+				workflows.WriteOffInput{Actor: finance, Reason: "bank fee", InvoiceNumber: "INV-000002"}},
+			{"/credit-note", workflows.UpdateCreditNote, cs, map[string]any{"amount": map[string]any{"minor": 500, "currency": "EUR"}, "reason": "dented", "invoice_number": "INV-000003"},
+				workflows.CreditNoteInput{Actor: cs, Amount: money.New(500, "EUR"), Reason: "dented", InvoiceNumber: "INV-000003"}},
+			{"/apply-credit", workflows.UpdateApplyCredit, finance, map[string]any{"amount": map[string]any{"minor": 5000, "currency": "EUR"}, "reason": "overpaid INV-7", "invoice_number": "INV-000004"},
+				workflows.ApplyCreditInput{Actor: finance, Amount: money.New(5000, "EUR"), Reason: "overpaid INV-7", InvoiceNumber: "INV-000004"}},
 			{"/approvals", workflows.UpdateApprove, approver, map[string]any{"approve": false, "comment": "no"},
 				workflows.ApproveInput{Actor: approver, Approve: false, Comment: "no"}},
 			{"/credit-decision", workflows.UpdateCreditDecision, finance, map[string]any{"decision": "prepay", "reason": "new customer"},
@@ -243,6 +250,7 @@ func TestUpdates(t *testing.T) {
 			{order.RoleCS, "/write-off", map[string]any{"reason": "x"}, 403, nil},
 			{order.RoleFinance, "/write-off", map[string]any{"amount": map[string]any{"minor": 0, "currency": "EUR"}, "reason": "x"}, 422, []string{"amount.minor"}},
 			{order.RoleFinance, "/apply-credit", map[string]any{"reason": "x"}, 422, []string{"amount"}},
+			{order.RoleFinance, "/write-off", map[string]any{"reason": "x", "invoice_number": "INV 1\n<script>"}, 422, []string{"invoice_number"}},
 			{order.RoleFinance, "/actions", map[string]any{"action": "retry", "reason": "x"}, 403, nil},
 		}
 		for _, tt := range tests {

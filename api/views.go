@@ -61,10 +61,13 @@ type buyerOrder struct {
 	Approvals     *buyerApprovals `json:"approvals,omitempty"`
 	Prepayment    bool            `json:"prepayment"`
 	Shipments     []buyerShipment `json:"shipments,omitempty"`
-	Invoice       *buyerInvoice   `json:"invoice,omitempty"`
-	Paid          *money.Money    `json:"paid,omitempty"`
-	Survey        string          `json:"survey,omitempty"`
-	live          *workflows.Details
+	// Invoice is the order's first invoice; Invoices all of them (one per
+	// delivered shipment for a customer invoiced per shipment).
+	Invoice  *buyerInvoice  `json:"invoice,omitempty"`
+	Invoices []buyerInvoice `json:"invoices,omitempty"`
+	Paid     *money.Money   `json:"paid,omitempty"`
+	Survey   string         `json:"survey,omitempty"`
+	live     *workflows.Details
 }
 
 func (v *buyerOrder) setQuote(res workflows.QuoteResult) {
@@ -91,6 +94,8 @@ type buyerShipment struct {
 	PromisedDate   time.Time    `json:"promised_date,omitzero"`
 	Delivered      bool         `json:"delivered"`
 	DeliveredAt    time.Time    `json:"delivered_at,omitzero"`
+	// Invoice is the invoice that billed the shipment (per shipment).
+	Invoice string `json:"invoice,omitempty"`
 }
 
 // buyerInvoice is the invoice as the buyer received it.
@@ -101,6 +106,11 @@ type buyerInvoice struct {
 	DueDate  time.Time   `json:"due_date"`
 	// DisputedSince is set while the invoice is disputed (no reminders).
 	DisputedSince *time.Time `json:"disputed_since,omitempty"`
+	// Shipment and Lines: what an invoice of one shipment bills.
+	Shipment string       `json:"shipment,omitempty"`
+	Lines    []order.Line `json:"lines,omitempty"`
+	// Open is what is still to pay on it.
+	Open *money.Money `json:"open,omitempty"`
 }
 
 // present builds the representation the actor may see; withLive asks the
@@ -136,13 +146,33 @@ func newBuyerOrder(rec store.OrderRecord, live *workflows.Details) *buyerOrder {
 		}
 		for _, sh := range live.Shipments {
 			v.Shipments = append(v.Shipments, buyerShipment{Warehouse: sh.Warehouse, Lines: sh.Lines,
-				TrackingNumber: sh.TrackingNumber, PromisedDate: sh.PromisedDate, Delivered: sh.Delivered, DeliveredAt: sh.DeliveredAt})
+				TrackingNumber: sh.TrackingNumber, PromisedDate: sh.PromisedDate, Delivered: sh.Delivered, DeliveredAt: sh.DeliveredAt,
+				Invoice: sh.Invoice})
 		}
-		if inv := live.Invoice; inv != nil {
-			v.Invoice = &buyerInvoice{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate}
+		invoices := live.Invoices
+		if len(invoices) == 0 && live.Invoice != nil {
+			invoices = []order.Invoice{*live.Invoice}
+		}
+		for _, inv := range invoices {
+			bi := buyerInvoice{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate,
+				Shipment: inv.Shipment, Lines: inv.Lines}
 			if d := live.Dispute; d != nil {
-				v.Invoice.DisputedSince = &d.Since
+				bi.DisputedSince = &d.Since
 			}
+			for _, b := range live.Balances {
+				if b.Number == inv.Number {
+					open := b.Open
+					if open.Minor < 0 {
+						open.Minor = 0 // an overpayment is the customer's credit balance
+					}
+					bi.Open = &open
+				}
+			}
+			v.Invoices = append(v.Invoices, bi)
+		}
+		if len(v.Invoices) > 0 {
+			first := v.Invoices[0]
+			v.Invoice = &first
 		}
 		switch {
 		case live.SurveyState == "sent" || live.SurveyState == "reminded":

@@ -70,6 +70,12 @@ var buyerFields = []string{
 	"shipments[].tracking_number", "shipments[].promised_date", "shipments[].delivered", "shipments[].delivered_at",
 	"invoice", "invoice.number", "invoice.amount", "invoice.amount.minor", "invoice.amount.currency",
 	"invoice.issued_at", "invoice.due_date", "invoice.disputed_since", "paid", "paid.minor", "paid.currency",
+	"invoice.shipment", "invoice.lines", "invoice.lines[].sku", "invoice.lines[].quantity",
+	"invoice.open", "invoice.open.minor", "invoice.open.currency", "shipments[].invoice",
+	"invoices", "invoices[].number", "invoices[].amount", "invoices[].amount.minor", "invoices[].amount.currency",
+	"invoices[].issued_at", "invoices[].due_date", "invoices[].disputed_since",
+	"invoices[].shipment", "invoices[].lines", "invoices[].lines[].sku", "invoices[].lines[].quantity",
+	"invoices[].open", "invoices[].open.minor", "invoices[].open.currency",
 }
 
 // Hole 2: a buyer used to read live.failure.error (the worker's pid@host,

@@ -98,6 +98,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		d.Shipments = slices.Clone(o.d.Shipments)
 		d.Approvals = slices.Clone(o.d.Approvals)
 		d.Compensations = slices.Clone(o.d.Compensations)
+		d.Balances = o.balances()
 		return d, nil
 	}, workflow.QueryHandlerOptions{Description: "The order as the workflow sees it now, with what it waits for."}); err != nil {
 		return err

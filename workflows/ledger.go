@@ -264,3 +264,12 @@ func (o *orderState) creditGroups(lines []order.Line) []creditGroup {
 	}
 	return out
 }
+
+// balances is what is open on each invoice, for the details query.
+func (o *orderState) balances() []InvoiceBalance {
+	var out []InvoiceBalance
+	for _, inv := range o.invoices() {
+		out = append(out, InvoiceBalance{Number: inv.Number, Open: o.balanceOf(inv)})
+	}
+	return out
+}

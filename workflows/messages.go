@@ -456,7 +456,10 @@ type Details struct {
 	// oldest first.
 	Invoice  *order.Invoice  `json:"invoice,omitempty"`
 	Invoices []order.Invoice `json:"invoices,omitempty"`
-	Paid     *money.Money    `json:"paid,omitempty"`
+	// Balances is what is open on each invoice, worked out when the order
+	// is queried (never kept: the ledger below is the record).
+	Balances []InvoiceBalance `json:"balances,omitempty"`
+	Paid     *money.Money     `json:"paid,omitempty"`
 	// Dispute is set while the invoice is disputed: no reminders go out.
 	Dispute *Dispute `json:"dispute,omitempty"`
 	// CreditNotes issued on the invoice, oldest first.
@@ -481,3 +484,10 @@ const (
 	ErrTypeInvalidState    = "InvalidState"
 	ErrTypeInvalidArgument = "InvalidArgument"
 )
+
+// InvoiceBalance is what the customer still owes on one invoice; negative
+// when it was overpaid.
+type InvoiceBalance struct {
+	Number string      `json:"number"`
+	Open   money.Money `json:"open"`
+}
