@@ -142,25 +142,36 @@ func openOrdersExposure(ctx context.Context, tx pgx.Tx, customerID, excludeOrder
 	rows, err := tx.Query(ctx, `
 		SELECT currency, sum(amount_minor)::bigint
 		FROM (
-			-- Granted credit, until the order is invoiced or ends.
-			SELECT c.currency, c.amount_minor
+			-- Granted credit, until the order is invoiced or ends. An order
+			-- invoiced per shipment counts what is not invoiced yet: its
+			-- invoices are the ERP's receivables. An invoice number without
+			-- a stored invoice (a projection written before the invoice) is
+			-- invoiced in full.
+			SELECT c.currency,
+				CASE WHEN inv.n > 0 THEN c.amount_minor - inv.total
+					WHEN o.invoice_number = '' THEN c.amount_minor ELSE 0 END AS amount_minor
 			FROM credit_commitments c
 			JOIN orders o ON o.id = c.order_id
+			CROSS JOIN LATERAL (SELECT count(*) AS n, COALESCE(sum(i.amount_minor), 0) AS total
+				FROM invoices i WHERE i.order_id = o.id) inv
 			WHERE c.customer_id = $1
 				AND c.order_id <> $2
-				AND o.invoice_number = ''
 				AND o.status IN ('AWAITING_APPROVAL', 'CREDIT_CHECK', 'CREDIT_HOLD', 'CONFIRMED', 'SHIPPING')
 			UNION ALL
 			-- Accepted orders without a commitment, except those whose own
 			-- check is under way (CREDIT_CHECK): they wait for this one.
-			SELECT o.currency, o.total_minor
+			SELECT o.currency,
+				CASE WHEN inv.n > 0 THEN o.total_minor - inv.total
+					WHEN o.invoice_number = '' THEN o.total_minor ELSE 0 END
 			FROM orders o
+			CROSS JOIN LATERAL (SELECT count(*) AS n, COALESCE(sum(i.amount_minor), 0) AS total
+				FROM invoices i WHERE i.order_id = o.id) inv
 			WHERE o.customer_id = $1
 				AND o.id <> $2
-				AND o.invoice_number = ''
 				AND o.status IN ('AWAITING_APPROVAL', 'CREDIT_HOLD', 'CONFIRMED', 'SHIPPING')
 				AND NOT EXISTS (SELECT 1 FROM credit_commitments c WHERE c.order_id = o.id)
 		) AS open_orders
+		WHERE amount_minor > 0
 		GROUP BY currency`,
 		customerID, excludeOrderID)
 	if err != nil {

@@ -76,8 +76,14 @@ func TestDecideCreditCountsOpenOrders(t *testing.T) {
 		cases = append(cases, tc{st, false, "INV-1", false}, tc{st, true, "INV-1", false})
 	}
 
+	// Invoiced per shipment: an order still SHIPPING with 40.00 of its
+	// 100.00 invoiced counts the 60.00 not invoiced yet.
+	for _, committed := range []bool{false, true} {
+		cases = append(cases, tc{order.StatusShipping, committed, "INV-PART", true})
+	}
+
 	for i, c := range cases {
-		name := fmt.Sprintf("%s committed=%t invoiced=%t", c.status, c.committed, c.invoice != "")
+		name := fmt.Sprintf("%s committed=%t invoiced=%s", c.status, c.committed, c.invoice)
 		t.Run(name, func(t *testing.T) {
 			cust := fmt.Sprintf("CUST-%02d", i)
 			addCustomer(t, s, cust, eur(1_000_000))
@@ -94,6 +100,15 @@ func TestDecideCreditCountsOpenOrders(t *testing.T) {
 					moveOrder(t, s, other, 1, c.status, c.invoice)
 				}
 			}
+			want := eur(0)
+			if c.invoice == "INV-PART" {
+				require.NoError(t, s.SaveInvoice(ctx, other, order.Invoice{InvoiceID: "id-" + other, Number: "INV-PART-" + other,
+					Amount: eur(4000), Net: eur(4000), Tax: eur(0)}))
+				c.invoice = "INV-PART-" + other
+				want = eur(6000)
+			} else if c.counts {
+				want = eur(10000)
+			}
 			rec, err := s.Order(ctx, other)
 			require.NoError(t, err)
 			require.Equal(t, c.status, rec.Status)
@@ -101,10 +116,6 @@ func TestDecideCreditCountsOpenOrders(t *testing.T) {
 
 			createOrder(t, s, cust+"-this", cust, order.StatusCreditCheck, eur(100))
 			e := decide(t, s, cust+"-this", cust, eur(100))
-			want := eur(0)
-			if c.counts {
-				want = eur(10000)
-			}
 			require.Equal(t, want, e.OpenOrders)
 			require.Equal(t, eur(100), e.ThisOrder)
 			require.Equal(t, eur(0), e.OpenReceivables)
