@@ -90,6 +90,9 @@ func (o *orderState) deliveryWaiting() string {
 	}
 	if o.perShipment() && len(o.invoices()) > 0 {
 		w += " Invoiced per shipment so far: " + o.describeInvoices() + "."
+		if d := o.d.Dispute; d != nil {
+			w += fmt.Sprintf(" Disputed by %s since %s: %s. No reminders until the dispute is resolved.", d.By.Subject, d.Since.Format("2006-01-02"), d.Reason)
+		}
 	}
 	return w
 }
@@ -177,7 +180,7 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 		next := workflow.Now(ctx).Add(o.pollEvery(workflow.Now(ctx)))
 		timeout := next
 		dunAt, dun := o.nextDunning()
-		dun = dun && o.perShipment()
+		dun = dun && o.perShipment() && o.d.Dispute == nil
 		if dun && dunAt.Before(timeout) {
 			timeout = dunAt
 		}
@@ -206,7 +209,9 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 			continue
 		}
 		if dun && !workflow.Now(ctx).Before(dunAt) {
-			o.dunDue(ctx)
+			if o.d.Dispute == nil { // not disputed meanwhile
+				o.dunDue(ctx)
+			}
 			if workflow.Now(ctx).Before(next) {
 				continue
 			}

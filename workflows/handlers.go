@@ -203,7 +203,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				ctx = o.detached(ctx)
 				o.disputes++
 				o.d.Dispute = &Dispute{By: in.Actor, Reason: in.Reason, Since: workflow.Now(ctx)}
-				o.d.Waiting = o.paymentWaiting()
+				o.refreshPaymentWaiting()
 				o.record(ctx, in.Actor, "invoice.disputed", in.Reason)
 				o.notify(ctx, fmt.Sprintf("dispute-%d", o.disputes), mail.KindCSAlert, activities.AudienceCS, mail.Data{Invoice: o.d.Invoice,
 					Step:   "invoice dispute",
@@ -218,7 +218,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				if in.Reason == "" {
 					return invalidArgument("reason: required")
 				}
-				if err := o.inStatus(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
+				if err := o.inBilling(order.StatusInvoiced, order.StatusAwaitingPayment); err != nil {
 					return err
 				}
 				if o.d.Dispute != nil {
@@ -238,7 +238,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 						d.st.Dunned++
 					}
 				}
-				o.d.Waiting = o.paymentWaiting()
+				o.refreshPaymentWaiting()
 				o.record(ctx, in.Actor, "invoice.dispute-resolved", in.Reason)
 				return DecisionResult{Status: o.d.Status, Message: fmt.Sprintf("Dispute resolved; payment reminders resume on their schedule, none before %s, if the invoice is still open. %s",
 					o.dunningResumeAt.Format("2006-01-02"), o.d.Waiting)}, nil

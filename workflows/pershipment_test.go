@@ -285,3 +285,39 @@ func TestContinuedPerShipmentOrderDunsOnAndInvoicesTheRest(t *testing.T) {
 	}
 	require.Equal(t, []string{"ord-1/mail/dunning-INV-SH-WH-NORTH-2"}, keys)
 }
+
+// The buyer disputes the first shipment's invoice while the second is on
+// its way: no reminders until the dispute is resolved, then they resume a
+// week later.
+func TestInvoicePerShipmentDisputeWhileShippingPausesReminders(t *testing.T) {
+	t.Parallel()
+	w := perShipmentWorld(t)
+	day := 24 * time.Hour
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*day, func() { delivered(w, "SH-WH-NORTH") })
+	w.at(10*day, func() {
+		w.update(workflows.UpdateDispute, workflows.DisputeInput{Actor: buyer, Reason: "two pumps invoiced, one arrived"}, "")
+	})
+	w.at(11*day, func() {
+		d := w.details()
+		require.Equal(t, order.StatusShipping, d.Status)
+		require.Contains(t, d.Waiting, "No reminders until the dispute is resolved")
+	})
+	w.at(40*day, func() {
+		require.Equal(t, []mail.Kind{mail.KindInvoice}, w.mailsFor("INV-SH-WH-NORTH"), "due on the 32nd, but disputed")
+		w.update(workflows.UpdateResolve, workflows.ResolveInput{Actor: cs, Reason: "second pump found at the dock"}, "")
+	})
+	w.at(46*day, func() {
+		require.Equal(t, []mail.Kind{mail.KindInvoice}, w.mailsFor("INV-SH-WH-NORTH"), "reminders wait a week after the resolution")
+	})
+	w.at(48*day, func() {
+		require.Equal(t, []mail.Kind{mail.KindInvoice, mail.KindDunning}, w.mailsFor("INV-SH-WH-NORTH"))
+		delivered(w, "SH-WH-SOUTH")
+		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+	})
+	w.at(49*day, func() {
+		payInvoice(w, "BTX-1", pumpsPart, "INV-SH-WH-NORTH")
+		payInvoice(w, "BTX-2", motorPart, "INV-SH-WH-SOUTH")
+	})
+	require.Equal(t, order.StatusCompleted, w.run().Status)
+}
