@@ -503,6 +503,18 @@ func (w *world) deliverAll() {
 	}
 }
 
+// prepaidAndPaid takes the order over the credit limit: the buyer accepts
+// within the hour, finance switches it to prepayment at 2 h, the buyer
+// pays it in full (BTX-1) at 3 h.
+func (w *world) prepaidAndPaid() {
+	w.terms.CreditLimit = eur(1_300_000)
+	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
+	w.at(2*time.Hour, func() {
+		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
+	})
+	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+}
+
 func (w *world) pay(txn string, amount money.Money) {
 	w.signal(workflows.SignalPayment, workflows.PaymentSignal{BankTransactionID: txn, Amount: amount, Reference: "INV-000001"})
 }
@@ -714,12 +726,7 @@ func TestPrepaymentInvoicesFirstAndCancelUndoesInReverse(t *testing.T) {
 func TestCancelledPrepaidOrderRefundsThePayment(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.terms.CreditLimit = eur(1_300_000)
-	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
-	w.at(2*time.Hour, func() {
-		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
-	})
-	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	w.prepaidAndPaid()
 	w.at(4*time.Hour, func() {
 		d := w.details()
 		require.Equal(t, order.StatusShipping, d.Status)

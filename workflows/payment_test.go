@@ -94,12 +94,7 @@ func TestPaymentTheStoreRefusesIsNotCounted(t *testing.T) {
 func TestPaymentAfterPrepaymentIsApplied(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.terms.CreditLimit = eur(1_300_000)
-	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
-	w.at(2*time.Hour, func() {
-		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
-	})
-	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	w.prepaidAndPaid()
 	w.at(4*time.Hour, func() {
 		require.Equal(t, order.StatusShipping, w.details().Status)
 		w.pay("BTX-2", eur(500))

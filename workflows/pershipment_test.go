@@ -227,12 +227,7 @@ func invoiceNumbers(d workflows.Details) []string {
 func TestPrepaidOrderIsInvoicedWholeEvenPerShipment(t *testing.T) {
 	t.Parallel()
 	w := perShipmentWorld(t)
-	w.terms.CreditLimit = eur(1_300_000)
-	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
-	w.at(2*time.Hour, func() {
-		w.update(workflows.UpdateCreditDecision, workflows.CreditDecisionInput{Actor: finance, Decision: workflows.CreditPrepay, Reason: "new customer"}, "")
-	})
-	w.at(3*time.Hour, func() { w.pay("BTX-1", mainTotal) })
+	w.prepaidAndPaid()
 	w.at(4*time.Hour, func() {
 		w.deliverAll()
 		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
