@@ -26,9 +26,42 @@ type view struct {
 	Shipments      []struct {
 		TrackingNumber string `json:"tracking_number"`
 	} `json:"shipments"`
+	// Invoices (the buyer's view) and Live.Balances (the staff's) say what
+	// is open on each invoice: one per shipment for a customer invoiced
+	// per shipment.
+	Invoices []struct {
+		Number string       `json:"number"`
+		Open   *money.Money `json:"open"`
+	} `json:"invoices"`
 	Live *struct {
 		Shipments []order.Shipment `json:"shipments"`
+		Balances  []struct {
+			Number string      `json:"number"`
+			Open   money.Money `json:"open"`
+		} `json:"balances"`
 	} `json:"live"`
+}
+
+// due is what the bank pays: each invoice with money open, by its number;
+// the order's invoice and total when the view does not say.
+func (v view) due() map[string]money.Money {
+	out := map[string]money.Money{}
+	for _, inv := range v.Invoices {
+		if inv.Open != nil && inv.Open.Minor > 0 {
+			out[inv.Number] = *inv.Open
+		}
+	}
+	if v.Live != nil {
+		for _, b := range v.Live.Balances {
+			if b.Open.Minor > 0 {
+				out[b.Number] = b.Open
+			}
+		}
+	}
+	if len(out) == 0 {
+		out[v.InvoiceNumber] = v.Total
+	}
+	return out
 }
 
 // booked reports whether the order's shipments are booked with the carrier.
@@ -103,9 +136,11 @@ func (d *driver) one(ctx context.Context, i int) (timings, error) {
 	if err := d.answerSurvey(ctx, id); err != nil {
 		return nil, err
 	}
-	pay := map[string]any{"reference": invoiced.InvoiceNumber, "amount": invoiced.Total, "payer": "loadgen " + customer}
-	if _, err := d.do(ctx, "POST bank /sim/payments", http.MethodPost, d.t.Bank+"/sim/payments", nil, pay, nil); err != nil {
-		return nil, fmt.Errorf("%s: pay: %w", id, err)
+	for number, amount := range invoiced.due() {
+		pay := map[string]any{"reference": number, "amount": amount, "payer": "loadgen " + customer}
+		if _, err := d.do(ctx, "POST bank /sim/payments", http.MethodPost, d.t.Bank+"/sim/payments", nil, pay, nil); err != nil {
+			return nil, fmt.Errorf("%s: pay %s: %w", id, number, err)
+		}
 	}
 	if _, err := d.await(ctx, id, order.StatusCompleted, nil); err != nil {
 		return nil, err
