@@ -28,13 +28,17 @@ type perShipmentView struct {
 			Number string      `json:"number"`
 			Open   money.Money `json:"open"`
 		} `json:"balances"`
+		Payments []struct {
+			BankTransactionID string `json:"bank_transaction_id"`
+			AppliedTo         string `json:"applied_to"`
+		} `json:"payments"`
 	} `json:"live"`
 }
 
 // Issue 8: a customer invoiced per shipment gets an invoice for each
 // shipment as it is delivered, under its own key in the ERP, with its own
-// mail and document; each is paid by its number at the bank, and the
-// invoices add up to the quote.
+// mail and document; the invoices add up to the quote, and one transfer
+// whose remittance advice names both pays each its part.
 func TestInvoicePerShipmentThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	x := start(t)
@@ -92,11 +96,6 @@ func TestInvoicePerShipmentThroughTheAPI(t *testing.T) {
 	require.Equal(t, inv1.Number, b.Invoices[0].Number)
 	require.Equal(t, inv1.Amount, *b.Invoices[0].Open)
 
-	x.payAtTheBank(inv1.Number, inv1.Amount.Minor)
-	waitView(id, "the first invoice paid", func(v perShipmentView) bool {
-		return len(v.Live.Balances) == 1 && v.Live.Balances[0].Open.Minor == 0
-	})
-
 	x.deliver(id, []order.Shipment{second})
 	v = waitView(id, "the last invoice", func(v perShipmentView) bool { return v.Status == order.StatusAwaitingPayment })
 	require.Len(t, v.Live.Invoices, 2)
@@ -138,9 +137,25 @@ func TestInvoicePerShipmentThroughTheAPI(t *testing.T) {
 		require.Contains(t, string(page.body), sku)
 	}
 
+	// One transfer pays both: its remittance advice names each invoice
+	// with its amount.
 	x.answerSurvey(id, 9)
-	x.payAtTheBank(inv2.Number, inv2.Amount.Minor)
+	a = x.call(http.MethodPost, x.s.BankURL+"/sim/payments", "", map[string]any{
+		"reference": "ACME remittance 2026-12", "amount": v.Total, "payer": "Acme Industrial GmbH",
+		"remittance": []map[string]any{
+			{"reference": inv1.Number, "amount": inv1.Amount},
+			{"reference": inv2.Number, "amount": inv2.Amount},
+		},
+	}, nil)
+	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
 	x.waitStatus(id, order.StatusCompleted, 30*time.Second)
+	paid := map[string]string{}
+	for _, p := range view(id).Live.Payments {
+		paid[p.AppliedTo] = p.BankTransactionID
+	}
+	require.Len(t, paid, 2, "each part of the remittance paid its invoice: %v", paid)
+	require.Contains(t, paid[inv1.Number], inv1.Number, "the part's id names its invoice")
+	require.Contains(t, paid[inv2.Number], inv2.Number)
 	x.waitAudit(id, "payment.reconciled")
 	x.recordHistory(id, "order_completed_per_shipment")
 }
