@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/money"
@@ -236,15 +237,32 @@ func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
 					delivered++
 				}
 			}
-			return fmt.Sprintf("On its way: %d of %d shipment(s) delivered.", delivered, len(d.Shipments))
+			w := fmt.Sprintf("On its way: %d of %d shipment(s) delivered.", delivered, len(d.Shipments))
+			if len(d.Invoices) > 0 {
+				w += " Invoiced as delivered: " + describeOpen(d) + "."
+			}
+			return w
 		}
 		return "On its way."
 	case order.StatusInvoiced, order.StatusAwaitingPayment:
+		if d != nil && len(d.Invoices) > 1 {
+			if d.Dispute != nil {
+				return fmt.Sprintf("Your invoices are disputed since %s; we are settling it with you and send no reminders meanwhile.",
+					d.Dispute.Since.Format("2006-01-02"))
+			}
+			return fmt.Sprintf("%d invoices, one per shipment: %s. Pay each with its invoice number as the payment reference.",
+				len(d.Invoices), describeOpen(d))
+		}
 		if d != nil && d.Invoice != nil {
 			due := d.Invoice.Amount
 			if d.Paid != nil {
 				if b, err := d.Invoice.Amount.Sub(*d.Paid); err == nil {
 					due = b
+				}
+			}
+			for _, b := range d.Balances {
+				if b.Number == d.Invoice.Number && b.Open.Currency == due.Currency {
+					due = b.Open // the order's ledger: credit notes and write-offs too
 				}
 			}
 			if d.Dispute != nil {
@@ -285,4 +303,23 @@ func anyShipped(d *workflows.Details) bool {
 		}
 	}
 	return false
+}
+
+// describeOpen says, per invoice, what is left to pay and by when.
+func describeOpen(d *workflows.Details) string {
+	parts := make([]string, 0, len(d.Invoices))
+	for _, inv := range d.Invoices {
+		open := inv.Amount
+		for _, b := range d.Balances {
+			if b.Number == inv.Number {
+				open = b.Open
+			}
+		}
+		if open.Minor <= 0 {
+			parts = append(parts, fmt.Sprintf("invoice %s paid", inv.Number))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("invoice %s, %s to pay by %s", inv.Number, open, inv.DueDate.Format("2006-01-02")))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -103,6 +103,20 @@ func TestInvoicePerShipmentThroughTheAPI(t *testing.T) {
 	require.Equal(t, second.ShipmentID, inv2.Shipment)
 	require.Equal(t, v.Total.Minor, inv1.Amount.Minor+inv2.Amount.Minor, "the invoices add up to the quote")
 
+	// With two invoices, finance names the one it writes off; the problem
+	// names the field and lists the invoices.
+	a = x.api(http.MethodPost, "/v1/orders/"+id+"/write-off", order.RoleFinance, map[string]any{"reason": "bank fee"})
+	require.Equal(t, http.StatusUnprocessableEntity, a.status, "%s", a.body)
+	var problem struct {
+		Errors []struct {
+			Field string `json:"field"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &problem))
+	require.Len(t, problem.Errors, 1, "%s", a.body)
+	require.Equal(t, "invoice_number", problem.Errors[0].Field)
+	require.Contains(t, string(a.body), inv1.Number+", "+inv2.Number)
+
 	// The ERP holds both, each for its part.
 	var erp struct {
 		Invoices []struct {

@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -20,9 +22,20 @@ func invalidState(format string, args ...any) error {
 	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidState)
 }
 
+// invalidArgument refuses a request for a bad argument. A message
+// "field: reason" names the field at fault; it goes with the
+// error as an order.FieldError, so the API's problem names it in errors.
 func invalidArgument(format string, args ...any) error {
-	return temporal.NewApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidArgument)
+	msg := fmt.Sprintf(format, args...)
+	if field, reason, ok := strings.Cut(msg, ": "); ok && fieldPath.MatchString(field) {
+		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeInvalidArgument, temporal.ApplicationErrorOptions{
+			Details: []any{[]order.FieldError{{Field: field, Reason: reason}}}})
+	}
+	return temporal.NewApplicationError(msg, ErrTypeInvalidArgument)
 }
+
+// fieldPath is a request field as problems name it: amount, lines[0].sku.
+var fieldPath = regexp.MustCompile(`^[a-z][a-z0-9_]*(\[[0-9]+\])?(\.[a-z][a-z0-9_]*(\[[0-9]+\])?)*$`)
 
 // may checks that the actor has one of the roles and, for buyer roles, acts
 // for this order's customer.
@@ -286,7 +299,8 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 					// priced them.
 					if _, fe := o.invoiceQuote(inv).CreditFor(in.Lines); fe != nil {
 						if o.perShipment() {
-							return invalidArgument("%s (on invoice %s)", fe.Error(), inv.Number)
+							return invalidArgument("%s: invoice %s bills %s; credit these lines on the invoice that billed them",
+								fe.Field, inv.Number, describeLines(o.invoiceQuote(inv).PlainLines()))
 						}
 						return invalidArgument("%s", fe.Error())
 					}
