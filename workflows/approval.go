@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/orderflow/orderflow/activities"
@@ -92,4 +93,67 @@ func (o *orderState) approvalsOf(side order.Side) int {
 		}
 	}
 	return c
+}
+
+// canApprove: an approver of the side the order needs decides once; a
+// colleague decides for an approver out of office under their
+// delegation. Four eyes: whoever accepted the quote does not approve it,
+// and nobody decides twice, for themselves or for someone else.
+func (o *orderState) canApprove(in ApproveInput) error {
+	decider := in.Actor
+	people := []string{in.Actor.Subject}
+	if d := in.OnBehalfOf; d != nil {
+		if d.From.Subject == in.Actor.Subject {
+			return invalidArgument("on_behalf_of: %s cannot stand in for themselves", in.Actor.Subject)
+		}
+		if d.From.Role.CustomerScoped() && in.Actor.CustomerID != d.From.CustomerID {
+			return forbidden("%s acts for customer %q, not for %s's", in.Actor.Subject, in.Actor.CustomerID, d.From.Subject)
+		}
+		decider = d.From
+		people = append(people, d.From.Subject)
+	}
+	if err := o.may(decider, order.RoleBuyerApprover, order.RoleSalesManager); err != nil {
+		return err
+	}
+	if err := o.inStatus(order.StatusAwaitingApproval); err != nil {
+		return err
+	}
+	side := sideOf(decider.Role)
+	need := 0
+	for _, n := range o.d.ApprovalsNeeded {
+		if n.Side == side {
+			need = n.Count
+		}
+	}
+	if need == 0 {
+		return invalidState("this order needs no %s-side approval", side)
+	}
+	if in.Approve {
+		if acc := o.acceptedBy(); acc != nil && acc.Subject == in.Actor.Subject {
+			return forbidden("%s accepted the quote, so another person approves it (four eyes)", in.Actor.Subject)
+		}
+	}
+	for _, ap := range o.d.Approvals {
+		for _, p := range ap.people() {
+			if slices.Contains(people, p) {
+				return invalidState("%s has already decided on this order; a second approver must be a different person", p)
+			}
+		}
+	}
+	if in.Approve && o.approvalsOf(side) >= need {
+		return invalidState("the %s side has all the approvals it needs", side)
+	}
+	return nil
+}
+
+// acceptedBy is who accepted the quote (runs from before Details kept it
+// know it from the accept they replayed).
+func (o *orderState) acceptedBy() *order.Actor {
+	if o.d.AcceptedBy != nil {
+		return o.d.AcceptedBy
+	}
+	if o.quoteDecision == answerAccept {
+		return &o.decidedBy
+	}
+	return nil
 }

@@ -141,6 +141,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy = answerAccept, in.Actor
+				o.d.AcceptedBy = &in.Actor
 				o.d.Waiting = fmt.Sprintf("Quote revision %d accepted by %s; moving on to approvals and the credit check.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
@@ -392,45 +393,25 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, in ApproveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				ap := Approval{Side: sideOf(in.Actor.Role), Actor: in.Actor, Approve: in.Approve, Comment: in.Comment, At: workflow.Now(ctx)}
+				comment := in.Comment
+				if d := in.OnBehalfOf; d != nil {
+					ap.Side, ap.OnBehalfOf, ap.Delegation = sideOf(d.From.Role), &d.From, d.ID
+					comment = fmt.Sprintf("%s (for %s, out of office until %s, delegation %s)", in.Comment, d.From.Subject, d.Until.Format("2006-01-02"), d.ID)
+					ap.Comment = comment
+				}
 				o.d.Approvals = append(o.d.Approvals, ap)
 				if !in.Approve {
 					o.approvalReject = &ap
 					return o.result(ctx, "Order rejected", func() bool { return o.d.Status.Terminal() })
 				}
 				o.d.Waiting = o.approvalWaiting()
-				o.record(ctx, in.Actor, "approval.approved", in.Comment)
+				o.record(ctx, in.Actor, "approval.approved", comment)
 				if o.approvalsComplete() {
 					return o.result(ctx, "Approved", func() bool { return o.d.Status != order.StatusAwaitingApproval })
 				}
 				return DecisionResult{Status: o.d.Status, Message: "Approval recorded; more approvals are needed. " + o.d.Waiting}, nil
 			},
-			func(ctx workflow.Context, in ApproveInput) error {
-				if err := o.may(in.Actor, order.RoleBuyerApprover, order.RoleSalesManager); err != nil {
-					return err
-				}
-				if err := o.inStatus(order.StatusAwaitingApproval); err != nil {
-					return err
-				}
-				side := sideOf(in.Actor.Role)
-				need := 0
-				for _, n := range o.d.ApprovalsNeeded {
-					if n.Side == side {
-						need = n.Count
-					}
-				}
-				if need == 0 {
-					return invalidState("this order needs no %s-side approval", side)
-				}
-				for _, ap := range o.d.Approvals {
-					if ap.Actor.Subject == in.Actor.Subject {
-						return invalidState("%s has already decided on this order; a second approver must be a different person", in.Actor.Subject)
-					}
-				}
-				if in.Approve && o.approvalsOf(side) >= need {
-					return invalidState("the %s side has all the approvals it needs", side)
-				}
-				return nil
-			}),
+			func(ctx workflow.Context, in ApproveInput) error { return o.canApprove(in) }),
 		typedUpdate(UpdateCreditDecision, "Finance decides a credit hold: override, decline or prepay.",
 			func(ctx workflow.Context, in CreditDecisionInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)

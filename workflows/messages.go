@@ -331,6 +331,19 @@ type ApproveInput struct {
 	Actor   order.Actor `json:"actor"`
 	Approve bool        `json:"approve"`
 	Comment string      `json:"comment,omitempty"`
+	// OnBehalfOf, when set, is the delegation the actor decides under:
+	// an approver out of office named the actor to decide for them until
+	// Until. The API found it in force; the order checks the delegator
+	// may decide here.
+	OnBehalfOf *Delegation `json:"on_behalf_of,omitempty"`
+}
+
+// Delegation is an approver's (From's) decisions handed to a colleague
+// for a period.
+type Delegation struct {
+	ID    string      `json:"id"`
+	From  order.Actor `json:"from"`
+	Until time.Time   `json:"until"`
 }
 
 // CreditDecision is finance's answer to a credit hold.
@@ -416,6 +429,18 @@ type Approval struct {
 	Approve bool        `json:"approve"`
 	Comment string      `json:"comment,omitempty"`
 	At      time.Time   `json:"at"`
+	// OnBehalfOf is the approver the actor decided for, under Delegation.
+	OnBehalfOf *order.Actor `json:"on_behalf_of,omitempty"`
+	Delegation string       `json:"delegation,omitempty"`
+}
+
+// people are the subjects an approval speaks for: its actor, and the
+// approver they stood in for.
+func (a Approval) people() []string {
+	if a.OnBehalfOf != nil {
+		return []string{a.Actor.Subject, a.OnBehalfOf.Subject}
+	}
+	return []string{a.Actor.Subject}
 }
 
 // StepFailure is a step that ran out of retries and waits for CS.
@@ -443,8 +468,11 @@ type Details struct {
 	NeedsAttention  bool         `json:"needs_attention"`
 	DeliveryOverdue bool         `json:"delivery_overdue"`
 	// Waiting says in words what the order waits for.
-	Waiting         string               `json:"waiting"`
-	Quote           *order.Quote         `json:"quote,omitempty"`
+	Waiting string       `json:"waiting"`
+	Quote   *order.Quote `json:"quote,omitempty"`
+	// AcceptedBy is who accepted the quote: they may not also approve
+	// the order (four eyes).
+	AcceptedBy      *order.Actor         `json:"accepted_by,omitempty"`
 	Approvals       []Approval           `json:"approvals,omitempty"`
 	ApprovalsNeeded []order.ApprovalNeed `json:"approvals_needed,omitempty"`
 	Exposure        *order.Exposure      `json:"exposure,omitempty"`

@@ -403,7 +403,8 @@ type pending struct {
 	done          bool
 	res           workflows.DecisionResult
 	// failsWith, when set, is the error type the handler must fail with
-	// (after the validator accepted the update); err is that error.
+	// (after the validator accepted the update); err is that error, or
+	// the validator's refusal.
 	failsWith string
 	err       error
 }
@@ -438,7 +439,7 @@ func (w *world) update(name string, arg any, wantErrType string) *pending {
 	w.pending = append(w.pending, p)
 	w.env.UpdateWorkflow(name, fmt.Sprintf("%s-%d", name, len(w.pending)), &testsuite.TestUpdateCallback{
 		OnReject: func(err error) {
-			p.done = true
+			p.done, p.err = true, err
 			var ae *temporal.ApplicationError
 			if wantErrType == "" || !errors.As(err, &ae) || ae.Type() != wantErrType {
 				w.t.Errorf("update %s rejected: %v (want %q)", name, err, wantErrType)
