@@ -186,6 +186,9 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
 	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)
 	v1("/v1/actions/bulk", http.MethodPost, s.bulkAction)
+	v1("/v1/delegations", http.MethodPost, s.createDelegation)
+	v1("/v1/delegations", http.MethodGet, s.listDelegations)
+	v1("/v1/delegations/{id}", http.MethodDelete, s.revokeDelegation)
 	v1("/v1/payments/unmatched", http.MethodGet, s.unmatchedPayments)
 	v1("/v1/payments/{id}/allocate", http.MethodPost, s.allocatePayment)
 

@@ -65,6 +65,9 @@ type (
 	approvalRequest struct {
 		Approve *bool  `json:"approve"`
 		Comment string `json:"comment"`
+		// DelegationID names the delegation a colleague decides under;
+		// without it, the first in force that fits the order.
+		DelegationID string `json:"delegation_id"`
 	}
 	creditDecisionRequest struct {
 		Decision workflows.CreditDecision `json:"decision"`
@@ -321,7 +324,7 @@ func (s *server) reasonUpdate(w http.ResponseWriter, r *http.Request, name strin
 
 // approve is POST /v1/orders/{id}/approvals.
 func (s *server) approve(w http.ResponseWriter, r *http.Request) error {
-	return s.runUpdate(w, r, nil, func(a order.Actor) (string, any, error) {
+	return s.runUpdateOn(w, r, nil, func(a order.Actor, rec store.OrderRecord) (string, any, error) {
 		var in approvalRequest
 		if err := decodeJSON(w, r, &in); err != nil {
 			return "", nil, err
@@ -330,10 +333,14 @@ func (s *server) approve(w http.ResponseWriter, r *http.Request) error {
 		if in.Approve == nil {
 			missing = &order.FieldError{Field: "approve", Reason: "required: true or false"}
 		}
-		if err := collect(missing, checkText("comment", in.Comment, false)); err != nil {
+		if err := collect(missing, checkText("comment", in.Comment, false), checkID("delegation_id", in.DelegationID, false)); err != nil {
 			return "", nil, err
 		}
-		return workflows.UpdateApprove, workflows.ApproveInput{Actor: a, Approve: *in.Approve, Comment: in.Comment}, nil
+		d, err := s.onBehalfOf(r.Context(), a, rec, in.DelegationID)
+		if err != nil {
+			return "", nil, err
+		}
+		return workflows.UpdateApprove, workflows.ApproveInput{Actor: a, Approve: *in.Approve, Comment: in.Comment, OnBehalfOf: d}, nil
 	})
 }
 
@@ -392,6 +399,12 @@ func (s *server) action(w http.ResponseWriter, r *http.Request) error {
 // decision.
 func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, roles []order.Role,
 	build func(order.Actor) (name string, arg any, err error)) error {
+	return s.runUpdateOn(w, r, roles, func(a order.Actor, _ store.OrderRecord) (string, any, error) { return build(a) })
+}
+
+// runUpdateOn is runUpdate for a build that needs the order's record.
+func (s *server) runUpdateOn(w http.ResponseWriter, r *http.Request, roles []order.Role,
+	build func(order.Actor, store.OrderRecord) (name string, arg any, err error)) error {
 	ctx := r.Context()
 	actor := actorFrom(ctx)
 	if len(roles) > 0 {
@@ -403,7 +416,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, roles []order
 	if err != nil {
 		return err
 	}
-	name, arg, err := build(actor)
+	name, arg, err := build(actor, rec)
 	if err != nil {
 		return err
 	}

@@ -129,8 +129,8 @@ func (o *orderState) canApprove(in ApproveInput) error {
 		return invalidState("this order needs no %s-side approval", side)
 	}
 	if in.Approve {
-		if acc := o.acceptedBy(); acc != nil && acc.Subject == in.Actor.Subject {
-			return forbidden("%s accepted the quote, so another person approves it (four eyes)", in.Actor.Subject)
+		if acc := o.acceptedBy(); acc != nil && slices.Contains(people, acc.Subject) {
+			return forbidden("%s accepted the quote, so another person approves it, in their own right (four eyes)", acc.Subject)
 		}
 	}
 	for _, ap := range o.d.Approvals {

@@ -23,6 +23,9 @@ func TestWhoAcceptedDoesNotApprove(t *testing.T) {
 		require.Equal(t, order.StatusAwaitingApproval, w.details().Status)
 		require.Equal(t, approver.Subject, w.details().AcceptedBy.Subject)
 		own = w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: approver, Approve: true}, workflows.ErrTypeForbidden)
+		// Nor through a colleague standing in for them.
+		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: buyer, Approve: true,
+			OnBehalfOf: &workflows.Delegation{ID: "DLG-9", From: approver, Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}}, workflows.ErrTypeForbidden)
 	})
 	w.at(3*time.Hour, func() {
 		w.update(workflows.UpdateApprove, workflows.ApproveInput{Actor: colleague, Approve: true, Comment: "ok"}, "")

@@ -1,0 +1,93 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// An approver out of office hands their approvals to a colleague; the
+// colleague's approval reaches the order with the delegation, and only
+// while it is in force and fits the order.
+func TestDelegatedApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.expectStart()
+	e.expectNoLive()
+	id := e.createOrder("dlg", quoteBody())
+	boss := order.Actor{Subject: "boss@acme", Role: order.RoleBuyerApprover, CustomerID: acme}
+	pat := order.Actor{Subject: "pat@acme", Role: order.RoleBuyer, CustomerID: acme}
+	eve := order.Actor{Subject: "eve@globex", Role: order.RoleBuyer, CustomerID: "GLOBEX-002"}
+	until := e.now.Add(14 * 24 * time.Hour)
+	delegate := func(a order.Actor, body map[string]any) *responseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/v1/delegations", token: e.tokenFor(a), body: body})
+	}
+
+	// Refused: not an approver, to oneself, no return date, too long, no reason.
+	for _, tc := range []struct {
+		actor  order.Actor
+		body   map[string]any
+		status int
+		fields []string
+	}{
+		{pat, map[string]any{"to": "sam@acme", "until": until, "reason": "x"}, http.StatusForbidden, nil},
+		{boss, map[string]any{"to": "boss@acme", "until": until, "reason": "x"}, http.StatusUnprocessableEntity, []string{"to"}},
+		{boss, map[string]any{"to": "pat@acme", "reason": "x"}, http.StatusUnprocessableEntity, []string{"until"}},
+		{boss, map[string]any{"to": "pat@acme", "until": e.now.Add(91 * 24 * time.Hour), "reason": "x"}, http.StatusUnprocessableEntity, []string{"until"}},
+		{boss, map[string]any{"to": "pat@acme", "until": e.now.Add(-time.Hour), "reason": "x"}, http.StatusUnprocessableEntity, []string{"until"}},
+		{boss, map[string]any{"to": "pat@acme", "until": until}, http.StatusUnprocessableEntity, []string{"reason"}},
+	} {
+		p := requireProblem(t, delegate(tc.actor, tc.body), tc.status)
+		require.Equal(t, tc.fields, p.fields(), "%v", tc.body)
+	}
+
+	w := delegate(boss, map[string]any{"to": "pat@acme", "until": until, "reason": "holiday, back on the 15th"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	d := decode[store.Delegation](t, w)
+	require.Equal(t, boss, d.From)
+	require.Equal(t, "pat@acme", d.To)
+
+	// Both see it; a stranger does not.
+	for _, a := range []order.Actor{boss, pat} {
+		w := e.do(req{method: http.MethodGet, path: "/v1/delegations", token: e.tokenFor(a)})
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Len(t, decode[struct{ Delegations []store.Delegation }](t, w).Delegations, 1)
+	}
+	w = e.do(req{method: http.MethodGet, path: "/v1/delegations", token: e.tokenFor(eve)})
+	require.Empty(t, decode[struct{ Delegations []store.Delegation }](t, w).Delegations)
+
+	approve := func(a order.Actor, body map[string]any) *responseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/v1/orders/" + id + "/approvals", token: e.tokenFor(a), body: body})
+	}
+	// pat approves for boss: the order gets the delegation.
+	e.expectUpdate(id, workflows.UpdateApprove, workflows.DecisionResult{Status: order.StatusCreditCheck, Message: "Approved"}, nil)
+	w = approve(pat, map[string]any{"approve": true, "comment": "fine"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	calls := e.updateCalls(id)
+	require.Equal(t, []any{workflows.ApproveInput{Actor: pat, Approve: true, Comment: "fine",
+		OnBehalfOf: &workflows.Delegation{ID: d.ID, From: boss, Until: d.EndsAt}}}, calls[len(calls)-1].Args)
+
+	// A delegation that is not theirs, or names another: refused before the order.
+	p := requireProblem(t, approve(pat, map[string]any{"approve": true, "delegation_id": "dlg_nope"}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"delegation_id"}, p.fields())
+	p = requireProblem(t, approve(boss, map[string]any{"approve": true, "delegation_id": d.ID}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"delegation_id"}, p.fields())
+
+	// Only boss revokes it; then pat decides as pat (the order refuses the role).
+	w = e.do(req{method: http.MethodDelete, path: "/v1/delegations/" + d.ID, token: e.tokenFor(pat)})
+	requireProblem(t, w, http.StatusNotFound)
+	w = e.do(req{method: http.MethodDelete, path: "/v1/delegations/" + d.ID, token: e.tokenFor(boss)})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NotNil(t, decode[store.Delegation](t, w).RevokedAt)
+	e.expectUpdate(id, workflows.UpdateApprove, workflows.DecisionResult{}, nil)
+	w = approve(pat, map[string]any{"approve": true})
+	require.Equal(t, http.StatusOK, w.Code)
+	calls = e.updateCalls(id)
+	require.Nil(t, calls[len(calls)-1].Args[0].(workflows.ApproveInput).OnBehalfOf)
+}

@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+// as sends a request with a token minted for actor.
+func (x *sys) as(a order.Actor, method, path string, body any) answer {
+	x.t.Helper()
+	tok, err := x.s.Tokens.Mint(a, time.Hour)
+	require.NoError(x.t, err)
+	return x.call(method, x.s.APIURL+path, "", body, map[string]string{"Authorization": "Bearer " + tok})
+}
+
+// Issue 9, four eyes, through the API and the workflow: an order over
+// Acme's purchasing limit and the dual-approval threshold needs a buyer
+// approver and two sales managers. The approver who accepted may not
+// approve, not even through a colleague; a manager out of office has a
+// sales rep decide for him under a delegation.
+func TestFourEyesAndDelegationThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	cfo := order.Actor{Subject: "cfo@acme", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"}
+	ann := order.Actor{Subject: "ann@acme", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"}
+	pat := order.Actor{Subject: "pat@acme", Role: order.RoleBuyer, CustomerID: "ACME-001"}
+	mia := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	max := order.Actor{Subject: "max@seller", Role: order.RoleSalesManager}
+	rita := order.Actor{Subject: "rita@seller", Role: order.RoleSalesRep}
+
+	// 21 pumps: 25462.50 EUR net, over both thresholds.
+	id := x.createQuote("e2e-four-eyes", order.Line{SKU: "PUMP-200", Quantity: 21})
+	x.waitStatus(id, order.StatusAwaitingAcceptance, 30*time.Second)
+	a := x.as(cfo, http.MethodPost, "/v1/orders/"+id+"/accept", map[string]any{"revision": 1})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusAwaitingApproval, 30*time.Second)
+
+	approve := func(who order.Actor) answer {
+		return x.as(who, http.MethodPost, "/v1/orders/"+id+"/approvals", map[string]any{"approve": true, "comment": "ok"})
+	}
+	a = approve(cfo)
+	require.Equal(t, http.StatusForbidden, a.status, "%s", a.body)
+	require.Contains(t, string(a.body), "cfo@acme accepted the quote")
+
+	// cfo hands his approvals to pat; pat's approval would be cfo's.
+	a = x.as(cfo, http.MethodPost, "/v1/delegations", map[string]any{"to": "pat@acme", "until": time.Now().Add(7 * 24 * time.Hour), "reason": "away"})
+	require.Equal(t, http.StatusCreated, a.status, "%s", a.body)
+	a = approve(pat)
+	require.Equal(t, http.StatusForbidden, a.status, "%s", a.body)
+	require.Contains(t, string(a.body), "cfo@acme accepted the quote")
+
+	// max is away: rita decides for him.
+	a = x.as(max, http.MethodPost, "/v1/delegations", map[string]any{"to": "rita@seller", "until": time.Now().Add(7 * 24 * time.Hour), "reason": "trade fair"})
+	require.Equal(t, http.StatusCreated, a.status, "%s", a.body)
+	var dlg struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &dlg))
+
+	require.Equal(t, http.StatusOK, approve(ann).status)
+	require.Equal(t, http.StatusOK, approve(mia).status)
+	a = approve(rita)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	// max, back early, does not decide a second time.
+	a = approve(max)
+	require.Equal(t, http.StatusConflict, a.status, "%s", a.body)
+
+	v := x.waitStatus(id, order.StatusShipping, time.Minute)
+	require.NotEmpty(t, v.Live.Shipments)
+	x.waitAudit(id, "for max@seller, out of office until")
+	var staff struct {
+		Live struct {
+			AcceptedBy order.Actor `json:"accepted_by"`
+			Approvals  []struct {
+				Actor      order.Actor  `json:"actor"`
+				OnBehalfOf *order.Actor `json:"on_behalf_of"`
+				Delegation string       `json:"delegation"`
+			} `json:"approvals"`
+		} `json:"live"`
+	}
+	a = x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	require.NoError(t, json.Unmarshal(a.body, &staff))
+	require.Equal(t, cfo, staff.Live.AcceptedBy)
+	require.Len(t, staff.Live.Approvals, 3)
+	last := staff.Live.Approvals[2]
+	require.Equal(t, rita, last.Actor)
+	require.Equal(t, max, *last.OnBehalfOf)
+	require.Equal(t, dlg.ID, last.Delegation)
+}

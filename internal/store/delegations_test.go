@@ -1,0 +1,60 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+func TestDelegationsInForceAndRevoked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	now := time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)
+	boss := order.Actor{Subject: "boss@acme", Role: order.RoleBuyerApprover, CustomerID: "ACME-001"}
+	d := store.Delegation{ID: "DLG-1", From: boss, To: "pat@acme", StartsAt: now, EndsAt: now.Add(14 * 24 * time.Hour),
+		Reason: "holiday", CreatedAt: now}
+	got, err := s.CreateDelegation(ctx, d)
+	require.NoError(t, err)
+	require.Equal(t, d, got)
+
+	// A retried request is the same delegation; another with the same id is refused.
+	_, err = s.CreateDelegation(ctx, d)
+	require.NoError(t, err)
+	other := d
+	other.To = "eve@acme"
+	_, err = s.CreateDelegation(ctx, other)
+	require.ErrorIs(t, err, store.ErrDuplicate)
+
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{{now.Add(-time.Minute), 0}, {now, 1}, {now.Add(13 * 24 * time.Hour), 1}, {d.EndsAt, 0}} {
+		in, err := s.DelegationsTo(ctx, "pat@acme", tc.at)
+		require.NoError(t, err)
+		require.Len(t, in, tc.want, "at %s", tc.at)
+		require.Equal(t, tc.want == 1, d.InForce(tc.at))
+	}
+	mine, err := s.Delegations(ctx, "boss@acme")
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+
+	// Only the approver who gave it revokes it; it stays on record.
+	_, err = s.RevokeDelegation(ctx, "DLG-1", "pat@acme", now)
+	require.True(t, errors.Is(err, store.ErrNotFound))
+	r, err := s.RevokeDelegation(ctx, "DLG-1", "boss@acme", now.Add(time.Hour))
+	require.NoError(t, err)
+	require.False(t, r.InForce(now.Add(2*time.Hour)))
+	again, err := s.RevokeDelegation(ctx, "DLG-1", "boss@acme", now.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, r.RevokedAt, again.RevokedAt, "revoking twice keeps the first time")
+	in, err := s.DelegationsTo(ctx, "pat@acme", now.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, in)
+}
