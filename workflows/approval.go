@@ -25,6 +25,9 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 	o.d.Waiting = o.approvalWaiting()
 	o.transition(ctx, order.StatusAwaitingApproval, order.System, "approval.requested", strings.Join(reasons, "; "))
 	o.requestApprovals(ctx, "approval-request", mail.KindApprovalRequest)
+	if workflow.GetVersion(ctx, changeRepKnows, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		o.notify(ctx, "rep-approval", mail.KindRepApproval, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Needs: o.d.ApprovalsNeeded})
+	}
 
 	done := func() bool { return o.approvalReject != nil || o.approvalsComplete() || o.cancel != nil }
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: ApprovalReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "approval reminder"}}, done)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/workflows"
 )
@@ -36,6 +38,11 @@ func TestWhoAcceptedDoesNotApprove(t *testing.T) {
 	})
 	require.Equal(t, order.StatusCancelled, w.run(order.Line{SKU: "PUMP-200", Quantity: 11}).Status)
 	require.Contains(t, own.err.Error(), "accepted the quote, so another person approves it")
+	var told bool
+	for _, m := range w.mails {
+		told = told || (m.Kind == mail.KindRepApproval && m.Audience == activities.AudienceRep && len(m.Data.Needs) == 1)
+	}
+	require.True(t, told, "the rep hears the order waits for approval, and why")
 }
 
 // An approver out of office hands their decisions to a colleague for a

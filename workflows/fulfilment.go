@@ -30,6 +30,9 @@ func (o *orderState) reserve(ctx workflow.Context) error {
 	o.d.Waiting = fmt.Sprintf("Sales order %s created; stock reserved in %d warehouse(s).", res.SalesOrderID, len(res.Shipments))
 	o.transition(ctx, order.StatusConfirmed, order.System, "order.confirmed", "sales order "+res.SalesOrderID)
 	o.notify(ctx, "confirmed", mail.KindOrderConfirmed, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
+	if workflow.GetVersion(ctx, changeRepKnows, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		o.notify(ctx, "rep-confirmed", mail.KindRepConfirmed, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
+	}
 	return nil
 }
 

@@ -560,8 +560,13 @@ func TestMainPathCompletes(t *testing.T) {
 	// Mails go out beside the main path, each retried on its own, so they
 	// may reach the mail system in any order (under -race the confirmation
 	// once came after a shipment mail): each goes out once.
-	require.ElementsMatch(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked,
+	require.ElementsMatch(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindRepConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked,
 		mail.KindSurvey, mail.KindInvoice}, w.mailKinds())
+	for _, m := range w.mails {
+		if m.Kind == mail.KindRepConfirmed {
+			require.Equal(t, activities.AudienceRep, m.Audience, "the customer's rep hears the order is confirmed")
+		}
+	}
 	require.Contains(t, w.actions(), "payment.exact")
 	require.NotContains(t, w.actions(), "payment.overpayment")
 	require.Empty(t, w.undos)

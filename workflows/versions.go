@@ -173,4 +173,9 @@ const (
 	// what is left of it, or nothing. Before it, it asked for the whole
 	// payment, which the ERP refused, and the undo waited for CS.
 	changeRefundWhatIsLeft = "refund-what-is-left"
+
+	// changeRepKnows (version 1, asked where the order is confirmed and
+	// where it starts waiting for approvals): the customer's sales rep is
+	// mailed then too, not only when a quote is rejected or expires.
+	changeRepKnows = "rep-knows"
 )

@@ -19,25 +19,27 @@ type Kind string
 
 // The mails orderflow sends.
 const (
-	KindQuote            Kind = "quote"             // a priced quote (or revision) to the buyer
-	KindQuoteReminder    Kind = "quote-reminder"    // to the buyer: the quote expires soon
-	KindQuoteExpired     Kind = "quote-expired"     // to the sales rep: follow up
-	KindQuoteRejected    Kind = "quote-rejected"    // to the sales rep: follow up
-	KindApprovalRequest  Kind = "approval-request"  // to approvers: what needs approving and why
-	KindApprovalReminder Kind = "approval-reminder" // to approvers: still waiting
-	KindOrderConfirmed   Kind = "order-confirmed"   // to the buyer: sales order + shipments planned
-	KindShipmentBooked   Kind = "shipment-booked"   // to the buyer: tracking number, promised date
-	KindReturnAuthorised Kind = "return-authorised" // to the buyer: the RMA, what goes back, the pickup date
-	KindInvoice          Kind = "invoice"           // to the buyer: number, amount, due date, payment reference
-	KindSurvey           Kind = "survey"            // to the buyer: NPS link
-	KindSurveyReminder   Kind = "survey-reminder"   // to the buyer: NPS link, once more
-	KindDunning          Kind = "dunning"           // to the buyer: a friendly reminder of an overdue invoice
-	KindDunningSecond    Kind = "dunning-second"    // to the buyer: second notice, firmer, days overdue and balance
-	KindDunningFinal     Kind = "dunning-final"     // to the buyer: final notice, finance takes the account over
-	KindCreditNote       Kind = "credit-note"       // to the buyer: a credit note on the invoice, with its link
-	KindOrderCancelled   Kind = "order-cancelled"   // to the buyer
-	KindCSAlert          Kind = "cs-alert"          // to CS: an order needs attention (step, error, what to do)
-	KindFinanceAlert     Kind = "finance-alert"     // to finance: credit hold, overpayment, unmatched payment
+	KindQuote            Kind = "quote"               // a priced quote (or revision) to the buyer
+	KindQuoteReminder    Kind = "quote-reminder"      // to the buyer: the quote expires soon
+	KindQuoteExpired     Kind = "quote-expired"       // to the sales rep: follow up
+	KindQuoteRejected    Kind = "quote-rejected"      // to the sales rep: follow up
+	KindApprovalRequest  Kind = "approval-request"    // to approvers: what needs approving and why
+	KindApprovalReminder Kind = "approval-reminder"   // to approvers: still waiting
+	KindOrderConfirmed   Kind = "order-confirmed"     // to the buyer: sales order + shipments planned
+	KindShipmentBooked   Kind = "shipment-booked"     // to the buyer: tracking number, promised date
+	KindReturnAuthorised Kind = "return-authorised"   // to the buyer: the RMA, what goes back, the pickup date
+	KindInvoice          Kind = "invoice"             // to the buyer: number, amount, due date, payment reference
+	KindSurvey           Kind = "survey"              // to the buyer: NPS link
+	KindSurveyReminder   Kind = "survey-reminder"     // to the buyer: NPS link, once more
+	KindDunning          Kind = "dunning"             // to the buyer: a friendly reminder of an overdue invoice
+	KindDunningSecond    Kind = "dunning-second"      // to the buyer: second notice, firmer, days overdue and balance
+	KindDunningFinal     Kind = "dunning-final"       // to the buyer: final notice, finance takes the account over
+	KindCreditNote       Kind = "credit-note"         // to the buyer: a credit note on the invoice, with its link
+	KindOrderCancelled   Kind = "order-cancelled"     // to the buyer
+	KindCSAlert          Kind = "cs-alert"            // to CS: an order needs attention (step, error, what to do)
+	KindFinanceAlert     Kind = "finance-alert"       // to finance: credit hold, overpayment, unmatched payment
+	KindRepConfirmed     Kind = "rep-order-confirmed" // to the sales rep: the customer's order is confirmed
+	KindRepApproval      Kind = "rep-approval-needed" // to the sales rep: the order waits for approvals, and why
 )
 
 // Kinds lists every kind Render knows, in lifecycle order.
@@ -46,7 +48,7 @@ func Kinds() []Kind {
 		KindQuote, KindQuoteReminder, KindQuoteExpired, KindQuoteRejected,
 		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked, KindReturnAuthorised,
 		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindDunningSecond, KindDunningFinal,
-		KindCreditNote, KindOrderCancelled, KindCSAlert, KindFinanceAlert,
+		KindCreditNote, KindOrderCancelled, KindCSAlert, KindFinanceAlert, KindRepConfirmed, KindRepApproval,
 	}
 }
 
@@ -135,6 +137,8 @@ var requirements = map[Kind][]requirement{
 		return need(d.Step != "" || d.Error != "" || d.Reason != "", "Step, Error or Reason")
 	}},
 	KindFinanceAlert: {func(d Data) error { return need(d.Reason != "" || d.Exposure != nil, "Reason or Exposure") }},
+	KindRepConfirmed: {func(d Data) error { return need(len(d.Shipments) > 0, "Shipments") }},
+	KindRepApproval:  {needNeeds},
 }
 
 var templates = parseTemplates()
