@@ -84,6 +84,9 @@ type PriceQuoteInput struct {
 	Revision            int          `json:"revision"`
 	Lines               []order.Line `json:"lines"`
 	RequestedDiscountBP int64        `json:"requested_discount_bp,omitempty"`
+	// DiscountBy asked for the discount: a sales rep's own discount
+	// authority (their rep record) decides whether it needs a manager.
+	DiscountBy order.Actor `json:"discount_by,omitzero"`
 	// At is the workflow's time of pricing: validity counts from it.
 	At time.Time `json:"at"`
 }
@@ -113,9 +116,26 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 	if err != nil {
 		return PriceQuoteResult{}, classify(ctx, "price lines in the ERP", err)
 	}
+	// A rep's discount above the customer's standing one is in force: the
+	// rep's own authority decides whether a manager approves it.
+	repDiscount := in.RequestedDiscountBP > terms.DiscountBP && in.DiscountBy.Role == order.RoleSalesRep
+	if repDiscount {
+		// The rep's own authority, from their record; without one, the
+		// customer's terms say what its reps may grant.
+		rep, err := a.Store.Rep(ctx, in.DiscountBy.Subject)
+		switch {
+		case err == nil:
+			terms.RepDiscountAuthorityBP = rep.DiscountAuthorityBP
+		case !errors.Is(err, store.ErrNotFound):
+			return PriceQuoteResult{}, classify(ctx, "load the record of rep "+in.DiscountBy.Subject, err)
+		}
+	}
 	q, err := order.Price(in.Revision, in.Lines, list, terms, in.RequestedDiscountBP, in.At)
 	if err != nil {
 		return PriceQuoteResult{}, classify(ctx, "price quote", err)
+	}
+	if repDiscount {
+		q.DiscountBy, q.DiscountAuthorityBP = in.DiscountBy.Subject, terms.RepDiscountAuthorityBP
 	}
 	// A retry that priced differently gets the revision the first attempt
 	// saved: that is the one the order shows.

@@ -77,6 +77,30 @@ func TestPriceQuote(t *testing.T) {
 		assert.Len(t, stored, 1)
 	})
 
+	t.Run("a rep's discount carries the rep's own authority", func(t *testing.T) {
+		for _, tc := range []struct {
+			name      string
+			by        order.Actor
+			requested int64
+			wantBy    string
+			authority int64
+		}{
+			// rita's record: 5 %; Acme's terms give its reps 10 %.
+			{"a rep with a record", order.Actor{Subject: "rita.rep@seller.example", Role: order.RoleSalesRep}, 700, "rita.rep@seller.example", 500},
+			{"a rep without one", order.Actor{Subject: "new.rep@seller.example", Role: order.RoleSalesRep}, 700, "new.rep@seller.example", 1000},
+			{"below the standing discount", order.Actor{Subject: "rita.rep@seller.example", Role: order.RoleSalesRep}, 200, "", 0},
+			{"a manager's", order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}, 700, "", 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				rev := in
+				rev.OrderID, rev.RequestedDiscountBP, rev.DiscountBy = "ord-rep-"+tc.name, tc.requested, tc.by
+				res := mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, rev)
+				assert.Equal(t, tc.wantBy, res.Quote.DiscountBy)
+				assert.Equal(t, tc.authority, res.Quote.DiscountAuthorityBP)
+			})
+		}
+	})
+
 	t.Run("a revision with a larger requested discount", func(t *testing.T) {
 		rev := in
 		rev.Revision, rev.RequestedDiscountBP = 2, 500

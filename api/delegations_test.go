@@ -91,3 +91,31 @@ func TestDelegatedApproval(t *testing.T) {
 	calls = e.updateCalls(id)
 	require.Nil(t, calls[len(calls)-1].Args[0].(workflows.ApproveInput).OnBehalfOf)
 }
+
+// A sales manager sets a rep's discount authority; reps read it; others may not.
+func TestRepRecords(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mgr := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	rep := order.Actor{Subject: "rita@seller", Role: order.RoleSalesRep}
+	put := func(a order.Actor, subject string, body map[string]any) *responseRecorder {
+		return e.do(req{method: http.MethodPut, path: "/v1/reps/" + subject, token: e.tokenFor(a), body: body})
+	}
+	requireProblem(t, put(rep, "rita@seller", map[string]any{"discount_authority_bp": 9000}), http.StatusForbidden)
+	p := requireProblem(t, put(mgr, "rita@seller", map[string]any{"discount_authority_bp": 10001}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"discount_authority_bp"}, p.fields())
+	p = requireProblem(t, put(mgr, "rita@seller", map[string]any{"name": "Rita"}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"discount_authority_bp"}, p.fields())
+
+	w := put(mgr, "rita@seller", map[string]any{"name": "Rita Rep", "discount_authority_bp": 750})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	got := decode[store.Rep](t, w)
+	require.Equal(t, int64(750), got.DiscountAuthorityBP)
+	require.Equal(t, "mia@seller", got.UpdatedBy)
+
+	w = e.do(req{method: http.MethodGet, path: "/v1/reps", token: e.tokenFor(rep)})
+	require.Equal(t, http.StatusOK, w.Code)
+	list := decode[struct{ Reps []store.Rep }](t, w)
+	require.Contains(t, list.Reps, got)
+	requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/reps", token: e.token(order.RoleBuyer)}), http.StatusForbidden)
+}

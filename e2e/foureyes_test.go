@@ -93,3 +93,43 @@ func TestFourEyesAndDelegationThroughTheAPI(t *testing.T) {
 	require.Equal(t, max, *last.OnBehalfOf)
 	require.Equal(t, dlg.ID, last.Delegation)
 }
+
+// Issue 9, discount authority per rep: a sales manager gives rita a 2 %
+// authority; her 5 % discount for Acme (standing 3 %) then waits for a
+// manager, naming her and her authority, and a manager's approval moves
+// the order on.
+func TestRepDiscountAboveTheirOwnAuthorityNeedsAManager(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	mia := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	a := x.as(mia, http.MethodPut, "/v1/reps/rita@seller", map[string]any{"name": "Rita", "discount_authority_bp": 200})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+
+	a = x.call(http.MethodPost, x.s.APIURL+"/v1/quotes", order.RoleSalesRep, map[string]any{"customer_id": "ACME-001", "po_number": "PO-REP",
+		"discount_bp": 500, "lines": []order.Line{{SKU: "VALVE-50", Quantity: 2}}}, map[string]string{"Idempotency-Key": "e2e-rep-discount"})
+	require.Equal(t, http.StatusCreated, a.status, "%s", a.body)
+	id, _ := a.json(t)["id"].(string)
+	x.accept(id)
+	x.waitStatus(id, order.StatusAwaitingApproval, 30*time.Second)
+	var staff struct {
+		Live struct {
+			Quote struct {
+				DiscountBP          int64  `json:"discount_bp"`
+				DiscountBy          string `json:"discount_by"`
+				DiscountAuthorityBP int64  `json:"discount_authority_bp"`
+			} `json:"quote"`
+			ApprovalsNeeded []order.ApprovalNeed `json:"approvals_needed"`
+		} `json:"live"`
+	}
+	a = x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	require.NoError(t, json.Unmarshal(a.body, &staff))
+	require.Equal(t, int64(500), staff.Live.Quote.DiscountBP)
+	require.Equal(t, "rita@seller", staff.Live.Quote.DiscountBy)
+	require.Equal(t, int64(200), staff.Live.Quote.DiscountAuthorityBP)
+	require.Len(t, staff.Live.ApprovalsNeeded, 1)
+	require.Equal(t, "discount 5.00% exceeds rita@seller's authority 2.00%", staff.Live.ApprovalsNeeded[0].Reason)
+
+	a = x.as(mia, http.MethodPost, "/v1/orders/"+id+"/approvals", map[string]any{"approve": true, "comment": "key account"})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusShipping, time.Minute)
+}

@@ -39,11 +39,13 @@ type SentMail struct {
 // orderState is the workflow's memory. Handlers and the main path share it;
 // Temporal runs them one at a time, so no locks.
 type orderState struct {
-	in     OrderInput
-	d      Details
-	terms  order.Terms
-	lines  []order.Line
-	disc   int64
+	in    OrderInput
+	d     Details
+	terms order.Terms
+	lines []order.Line
+	disc  int64
+	// discBy asked for the discount disc (its rule is their authority).
+	discBy order.Actor
 	seq    int64
 	undos  []undo
 	logger log.Logger
@@ -159,6 +161,7 @@ type orderState struct {
 	// answers with the latest, lastRefusal).
 	prevLines        []order.Line
 	prevDisc         int64
+	prevDiscBy       order.Actor
 	revisionRefusals int
 	lastRefusal      []order.FieldError
 }
@@ -185,6 +188,9 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.in = in
 	o.lines = in.Lines
 	o.disc = in.RequestedDiscountBP
+	if in.RequestedDiscountBP > 0 {
+		o.discBy = in.RequestedBy
+	}
 	o.seenPayments = map[string]bool{}
 	o.seenExceptions = map[string]bool{}
 	o.lastEventAt = map[string]time.Time{}

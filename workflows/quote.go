@@ -20,7 +20,7 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 	err := o.attempt(ctx, "price quote", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(o.outside(ctx, fmt.Sprintf("Price quote revision %d", rev)), a.PriceQuote,
 			activities.PriceQuoteInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Revision: rev,
-				Lines: o.lines, RequestedDiscountBP: o.disc, At: workflow.Now(ctx)}).Get(ctx, &res)
+				Lines: o.lines, RequestedDiscountBP: o.disc, DiscountBy: o.discBy, At: workflow.Now(ctx)}).Get(ctx, &res)
 	})
 	if fields, ok := refusedLines(err); ok {
 		return o.refuseRevision(ctx, rev, fields)
@@ -63,7 +63,7 @@ func (o *orderState) refuseRevision(ctx workflow.Context, rev int, fields []orde
 		o.refused = fields
 		return errQuoteRefused
 	}
-	o.lines, o.disc = o.prevLines, o.prevDisc
+	o.lines, o.disc, o.discBy = o.prevLines, o.prevDisc, o.prevDiscBy
 	o.lastRefusal = fields
 	o.revisionRefusals++
 	o.quoteDecision = ""
@@ -110,9 +110,12 @@ func (o *orderState) awaitAcceptance(ctx workflow.Context) (quoteAnswer, error) 
 		o.record(ctx, o.decidedBy, "quote.accepted", fmt.Sprintf("revision %d", o.d.Quote.Revision))
 	}
 	if o.quoteDecision == answerRevise {
-		o.prevLines, o.prevDisc = o.lines, o.disc
+		o.prevLines, o.prevDisc, o.prevDiscBy = o.lines, o.disc, o.discBy
 		o.lines = o.revision.Lines
 		o.disc = o.revision.DiscountBP
+		if o.disc > 0 {
+			o.discBy = o.revision.Actor
+		}
 		o.record(ctx, o.revision.Actor, "quote.revision-requested", o.revision.Reason)
 	}
 	return o.quoteDecision, nil

@@ -134,6 +134,11 @@ type Quote struct {
 	Subtotal   money.Money  `json:"subtotal"`
 	DiscountBP int64        `json:"discount_bp"`
 	Discount   money.Money  `json:"discount"`
+	// DiscountBy is the sales rep who asked for the discount, and
+	// DiscountAuthorityBP their authority when it was priced; empty when
+	// the discount is the customer's standing one or a manager's.
+	DiscountBy          string `json:"discount_by,omitempty"`
+	DiscountAuthorityBP int64  `json:"discount_authority_bp,omitempty"`
 	// Net is the total before VAT (subtotal less discount); Tax the VAT on
 	// it at TaxRateBP (0 under reverse charge); Total the gross amount the
 	// customer pays, which invoices and payment matching use.

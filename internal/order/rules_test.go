@@ -128,6 +128,17 @@ func TestRequiredApprovals(t *testing.T) {
 			}
 		})
 	}
+	// A rep's own discount authority replaces the customer's for their
+	// discount: 8 % is within Acme's 10 % but not within the rep's 5 %.
+	repQuote := Quote{Total: eur(100_000), DiscountBP: 800, DiscountBy: "rita.rep@seller.example", DiscountAuthorityBP: 500}
+	got := RequiredApprovals(repQuote, terms())
+	if len(got) != 1 || got[0].Side != SideSeller || got[0].Reason != "discount 8.00% exceeds rita.rep@seller.example's authority 5.00%" {
+		t.Fatalf("rep over their own authority: %+v", got)
+	}
+	repQuote.DiscountAuthorityBP = 1000
+	if got := RequiredApprovals(repQuote, terms()); len(got) != 0 {
+		t.Fatalf("rep within their own authority: %+v", got)
+	}
 	// Zero thresholds mean "no such rule".
 	tm := terms()
 	tm.PurchasingLimit, tm.DualApprovalThreshold = eur(0), eur(0)

@@ -166,10 +166,14 @@ func RequiredApprovals(q Quote, t Terms) []ApprovalNeed {
 			Reason: fmt.Sprintf("net total %s exceeds the purchasing limit %s", net, t.PurchasingLimit)})
 	}
 	seller := ApprovalNeed{Side: SideSeller}
-	if q.DiscountBP > t.RepDiscountAuthorityBP {
+	authority, whose := t.RepDiscountAuthorityBP, "the rep's"
+	if q.DiscountBy != "" {
+		authority, whose = q.DiscountAuthorityBP, q.DiscountBy+"'s"
+	}
+	if q.DiscountBP > authority {
 		seller.Count = 1
-		seller.Reason = fmt.Sprintf("discount %d.%02d%% exceeds the rep's authority %d.%02d%%",
-			q.DiscountBP/100, q.DiscountBP%100, t.RepDiscountAuthorityBP/100, t.RepDiscountAuthorityBP%100)
+		seller.Reason = fmt.Sprintf("discount %d.%02d%% exceeds %s authority %d.%02d%%",
+			q.DiscountBP/100, q.DiscountBP%100, whose, authority/100, authority%100)
 	}
 	if t.DualApprovalThreshold.Minor > 0 && net.Minor > t.DualApprovalThreshold.Minor {
 		seller.Count = 2

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
@@ -86,10 +87,27 @@ func DemoCustomers() []order.Terms {
 	}
 }
 
-// SeedDemo upserts the demo customers; running it again restores their terms.
+// DemoReps returns the sales reps of the demo data set: the customers'
+// reps and the rep orderflow dev mints a token for.
+func DemoReps() []Rep {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return []Rep{
+		{Subject: "anna.rep@seller.example", Name: "Anna Rep", Email: "anna.rep@seller.example", DiscountAuthorityBP: 1000, UpdatedAt: at, UpdatedBy: "seed"},
+		{Subject: "ben.rep@seller.example", Name: "Ben Rep", Email: "ben.rep@seller.example", DiscountAuthorityBP: 500, UpdatedAt: at, UpdatedBy: "seed"},
+		{Subject: "rita.rep@seller.example", Name: "Rita Rep", Email: "rita.rep@seller.example", DiscountAuthorityBP: 500, UpdatedAt: at, UpdatedBy: "seed"},
+	}
+}
+
+// SeedDemo upserts the demo customers and reps; running it again restores
+// their terms and authorities.
 func (s *Store) SeedDemo(ctx context.Context) error {
 	for _, t := range DemoCustomers() {
 		if err := s.UpsertCustomer(ctx, t); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	for _, r := range DemoReps() {
+		if _, err := s.UpsertRep(ctx, r); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
