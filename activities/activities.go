@@ -282,7 +282,7 @@ type SendMailResult struct {
 // SendMail renders and sends one mail. A buyer's invoice or credit-note
 // mail first has its document stored and linked (see attachDocument).
 func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailResult, error) {
-	to, err := a.recipients(ctx, in.CustomerID, in.Audience)
+	to, err := a.recipients(ctx, in.CustomerID, in.Audience, in.Kind)
 	if err != nil {
 		return SendMailResult{}, err
 	}
@@ -356,7 +356,23 @@ func (a *Activities) ResendMail(ctx context.Context, in ResendMailInput) (Resend
 	return ResendMailResult{To: res.To, Kind: mail.Kind(kept.Kind), Audience: Audience(kept.Audience)}, nil
 }
 
-func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience) ([]string, error) {
+// contactRole is the buyer contact a mail kind concerns.
+func contactRole(k mail.Kind) order.ContactRole {
+	switch k {
+	case mail.KindApprovalRequest, mail.KindApprovalReminder:
+		return order.ContactApprover
+	case mail.KindInvoice, mail.KindDunning, mail.KindDunningSecond, mail.KindDunningFinal, mail.KindCreditNote:
+		return order.ContactAccountsPayable
+	case mail.KindShipmentBooked, mail.KindReturnAuthorised, mail.KindSurvey, mail.KindSurveyReminder:
+		return order.ContactReceiving
+	}
+	return order.ContactPurchaser // quotes, confirmations, cancellations
+}
+
+// recipients resolves a mail's audience to addresses: a buyer mail goes to
+// the customer's contacts whose role it concerns, else to the customer's
+// main address.
+func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience, kind mail.Kind) ([]string, error) {
 	var addr string
 	switch aud {
 	case AudienceBuyer, AudienceRep:
@@ -367,6 +383,8 @@ func (a *Activities) recipients(ctx context.Context, customerID string, aud Audi
 		addr = t.BuyerEmail
 		if aud == AudienceRep {
 			addr = t.RepEmail
+		} else if to := order.ContactsFor(t.Contacts, contactRole(kind)); len(to) > 0 {
+			return to, nil
 		}
 	case AudienceCS:
 		addr = a.CSEmail

@@ -852,3 +852,37 @@ func TestERPUnreachable(t *testing.T) {
 		activities.CheckCreditInput{OrderID: "ord-x", CustomerID: "ACME-001", Total: eur(100)})
 	requireAppError(t, err, activities.ErrTypeUnavailable, false)
 }
+
+// Each buyer mail goes to the customer's contacts whose role it concerns
+// (Acme's seed: purchasing, a CFO who approves, accounts payable, goods
+// receiving); a customer without contacts gets everything at its main
+// address.
+func TestBuyerMailsGoToTheContactsTheyConcern(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	inv := &order.Invoice{Number: "INV-9", Amount: eur(100), IssuedAt: time.Now(), DueDate: time.Now()}
+	needs := []order.ApprovalNeed{{Side: order.SideBuyer, Count: 1, Reason: "over the purchasing limit"}}
+	shipment := &order.Shipment{Warehouse: "WH-NORTH", ShipmentID: "SH-1", TrackingNumber: "TRK-1", Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 1}}}
+	for _, tc := range []struct {
+		customer string
+		kind     mail.Kind
+		data     mail.Data
+		to       []string
+	}{
+		{"ACME-001", mail.KindApprovalRequest, mail.Data{Needs: needs}, []string{"cfo@acme.example"}},
+		{"ACME-001", mail.KindInvoice, mail.Data{Invoice: inv}, []string{"ap@acme.example"}},
+		{"ACME-001", mail.KindDunningSecond, mail.Data{Invoice: inv, Balance: &inv.Amount}, []string{"ap@acme.example"}},
+		{"ACME-001", mail.KindShipmentBooked, mail.Data{Shipment: shipment}, []string{"goods-in@acme.example"}},
+		{"ACME-001", mail.KindOrderCancelled, mail.Data{Reason: "x"}, []string{"purchasing@acme.example"}},
+		{"GLOBEX-002", mail.KindInvoice, mail.Data{Invoice: inv}, []string{"procurement@globex.example"}},
+	} {
+		t.Run(tc.customer+" "+string(tc.kind), func(t *testing.T) {
+			orderID := "ord-contacts-" + tc.customer + "-" + string(tc.kind)
+			res := mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+				Key: activities.Key(orderID, "mail", string(tc.kind)), Kind: tc.kind, OrderID: orderID,
+				CustomerID: tc.customer, Audience: activities.AudienceBuyer, Data: tc.data,
+			})
+			assert.Equal(t, tc.to, res.To)
+		})
+	}
+}

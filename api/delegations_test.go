@@ -119,3 +119,37 @@ func TestRepRecords(t *testing.T) {
 	require.Contains(t, list.Reps, got)
 	requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/reps", token: e.token(order.RoleBuyer)}), http.StatusForbidden)
 }
+
+// A sales manager sets a customer's contacts; the customer's buyers read
+// them, other customers' do not.
+func TestCustomerContacts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mgr := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	put := func(a order.Actor, id string, body any) *responseRecorder {
+		return e.do(req{method: http.MethodPut, path: "/v1/customers/" + id + "/contacts", token: e.tokenFor(a), body: body})
+	}
+	ap := map[string]any{"name": "AP", "email": "ap@acme.example", "roles": []string{"accounts_payable"}}
+	requireProblem(t, put(order.Actor{Subject: "pat", Role: order.RoleBuyer, CustomerID: acme}, acme, map[string]any{"contacts": []any{ap}}), http.StatusForbidden)
+	p := requireProblem(t, put(mgr, acme, map[string]any{"contacts": []any{ap, map[string]any{"email": "x@acme.example", "roles": []string{"ceo"}}}}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"contacts[1].roles[0]"}, p.fields())
+	p = requireProblem(t, put(mgr, acme, map[string]any{}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"contacts"}, p.fields())
+	requireProblem(t, put(mgr, "NOBODY-9", map[string]any{"contacts": []any{ap}}), http.StatusNotFound)
+
+	w := put(mgr, acme, map[string]any{"contacts": []any{ap}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	type answer struct {
+		Contacts  []order.Contact `json:"contacts"`
+		MainEmail string          `json:"main_email"`
+	}
+	got := decode[answer](t, w)
+	require.Equal(t, []order.Contact{{Name: "AP", Email: "ap@acme.example", Roles: []order.ContactRole{order.ContactAccountsPayable}}}, got.Contacts)
+
+	w = e.do(req{method: http.MethodGet, path: "/v1/customers/" + acme + "/contacts", token: e.token(order.RoleBuyer)})
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Len(t, decode[answer](t, w).Contacts, 1)
+	w = e.do(req{method: http.MethodGet, path: "/v1/customers/" + acme + "/contacts",
+		token: e.tokenFor(order.Actor{Subject: "eve", Role: order.RoleBuyer, CustomerID: "GLOBEX-002"})})
+	requireProblem(t, w, http.StatusNotFound)
+}

@@ -53,6 +53,9 @@ type Terms struct {
 	// InvoicePerShipment: each shipment is invoiced when it is delivered,
 	// for its lines, instead of one invoice once everything is delivered.
 	InvoicePerShipment bool `json:"invoice_per_shipment,omitempty"`
+	// Contacts are the people at the customer and what each takes care
+	// of; a mail no contact's role concerns goes to BuyerEmail.
+	Contacts []Contact `json:"contacts,omitempty"`
 }
 
 // Address is a postal address as invoices print it. Country is the ISO

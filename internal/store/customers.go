@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -68,6 +69,9 @@ func (s *Store) UpsertCustomer(ctx context.Context, t order.Terms) error {
 		if err != nil {
 			return dbError(what, err)
 		}
+		if err := setContacts(ctx, tx, t.CustomerID, t.Contacts); err != nil {
+			return dbError(what+": write contacts", err)
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM contract_prices WHERE customer_id = $1`, t.CustomerID); err != nil {
 			return dbError(what+": clear contract prices", err)
 		}
@@ -100,6 +104,9 @@ func validateTerms(t order.Terms) error {
 	}
 	if t.VATRateBP < 0 || t.VATRateBP > 10000 {
 		return &order.FieldError{Field: "vat_rate_bp", Reason: "between 0 and 10000 basis points"}
+	}
+	if fe := order.ValidateContacts(t.Contacts); fe != nil {
+		return fe
 	}
 	if c := t.Address.Country; c != "" && (len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
 		return &order.FieldError{Field: "address.country", Reason: fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code", c)}
@@ -135,6 +142,7 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 	var creditLimit, purchasingLimit, dualApproval, creditNoteLimit, tolerance int64
 	var skus, currencies []string
 	var prices []int64
+	var contacts []byte
 	// One statement, so the prices belong to the same version of the terms
 	// even while an upsert commits.
 	err := s.pool.QueryRow(ctx, `
@@ -146,7 +154,9 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 			c.short_pay_tolerance_minor, c.short_pay_tolerance_bp, c.invoice_per_shipment,
 			ARRAY(SELECT p.sku FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
 			ARRAY(SELECT p.unit_price_minor FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
-			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku)
+			ARRAY(SELECT p.currency FROM contract_prices p WHERE p.customer_id = c.id ORDER BY p.sku),
+			COALESCE((SELECT json_agg(json_build_object('name', k.name, 'email', k.email, 'roles', k.roles) ORDER BY k.position)
+				FROM customer_contacts k WHERE k.customer_id = c.id), '[]')
 		FROM customers c
 		WHERE c.id = $1`, customerID).Scan(
 		&t.CustomerID, &t.CustomerName, &t.BuyerEmail, &t.RepEmail, &t.Currency, &creditLimit,
@@ -155,9 +165,15 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		&t.LeadTimeDays, &t.VATRateBP, &t.ReverseCharge, &creditNoteLimit,
 		&t.VATID, &t.Address.Street, &t.Address.City, &t.Address.Postcode, &t.Address.Country,
 		&tolerance, &t.ShortPayToleranceBP, &t.InvoicePerShipment,
-		&skus, &prices, &currencies)
+		&skus, &prices, &currencies, &contacts)
 	if err != nil {
 		return order.Terms{}, dbError(fmt.Sprintf("terms of customer %q", customerID), err)
+	}
+	if err := json.Unmarshal(contacts, &t.Contacts); err != nil {
+		return order.Terms{}, fmt.Errorf("terms of customer %q: contacts: %w", customerID, err)
+	}
+	if len(t.Contacts) == 0 {
+		t.Contacts = nil
 	}
 	t.CreditLimit = money.New(creditLimit, t.Currency)
 	t.PurchasingLimit = money.New(purchasingLimit, t.Currency)
@@ -171,4 +187,42 @@ func (s *Store) Terms(ctx context.Context, customerID string) (order.Terms, erro
 		}
 	}
 	return t, nil
+}
+
+// SetContacts replaces a customer's contacts; ErrNotFound when there is no
+// such customer.
+func (s *Store) SetContacts(ctx context.Context, customerID string, contacts []order.Contact) error {
+	what := fmt.Sprintf("set contacts of customer %q", customerID)
+	if fe := order.ValidateContacts(contacts); fe != nil {
+		return fmt.Errorf("%s: %w", what, fe)
+	}
+	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, customerID).Scan(&one); err != nil {
+			return dbError(what, err)
+		}
+		if err := setContacts(ctx, tx, customerID, contacts); err != nil {
+			return dbError(what, err)
+		}
+		return nil
+	})
+}
+
+// setContacts replaces the customer's contacts within tx.
+func setContacts(ctx context.Context, tx pgx.Tx, customerID string, contacts []order.Contact) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM customer_contacts WHERE customer_id = $1`, customerID); err != nil {
+		return err
+	}
+	for i, c := range contacts {
+		roles := make([]string, len(c.Roles))
+		for j, r := range c.Roles {
+			roles[j] = string(r)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO customer_contacts (customer_id, email, name, roles, position) VALUES ($1, $2, $3, $4, $5)`,
+			customerID, c.Email, c.Name, roles, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }

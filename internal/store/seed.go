@@ -39,6 +39,13 @@ func DemoCustomers() []order.Terms {
 			ShortPayTolerance: eur(500), ShortPayToleranceBP: 50,
 			VATID:   "DE811111111",
 			Address: order.Address{Street: "Werkstraße 12", City: "Stuttgart", Postcode: "70565", Country: "DE"},
+			// Each mail to the people it concerns.
+			Contacts: []order.Contact{
+				{Name: "Purchasing", Email: "purchasing@acme.example", Roles: []order.ContactRole{order.ContactPurchaser}},
+				{Name: "Carla Fischer (CFO)", Email: "cfo@acme.example", Roles: []order.ContactRole{order.ContactApprover}},
+				{Name: "Accounts payable", Email: "ap@acme.example", Roles: []order.ContactRole{order.ContactAccountsPayable}},
+				{Name: "Goods receiving", Email: "goods-in@acme.example", Roles: []order.ContactRole{order.ContactReceiving}},
+			},
 		},
 		{
 			CustomerID:             "GLOBEX-002",
