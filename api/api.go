@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -9,7 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 )
 
@@ -37,7 +38,9 @@ const DefaultQuoteWait = 5 * time.Second
 type Deps struct {
 	Store    *store.Store
 	Temporal client.Client
-	Tokens   *auth.Issuer
+	// Tokens authenticates bearer tokens: an *auth.Authenticator in
+	// production (keyring, OIDC, revocation list), or an *auth.Issuer.
+	Tokens Authenticator
 	// LogisticsSecret and PaymentsSecret verify the webhooks' signatures.
 	LogisticsSecret, PaymentsSecret []byte
 	// PublicURL is where clients reach the API, for absolute links
@@ -72,7 +75,7 @@ type Deps struct {
 type server struct {
 	store        *store.Store
 	temporal     client.Client
-	tokens       *auth.Issuer
+	tokens       Authenticator
 	logistics    []byte
 	payments     []byte
 	publicURL    string
@@ -197,6 +200,12 @@ func New(d Deps) http.Handler {
 	v1("/v1/payments/{id}/allocate", http.MethodPost, s.allocatePayment)
 
 	return handler{Handler: s.outer(r), router: r}
+}
+
+// Authenticator turns a bearer token into the actor it names; a refusal
+// wraps auth.ErrInvalidToken.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (order.Actor, error)
 }
 
 // handle adapts a handler that returns its error to http.Handler.

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/order"
 )
 
@@ -165,7 +166,13 @@ func (s *server) requireToken(next http.Handler) http.Handler {
 				detail: "send Authorization: Bearer <token>"})
 			return
 		}
-		a, err := s.tokens.Verify(strings.TrimSpace(tok))
+		a, err := s.tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
+		if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+			// The revocation list could not be read: not the caller's fault.
+			fail(w, r, &apiError{status: http.StatusServiceUnavailable, slug: ProblemUnavailable,
+				detail: "the token could not be checked; retry later", err: err})
+			return
+		}
 		if err != nil {
 			// RFC 6750: a token was sent but is no good.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="orderflow", error="invalid_token"`)

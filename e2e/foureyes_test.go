@@ -133,3 +133,24 @@ func TestRepDiscountAboveTheirOwnAuthorityNeedsAManager(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	x.waitStatus(id, order.StatusShipping, time.Minute)
 }
+
+// Issue 9, tokens: a revoked token is refused from the next request on;
+// the other tokens of the same person are not.
+func TestRevokedTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	cs := order.Actor{Subject: "sam@cs", Role: order.RoleCS}
+	stolen, err := x.s.Tokens.Mint(cs, time.Hour)
+	require.NoError(t, err)
+	other, err := x.s.Tokens.Mint(cs, time.Hour)
+	require.NoError(t, err)
+	get := func(tok string) int {
+		return x.call(http.MethodGet, x.s.APIURL+"/v1/orders", "", nil, map[string]string{"Authorization": "Bearer " + tok}).status
+	}
+	require.Equal(t, http.StatusOK, get(stolen))
+	v, err := x.s.Tokens.VerifyToken(stolen)
+	require.NoError(t, err)
+	require.NoError(t, x.s.Store.RevokeToken(t.Context(), v.TokenID, "ops@seller", "laptop stolen", time.Now(), v.Expires))
+	require.Equal(t, http.StatusUnauthorized, get(stolen))
+	require.Equal(t, http.StatusOK, get(other))
+}

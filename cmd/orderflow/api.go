@@ -28,7 +28,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer b.Close()
 	st, m, c := b.store, b.metrics, b.temporal
-	tokens, err := auth.NewIssuer([]byte(cfg.TokenSecret))
+	_, tokens, err := auth.FromConfig(cfg, st)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		run.Target = *apiURL
 		targets = loadgen.Targets{API: strings.TrimRight(*apiURL, "/"), Carrier: *carrierURL, Bank: *bankURL, Mail: *mailURL}
 	}
-	iss, err := auth.NewIssuer([]byte(cfg.TokenSecret))
+	iss, _, err := auth.FromConfig(cfg, nil)
 	if err != nil {
 		return err
 	}

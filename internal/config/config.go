@@ -35,6 +35,13 @@ type Config struct {
 	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey and document links)
 	// TokenSecret signs bearer tokens (ORDERFLOW_TOKEN_SECRET, at least 32 bytes).
 	TokenSecret string
+	// TokenKeys, when set, is the keyring "id=secret,id=secret"
+	// (ORDERFLOW_TOKEN_KEYS): the first signs, all verify, by the
+	// token's kid. It replaces TokenSecret.
+	TokenKeys string
+	// OIDC* accept tokens of the seller's identity provider beside
+	// orderflow's own (ORDERFLOW_OIDC_*; off without an issuer).
+	OIDCIssuer, OIDCAudience, OIDCJWKSURL, OIDCRoleClaim, OIDCCustomerClaim string
 	// AllowDevSecrets lets the api subcommand start with the public dev
 	// secrets (ORDERFLOW_ALLOW_DEV_SECRETS=1).
 	AllowDevSecrets bool
@@ -124,10 +131,10 @@ type Var struct {
 // DefaultText is the default as a help text shows it.
 func (v Var) DefaultText() string {
 	switch {
-	case v.Secret:
-		return "a public dev secret"
 	case v.Default == "":
 		return "unset"
+	case v.Secret:
+		return "a public dev secret"
 	}
 	return v.Default
 }
@@ -143,7 +150,7 @@ var (
 )
 
 var vars = []Var{
-	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: databank},
+	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token")},
 	{Name: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Usage: "the Temporal frontend (host:port)", Commands: temporal},
 	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: servers},
 	{Name: "TEMPORAL_TLS_CERT", Usage: "mTLS client certificate (file; with TEMPORAL_TLS_KEY)", Commands: temporal},
@@ -154,6 +161,12 @@ var vars = []Var{
 	{Name: "ORDERFLOW_API_ADDR", Default: "127.0.0.1:8080", Usage: "where the REST API listens", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey and document links)", Commands: []string{"worker", "api", "sim"}},
 	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench"}},
+	{Name: "ORDERFLOW_TOKEN_KEYS", Secret: true, Usage: "token keyring id=secret,id=secret (each at least 32 bytes): the first signs, each verifies the tokens naming it (kid); replaces ORDERFLOW_TOKEN_SECRET, for rotation without downtime", Commands: []string{"dev", "api", "token", "bench"}},
+	{Name: "ORDERFLOW_OIDC_ISSUER", Usage: "accept bearer tokens of this OIDC provider (its iss) beside orderflow's own; empty: off", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_OIDC_AUDIENCE", Usage: "the aud the provider's tokens for this API carry", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_OIDC_JWKS_URL", Usage: "where the provider publishes its signing keys (JWKS)", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_OIDC_ROLE_CLAIM", Default: "role", Usage: "the claim holding the orderflow role", Commands: []string{"api"}},
+	{Name: "ORDERFLOW_OIDC_CUSTOMER_CLAIM", Default: "customer_id", Usage: "the claim holding a buyer's customer id", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_ALLOW_DEV_SECRETS", Usage: "1 lets `orderflow api` start with the public dev secrets (test setups only)", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", Default: DevLogisticsSecret, Secret: true, Usage: "HMAC secret shared with the carrier", Commands: signers},
 	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
@@ -216,6 +229,12 @@ func FromEnv() (Config, error) {
 		APIAddr:               env("ORDERFLOW_API_ADDR"),
 		PublicURL:             env("ORDERFLOW_PUBLIC_URL"),
 		TokenSecret:           env("ORDERFLOW_TOKEN_SECRET"),
+		TokenKeys:             env("ORDERFLOW_TOKEN_KEYS"),
+		OIDCIssuer:            env("ORDERFLOW_OIDC_ISSUER"),
+		OIDCAudience:          env("ORDERFLOW_OIDC_AUDIENCE"),
+		OIDCJWKSURL:           env("ORDERFLOW_OIDC_JWKS_URL"),
+		OIDCRoleClaim:         env("ORDERFLOW_OIDC_ROLE_CLAIM"),
+		OIDCCustomerClaim:     env("ORDERFLOW_OIDC_CUSTOMER_CLAIM"),
 		AllowDevSecrets:       env("ORDERFLOW_ALLOW_DEV_SECRETS") == "1",
 		WorkerMetricsAddr:     env("ORDERFLOW_WORKER_METRICS_ADDR"),
 		ERPURL:                env("ORDERFLOW_ERP_URL"),
@@ -271,6 +290,9 @@ func FromEnv() (Config, error) {
 	if len(c.TokenSecret) < 32 {
 		return Config{}, fmt.Errorf("ORDERFLOW_TOKEN_SECRET: at least 32 bytes")
 	}
+	if c.OIDCIssuer != "" && (c.OIDCAudience == "" || c.OIDCJWKSURL == "") {
+		return Config{}, fmt.Errorf("ORDERFLOW_OIDC_ISSUER: set ORDERFLOW_OIDC_AUDIENCE and ORDERFLOW_OIDC_JWKS_URL with it")
+	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		return Config{}, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither")
 	}
@@ -292,7 +314,7 @@ func (c Config) TemporalTLS() bool {
 
 // UsesDevSecrets reports whether any secret is still the public dev default.
 func (c Config) UsesDevSecrets() bool {
-	return c.TokenSecret == DevTokenSecret || c.LogisticsWebhookSecret == DevLogisticsSecret ||
+	return (c.TokenSecret == DevTokenSecret && c.TokenKeys == "") || c.LogisticsWebhookSecret == DevLogisticsSecret ||
 		c.PaymentsWebhookSecret == DevPaymentsSecret
 }
 

@@ -217,11 +217,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	if s.Tokens, err = auth.NewIssuer([]byte(cfg.TokenSecret)); err != nil {
+	var authn *auth.Authenticator
+	if s.Tokens, authn, err = auth.FromConfig(cfg, s.Store); err != nil {
 		return nil, err
 	}
 	handler := api.New(api.Deps{
-		Store: s.Store, Temporal: s.Client, Tokens: s.Tokens,
+		Store: s.Store, Temporal: s.Client, Tokens: authn,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
 		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, HistoryLimit: o.HistoryLimit, Metrics: s.Metrics.Handler(),

@@ -58,3 +58,19 @@ func TestDelegationsInForceAndRevoked(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, in)
 }
+
+func TestRevokedTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	now := time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)
+	revoked, err := s.TokenRevoked(ctx, "abc")
+	require.NoError(t, err)
+	require.False(t, revoked)
+	require.NoError(t, s.RevokeToken(ctx, "abc", "ops@seller", "laptop stolen", now, now.Add(time.Hour)))
+	require.NoError(t, s.RevokeToken(ctx, "abc", "ops@seller", "again", now, time.Time{}))
+	revoked, err = s.TokenRevoked(ctx, "abc")
+	require.NoError(t, err)
+	require.True(t, revoked)
+	require.Error(t, s.RevokeToken(ctx, "def", "", "no one", now, now))
+}
