@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/erp"
+	"github.com/orderflow/orderflow/internal/links"
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
@@ -36,6 +37,8 @@ type Activities struct {
 	Seller document.Party
 	// Mailboxes of the seller's teams, for alerts and approval requests.
 	CSEmail, FinanceEmail, SalesManagersEmail string
+	// Links signs the order and accept links of buyer mails (nil: none).
+	Links *links.Signer
 }
 
 // Mailer sends one mail; *mail.Sender is the production one.
@@ -296,6 +299,9 @@ func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailRe
 	}
 	if err := a.attachDocument(ctx, &in); err != nil {
 		return SendMailResult{}, err
+	}
+	if err := a.attachLinks(&in, to); err != nil {
+		return SendMailResult{}, temporal.NewNonRetryableApplicationError("sign the mail's links", ErrTypeInvalidInput, err)
 	}
 	subject, text, err := mail.Render(in.Kind, in.Data)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/orderflow/orderflow/internal/links"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 )
@@ -41,6 +42,9 @@ type Deps struct {
 	// Tokens authenticates bearer tokens: an *auth.Authenticator in
 	// production (keyring, OIDC, revocation list), or an *auth.Issuer.
 	Tokens Authenticator
+	// Links checks the signed links of buyer mails (nil: their pages say
+	// the link is not valid).
+	Links *links.Signer
 	// LogisticsSecret and PaymentsSecret verify the webhooks' signatures.
 	LogisticsSecret, PaymentsSecret []byte
 	// PublicURL is where clients reach the API, for absolute links
@@ -76,6 +80,7 @@ type server struct {
 	store        *store.Store
 	temporal     client.Client
 	tokens       Authenticator
+	links        *links.Signer
 	logistics    []byte
 	payments     []byte
 	publicURL    string
@@ -106,6 +111,7 @@ func New(d Deps) http.Handler {
 		store:        d.Store,
 		temporal:     d.Temporal,
 		tokens:       d.Tokens,
+		links:        d.Links,
 		logistics:    d.LogisticsSecret,
 		payments:     d.PaymentsSecret,
 		publicURL:    strings.TrimRight(d.PublicURL, "/"),
@@ -155,6 +161,10 @@ func New(d Deps) http.Handler {
 	// The buyer's survey page: the token in the path is the secret.
 	r.HandleFunc("/survey/{token}", s.surveyPage).Methods(http.MethodGet)
 	r.HandleFunc("/survey/{token}", s.surveyAnswer).Methods(http.MethodPost)
+
+	// The buyer's order page, from the signed link in a mail.
+	r.HandleFunc("/o/{link}", s.orderPage).Methods(http.MethodGet)
+	r.HandleFunc("/o/{link}/accept", s.acceptByLink).Methods(http.MethodPost)
 
 	// The buyer's invoices and credit notes: the token in the path is the secret.
 	r.Handle("/documents/{token}", s.handle(s.documentPage)).Methods(http.MethodGet)

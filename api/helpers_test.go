@@ -23,6 +23,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/links"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
@@ -82,6 +83,7 @@ type env struct {
 	store   *store.Store
 	tc      *mocks.Client
 	tokens  *auth.Issuer
+	links   *links.Signer
 	h       http.Handler
 	now     time.Time
 	logs    *syncBuffer
@@ -105,6 +107,8 @@ func withLogsTo(w io.Writer) envOption { return func(e *env) { e.logTo = w } }
 // expected panics instead of failing the test.
 func withClient(c *mocks.Client) envOption { return func(e *env) { e.tc = c } }
 
+var linkSecret = []byte("test-link-secret-test-link-secret-0")
+
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	pool := pgtest.NewPool(t, store.Migrate)
@@ -120,10 +124,14 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if e.tc == nil {
 		e.tc = mocks.NewClient(t)
 	}
+	signer, err := links.New(linkSecret)
+	require.NoError(t, err)
+	e.links = signer
 	e.h = api.New(api.Deps{
 		Store:            st,
 		Temporal:         e.tc,
 		Tokens:           tokens,
+		Links:            signer,
 		LogisticsSecret:  logisticsSecret,
 		PaymentsSecret:   paymentsSecret,
 		PublicURL:        "https://orders.example",

@@ -20,7 +20,7 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-//go:embed templates/survey.html
+//go:embed templates/survey.html templates/order.html
 var templateFiles embed.FS
 
 var surveyTemplate = template.Must(template.ParseFS(templateFiles, "templates/survey.html"))
@@ -74,9 +74,15 @@ func newSurveyPage(kind string, sv store.Survey) surveyPageData {
 // renderSurvey writes a survey page. The headers keep the page self-contained
 // and keep the token in its URL from leaking through a Referer.
 func renderSurvey(w http.ResponseWriter, r *http.Request, status int, d surveyPageData) {
+	writePage(w, r, status, surveyTemplate, d)
+}
+
+// writePage renders a buyer page (survey, order) with the headers every
+// such page carries: no caching, no referrer, no framing, no scripts.
+func writePage(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
 	var buf bytes.Buffer
-	if err := surveyTemplate.ExecuteTemplate(&buf, "page", d); err != nil {
-		zerolog.Ctx(r.Context()).Error().Err(err).Msg("render survey page")
+	if err := t.ExecuteTemplate(&buf, "page", data); err != nil {
+		zerolog.Ctx(r.Context()).Error().Err(err).Str("page", t.Name()).Msg("render page")
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -434,6 +434,16 @@ func (s *server) runUpdateOn(w http.ResponseWriter, r *http.Request, roles []ord
 		sum := sha256.Sum256([]byte(actor.Subject + "\x00" + name + "\x00" + key))
 		opts.UpdateID = "api-" + hex.EncodeToString(sum[:16])
 	}
+	res, err := s.update(ctx, rec, opts)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// update sends an update to the order and waits for its answer.
+func (s *server) update(ctx context.Context, rec store.OrderRecord, opts client.UpdateWorkflowOptions) (workflows.DecisionResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.updTimeout)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, opts)
@@ -442,10 +452,17 @@ func (s *server) runUpdateOn(w http.ResponseWriter, r *http.Request, roles []ord
 		err = h.Get(ctx, &res)
 	}
 	if err != nil {
-		return updateError(rec, err)
+		return workflows.DecisionResult{}, updateError(rec, err)
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return res, nil
+}
+
+// sendUpdate is update for a page's action (no idempotency key: a page
+// acts once, and the order refuses a second answer).
+func (s *server) sendUpdate(ctx context.Context, rec store.OrderRecord, name string, arg any) error {
+	_, err := s.update(ctx, rec, client.UpdateWorkflowOptions{WorkflowID: rec.ID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	return err
 }
 
 // updateError tells a finished order from a missing workflow; the rest is

@@ -8,6 +8,7 @@ import (
 	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/erp"
+	"github.com/orderflow/orderflow/internal/links"
 	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/metrics"
 	"github.com/orderflow/orderflow/internal/store"
@@ -38,5 +39,16 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		CSEmail:            cfg.CSEmail,
 		FinanceEmail:       cfg.FinanceEmail,
 		SalesManagersEmail: cfg.SalesManagersEmail,
+		Links:              linkSigner(cfg),
 	}
+}
+
+// linkSigner signs buyer mails' links with ORDERFLOW_LINK_SECRET (which
+// config.Load checked is long enough).
+func linkSigner(cfg config.Config) *links.Signer {
+	s, err := links.New([]byte(cfg.LinkSecret))
+	if err != nil {
+		return nil // a config not from config.Load (tests): mails go without links
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/links"
 )
 
 // runAPI is the production REST API process.
@@ -19,8 +20,8 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log := newLogger(cfg, stderr).With().Str("component", "api").Logger()
 	if cfg.UsesDevSecrets() && !cfg.AllowDevSecrets {
-		return errors.New("the token or webhook secrets are the public dev defaults: set ORDERFLOW_TOKEN_SECRET, " +
-			"ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (or ORDERFLOW_ALLOW_DEV_SECRETS=1 for a test setup)")
+		return errors.New("the token, link or webhook secrets are the public dev defaults: set ORDERFLOW_TOKEN_SECRET (or ORDERFLOW_TOKEN_KEYS), " +
+			"ORDERFLOW_LINK_SECRET, ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (or ORDERFLOW_ALLOW_DEV_SECRETS=1 for a test setup)")
 	}
 	b, err := connect(ctx, cfg, log)
 	if err != nil {
@@ -32,9 +33,13 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	signer, err := links.New([]byte(cfg.LinkSecret))
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr: cfg.APIAddr,
-		Handler: api.New(api.Deps{Store: st, Temporal: c, Tokens: tokens,
+		Handler: api.New(api.Deps{Store: st, Temporal: c, Tokens: tokens, Links: signer,
 			LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 			PublicURL: cfg.PublicURL, Logger: log, Now: time.Now, WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, Metrics: m.Handler()}),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -35,6 +35,9 @@ type Config struct {
 	PublicURL string // ORDERFLOW_PUBLIC_URL: how buyers reach the API (survey and document links)
 	// TokenSecret signs bearer tokens (ORDERFLOW_TOKEN_SECRET, at least 32 bytes).
 	TokenSecret string
+	// LinkSecret signs the links in buyer mails (ORDERFLOW_LINK_SECRET, at
+	// least 32 bytes): the worker signs, the API checks.
+	LinkSecret string
 	// TokenKeys, when set, is the keyring "id=secret,id=secret"
 	// (ORDERFLOW_TOKEN_KEYS): the first signs, all verify, by the
 	// token's kid. It replaces TokenSecret.
@@ -110,6 +113,7 @@ type Seller struct {
 // them unless ORDERFLOW_ALLOW_DEV_SECRETS=1.
 const (
 	DevTokenSecret     = "orderflow-dev-token-secret-not-for-production"
+	DevLinkSecret      = "orderflow-dev-link-secret-not-for-production"
 	DevLogisticsSecret = "orderflow-dev-logistics-webhook-secret"
 	DevPaymentsSecret  = "orderflow-dev-payments-webhook-secret"
 )
@@ -161,6 +165,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_API_ADDR", Default: "127.0.0.1:8080", Usage: "where the REST API listens", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey and document links)", Commands: []string{"worker", "api", "sim"}},
 	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench"}},
+	{Name: "ORDERFLOW_LINK_SECRET", Default: DevLinkSecret, Secret: true, Usage: "HMAC key of the order and accept links in buyer mails, at least 32 bytes (the worker signs, the API checks; rotating it ends the links sent)", Commands: []string{"dev", "worker", "api", "bench"}},
 	{Name: "ORDERFLOW_TOKEN_KEYS", Secret: true, Usage: "token keyring id=secret,id=secret (each at least 32 bytes): the first signs, each verifies the tokens naming it (kid); replaces ORDERFLOW_TOKEN_SECRET, for rotation without downtime", Commands: []string{"dev", "api", "token", "bench"}},
 	{Name: "ORDERFLOW_OIDC_ISSUER", Usage: "accept bearer tokens of this OIDC provider (its iss) beside orderflow's own; empty: off", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_OIDC_AUDIENCE", Usage: "the aud the provider's tokens for this API carry", Commands: []string{"api"}},
@@ -230,6 +235,7 @@ func FromEnv() (Config, error) {
 		PublicURL:             env("ORDERFLOW_PUBLIC_URL"),
 		TokenSecret:           env("ORDERFLOW_TOKEN_SECRET"),
 		TokenKeys:             env("ORDERFLOW_TOKEN_KEYS"),
+		LinkSecret:            env("ORDERFLOW_LINK_SECRET"),
 		OIDCIssuer:            env("ORDERFLOW_OIDC_ISSUER"),
 		OIDCAudience:          env("ORDERFLOW_OIDC_AUDIENCE"),
 		OIDCJWKSURL:           env("ORDERFLOW_OIDC_JWKS_URL"),
@@ -290,6 +296,9 @@ func FromEnv() (Config, error) {
 	if len(c.TokenSecret) < 32 {
 		return Config{}, fmt.Errorf("ORDERFLOW_TOKEN_SECRET: at least 32 bytes")
 	}
+	if len(c.LinkSecret) < 32 {
+		return Config{}, fmt.Errorf("ORDERFLOW_LINK_SECRET: at least 32 bytes")
+	}
 	if c.OIDCIssuer != "" && (c.OIDCAudience == "" || c.OIDCJWKSURL == "") {
 		return Config{}, fmt.Errorf("ORDERFLOW_OIDC_ISSUER: set ORDERFLOW_OIDC_AUDIENCE and ORDERFLOW_OIDC_JWKS_URL with it")
 	}
@@ -314,7 +323,7 @@ func (c Config) TemporalTLS() bool {
 
 // UsesDevSecrets reports whether any secret is still the public dev default.
 func (c Config) UsesDevSecrets() bool {
-	return (c.TokenSecret == DevTokenSecret && c.TokenKeys == "") || c.LogisticsWebhookSecret == DevLogisticsSecret ||
+	return (c.TokenSecret == DevTokenSecret && c.TokenKeys == "") || c.LinkSecret == DevLinkSecret || c.LogisticsWebhookSecret == DevLogisticsSecret ||
 		c.PaymentsWebhookSecret == DevPaymentsSecret
 }
 

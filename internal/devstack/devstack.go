@@ -24,6 +24,7 @@ import (
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devserver"
 	"github.com/orderflow/orderflow/internal/downstream"
+	"github.com/orderflow/orderflow/internal/links"
 	"github.com/orderflow/orderflow/internal/mailsink"
 	"github.com/orderflow/orderflow/internal/metrics"
 	"github.com/orderflow/orderflow/internal/pgdb"
@@ -221,8 +222,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Tokens, authn, err = auth.FromConfig(cfg, s.Store); err != nil {
 		return nil, err
 	}
+	signer, err := links.New([]byte(cfg.LinkSecret))
+	if err != nil {
+		return nil, err
+	}
 	handler := api.New(api.Deps{
-		Store: s.Store, Temporal: s.Client, Tokens: authn,
+		Store: s.Store, Temporal: s.Client, Tokens: authn, Links: signer,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
 		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, HistoryLimit: o.HistoryLimit, Metrics: s.Metrics.Handler(),

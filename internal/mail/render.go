@@ -66,8 +66,10 @@ type Data struct {
 	Needs      []order.ApprovalNeed
 	Exposure   *order.Exposure
 
-	// SurveyURL and OrderURL are links on this system.
-	SurveyURL, OrderURL string
+	// SurveyURL and OrderURL are links on this system; AcceptURL, in a
+	// quote mail, accepts that revision. Signed links the SendMail activity
+	// sets for buyer mails.
+	SurveyURL, OrderURL, AcceptURL string
 	// DocumentURL is the printable page of the invoice or credit note the
 	// mail is about (its UBL export is DocumentURL + "/ubl"). The SendMail
 	// activity sets it for invoice and credit-note mails, and for dunning

@@ -76,11 +76,12 @@ func TestRenderEveryKind(t *testing.T) {
 		textHas     []string
 		textHasNone []string
 	}{
-		{KindQuote, with(func(d *Data) { d.Quote = sampleQuote() }),
+		{KindQuote, with(func(d *Data) { d.Quote = sampleQuote(); d.AcceptURL = "http://localhost:8080/o/acc-tok" }),
 			[]string{"ord-8c1e", "revision 2", "852.85 EUR", "PO-4711"},
 			[]string{"Acme Tools GmbH", "BOLT-M8", "500", "0.35 EUR", "175.00 EUR", "contract price",
 				"DRILL-PRO-18V", "249.00 EUR", "922.00 EUR", "7.50%", "-69.15 EUR", "852.85 EUR",
-				"2026-12-24", "5 days", "30 days net", "http://localhost:8080/v1/orders/ord-8c1e"}, nil},
+				"2026-12-24", "5 days", "30 days net", "http://localhost:8080/v1/orders/ord-8c1e",
+				"Accept it online: http://localhost:8080/o/acc-tok"}, nil},
 		{KindQuote, with(func(d *Data) {
 			q := sampleQuote()
 			q.Net, q.TaxRateBP, q.Tax, q.Total = q.Total, 1900, eur(16204), eur(101489)

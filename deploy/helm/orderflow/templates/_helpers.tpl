@@ -67,7 +67,7 @@ Name of the user's Secret; rendering stops with a message when it is unset,
 because neither process can start without the database URL.
 */}}
 {{- define "orderflow.secretName" -}}
-{{- required "secrets.existingSecret is required: create a Secret with DATABASE_URL, ORDERFLOW_TOKEN_SECRET, ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (see deploy/README.md) and name it here" .Values.secrets.existingSecret }}
+{{- required "secrets.existingSecret is required: create a Secret with DATABASE_URL, ORDERFLOW_TOKEN_SECRET, ORDERFLOW_LINK_SECRET, ORDERFLOW_LOGISTICS_WEBHOOK_SECRET and ORDERFLOW_PAYMENTS_WEBHOOK_SECRET (see deploy/README.md) and name it here" .Values.secrets.existingSecret }}
 {{- end }}
 
 {{/*

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orderflow/orderflow/internal/mailsink"
+	"github.com/orderflow/orderflow/internal/order"
+)
+
+var linkRE = regexp.MustCompile(`http://[^\s]+/o/[A-Za-z0-9_.-]+`)
+
+// Issue 9, action links: the quote mail links the buyer's order page and
+// a page that accepts that revision. The page (rendered in headless
+// Chromium) shows the buyer's representation and the accept button; the
+// form accepts the quote as the mail's recipient, once; a changed link
+// opens nothing.
+func TestBuyerAcceptsTheQuoteFromTheMailLink(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	id := x.createQuote("e2e-link-accept", order.Line{SKU: "VALVE-50", Quantity: 2})
+	x.waitStatus(id, order.StatusAwaitingAcceptance, 30*time.Second)
+
+	var text string
+	for deadline := time.Now().Add(30 * time.Second); text == "" && time.Now().Before(deadline); {
+		if ms := x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "quote"}); len(ms) > 0 {
+			text = ms[0].Text
+		} else {
+			time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+		}
+	}
+	require.NotEmpty(t, text, "the quote mail")
+	var accept, view string
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "Accept it online: "):
+			accept = linkRE.FindString(line)
+		case strings.HasPrefix(line, "Order details: "):
+			view = linkRE.FindString(line)
+		}
+	}
+	require.NotEmpty(t, accept, "the quote mail links the accept page: %s", text)
+	require.NotEmpty(t, view, "the quote mail links the order page: %s", text)
+
+	// The page in a real browser: the order as the buyer sees it, and the button.
+	dom := browse(t, accept, "--dump-dom")
+	for _, want := range []string{"Order " + id, "AWAITING_ACCEPTANCE", "VALVE-50", "Accept quote revision 1", `id="accept"`, "Quoted"} {
+		require.Contains(t, dom, want)
+	}
+	for _, secret := range []string{"sales_order", "exposure", "credit limit", "SO-"} {
+		require.NotContains(t, strings.ToLower(dom), strings.ToLower(secret), "seller-internal data on the buyer's page")
+	}
+	require.NotContains(t, browse(t, view, "--dump-dom"), `id="accept"`, "a view link accepts nothing")
+
+	post := func(link string) (int, string) {
+		resp, err := x.http.PostForm(link+"/accept", url.Values{})
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// A view link, or a changed one, cannot accept.
+	status, _ := post(view)
+	require.Equal(t, http.StatusNotFound, status)
+	status, _ = post(accept[:len(accept)-3] + "AAA")
+	require.Equal(t, http.StatusNotFound, status)
+
+	status, body := post(accept)
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, "You accepted quote revision 1")
+	x.waitStatus(id, order.StatusShipping, time.Minute)
+	x.waitAudit(id, "quote.accepted")
+
+	status, body = post(accept)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "This link was used on")
+
+	// The order page follows the order: shipped, with its shipments.
+	dom = browse(t, view, "--dump-dom")
+	require.Contains(t, dom, "SHIPPING")
+	require.Contains(t, dom, "Shipments")
+	require.Contains(t, dom, "expected by")
+
+	var audit struct {
+		Entries []struct {
+			Action string      `json:"action"`
+			Actor  order.Actor `json:"actor"`
+		} `json:"entries"`
+	}
+	a := x.api(http.MethodGet, "/v1/orders/"+id+"/audit", order.RoleCS, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	require.NoError(t, json.Unmarshal(a.body, &audit))
+	var by order.Actor
+	for _, e := range audit.Entries {
+		if e.Action == "quote.accepted" {
+			by = e.Actor
+		}
+	}
+	require.Equal(t, order.Actor{Subject: "link:purchasing@acme.example", Role: order.RoleBuyer, CustomerID: "ACME-001"}, by)
+}
