@@ -199,6 +199,8 @@ func New(d Deps) http.Handler {
 	v1("/v1/orders/{id}/credit-decision", http.MethodPost, s.creditDecision)
 	v1("/v1/orders/{id}/actions", http.MethodPost, s.action)
 	v1("/v1/actions/bulk", http.MethodPost, s.bulkAction)
+	v1("/v1/customers/{id}/terms", http.MethodGet, s.getTerms)
+	v1("/v1/customers/{id}/terms", http.MethodPut, s.putTerms)
 	v1("/v1/customers/{id}/contacts", http.MethodGet, s.getContacts)
 	v1("/v1/customers/{id}/contacts", http.MethodPut, s.putContacts)
 	v1("/v1/reps", http.MethodGet, s.listReps)

@@ -153,3 +153,48 @@ func TestCustomerContacts(t *testing.T) {
 		token: e.tokenFor(order.Actor{Subject: "eve", Role: order.RoleBuyer, CustomerID: "GLOBEX-002"})})
 	requireProblem(t, w, http.StatusNotFound)
 }
+
+// A sales admin records a new version of a customer's terms; a manager
+// reads them; nobody else writes them.
+func TestTermsCatalog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := order.Actor{Subject: "sue@seller", Role: order.RoleSalesAdmin}
+	mgr := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	terms := store.DemoCustomers()[0]
+	terms.DiscountBP = 500
+	put := func(a order.Actor, body map[string]any) *responseRecorder {
+		return e.do(req{method: http.MethodPut, path: "/v1/customers/" + acme + "/terms", token: e.tokenFor(a), body: body})
+	}
+	requireProblem(t, put(mgr, map[string]any{"terms": terms, "reason": "x"}), http.StatusForbidden)
+	p := requireProblem(t, put(admin, map[string]any{"terms": terms}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"reason"}, p.fields())
+	p = requireProblem(t, put(admin, map[string]any{"terms": terms, "reason": "x", "effective_from": e.now.Add(-time.Hour)}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"effective_from"}, p.fields())
+	bad := terms
+	bad.Currency = "EURO"
+	p = requireProblem(t, put(admin, map[string]any{"terms": bad, "reason": "x"}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"terms.currency"}, p.fields())
+	other := terms
+	other.CustomerID = "GLOBEX-002"
+	p = requireProblem(t, put(admin, map[string]any{"terms": other, "reason": "x"}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"terms.customer_id"}, p.fields())
+
+	w := put(admin, map[string]any{"terms": terms, "reason": "volume agreement 2031"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	v := decode[store.TermsVersion](t, w)
+	require.Equal(t, 1, v.Version)
+	require.Equal(t, "sue@seller", v.ChangedBy)
+	require.NotEmpty(t, v.Hash)
+
+	w = e.do(req{method: http.MethodGet, path: "/v1/customers/" + acme + "/terms", token: e.tokenFor(mgr)})
+	require.Equal(t, http.StatusOK, w.Code)
+	got := decode[struct {
+		InForce  order.Terms          `json:"in_force"`
+		Versions []store.TermsVersion `json:"versions"`
+	}](t, w)
+	require.Equal(t, int64(500), got.InForce.DiscountBP)
+	require.Equal(t, v.Hash, got.InForce.Hash)
+	require.Len(t, got.Versions, 1)
+	requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/customers/" + acme + "/terms", token: e.token(order.RoleBuyer)}), http.StatusForbidden)
+}

@@ -154,3 +154,65 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, get(stolen))
 	require.Equal(t, http.StatusOK, get(other))
 }
+
+// Issue 9, the terms catalog: a sales admin changes Acme's discount while
+// an order waits for its answer. The quoted order keeps the terms it was
+// priced under (version and hash in its details); a revision is priced
+// under the terms in force.
+func TestTermsChangeNeverAltersAQuotedOrder(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	admin := order.Actor{Subject: "sue@seller", Role: order.RoleSalesAdmin}
+	id := x.createQuote("e2e-terms-pin", order.Line{SKU: "VALVE-50", Quantity: 10})
+	x.waitStatus(id, order.StatusAwaitingAcceptance, 30*time.Second)
+	type pinned struct {
+		Live struct {
+			Quote struct {
+				Revision   int   `json:"revision"`
+				DiscountBP int64 `json:"discount_bp"`
+			} `json:"quote"`
+			Terms order.Terms `json:"terms"`
+		} `json:"live"`
+	}
+	read := func() pinned {
+		var p pinned
+		a := x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+		require.NoError(t, json.Unmarshal(a.body, &p))
+		return p
+	}
+	before := read()
+	require.Equal(t, int64(300), before.Live.Quote.DiscountBP)
+	require.Equal(t, 0, before.Live.Terms.Version)
+	require.NotEmpty(t, before.Live.Terms.Hash)
+
+	var current struct {
+		InForce order.Terms `json:"in_force"`
+	}
+	mgr := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	a := x.as(mgr, http.MethodGet, "/v1/customers/ACME-001/terms", nil)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	require.NoError(t, json.Unmarshal(a.body, &current))
+	changed := current.InForce
+	changed.DiscountBP = 800
+	a = x.as(admin, http.MethodPut, "/v1/customers/ACME-001/terms", map[string]any{"terms": changed, "reason": "key account from today"})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+
+	after := read()
+	require.Equal(t, before.Live.Quote, after.Live.Quote, "the standing quote is unchanged")
+	require.Equal(t, before.Live.Terms.Hash, after.Live.Terms.Hash, "the order keeps the terms it was priced under")
+
+	a = x.api(http.MethodPost, "/v1/orders/"+id+"/revise", order.RoleBuyer, map[string]any{
+		"lines": []order.Line{{SKU: "VALVE-50", Quantity: 12}}, "reason": "two more"})
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	x.waitStatus(id, order.StatusAwaitingAcceptance, 30*time.Second)
+	var revised pinned
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if revised = read(); revised.Live.Quote.Revision == 2 {
+			break
+		}
+	}
+	require.Equal(t, 2, revised.Live.Quote.Revision)
+	require.Equal(t, int64(800), revised.Live.Quote.DiscountBP, "a revision is priced under the terms in force")
+	require.Equal(t, 1, revised.Live.Terms.Version)
+	require.NotEqual(t, before.Live.Terms.Hash, revised.Live.Terms.Hash)
+}

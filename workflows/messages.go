@@ -470,6 +470,10 @@ type Details struct {
 	// Waiting says in words what the order waits for.
 	Waiting string       `json:"waiting"`
 	Quote   *order.Quote `json:"quote,omitempty"`
+	// Terms is the customer's terms the standing quote was priced under
+	// (their version and hash): the order keeps them whatever changes in
+	// the catalog later.
+	Terms *order.Terms `json:"terms,omitempty"`
 	// AcceptedBy is who accepted the quote: they may not also approve
 	// the order (four eyes).
 	AcceptedBy      *order.Actor         `json:"accepted_by,omitempty"`

@@ -29,6 +29,10 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 		return err
 	}
 	o.terms = res.Terms
+	// The order pins the terms it was priced under: a revision re-prices
+	// under the terms then in force; a change of terms alters no quote.
+	pinned := res.Terms
+	o.d.Terms = &pinned
 	q := res.Quote
 	o.d.Quote = &q
 	// A new revision takes a new answer. Cleared here, before the order shows

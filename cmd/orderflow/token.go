@@ -21,7 +21,7 @@ import (
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token")
-	role := fs.String("role", "", "one of storefront, buyer, buyer_approver, sales_manager, finance, cs")
+	role := fs.String("role", "", "one of storefront, buyer, buyer_approver, sales_rep, sales_manager, sales_admin, finance, cs")
 	customer := fs.String("customer", "", "customer id (required for buyer and buyer_approver)")
 	subject := fs.String("subject", "", "who the token is for (default: a new person each time, <role>-<6 random hex digits>@<customer>.dev or @dev)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")

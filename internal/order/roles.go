@@ -17,6 +17,8 @@ const (
 	// RoleSalesManager is the seller-side approver of discounts and large
 	// orders; a manager may also request discounted quotes like a rep.
 	RoleSalesManager Role = "sales_manager"
+	// RoleSalesAdmin maintains the customers' terms (the catalog).
+	RoleSalesAdmin Role = "sales_admin"
 	// RoleFinance decides credit holds and allocates unmatched payments.
 	RoleFinance Role = "finance"
 	// RoleCS runs manual recovery and compensation steps.
@@ -24,7 +26,7 @@ const (
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleStorefront, RoleBuyer, RoleBuyerApprover, RoleSalesRep, RoleSalesManager, RoleFinance, RoleCS}
+var Roles = []Role{RoleStorefront, RoleBuyer, RoleBuyerApprover, RoleSalesRep, RoleSalesManager, RoleSalesAdmin, RoleFinance, RoleCS}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -51,7 +53,7 @@ func (r Role) MayDiscount() bool { return r == RoleSalesRep || r == RoleSalesMan
 // what it gets to buyers, so it gets the buyer's view.
 func (r Role) Staff() bool {
 	switch r {
-	case RoleSalesRep, RoleSalesManager, RoleFinance, RoleCS:
+	case RoleSalesRep, RoleSalesManager, RoleSalesAdmin, RoleFinance, RoleCS:
 		return true
 	}
 	return false

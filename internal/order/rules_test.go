@@ -254,7 +254,7 @@ func TestStatusesAndRoles(t *testing.T) {
 	// Who may ask for a discount, and who sees the seller's internal view.
 	for _, r := range Roles {
 		wantDiscount := r == RoleSalesRep || r == RoleSalesManager
-		wantStaff := wantDiscount || r == RoleFinance || r == RoleCS
+		wantStaff := wantDiscount || r == RoleSalesAdmin || r == RoleFinance || r == RoleCS
 		if r.MayDiscount() != wantDiscount || r.Staff() != wantStaff {
 			t.Errorf("%s: MayDiscount %v Staff %v, want %v %v", r, r.MayDiscount(), r.Staff(), wantDiscount, wantStaff)
 		}

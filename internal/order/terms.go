@@ -56,6 +56,12 @@ type Terms struct {
 	// Contacts are the people at the customer and what each takes care
 	// of; a mail no contact's role concerns goes to BuyerEmail.
 	Contacts []Contact `json:"contacts,omitempty"`
+	// Version is the terms version (0 for terms never changed through the
+	// catalog), EffectiveFrom when it came into force, Hash the SHA-256 of
+	// its content: what an order priced under it pins.
+	Version       int       `json:"version,omitempty"`
+	EffectiveFrom time.Time `json:"effective_from,omitzero"`
+	Hash          string    `json:"hash,omitempty"`
 }
 
 // Address is a postal address as invoices print it. Country is the ISO

@@ -74,3 +74,56 @@ func TestRevokedTokens(t *testing.T) {
 	require.True(t, revoked)
 	require.Error(t, s.RevokeToken(ctx, "def", "", "no one", now, now))
 }
+
+// Terms change by versions: each audited with who and why, in force from
+// its date; a version for later waits, and comes into force by itself.
+func TestTermsVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	now := time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	acme := store.DemoCustomers()[0]
+	acme.CustomerID = "NEW-CUST"
+
+	v1, err := s.ChangeTerms(ctx, acme, now.Add(48*time.Hour), "sam@sales", "new customer", now)
+	require.NoError(t, err)
+	require.Equal(t, 1, v1.Version)
+	require.Equal(t, now, v1.EffectiveFrom, "a new customer's first terms are in force at once")
+	got, err := s.Terms(ctx, "NEW-CUST")
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version)
+	require.Equal(t, v1.Hash, got.Hash)
+	require.Empty(t, got.Contacts, "contacts are not terms")
+
+	later := acme
+	later.DiscountBP = 500
+	v2, err := s.ChangeTerms(ctx, later, now.Add(24*time.Hour), "sam@sales", "volume agreement from tomorrow", now)
+	require.NoError(t, err)
+	require.Equal(t, 2, v2.Version)
+	require.NotEqual(t, v1.Hash, v2.Hash)
+	got, err = s.Terms(ctx, "NEW-CUST")
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version, "version 2 waits for its date")
+	require.Equal(t, int64(300), got.DiscountBP)
+
+	now = now.Add(25 * time.Hour)
+	got, err = s.Terms(ctx, "NEW-CUST")
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Version, "in force by itself once its date came")
+	require.Equal(t, int64(500), got.DiscountBP)
+	require.Equal(t, v2.Hash, got.Hash)
+
+	vs, err := s.TermsVersions(ctx, "NEW-CUST")
+	require.NoError(t, err)
+	require.Len(t, vs, 2)
+	require.Equal(t, "volume agreement from tomorrow", vs[0].Reason)
+	require.Equal(t, "sam@sales", vs[0].ChangedBy)
+
+	bad := acme
+	bad.Currency = "EURO"
+	_, err = s.ChangeTerms(ctx, bad, now, "sam@sales", "typo", now)
+	require.Error(t, err)
+	_, err = s.ChangeTerms(ctx, acme, now, "sam@sales", "", now)
+	require.Error(t, err, "a change says why")
+}

@@ -40,10 +40,13 @@ func MigrateReport(ctx context.Context, pool *pgxpool.Pool) (pgdb.Migrated, erro
 // Store reads and writes orderflow's tables. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// Now is the store's clock: when a terms version comes into force
+	// (time.Now; tests set their own).
+	Now func() time.Time
 }
 
 // New returns a Store on pool; the caller owns the pool and closes it.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, Now: time.Now} }
 
 // Ping checks that the database answers, for /readyz.
 func (s *Store) Ping(ctx context.Context) error {
