@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/orderflow/orderflow/internal/mailsink"
@@ -73,13 +75,13 @@ func TestBuyerAcceptsTheQuoteFromTheMailLink(t *testing.T) {
 	status, _ = post(accept[:len(accept)-3] + "AAA")
 	require.Equal(t, http.StatusNotFound, status)
 
-	status, body := post(accept)
-	require.Equal(t, http.StatusOK, status, body)
-	require.Contains(t, body, "You accepted quote revision 1")
+	// The buyer clicks Accept in the browser.
+	notice := clickInBrowser(t, accept, "#accept", "#notice")
+	require.Contains(t, notice, "You accepted quote revision 1")
 	x.waitStatus(id, order.StatusShipping, time.Minute)
 	x.waitAudit(id, "quote.accepted")
 
-	status, body = post(accept)
+	status, body := post(accept)
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, "This link was used on")
 
@@ -105,4 +107,28 @@ func TestBuyerAcceptsTheQuoteFromTheMailLink(t *testing.T) {
 		}
 	}
 	require.Equal(t, order.Actor{Subject: "link:purchasing@acme.example", Role: order.RoleBuyer, CustomerID: "ACME-001"}, by)
+}
+
+// clickInBrowser opens url in headless Chromium, clicks the element
+// button, and returns the text of the element result on the page the
+// click led to.
+func clickInBrowser(t *testing.T, url, button, result string) string {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(button)),
+		chromedp.Click(chromedp.CSS(button)),
+		chromedp.WaitVisible(chromedp.CSS(result)),
+	), "click %s on %s", button, url)
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(result)))
+	require.NoError(t, err, "read %s", result)
+	return text
 }
