@@ -165,6 +165,7 @@ func New(d Deps) http.Handler {
 	// The buyer's order page, from the signed link in a mail.
 	r.HandleFunc("/o/{link}", s.orderPage).Methods(http.MethodGet)
 	r.HandleFunc("/o/{link}/accept", s.acceptByLink).Methods(http.MethodPost)
+	r.HandleFunc("/o/{link}/approve", s.approveByLink).Methods(http.MethodPost)
 
 	// The buyer's invoices and credit notes: the token in the path is the secret.
 	r.Handle("/documents/{token}", s.handle(s.documentPage)).Methods(http.MethodGet)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -39,6 +40,7 @@ type orderPageData struct {
 	Steps    []milestone
 	Docs     []store.Document
 	Accept   bool   // the link may accept the quote shown
+	Approve  bool   // the link may approve or reject the order
 	Token    string // the link, for the accept form
 	Notice   string // what happened (accepted, already used, superseded)
 	Revision int
@@ -91,12 +93,45 @@ func (s *server) orderPage(w http.ResponseWriter, r *http.Request) {
 	renderOrderPage(w, r, http.StatusOK, d)
 }
 
-// acceptByLink is POST /o/{link}/accept: the quote revision the link
-// names is accepted by the mail's recipients, once.
+// acceptByLink is POST /o/{link}/accept: the quote revision an accept
+// link names is accepted by the mail's recipients, once.
 func (s *server) acceptByLink(w http.ResponseWriter, r *http.Request) {
+	s.actByLink(w, r, links.Accept, func(l links.Link) (string, any, string, error) {
+		a := order.Actor{Subject: l.To, Role: order.RoleBuyer, CustomerID: l.CustomerID}
+		return workflows.UpdateAccept, workflows.AcceptInput{Actor: a, Revision: l.Revision},
+			fmt.Sprintf("You accepted quote revision %d. Thank you: we check credit and reserve the goods now.", l.Revision), nil
+	})
+}
+
+// approveByLink is POST /o/{link}/approve (form: decision approve or
+// reject, comment): the buyer approver the approval request went to
+// decides, once.
+func (s *server) approveByLink(w http.ResponseWriter, r *http.Request) {
+	s.actByLink(w, r, links.Approve, func(l links.Link) (string, any, string, error) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			return "", nil, "", links.ErrInvalid
+		}
+		decision, comment := r.PostForm.Get("decision"), strings.TrimSpace(r.PostForm.Get("comment"))
+		if (decision != "approve" && decision != "reject") || checkText("comment", comment, false) != nil {
+			return "", nil, "", badRequest("choose approve or reject", order.FieldError{Field: "decision", Reason: "approve or reject"})
+		}
+		a := order.Actor{Subject: l.To, Role: order.RoleBuyerApprover, CustomerID: l.CustomerID}
+		notice := "You approved the order. Thank you: it goes on to the credit check."
+		if decision == "reject" {
+			notice = "You rejected the order; the buyer and the seller have been told."
+		}
+		return workflows.UpdateApprove, workflows.ApproveInput{Actor: a, Approve: decision == "approve", Comment: comment}, notice, nil
+	})
+}
+
+// actByLink runs the one action a link allows (purpose), once: build
+// makes the update and what the page then says.
+func (s *server) actByLink(w http.ResponseWriter, r *http.Request, purpose links.Purpose,
+	build func(links.Link) (name string, arg any, notice string, err error)) {
 	tok := mux.Vars(r)["link"]
 	l, err := s.checkLink(tok)
-	if err == nil && l.Purpose != links.Accept {
+	if err == nil && l.Purpose != purpose {
 		err = links.ErrInvalid
 	}
 	if err != nil {
@@ -104,30 +139,45 @@ func (s *server) acceptByLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	notice := fmt.Sprintf("You accepted quote revision %d. Thank you: we check credit and reserve the goods now.", l.Revision)
 	used, err := s.store.LinkUsed(ctx, l.Nonce)
 	if err != nil {
 		s.linkFail(w, r, err)
 		return
 	}
+	var notice string
 	if !used.IsZero() {
-		notice = fmt.Sprintf("This link was used on %s; the quote is accepted.", used.Format("2006-01-02 15:04 MST"))
+		notice = fmt.Sprintf("This link was used on %s.", used.Format("2006-01-02 15:04 MST"))
 	} else {
-		a := order.Actor{Subject: l.To, Role: order.RoleBuyer, CustomerID: l.CustomerID}
+		name, arg, done, err := build(l)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusBadRequest {
+			d, perr := s.orderPageFor(r, l, tok)
+			if perr != nil {
+				s.linkFail(w, r, perr)
+				return
+			}
+			d.Notice = "Choose approve or reject."
+			renderOrderPage(w, r, http.StatusBadRequest, d)
+			return
+		}
+		if err != nil {
+			s.linkFail(w, r, err)
+			return
+		}
 		rec, err := s.store.Order(ctx, l.OrderID)
 		if err == nil {
-			err = s.sendUpdate(ctx, rec, workflows.UpdateAccept, workflows.AcceptInput{Actor: a, Revision: l.Revision})
+			err = s.sendUpdate(ctx, rec, name, arg)
 		}
-		var ae *apiError
 		switch {
-		case errors.As(err, &ae) && ae.status == http.StatusConflict, err != nil && problemFor(err).Status == http.StatusConflict:
-			notice = "The quote could not be accepted: " + problemFor(err).Detail
+		case err != nil && problemFor(err).Status < 500 && problemFor(err).Status != http.StatusNotFound:
+			notice = "That could not be done: " + problemFor(err).Detail
 		case err != nil:
 			s.linkFail(w, r, err)
 			return
 		default:
+			notice = done
 			if uerr := s.store.UseLink(ctx, l.Nonce, l.OrderID, string(l.Purpose), s.now().UTC()); uerr != nil && !errors.Is(uerr, store.ErrDuplicate) {
-				zerolog.Ctx(ctx).Error().Err(uerr).Msg("record the used accept link")
+				zerolog.Ctx(ctx).Error().Err(uerr).Msg("record the used link")
 			}
 		}
 	}
@@ -136,7 +186,7 @@ func (s *server) acceptByLink(w http.ResponseWriter, r *http.Request) {
 		s.linkFail(w, r, err)
 		return
 	}
-	d.Accept, d.Notice = false, notice
+	d.Accept, d.Approve, d.Notice = false, false, notice
 	renderOrderPage(w, r, http.StatusOK, d)
 }
 
@@ -168,7 +218,7 @@ func (s *server) orderPageFor(r *http.Request, l links.Link, tok string) (orderP
 		return orderPageData{}, err
 	}
 	d := orderPageData{Title: "Order " + rec.ID, Order: v, Steps: progress(entries, v.Quote), Docs: docs, Token: tok, Revision: l.Revision}
-	if l.Purpose == links.Accept {
+	if l.Purpose == links.Accept || l.Purpose == links.Approve {
 		used, err := s.store.LinkUsed(ctx, l.Nonce)
 		if err != nil {
 			return orderPageData{}, err
@@ -176,6 +226,10 @@ func (s *server) orderPageFor(r *http.Request, l links.Link, tok string) (orderP
 		switch {
 		case !used.IsZero():
 			d.Notice = fmt.Sprintf("This link was used on %s.", used.Format("2006-01-02 15:04 MST"))
+		case l.Purpose == links.Approve && (v.Status != order.StatusAwaitingApproval || v.Approvals == nil || v.Approvals.BuyerApprovalsMissing == 0):
+			d.Notice = "This order is not waiting for your approval."
+		case l.Purpose == links.Approve:
+			d.Approve = true
 		case v.Status != order.StatusAwaitingAcceptance:
 			d.Notice = "This quote is no longer waiting for an answer."
 		case v.Quote != nil && v.Quote.Revision != l.Revision:

@@ -106,7 +106,7 @@ func TestBuyerAcceptsTheQuoteFromTheMailLink(t *testing.T) {
 			by = e.Actor
 		}
 	}
-	require.Equal(t, order.Actor{Subject: "link:purchasing@acme.example", Role: order.RoleBuyer, CustomerID: "ACME-001"}, by)
+	require.Equal(t, order.Actor{Subject: "purchasing@acme.example", Role: order.RoleBuyer, CustomerID: "ACME-001"}, by, "the mail's recipient accepted")
 }
 
 // clickInBrowser opens url in headless Chromium, clicks the element
@@ -131,4 +131,49 @@ func clickInBrowser(t *testing.T, url, button, result string) string {
 	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(result)))
 	require.NoError(t, err, "read %s", result)
 	return text
+}
+
+// mailText waits for the order's first mail of kind and returns its text.
+func (x *sys) mailText(id, kind string) string {
+	x.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ms := x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: kind}); len(ms) > 0 {
+			return ms[0].Text
+		}
+	}
+	x.t.Fatalf("no %s mail for %s", kind, id)
+	return ""
+}
+
+// Issue 9: the approval request goes to Acme's approver contact with a
+// link; the approver approves in the browser, with a comment, and the
+// order goes on. A link approves once.
+func TestBuyerApproverApprovesFromTheMailLink(t *testing.T) {
+	t.Parallel()
+	x := start(t)
+	// 11 pumps: 13337.50 EUR net, over Acme's purchasing limit of 10000.00.
+	id := x.createQuote("e2e-link-approve", order.Line{SKU: "PUMP-200", Quantity: 11})
+	x.accept(id)
+	x.waitStatus(id, order.StatusAwaitingApproval, 30*time.Second)
+	text := x.mailText(id, "approval-request")
+	var link string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "Approve or reject it here: ") {
+			link = linkRE.FindString(line)
+		}
+	}
+	require.NotEmpty(t, link, "the buyer's approval request links the approve page: %s", text)
+	ms := x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "approval-request"})
+	require.Equal(t, []string{"cfo@acme.example"}, ms[0].To, "to Acme's approver contact")
+
+	notice := clickInBrowser(t, link, "#approve", "#notice")
+	require.Contains(t, notice, "You approved the order")
+	x.waitStatus(id, order.StatusShipping, time.Minute)
+
+	resp, err := x.http.PostForm(link+"/approve", url.Values{"decision": {"reject"}})
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(b), "This link was used on", "a link decides once")
+	x.waitAudit(id, "approval.approved")
 }

@@ -23,8 +23,9 @@ type Purpose string
 
 // The purposes.
 const (
-	View   Purpose = "view"   // see the order
-	Accept Purpose = "accept" // see the order and accept one quote revision
+	View    Purpose = "view"    // see the order
+	Accept  Purpose = "accept"  // see the order and accept one quote revision
+	Approve Purpose = "approve" // see the order and approve or reject it (a buyer approver)
 )
 
 // Link is what a link allows.
@@ -64,7 +65,7 @@ func New(key []byte) (*Signer, error) {
 // Sign returns the link's token (URL-safe), with a fresh nonce.
 func (s *Signer) Sign(l Link) (string, error) {
 	switch {
-	case l.Purpose != View && l.Purpose != Accept:
+	case l.Purpose != View && l.Purpose != Accept && l.Purpose != Approve:
 		return "", fmt.Errorf("links: unknown purpose %q", l.Purpose)
 	case l.OrderID == "" || l.CustomerID == "" || l.Expires.IsZero():
 		return "", errors.New("links: order, customer and expiry are required")

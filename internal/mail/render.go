@@ -70,6 +70,9 @@ type Data struct {
 	// quote mail, accepts that revision. Signed links the SendMail activity
 	// sets for buyer mails.
 	SurveyURL, OrderURL, AcceptURL string
+	// ApproveURL, in a buyer's approval request, opens the page that
+	// approves or rejects the order.
+	ApproveURL string
 	// DocumentURL is the printable page of the invoice or credit note the
 	// mail is about (its UBL export is DocumentURL + "/ubl"). The SendMail
 	// activity sets it for invoice and credit-note mails, and for dunning
