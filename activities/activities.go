@@ -275,6 +275,10 @@ type SendMailInput struct {
 	CustomerID string    `json:"customer_id"`
 	Audience   Audience  `json:"audience"`
 	Data       mail.Data `json:"data"`
+	// RequestedBy is who asked for the order (a token's subject): a mail
+	// for purchasers goes to that purchaser alone when they are one of the
+	// customer's contacts.
+	RequestedBy string `json:"requested_by,omitempty"`
 }
 
 // SendMailResult names who was mailed.
@@ -285,7 +289,7 @@ type SendMailResult struct {
 // SendMail renders and sends one mail. A buyer's invoice or credit-note
 // mail first has its document stored and linked (see attachDocument).
 func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailResult, error) {
-	to, err := a.recipients(ctx, in.CustomerID, in.Audience, in.Kind)
+	to, err := a.recipients(ctx, in.CustomerID, in.Audience, in.Kind, in.RequestedBy)
 	if err != nil {
 		return SendMailResult{}, err
 	}
@@ -378,7 +382,7 @@ func contactRole(k mail.Kind) order.ContactRole {
 // recipients resolves a mail's audience to addresses: a buyer mail goes to
 // the customer's contacts whose role it concerns, else to the customer's
 // main address.
-func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience, kind mail.Kind) ([]string, error) {
+func (a *Activities) recipients(ctx context.Context, customerID string, aud Audience, kind mail.Kind, requestedBy string) ([]string, error) {
 	var addr string
 	switch aud {
 	case AudienceBuyer, AudienceRep:
@@ -390,6 +394,13 @@ func (a *Activities) recipients(ctx context.Context, customerID string, aud Audi
 		if aud == AudienceRep {
 			addr = t.RepEmail
 		} else if to := order.ContactsFor(t.Contacts, contactRole(kind)); len(to) > 0 {
+			if contactRole(kind) == order.ContactPurchaser {
+				for _, addr := range to {
+					if strings.EqualFold(addr, requestedBy) {
+						return []string{addr}, nil // the purchaser who asked
+					}
+				}
+			}
 			return to, nil
 		}
 	case AudienceCS:

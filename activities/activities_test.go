@@ -886,3 +886,26 @@ func TestBuyerMailsGoToTheContactsTheyConcern(t *testing.T) {
 		})
 	}
 }
+
+// A customer with two purchasers: the mails of an order go to the one who
+// asked for it; to both when the requester is not one of them.
+func TestPurchaserMailsGoToWhoAsked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	require.NoError(t, f.store.SetContacts(ctx, "GLOBEX-002", []order.Contact{
+		{Email: "ana@globex.example", Roles: []order.ContactRole{order.ContactPurchaser}},
+		{Email: "bo@globex.example", Roles: []order.ContactRole{order.ContactPurchaser}},
+	}))
+	for i, tc := range []struct {
+		by string
+		to []string
+	}{{"BO@globex.example", []string{"bo@globex.example"}}, {"storefront-7", []string{"ana@globex.example", "bo@globex.example"}}} {
+		orderID := fmt.Sprintf("ord-asked-%d", i)
+		res := mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, activities.SendMailInput{
+			Key: activities.Key(orderID, "mail", "cancelled"), Kind: mail.KindOrderCancelled, OrderID: orderID,
+			CustomerID: "GLOBEX-002", Audience: activities.AudienceBuyer, Data: mail.Data{Reason: "x"}, RequestedBy: tc.by,
+		})
+		assert.Equal(t, tc.to, res.To, tc.by)
+	}
+}

@@ -16,11 +16,11 @@ type contactsRequest struct {
 	Contacts []order.Contact `json:"contacts"`
 }
 
-// putContacts is PUT /v1/customers/{id}/contacts: a sales manager sets the
-// customer's contacts and what each takes care of; the next mail goes by
-// them.
+// putContacts is PUT /v1/customers/{id}/contacts: a sales admin, who
+// keeps the customer's terms, sets its contacts and what each takes care
+// of; the next mail goes by them.
 func (s *server) putContacts(w http.ResponseWriter, r *http.Request) error {
-	if err := requireRole(actorFrom(r.Context()), order.RoleSalesManager); err != nil {
+	if err := requireRole(actorFrom(r.Context()), order.RoleSalesAdmin); err != nil {
 		return err
 	}
 	id := mux.Vars(r)["id"]

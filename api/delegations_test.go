@@ -125,12 +125,13 @@ func TestRepRecords(t *testing.T) {
 func TestCustomerContacts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	mgr := order.Actor{Subject: "mia@seller", Role: order.RoleSalesManager}
+	mgr := order.Actor{Subject: "sue@seller", Role: order.RoleSalesAdmin}
 	put := func(a order.Actor, id string, body any) *responseRecorder {
 		return e.do(req{method: http.MethodPut, path: "/v1/customers/" + id + "/contacts", token: e.tokenFor(a), body: body})
 	}
 	ap := map[string]any{"name": "AP", "email": "ap@acme.example", "roles": []string{"accounts_payable"}}
 	requireProblem(t, put(order.Actor{Subject: "pat", Role: order.RoleBuyer, CustomerID: acme}, acme, map[string]any{"contacts": []any{ap}}), http.StatusForbidden)
+	requireProblem(t, put(order.Actor{Subject: "mia", Role: order.RoleSalesManager}, acme, map[string]any{"contacts": []any{ap}}), http.StatusForbidden) // managers read, admins write
 	p := requireProblem(t, put(mgr, acme, map[string]any{"contacts": []any{ap, map[string]any{"email": "x@acme.example", "roles": []string{"ceo"}}}}), http.StatusUnprocessableEntity)
 	require.Equal(t, []string{"contacts[1].roles[0]"}, p.fields())
 	p = requireProblem(t, put(mgr, acme, map[string]any{}), http.StatusUnprocessableEntity)

@@ -16,13 +16,13 @@ type repRequest struct {
 	DiscountAuthorityBP *int64 `json:"discount_authority_bp"`
 }
 
-// putRep is PUT /v1/reps/{subject}: a sales manager sets a rep's record,
+// putRep is PUT /v1/reps/{subject}: a sales admin or manager sets a rep's record,
 // above all the discount the rep may grant alone. The rep's next quote or
 // revision is priced under it; quotes priced before keep the authority
 // they were priced under.
 func (s *server) putRep(w http.ResponseWriter, r *http.Request) error {
 	a := actorFrom(r.Context())
-	if err := requireRole(a, order.RoleSalesManager); err != nil {
+	if err := requireRole(a, order.RoleSalesAdmin, order.RoleSalesManager); err != nil {
 		return err
 	}
 	subject := mux.Vars(r)["subject"]
@@ -51,7 +51,7 @@ func (s *server) putRep(w http.ResponseWriter, r *http.Request) error {
 
 // listReps is GET /v1/reps: the reps' records, for sales managers and reps.
 func (s *server) listReps(w http.ResponseWriter, r *http.Request) error {
-	if err := requireRole(actorFrom(r.Context()), order.RoleSalesManager, order.RoleSalesRep); err != nil {
+	if err := requireRole(actorFrom(r.Context()), order.RoleSalesAdmin, order.RoleSalesManager, order.RoleSalesRep); err != nil {
 		return err
 	}
 	reps, err := s.store.Reps(r.Context())

@@ -36,7 +36,7 @@ func (o *orderState) send(ctx workflow.Context, key string, kind mail.Kind, aud 
 	o.remember(key, kind, aud, d)
 	err := workflow.ExecuteActivity(o.mailing(ctx, fmt.Sprintf("Mail %s to %s", kind, aud)), a.SendMail, activities.SendMailInput{
 		Key: activities.Key(o.in.OrderID, "mail", key), Kind: kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
-		Audience: aud, Data: d,
+		Audience: aud, Data: d, RequestedBy: o.in.RequestedBy.Subject,
 	}).Get(ctx, nil)
 	if err != nil {
 		o.logger.Error("mail not sent", "Kind", kind, "Error", err)
