@@ -64,6 +64,10 @@ func (s *Store) DecideCredit(ctx context.Context, c CreditCheck) (order.Exposure
 	case c.CustomerID == "":
 		return order.Exposure{}, fmt.Errorf("%s: no customer id", what)
 	}
+	// The credit limit in force: a terms version whose date has come first.
+	if err := s.applyDueTerms(ctx, c.CustomerID, s.Now()); err != nil {
+		return order.Exposure{}, err
+	}
 	var e order.Exposure
 	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
 		// The lock: a concurrent check of the same customer waits here until

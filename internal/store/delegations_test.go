@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 )
@@ -107,17 +108,26 @@ func TestTermsVersions(t *testing.T) {
 	require.Equal(t, 1, got.Version, "version 2 waits for its date")
 	require.Equal(t, int64(300), got.DiscountBP)
 
+	// A credit check after the date decides on the new version's limit.
+	later.CreditLimit = money.New(100, "EUR")
+	_, err = s.ChangeTerms(ctx, later, now.Add(24*time.Hour), "sam@sales", "tighter limit too", now)
+	require.NoError(t, err)
 	now = now.Add(25 * time.Hour)
+	createOrder(t, s, "ord-limit", "NEW-CUST", order.StatusCreditCheck, money.New(500, "EUR"))
+	e, err := s.DecideCredit(ctx, store.CreditCheck{OrderID: "ord-limit", CustomerID: "NEW-CUST", Amount: money.New(500, "EUR"), Receivables: money.New(0, "EUR")})
+	require.NoError(t, err)
+	require.Equal(t, money.New(100, "EUR"), e.Limit, "the limit of the version in force now")
+	require.False(t, e.WithinLimit)
 	got, err = s.Terms(ctx, "NEW-CUST")
 	require.NoError(t, err)
-	require.Equal(t, 2, got.Version, "in force by itself once its date came")
+	require.Equal(t, 3, got.Version, "in force by itself once its date came")
 	require.Equal(t, int64(500), got.DiscountBP)
-	require.Equal(t, v2.Hash, got.Hash)
+	require.NotEqual(t, v2.Hash, got.Hash, "version 3 came after it")
 
 	vs, err := s.TermsVersions(ctx, "NEW-CUST")
 	require.NoError(t, err)
-	require.Len(t, vs, 2)
-	require.Equal(t, "volume agreement from tomorrow", vs[0].Reason)
+	require.Len(t, vs, 3)
+	require.Equal(t, "volume agreement from tomorrow", vs[1].Reason)
 	require.Equal(t, "sam@sales", vs[0].ChangedBy)
 
 	bad := acme
