@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,8 +66,23 @@ func (s *server) createDelegation(w http.ResponseWriter, r *http.Request) error 
 	if err := collect(to, until, checkText("reason", in.Reason, true)); err != nil {
 		return err
 	}
-	d, err := s.store.CreateDelegation(r.Context(), store.Delegation{ID: "dlg_" + s.ids.next(now), From: a, To: in.To,
+	// With an Idempotency-Key, a retried request is the same delegation
+	// (its id is the caller's and the key's), and the same key with
+	// another body is a 409.
+	id := "dlg_" + s.ids.next(now)
+	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
+		if !validIdempotencyKey(key) {
+			return badRequest("bad Idempotency-Key header",
+				order.FieldError{Field: IdempotencyKeyHeader, Reason: fmt.Sprintf("1 to %d printable ASCII characters", maxIdemKeyLen)})
+		}
+		sum := sha256.Sum256([]byte(a.Subject + "\x00delegation\x00" + key))
+		id = "dlg_" + hex.EncodeToString(sum[:12])
+	}
+	d, err := s.store.CreateDelegation(r.Context(), store.Delegation{ID: id, From: a, To: in.To,
 		StartsAt: start, EndsAt: in.Until.UTC(), Reason: in.Reason, CreatedAt: now})
+	if errors.Is(err, store.ErrDuplicate) {
+		return conflict("this Idempotency-Key was used for another delegation")
+	}
 	if err != nil {
 		return err
 	}

@@ -199,3 +199,27 @@ func TestTermsCatalog(t *testing.T) {
 	require.Len(t, got.Versions, 1)
 	requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/customers/" + acme + "/terms", token: e.token(order.RoleBuyer)}), http.StatusForbidden)
 }
+
+// A retried delegation request with its Idempotency-Key is the same
+// delegation; the key with another body is refused.
+func TestDelegationRetryIsTheSameDelegation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	boss := order.Actor{Subject: "boss@acme", Role: order.RoleBuyerApprover, CustomerID: acme}
+	body := map[string]any{"to": "pat@acme", "until": e.now.Add(24 * time.Hour), "reason": "away"}
+	post := func(b map[string]any) *responseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/v1/delegations", token: e.tokenFor(boss), body: b,
+			header: map[string]string{"Idempotency-Key": "away-2030-03"}})
+	}
+	first := post(body)
+	require.Equal(t, http.StatusCreated, first.Code, first.Body.String())
+	e.now = e.now.Add(time.Minute) // the retry comes a minute later
+	again := post(body)
+	require.Equal(t, http.StatusCreated, again.Code, again.Body.String())
+	require.Equal(t, decode[store.Delegation](t, first).ID, decode[store.Delegation](t, again).ID)
+	w := e.do(req{method: http.MethodGet, path: "/v1/delegations", token: e.tokenFor(boss)})
+	require.Len(t, decode[struct{ Delegations []store.Delegation }](t, w).Delegations, 1)
+
+	other := map[string]any{"to": "eve@acme", "until": body["until"], "reason": "away"}
+	requireProblem(t, post(other), http.StatusConflict)
+}

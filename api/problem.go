@@ -144,6 +144,8 @@ func problemFor(err error) problem {
 		return mk(http.StatusUnprocessableEntity, ProblemValidation, "the request breaks a rule; see errors", *fe)
 	case errors.Is(err, store.ErrIdempotencyConflict):
 		return mk(http.StatusConflict, ProblemIdempotencyKey, "this Idempotency-Key was used with a different request body")
+	case errors.Is(err, store.ErrDuplicate):
+		return mk(http.StatusConflict, ProblemConflict, "another request changed the same record at the same time; read it again and retry")
 	case errors.Is(err, store.ErrPaymentMatched):
 		return mk(http.StatusConflict, ProblemConflict, "the payment is already applied to another invoice")
 	case errors.Is(err, store.ErrSurveyClosed):

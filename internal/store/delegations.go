@@ -29,8 +29,8 @@ func (d Delegation) InForce(t time.Time) bool {
 }
 
 // CreateDelegation stores a new delegation. The same id again with the
-// same contents changes nothing (a retried request); with other contents
-// it is ErrDuplicate.
+// same approver, colleague, end and reason changes nothing and answers
+// the stored one (a retried request); with others it is ErrDuplicate.
 func (s *Store) CreateDelegation(ctx context.Context, d Delegation) (Delegation, error) {
 	what := fmt.Sprintf("create delegation %q", d.ID)
 	if d.ID == "" || d.From.Subject == "" || d.To == "" {
@@ -53,7 +53,9 @@ func (s *Store) CreateDelegation(ctx context.Context, d Delegation) (Delegation,
 		if err != nil {
 			return dbError(what+": read the stored one", err)
 		}
-		if stored.From != d.From || stored.To != d.To || !stored.StartsAt.Equal(d.StartsAt) || !stored.EndsAt.Equal(d.EndsAt) || stored.Reason != d.Reason {
+		// A retry may default its start to a later now: who, to whom,
+		// until when and why make it the same delegation.
+		if stored.From != d.From || stored.To != d.To || !stored.EndsAt.Equal(d.EndsAt) || stored.Reason != d.Reason {
 			return fmt.Errorf("%s: %w", what, ErrDuplicate)
 		}
 		d = stored

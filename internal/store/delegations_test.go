@@ -96,6 +96,9 @@ func TestTermsVersions(t *testing.T) {
 	require.Equal(t, 1, got.Version)
 	require.Equal(t, v1.Hash, got.Hash)
 	require.Empty(t, got.Contacts, "contacts are not terms")
+	again, err := s.ChangeTerms(ctx, acme, now, "sam@sales", "new customer", now.Add(time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, v1, again, "the same terms again (a retry) record no new version")
 
 	later := acme
 	later.DiscountBP = 500

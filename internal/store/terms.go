@@ -38,7 +38,9 @@ func TermsHash(t order.Terms) string {
 // ChangeTerms records a new version of a customer's terms, in force from
 // effectiveFrom (now at the latest, for a customer's first terms). A
 // version in force now is applied at once; a later one when it comes.
-// The version's hash identifies its content.
+// The version's hash identifies its content: terms the same as the latest
+// version's are no change, and that version is answered (a retried
+// request records nothing twice).
 func (s *Store) ChangeTerms(ctx context.Context, t order.Terms, effectiveFrom time.Time, by, reason string, now time.Time) (TermsVersion, error) {
 	what := fmt.Sprintf("change terms of customer %q", t.CustomerID)
 	if err := validateTerms(t); err != nil {
@@ -63,8 +65,28 @@ func (s *Store) ChangeTerms(ctx context.Context, t order.Terms, effectiveFrom ti
 		case err != nil:
 			return dbError(what, err)
 		}
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) + 1 FROM terms_versions WHERE customer_id = $1`,
-			t.CustomerID).Scan(&v.Version); err != nil {
+		// The same terms as the latest version (a retried request) are no
+		// change: that version stands.
+		var latest TermsVersion
+		var stored []byte
+		err = tx.QueryRow(ctx, `
+			SELECT version, effective_from, terms, hash, changed_by, reason, created_at
+			FROM terms_versions WHERE customer_id = $1 ORDER BY version DESC LIMIT 1`, t.CustomerID).Scan(
+			&latest.Version, &latest.EffectiveFrom, &stored, &latest.Hash, &latest.ChangedBy, &latest.Reason, &latest.CreatedAt)
+		switch {
+		case err == nil && latest.Hash == v.Hash:
+			latest.CustomerID = t.CustomerID
+			latest.EffectiveFrom, latest.CreatedAt = latest.EffectiveFrom.UTC(), latest.CreatedAt.UTC()
+			if err := json.Unmarshal(stored, &latest.Terms); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			v = latest
+			return nil
+		case err == nil:
+			v.Version = latest.Version + 1
+		case errors.Is(err, pgx.ErrNoRows):
+			v.Version = 1
+		default:
 			return dbError(what, err)
 		}
 		t.Version, t.EffectiveFrom, t.Hash = v.Version, v.EffectiveFrom, v.Hash
