@@ -194,6 +194,8 @@ type RecordInput struct {
 	// Fields, when set, are field errors (lines the ERP refused) kept as
 	// the audit entry's data; the workflow cannot encode JSON itself.
 	Fields []order.FieldError `json:"fields,omitempty"`
+	// Facts are what the dashboard and worklists read of the order now.
+	Facts *order.Facts `json:"facts,omitempty"`
 }
 
 // UnmarshalJSON also reads the shape workers wrote before RecordInput had
@@ -228,7 +230,7 @@ func (in RecordInput) transition() (store.Transition, error) {
 		OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber, Seq: in.Seq,
 		Status: in.Status, NeedsAttention: in.NeedsAttention, Total: in.Total, QuoteRevision: in.QuoteRevision,
 		Details: in.Details, InvoiceNumber: in.InvoiceNumber,
-		Actor: in.Actor, Action: in.Action, Reason: in.Reason, At: in.At,
+		Actor: in.Actor, Action: in.Action, Reason: in.Reason, At: in.At, Facts: in.Facts,
 	}
 	if len(in.Fields) > 0 {
 		data, err := json.Marshal(in.Fields)
@@ -546,6 +548,7 @@ type BookShipmentResult struct {
 	ShipmentID     string    `json:"shipment_id"`
 	TrackingNumber string    `json:"tracking_number"`
 	PromisedDate   time.Time `json:"promised_date"`
+	Carrier        string    `json:"carrier,omitempty"`
 }
 
 // BookShipment books the carrier for one warehouse's shipment.
@@ -560,7 +563,7 @@ func (a *Activities) BookShipment(ctx context.Context, in BookShipmentInput) (Bo
 	if err != nil {
 		return BookShipmentResult{}, classify(ctx, "book carrier from "+in.Warehouse, err)
 	}
-	return BookShipmentResult{ShipmentID: b.ShipmentID, TrackingNumber: b.TrackingNumber, PromisedDate: b.PromisedDate}, nil
+	return BookShipmentResult{ShipmentID: b.ShipmentID, TrackingNumber: b.TrackingNumber, PromisedDate: b.PromisedDate, Carrier: b.Carrier}, nil
 }
 
 // CancelShipmentInput undoes BookShipment: by ShipmentID when the
@@ -727,10 +730,17 @@ func (a *Activities) VoidInvoice(ctx context.Context, in VoidInvoiceInput) (Void
 	return VoidInvoiceResult{}, noUndoTarget("void ERP invoice", "invoice_id")
 }
 
-// OpenSurveyInput opens the order's NPS survey.
+// OpenSurveyInput opens an NPS survey: of one delivered shipment (its
+// fulfilment scenario), or with ShipmentID "" the one survey of an order
+// surveyed whole.
 type OpenSurveyInput struct {
-	OrderID   string    `json:"order_id"`
-	ExpiresAt time.Time `json:"expires_at"`
+	OrderID    string    `json:"order_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	ShipmentID string    `json:"shipment_id,omitempty"`
+	CustomerID string    `json:"customer_id,omitempty"`
+	Warehouse  string    `json:"warehouse,omitempty"`
+	Carrier    string    `json:"carrier,omitempty"`
+	SKUs       []string  `json:"skus,omitempty"`
 }
 
 // OpenSurveyResult is the link the buyer gets.
@@ -738,22 +748,27 @@ type OpenSurveyResult struct {
 	URL string `json:"url"`
 }
 
-// OpenSurvey creates the survey token (once per order) and returns its link.
+// OpenSurvey creates the survey token (once per order and shipment) and
+// returns its link.
 func (a *Activities) OpenSurvey(ctx context.Context, in OpenSurveyInput) (OpenSurveyResult, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return OpenSurveyResult{}, fmt.Errorf("make survey token: %w", err)
 	}
-	s, err := a.Store.CreateSurvey(ctx, in.OrderID, base64.RawURLEncoding.EncodeToString(b), in.ExpiresAt)
+	s, err := a.Store.CreateSurvey(ctx, store.NewSurvey{
+		OrderID: in.OrderID, ShipmentID: in.ShipmentID, CustomerID: in.CustomerID, Warehouse: in.Warehouse,
+		Carrier: in.Carrier, SKUs: in.SKUs, Token: base64.RawURLEncoding.EncodeToString(b), ExpiresAt: in.ExpiresAt,
+	})
 	if err != nil {
 		return OpenSurveyResult{}, classify(ctx, "create survey", err)
 	}
 	return OpenSurveyResult{URL: strings.TrimRight(a.PublicURL, "/") + "/survey/" + s.Token}, nil
 }
 
-// CloseSurveyInput closes the order's survey.
+// CloseSurveyInput closes a survey: of one shipment, or "" the order's one.
 type CloseSurveyInput struct {
-	OrderID string `json:"order_id"`
+	OrderID    string `json:"order_id"`
+	ShipmentID string `json:"shipment_id,omitempty"`
 }
 
 // CloseSurveyResult is empty.
@@ -761,7 +776,7 @@ type CloseSurveyResult struct{}
 
 // CloseSurvey closes the survey so late answers are refused.
 func (a *Activities) CloseSurvey(ctx context.Context, in CloseSurveyInput) (CloseSurveyResult, error) {
-	return CloseSurveyResult{}, classify(ctx, "close survey", a.Store.CloseSurvey(ctx, in.OrderID))
+	return CloseSurveyResult{}, classify(ctx, "close survey", a.Store.CloseSurvey(ctx, in.OrderID, in.ShipmentID))
 }
 
 // ApplyPaymentInput records how a payment was applied to the order's invoice.

@@ -176,7 +176,7 @@ func FuzzSurveyAnswer(f *testing.F) {
 		ctx := context.Background()
 		i := n.Add(1)
 		token := fmt.Sprintf("tok-fuzz-%d", i)
-		if _, err := e.store.CreateSurvey(ctx, fmt.Sprintf("ord_FUZZ%d", i), token, e.now.Add(time.Hour)); err != nil {
+		if _, err := e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: fmt.Sprintf("ord_FUZZ%d", i), Token: token, ExpiresAt: e.now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		w := e.with(t).do(req{method: http.MethodPost, path: "/survey/" + token, body: body,

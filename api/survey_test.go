@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -21,13 +22,13 @@ func TestSurvey(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	// Surveys need no order row: their order id is only where the answer goes.
-	_, err := e.store.CreateSurvey(ctx, "ord_SURVEYED", "tok-open", e.now.Add(24*time.Hour))
+	_, err := e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_SURVEYED", Token: "tok-open", ExpiresAt: e.now.Add(24 * time.Hour)})
 	require.NoError(t, err)
-	_, err = e.store.CreateSurvey(ctx, "ord_LATE", "tok-expired", e.now.Add(-time.Minute))
+	_, err = e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_LATE", Token: "tok-expired", ExpiresAt: e.now.Add(-time.Minute)})
 	require.NoError(t, err)
-	_, err = e.store.CreateSurvey(ctx, "ord_CLOSED", "tok-closed", e.now.Add(24*time.Hour))
+	_, err = e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_CLOSED", Token: "tok-closed", ExpiresAt: e.now.Add(24 * time.Hour)})
 	require.NoError(t, err)
-	require.NoError(t, e.store.CloseSurvey(ctx, "ord_CLOSED"))
+	require.NoError(t, e.store.CloseSurvey(ctx, "ord_CLOSED", ""))
 
 	get := func(token string) *responseRecorder {
 		return e.do(req{method: http.MethodGet, path: "/survey/" + token})
@@ -121,7 +122,7 @@ func TestSurvey(t *testing.T) {
 	})
 
 	t.Run("an answer the order did not hear of is signalled on the next submit", func(t *testing.T) {
-		_, err := e.store.CreateSurvey(ctx, "ord_FLAKY", "tok-flaky", e.now.Add(24*time.Hour))
+		_, err := e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_FLAKY", Token: "tok-flaky", ExpiresAt: e.now.Add(24 * time.Hour)})
 		require.NoError(t, err)
 		e.tc.On("SignalWorkflow", mock.Anything, "ord_FLAKY", "", workflows.SignalSurveyAnswered, mock.Anything).
 			Return(errors.New("temporal unavailable")).Once()

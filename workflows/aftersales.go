@@ -99,7 +99,7 @@ func (o *orderState) reship(ctx workflow.Context, in ReshipInput) (DecisionResul
 		}
 		o.madeUndo(undo{Kind: undoCancelShipment, Key: bkey, Ref: res.ShipmentID, Label: "cancel reship " + res.ShipmentID + " from " + planned.Warehouse})
 		s := order.Shipment{Warehouse: planned.Warehouse, Lines: planned.Lines, ShipmentID: res.ShipmentID,
-			TrackingNumber: res.TrackingNumber, PromisedDate: res.PromisedDate, Replaces: old.ShipmentID}
+			TrackingNumber: res.TrackingNumber, PromisedDate: res.PromisedDate, Carrier: res.Carrier, Replaces: old.ShipmentID}
 		booked = append(booked, s)
 	}
 	var ids []string

@@ -53,7 +53,7 @@ func (o *orderState) ship(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
-		s.ShipmentID, s.TrackingNumber, s.PromisedDate = res.ShipmentID, res.TrackingNumber, res.PromisedDate
+		s.ShipmentID, s.TrackingNumber, s.PromisedDate, s.Carrier = res.ShipmentID, res.TrackingNumber, res.PromisedDate, res.Carrier
 		o.madeUndo(undo{Kind: undoCancelShipment, Key: key, Ref: res.ShipmentID, Label: "cancel shipment " + res.ShipmentID + " from " + s.Warehouse})
 		o.record(ctx, order.System, "shipment.booked", fmt.Sprintf("%s from %s, tracking %s, promised %s",
 			res.ShipmentID, s.Warehouse, res.TrackingNumber, res.PromisedDate.Format("2006-01-02")))

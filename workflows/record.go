@@ -96,6 +96,7 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
 		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx), Fields: fields,
+		Facts: o.facts(workflow.Now(ctx)),
 	}
 	if o.d.Quote != nil {
 		in.Total, in.QuoteRevision = o.d.Quote.Total, o.d.Quote.Revision

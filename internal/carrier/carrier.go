@@ -47,6 +47,9 @@ type Booking struct {
 	ShipmentID     string
 	TrackingNumber string
 	PromisedDate   time.Time
+	// Carrier is the service that moves the goods (parcel, freight), ""
+	// when the carrier does not say.
+	Carrier string
 }
 
 // Tracking is where a shipment stands.
@@ -74,6 +77,7 @@ type bookAnswer struct {
 	TrackingNumber string    `json:"tracking_number"`
 	PromisedDate   time.Time `json:"promised_date"`
 	Status         string    `json:"status"`
+	Carrier        string    `json:"carrier"`
 }
 
 type trackAnswer struct {
@@ -104,7 +108,7 @@ func (c *Client) Book(ctx context.Context, idemKey string, r BookingRequest) (Bo
 		// A 2xx without these is a broken contract; retrying would book again for nothing.
 		return Booking{}, c.permanent(op, "answer lacks shipment_id, tracking_number or promised_date")
 	}
-	return Booking{ShipmentID: a.ShipmentID, TrackingNumber: a.TrackingNumber, PromisedDate: a.PromisedDate}, nil
+	return Booking{ShipmentID: a.ShipmentID, TrackingNumber: a.TrackingNumber, PromisedDate: a.PromisedDate, Carrier: a.Carrier}, nil
 }
 
 // Cancel cancels a shipment; cancelling one already cancelled succeeds. A

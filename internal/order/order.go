@@ -161,9 +161,11 @@ type Shipment struct {
 	ShipmentID     string    `json:"shipment_id,omitempty"`
 	TrackingNumber string    `json:"tracking_number,omitempty"`
 	PromisedDate   time.Time `json:"promised_date,omitzero"`
-	Delivered      bool      `json:"delivered"`
-	DeliveredAt    time.Time `json:"delivered_at,omitzero"`
-	Overdue        bool      `json:"overdue"`
+	// Carrier is the carrier's service (parcel, freight), "" when unknown.
+	Carrier     string    `json:"carrier,omitempty"`
+	Delivered   bool      `json:"delivered"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	Overdue     bool      `json:"overdue"`
 	// Exception is the carrier's last reported problem (failed attempt,
 	// damage, held at depot), "" when none was reported.
 	Exception string `json:"exception,omitempty"`

@@ -260,3 +260,22 @@ func TestStatusesAndRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestStageOfStep(t *testing.T) {
+	for step, want := range map[string]string{
+		"price quote":                      StageQuote,
+		"credit check":                     StageCredit,
+		"reserve stock":                    StageReservation,
+		"book shipment from WH-EAST":       StageShipping,
+		"three-way match of shipment SH-1": StageInvoicing,
+		"invoice shipment SH-1":            StageInvoicing,
+		"undo: release the reservation":    StageCompensation,
+		"Reserve Stock":                    StageReservation,
+		"something new":                    StageOther,
+		"":                                 StageOther,
+	} {
+		if got := StageOfStep(step); got != want {
+			t.Errorf("StageOfStep(%q) = %q, want %q", step, got, want)
+		}
+	}
+}

@@ -79,5 +79,8 @@ func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 	if err != nil {
 		return dbError(what, err)
 	}
+	if err := markHandled(ctx, db, e.OrderID, e.Actor.Role); err != nil {
+		return dbError(what+": mark handled", err)
+	}
 	return nil
 }

@@ -183,6 +183,9 @@ func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
 			return dbError(what+": audit", err)
 		}
 
+		if err := recordFacts(ctx, tx, tr, at, tr.Seq > lastSeq); err != nil {
+			return dbError(what, err)
+		}
 		if tr.Seq <= lastSeq {
 			return nil
 		}

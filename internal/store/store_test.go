@@ -51,7 +51,7 @@ func TestMigrateRunsTwice(t *testing.T) {
 	require.NoError(t, store.Migrate(ctx, pool), "second Migrate on a migrated database")
 	var version int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+store.VersionTable).Scan(&version))
-	require.Equal(t, 17, version, "the number of migrations in internal/store/migrations")
+	require.Equal(t, 18, version, "the number of migrations in internal/store/migrations")
 	require.NoError(t, s.Ping(ctx))
 }
 
@@ -665,19 +665,19 @@ func TestSurveyFirstAnswerWins(t *testing.T) {
 	s, _ := newStore(t)
 	expires := t0.Add(14 * 24 * time.Hour)
 
-	sv, err := s.CreateSurvey(ctx, "ord-1", "tok-first", expires)
+	sv, err := s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-1", Token: "tok-first", ExpiresAt: expires})
 	require.NoError(t, err)
 	require.Equal(t, "tok-first", sv.Token)
 	require.True(t, expires.Equal(sv.ExpiresAt))
 	require.Nil(t, sv.Score)
 
-	again, err := s.CreateSurvey(ctx, "ord-1", "tok-second", expires.Add(time.Hour))
+	again, err := s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-1", Token: "tok-second", ExpiresAt: expires.Add(time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, sv, again, "one survey per order, with its first token")
 	_, err = s.SurveyByToken(ctx, "tok-second")
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	_, err = s.CreateSurvey(ctx, "ord-2", "tok-first", expires)
+	_, err = s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-2", Token: "tok-first", ExpiresAt: expires})
 	require.ErrorIs(t, err, store.ErrDuplicate, "a token is never shared by two orders")
 
 	answered, fresh, err := s.AnswerSurvey(ctx, "tok-first", 9, "fast delivery", t0.Add(time.Hour))
@@ -697,15 +697,15 @@ func TestSurveyFirstAnswerWins(t *testing.T) {
 	require.Equal(t, answered, got)
 
 	// Closing keeps the answer, and a repeat still shows it.
-	require.NoError(t, s.CloseSurvey(ctx, "ord-1"))
-	require.NoError(t, s.CloseSurvey(ctx, "ord-1"), "closing twice is harmless")
+	require.NoError(t, s.CloseSurvey(ctx, "ord-1", ""))
+	require.NoError(t, s.CloseSurvey(ctx, "ord-1", ""), "closing twice is harmless")
 	repeat, fresh, err = s.AnswerSurvey(ctx, "tok-first", 5, "", t0.Add(3*time.Hour))
 	require.NoError(t, err)
 	require.False(t, fresh)
 	require.Equal(t, 9, *repeat.Score)
 	require.True(t, repeat.Closed)
 
-	require.ErrorIs(t, s.CloseSurvey(ctx, "ord-none"), store.ErrNotFound)
+	require.ErrorIs(t, s.CloseSurvey(ctx, "ord-none", ""), store.ErrNotFound)
 	_, _, err = s.AnswerSurvey(ctx, "tok-unknown", 5, "", t0)
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
@@ -714,7 +714,7 @@ func TestSurveyConcurrentAnswers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _ := newStore(t)
-	_, err := s.CreateSurvey(ctx, "ord-1", "tok", t0.Add(time.Hour))
+	_, err := s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-1", Token: "tok", ExpiresAt: t0.Add(time.Hour)})
 	require.NoError(t, err)
 
 	const callers = 4
@@ -752,11 +752,11 @@ func TestSurveyClosedOrExpired(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	expires := t0.Add(24 * time.Hour)
-	_, err := s.CreateSurvey(ctx, "ord-expiring", "tok-expiring", expires)
+	_, err := s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-expiring", Token: "tok-expiring", ExpiresAt: expires})
 	require.NoError(t, err)
-	_, err = s.CreateSurvey(ctx, "ord-closed", "tok-closed", expires)
+	_, err = s.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord-closed", Token: "tok-closed", ExpiresAt: expires})
 	require.NoError(t, err)
-	require.NoError(t, s.CloseSurvey(ctx, "ord-closed"))
+	require.NoError(t, s.CloseSurvey(ctx, "ord-closed", ""))
 
 	tests := []struct {
 		name    string

@@ -15,42 +15,65 @@ import (
 // MaxSurveyComment bounds the survey's free-text comment, in characters.
 const MaxSurveyComment = 2000
 
-// CreateSurvey creates the NPS survey of an order, reachable by token until
-// expiresAt. An order has one survey: when it has one already, that survey is
-// returned, with its own token, so a retried activity mails the same link.
-func (s *Store) CreateSurvey(ctx context.Context, orderID, token string, expiresAt time.Time) (Survey, error) {
-	what := fmt.Sprintf("create survey of order %q", orderID)
+// NewSurvey is one NPS survey to open: of an order, or of one delivered
+// shipment of it (the fulfilment scenario: its warehouse, carrier and
+// products). ShipmentID "" is the one survey of an order surveyed whole.
+type NewSurvey struct {
+	OrderID    string
+	ShipmentID string
+	CustomerID string
+	Warehouse  string
+	Carrier    string
+	SKUs       []string
+	// Token is the link's secret; ExpiresAt ends the window.
+	Token     string
+	ExpiresAt time.Time
+}
+
+// CreateSurvey creates an NPS survey, reachable by token until its expiry.
+// An order has one survey per shipment (or one in all): when it has that
+// survey already, the stored one is returned, with its own token, so a
+// retried activity mails the same link.
+func (s *Store) CreateSurvey(ctx context.Context, n NewSurvey) (Survey, error) {
+	what := fmt.Sprintf("create survey of order %q", n.OrderID)
+	if n.ShipmentID != "" {
+		what += fmt.Sprintf(" shipment %q", n.ShipmentID)
+	}
 	switch {
-	case orderID == "" || token == "":
+	case n.OrderID == "" || n.Token == "":
 		return Survey{}, fmt.Errorf("%s: order id and token are required", what)
-	case expiresAt.IsZero():
+	case n.ExpiresAt.IsZero():
 		return Survey{}, fmt.Errorf("%s: no expiry", what)
 	}
-	// Conflicts on the order only: a token that collides with another
-	// order's survey must fail, not be mistaken for this order's survey.
+	// Conflicts on the order and shipment only: a token that collides with
+	// another survey must fail, not be mistaken for this one.
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO surveys (token, order_id, expires_at)
-		VALUES ($1, $2, $3)
-		ON CONFLICT (order_id) DO NOTHING`,
-		token, orderID, expiresAt)
+		INSERT INTO surveys (token, order_id, shipment_id, customer_id, warehouse, carrier, skus, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (order_id, shipment_id) DO NOTHING`,
+		n.Token, n.OrderID, n.ShipmentID, n.CustomerID, n.Warehouse, n.Carrier, nonNil(n.SKUs), n.ExpiresAt)
 	if err != nil {
 		return Survey{}, dbError(what, err)
 	}
 	sv, err := scanSurvey(s.pool.QueryRow(ctx, `
-		SELECT token, order_id, created_at, expires_at, score, comment, answered_at, closed
+		SELECT `+surveyColumns+`
 		FROM surveys
-		WHERE order_id = $1`, orderID))
+		WHERE order_id = $1 AND shipment_id = $2`, n.OrderID, n.ShipmentID))
 	if err != nil {
 		return Survey{}, dbError(what+": read back", err)
 	}
 	return sv, nil
 }
 
+// surveyColumns are what scanSurvey reads, in its order.
+const surveyColumns = `token, order_id, shipment_id, customer_id, warehouse, carrier, skus,
+	created_at, expires_at, score, comment, answered_at, closed`
+
 // SurveyByToken returns the survey a link points to; ErrNotFound for an
 // unknown token.
 func (s *Store) SurveyByToken(ctx context.Context, token string) (Survey, error) {
 	sv, err := scanSurvey(s.pool.QueryRow(ctx, `
-		SELECT token, order_id, created_at, expires_at, score, comment, answered_at, closed
+		SELECT `+surveyColumns+`
 		FROM surveys
 		WHERE token = $1`, token))
 	if err != nil {
@@ -73,11 +96,20 @@ func (s *Store) AnswerSurvey(ctx context.Context, token string, score int, comme
 		return Survey{}, false, fmt.Errorf("%s: %w", what, &order.FieldError{Field: "comment", Reason: fmt.Sprintf("at most %d characters", MaxSurveyComment)})
 	}
 	at = orNow(at)
-	sv, err = scanSurvey(s.pool.QueryRow(ctx, `
-		UPDATE surveys SET score = $2, comment = $3, answered_at = $4
-		WHERE token = $1 AND answered_at IS NULL AND NOT closed AND $4 <= expires_at
-		RETURNING token, order_id, created_at, expires_at, score, comment, answered_at, closed`,
-		token, score, comment, at))
+	err = s.inTx(ctx, what, func(tx pgx.Tx) error {
+		sv, err = scanSurvey(tx.QueryRow(ctx, `
+			UPDATE surveys SET score = $2, comment = $3, answered_at = $4
+			WHERE token = $1 AND answered_at IS NULL AND NOT closed AND $4 <= expires_at
+			RETURNING `+surveyColumns,
+			token, score, comment, at))
+		if err != nil {
+			return err
+		}
+		if score <= DetractorScore {
+			return openDetractorFollowUp(ctx, tx, sv, at)
+		}
+		return nil
+	})
 	if err == nil {
 		return sv, true, nil
 	}
@@ -99,15 +131,20 @@ func (s *Store) AnswerSurvey(ctx context.Context, token string, score int, comme
 	}
 }
 
-// CloseSurvey closes an order's survey, answered or not; closing twice is
+// CloseSurvey closes an order's survey (of one shipment, or "" for the
+// order's one survey), answered or not; closing twice is
 // harmless. ErrNotFound when the order has no survey.
-func (s *Store) CloseSurvey(ctx context.Context, orderID string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE surveys SET closed = true WHERE order_id = $1`, orderID)
+func (s *Store) CloseSurvey(ctx context.Context, orderID, shipmentID string) error {
+	what := fmt.Sprintf("close survey of order %q", orderID)
+	if shipmentID != "" {
+		what += fmt.Sprintf(" shipment %q", shipmentID)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE surveys SET closed = true WHERE order_id = $1 AND shipment_id = $2`, orderID, shipmentID)
 	if err != nil {
-		return dbError(fmt.Sprintf("close survey of order %q", orderID), err)
+		return dbError(what, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("close survey of order %q: %w", orderID, ErrNotFound)
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return nil
 }
@@ -116,8 +153,8 @@ func (s *Store) CloseSurvey(ctx context.Context, orderID string) error {
 func scanSurvey(row pgx.Row) (Survey, error) {
 	var sv Survey
 	var score *int16
-	err := row.Scan(&sv.Token, &sv.OrderID, &sv.CreatedAt, &sv.ExpiresAt, &score, &sv.Comment,
-		&sv.AnsweredAt, &sv.Closed)
+	err := row.Scan(&sv.Token, &sv.OrderID, &sv.ShipmentID, &sv.CustomerID, &sv.Warehouse, &sv.Carrier, &sv.SKUs,
+		&sv.CreatedAt, &sv.ExpiresAt, &score, &sv.Comment, &sv.AnsweredAt, &sv.Closed)
 	if score != nil {
 		v := int(*score)
 		sv.Score = &v

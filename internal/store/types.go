@@ -76,6 +76,8 @@ type Transition struct {
 	Reason string
 	Data   json.RawMessage
 	At     time.Time
+	// Facts, when set, are what the dashboard and worklists read.
+	Facts *order.Facts
 }
 
 // AuditEntry is one row of the append-only audit log.
@@ -104,8 +106,15 @@ type OrderFilter struct {
 
 // Survey is the NPS survey of one order.
 type Survey struct {
-	Token      string     `json:"-"`
-	OrderID    string     `json:"order_id"`
+	Token   string `json:"-"`
+	OrderID string `json:"order_id"`
+	// ShipmentID, Warehouse, Carrier and SKUs are the fulfilment the
+	// survey asks about; ShipmentID "" for an order surveyed whole.
+	ShipmentID string     `json:"shipment_id,omitempty"`
+	CustomerID string     `json:"customer_id,omitempty"`
+	Warehouse  string     `json:"warehouse,omitempty"`
+	Carrier    string     `json:"carrier,omitempty"`
+	SKUs       []string   `json:"skus,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	Score      *int       `json:"score,omitempty"`

@@ -81,6 +81,24 @@ type bookAnswer struct {
 	TrackingNumber string    `json:"tracking_number"`
 	PromisedDate   time.Time `json:"promised_date"`
 	Status         string    `json:"status"`
+	// Carrier is the service that moves the goods: parcel up to
+	// ParcelUnits units, freight above.
+	Carrier string `json:"carrier"`
+}
+
+// ParcelUnits is the most units the simulated carrier sends as a parcel.
+const ParcelUnits = 20
+
+// serviceFor is the carrier service for lines: parcel or freight.
+func serviceFor(lines []order.Line) string {
+	units := int64(0)
+	for _, l := range lines {
+		units += int64(l.Quantity)
+	}
+	if units <= ParcelUnits {
+		return "parcel"
+	}
+	return "freight"
 }
 
 // statusAnswer is the 200 of cancel.
@@ -136,6 +154,7 @@ func (s *Sim) handleBook(w http.ResponseWriter, r *http.Request) {
 			TrackingNumber: newTrackingNumber(),
 			PromisedDate:   now.AddDate(0, 0, s.opts.PromiseDays),
 			Status:         StatusBooked,
+			Carrier:        serviceFor(req.Lines),
 		}
 		_, err := tx.Exec(ctx, `
 			INSERT INTO carriersim_shipments
