@@ -235,7 +235,7 @@ func (s *server) surveyAnswer(w http.ResponseWriter, r *http.Request) {
 
 // signalSurvey hands the stored answer to the order's workflow.
 func (s *server) signalSurvey(ctx context.Context, sv store.Survey) error {
-	sig := workflows.SurveyAnsweredSignal{Comment: sv.Comment, AnsweredAt: s.now().UTC()}
+	sig := workflows.SurveyAnsweredSignal{ShipmentID: sv.ShipmentID, Comment: sv.Comment, AnsweredAt: s.now().UTC()}
 	if sv.Score != nil {
 		sig.Score = *sv.Score
 	}

@@ -103,7 +103,7 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	require.Equal(t, 1, kinds["order-confirmed"])
 	require.Equal(t, 2, kinds["shipment-booked"], "one per warehouse")
 	require.Equal(t, 1, kinds["invoice"])
-	require.Equal(t, 1, kinds["survey"])
+	require.Equal(t, 2, kinds["survey"], "one per delivery")
 
 	// Operators find it in Temporal by customer and status.
 	ctx := context.Background()
@@ -112,6 +112,16 @@ func TestOrderFromQuoteToCash(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Executions, 1)
 	require.Equal(t, id, res.Executions[0].Execution.WorkflowId)
+	// Late orders are found by DeliveryOverdue; this one never was late.
+	res, err = x.s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: `CustomerId = "ACME-001" AND DeliveryOverdue = true`})
+	require.NoError(t, err, "DeliveryOverdue is a registered search attribute")
+	require.Empty(t, res.Executions)
+
+	// Each delivery was surveyed on its own, named by its warehouse.
+	for _, m := range x.s.Mail.Messages(mailsink.Filter{OrderID: id, Kind: "survey"}) {
+		require.Contains(t, m.Text, "your delivery SHP-", "a survey names its delivery")
+	}
 }
 
 func TestReservationSurvivesERPFailures(t *testing.T) {

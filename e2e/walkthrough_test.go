@@ -99,29 +99,32 @@ func (x *sys) walkthrough(n int) {
 	v = x.waitFor(id, order.StatusAwaitingPayment, step("4 invoiced"))
 	require.True(t, strings.HasPrefix(v.InvoiceNumber, "INV-"), "%s: invoice number %q", step("4 invoiced"), v.InvoiceNumber)
 
-	// 5. The buyer answers the survey from the link in the survey mail,
-	// which the worker sends beside the invoice: the README waits for it too.
+	// 5. The buyer answers each delivery's survey from the link in its
+	// mail, which the worker sends at the delivery: the README waits for
+	// both too.
 	var mails []struct {
 		ID int64 `json:"id"`
 	}
-	for deadline := time.Now().Add(30 * time.Second); len(mails) == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); len(mails) < 2 && time.Now().Before(deadline); {
 		a = x.call(http.MethodGet, x.s.MailURL+"/messages?order="+url.QueryEscape(id)+"&kind=survey", "", nil, nil)
 		require.Equal(t, http.StatusOK, a.status, step("5 survey mail"))
 		require.NoError(t, json.Unmarshal(a.body, &mails))
-		if len(mails) == 0 {
+		if len(mails) < 2 {
 			time.Sleep(100 * time.Millisecond) // polling interval, as the README's loop
 		}
 	}
-	require.NotEmpty(t, mails, "%s: no survey mail", step("5 survey mail"))
-	a = x.call(http.MethodGet, fmt.Sprintf("%s/messages/%d", x.s.MailURL, mails[0].ID), "", nil, map[string]string{"Accept": "application/json"})
-	require.Equal(t, http.StatusOK, a.status, step("5 survey mail"))
-	text, _ := a.json(t)["text"].(string)
-	link := surveyLinkPattern.FindString(text)
-	require.NotEmpty(t, link, "%s: no link in %q", step("5 survey link"), text)
-	resp, err := x.http.PostForm(link, url.Values{"score": {"9"}, "comment": {"On time"}})
-	require.NoError(t, err, step("5 answer"))
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, step("5 answer"))
+	require.Len(t, mails, 2, "%s: a survey mail per delivery", step("5 survey mail"))
+	for _, m := range mails {
+		a = x.call(http.MethodGet, fmt.Sprintf("%s/messages/%d", x.s.MailURL, m.ID), "", nil, map[string]string{"Accept": "application/json"})
+		require.Equal(t, http.StatusOK, a.status, step("5 survey mail"))
+		text, _ := a.json(t)["text"].(string)
+		link := surveyLinkPattern.FindString(text)
+		require.NotEmpty(t, link, "%s: no link in %q", step("5 survey link"), text)
+		resp, err := x.http.PostForm(link, url.Values{"score": {"9"}, "comment": {"On time"}})
+		require.NoError(t, err, step("5 answer"))
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, step("5 answer"))
+	}
 
 	// 6. The bank receives the payment with the invoice number as reference.
 	a = x.call(http.MethodPost, x.s.BankURL+"/sim/payments", "", map[string]any{

@@ -400,8 +400,12 @@ func (o *orderState) afterSalesDone() bool {
 // paidWaiting is what a paid order waits for: the survey, reships, returns.
 func (o *orderState) paidWaiting() string {
 	var parts []string
-	if !o.surveyClosed {
-		parts = append(parts, fmt.Sprintf("the NPS survey to be answered or to close (at most %s)", inWords(SurveyWindow)))
+	if !o.surveysOver() {
+		what := "the NPS survey"
+		if o.surveyMode == surveyEach {
+			what = "the NPS survey of each delivery"
+		}
+		parts = append(parts, fmt.Sprintf("%s to be answered or to close (at most %s)", what, inWords(SurveyWindow)))
 	}
 	if w := o.afterSalesWaiting(); w != "" {
 		parts = append(parts, w)

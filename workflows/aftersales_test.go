@@ -73,7 +73,7 @@ func TestReshipALostShipment(t *testing.T) {
 	w.at(5*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 8})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 8})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, reship.res.Message, "Shipment SH-WH-NORTH reshipped as SH-R-WH-NORTH (replacement order SO-R1, no new invoice)")
@@ -97,7 +97,7 @@ func TestReshipDamagedGoodsKeepsThePaidOrderOpenUntilDelivered(t *testing.T) {
 	w.at(3*time.Hour, func() {
 		w.update(workflows.UpdateReship, workflows.ReshipInput{Actor: cs, ShipmentID: "SH-WH-SOUTH", Reason: "motor housing cracked on arrival"}, "")
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 5})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 5})
 	})
 	w.at(4*time.Hour, func() {
 		d := w.details()
@@ -171,7 +171,7 @@ func TestReturnOfPaidGoodsCreditsAndRefunds(t *testing.T) {
 		require.Len(t, d.Returns, 1)
 		require.Equal(t, workflows.ReturnAwaitingGoods, d.Returns[0].Status)
 		require.Contains(t, d.Waiting, "the goods of return RMA-1 to come back")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 6})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 6})
 	})
 	w.at(3*24*time.Hour, func() {
 		require.Equal(t, order.StatusPaid, w.details().Status, "the order waits for the goods")
@@ -221,7 +221,7 @@ func TestReturnBeforePaymentLowersTheBalance(t *testing.T) {
 		// The motor: 2480.00 of 4980.00, 3 % off: 2405.60; 2425.00 stays open.
 		require.Contains(t, d.Waiting, "Waiting for payment of 2425.00 EUR")
 		w.pay("BTX-1", eur(242_500))
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, w.actions(), "payment.exact")
@@ -238,7 +238,7 @@ func TestReturnExpiresWhenTheGoodsNeverCome(t *testing.T) {
 	w.at(3*time.Hour, func() {
 		w.update(workflows.UpdateReturn, workflows.ReturnInput{Actor: cs, Lines: []order.Line{{SKU: "PUMP-200", Quantity: 2}}, Reason: "surplus"}, "")
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(29*24*time.Hour, func() { require.Equal(t, order.StatusPaid, w.details().Status) })
 	require.Equal(t, order.StatusCompleted, w.run().Status)
@@ -266,7 +266,7 @@ func TestReturnWithoutPickupCancelsTheRMA(t *testing.T) {
 	w.at(4*time.Hour, func() {
 		require.Empty(t, w.details().Returns)
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Equal(t, []string{"cancel-rma RMA-1"}, w.undos)
@@ -298,7 +298,7 @@ func TestCreditNoteByLines(t *testing.T) {
 	})
 	w.at(4*time.Hour, func() {
 		w.pay("BTX-1", eur(mainTotal.Minor-121_250))
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Equal(t, []activities.CreditLine{{SKU: "PUMP-200", Quantity: 1, Amount: eur(121_250)}}, got)
@@ -330,7 +330,7 @@ func TestConcurrentAfterSalesRequestsDoNotDoubleUp(t *testing.T) {
 	})
 	w.at(5*time.Hour, func() {
 		w.pay("BTX-1", eur(mainTotal.Minor-242_500)) // the two pumps were credited
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 7})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 7})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Equal(t, 1, countOf(w.actions(), "shipment.reshipped"))

@@ -441,7 +441,7 @@ func (o *orderState) awaitPayment(ctx workflow.Context, s stage) error {
 		}
 		// The survey runs beside the payment wait for its two weeks; the
 		// order continues as new only once it is over.
-		full := func() bool { return o.historyFull(ctx) && (!o.surveyStarted || o.surveyClosed) }
+		full := func() bool { return o.historyFull(ctx) && !o.surveyOpen() }
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: max(next.Sub(now), time.Second),
 			TimerOptions: workflow.TimerOptions{Summary: "dunning"}},
 			func() bool { return wake() || full() || o.d.Dispute != nil })
@@ -564,7 +564,7 @@ func (o *orderState) awaitDisputeResolved(ctx workflow.Context, s stage) error {
 	wake := func() bool {
 		return o.d.Dispute == nil || o.balance().Minor <= 0 || len(o.payments) > 0 || (o.cancel != nil && !o.compensating)
 	}
-	full := func() bool { return o.historyFull(ctx) && (!o.surveyStarted || o.surveyClosed) }
+	full := func() bool { return o.historyFull(ctx) && !o.surveyOpen() }
 	if err := workflow.Await(ctx, func() bool { return wake() || full() }); err != nil {
 		return err
 	}

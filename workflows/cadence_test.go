@@ -55,7 +55,7 @@ func TestUnpaidForAYearStaysSmall(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 8})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 8})
 	})
 	w.at(30*24*time.Hour+year, func() {
 		d := w.details()

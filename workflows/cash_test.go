@@ -21,7 +21,7 @@ func TestShortPaymentWithinToleranceIsWrittenOff(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-350)) }) // 3.50 EUR bank fee
 	require.Equal(t, order.StatusCompleted, w.run().Status)
@@ -42,7 +42,7 @@ func TestFinanceWritesOffAShortfallAboveTolerance(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-2_000)) }) // 20.00 short: above 5.00
 	var wo *pending
@@ -74,7 +74,7 @@ func TestFinanceAppliesCreditBalance(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*time.Hour, func() { w.pay("BTX-1", eur(mainTotal.Minor-15_000)) }) // 150.00 open
 	w.at(4*time.Hour, func() {
@@ -118,7 +118,7 @@ func TestThreeWayMatchStopsAWrongInvoice(t *testing.T) {
 		require.False(t, d.NeedsAttention)
 		require.Equal(t, order.StatusAwaitingPayment, d.Status)
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, w.mailKinds(), mail.KindInvoice)
@@ -155,7 +155,7 @@ func TestThreeWayMatchStopsInvoicingShortDeliveries(t *testing.T) {
 	w.at(5*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
 		w.pay("BTX-1", mainTotal)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, w.actions(), "action.skip")

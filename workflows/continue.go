@@ -71,6 +71,7 @@ type Carried struct {
 	SurveyStarted   bool                   `json:"survey_started,omitempty"`
 	SurveyClosed    bool                   `json:"survey_closed,omitempty"`
 	SurveyAnswer    *SurveyAnsweredSignal  `json:"survey_answer,omitempty"`
+	SurveyMode      int                    `json:"survey_mode,omitempty"`
 }
 
 // carry is the order's state for its next run, which starts at s.
@@ -87,7 +88,7 @@ func (o *orderState) carry(s stage) *Carried {
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
 		SeenExceptions: o.seenExceptions, LastEventAt: o.lastEventAt, LastMail: o.lastMail, Paid: o.paid,
 		OverdueSince: o.overdueSince, SurveyStarted: o.surveyStarted, SurveyClosed: o.surveyClosed,
-		SurveyAnswer: o.surveyAnswer,
+		SurveyAnswer: o.surveyAnswer, SurveyMode: o.surveyMode,
 	}
 }
 
@@ -99,7 +100,7 @@ func (o *orderState) restore(c *Carried) {
 	o.reships, o.returns, o.writeOffs, o.allocations = c.Reships, c.Returns, c.WriteOffs, c.Allocations
 	o.creditNotes, o.refunds, o.disputes, o.dunningResumeAt = c.CreditNotes, c.Refunds, c.Disputes, c.DunningResumeAt
 	o.earlyDelivered, o.payments, o.paid, o.overdueSince = c.EarlyDelivered, c.Payments, c.Paid, c.OverdueSince
-	o.surveyStarted, o.surveyClosed, o.surveyAnswer = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer
+	o.surveyStarted, o.surveyClosed, o.surveyAnswer, o.surveyMode = c.SurveyStarted, c.SurveyClosed, c.SurveyAnswer, c.SurveyMode
 	// Maps that were empty come back nil from JSON; setup made them.
 	if c.SeenPayments != nil {
 		o.seenPayments = c.SeenPayments
@@ -142,7 +143,7 @@ func (o *orderState) quiet(ctx workflow.Context) bool {
 	if o.d.Invoice != nil && len(o.payments) > 0 {
 		return false
 	}
-	if o.surveyStarted && !o.surveyClosed {
+	if o.surveyOpen() {
 		return false
 	}
 	// A return's watcher lives in this run only; returns are over in

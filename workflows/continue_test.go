@@ -111,7 +111,7 @@ func TestContinuedInTheDeliveryWaitCompletes(t *testing.T) {
 	w.at(time.Hour, func() {
 		require.Equal(t, "depot delay", w.details().Shipments[1].Exception)
 		w.signal(workflows.SignalDelivered, workflows.DeliveredSignal{ShipmentID: "SH-WH-SOUTH", EventID: "ev-S"})
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 10})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 10})
 	})
 	w.at(2*time.Hour, func() { w.pay("BTX-1", mainTotal) })
 	res := w.runFrom(shippingState(t))

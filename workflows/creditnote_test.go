@@ -23,7 +23,7 @@ func TestCreditNotesLowerWhatIsOwed(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 4, Comment: "one pump scratched"})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 4, Comment: "one pump scratched"})
 	})
 	var byCS, byFinance *pending
 	w.at(3*time.Hour, func() {
@@ -79,7 +79,7 @@ func TestCreditNoteOnAPaidInvoiceIsACreditBalance(t *testing.T) {
 		require.Equal(t, order.StatusPaid, w.details().Status)
 		cn = w.update(workflows.UpdateCreditNote, workflows.CreditNoteInput{Actor: finance, Amount: eur(10_000), Reason: "goodwill"}, "")
 	})
-	w.at(5*time.Hour, func() { w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9}) })
+	w.at(5*time.Hour, func() { w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9}) })
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, cn.res.Message, "credit balance")
 	var told bool
@@ -114,7 +114,7 @@ func TestFinanceRefundsAnOverpayment(t *testing.T) {
 		require.Len(t, d.Refunds, 1)
 		require.Equal(t, "BTX-1", d.Refunds[0].BankTransactionID)
 		require.Equal(t, finance.Subject, d.Refunds[0].By.Subject)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, refund.res.Message, "Refunded 100.00 EUR of payment BTX-1 to Acme Industrial GmbH")
@@ -135,7 +135,7 @@ func TestConcurrentCreditNotesKeepCSWithinItsLimit(t *testing.T) {
 	})
 	w.at(4*time.Hour, func() {
 		w.pay("BTX-1", eur(mainTotal.Minor-30_000))
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 8})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 8})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Len(t, w.details().CreditNotes, 1)

@@ -35,7 +35,7 @@ func TestDisputedInvoiceIsNotDunnedUntilResolved(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 3})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 3})
 	})
 	var dispute *pending
 	w.at(3*time.Hour, func() {

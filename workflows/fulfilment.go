@@ -222,8 +222,23 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 		o.pollCarrier(ctx)
 		o.checkOverdue(ctx)
 	}
+	if o.d.DeliveryOverdue {
+		o.showOverdue(ctx, false)
+	}
 	o.record(ctx, order.System, "order.delivered", "every shipment delivered")
 	return nil
+}
+
+// showOverdue sets the DeliveryOverdue search attribute
+// (changeDeliveryOverdueAttribute): true while a shipment is late, false
+// once everything is delivered.
+func (o *orderState) showOverdue(ctx workflow.Context, late bool) {
+	if workflow.GetVersion(ctx, changeDeliveryOverdueAttribute, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, KeyDeliveryOverdue.ValueSet(late)); err != nil {
+		o.logger.Error("upsert DeliveryOverdue", "Error", err)
+	}
 }
 
 func (o *orderState) pollCarrier(ctx workflow.Context) {
@@ -255,6 +270,7 @@ func (o *orderState) checkOverdue(ctx workflow.Context) {
 		if !s.Delivered && !s.Replaced && now.After(s.PromisedDate.Add(DeliveryGrace)) {
 			o.d.DeliveryOverdue = true
 			o.overdueSince = now
+			o.showOverdue(ctx, true)
 			for i := range o.d.Shipments {
 				if !o.d.Shipments[i].Delivered {
 					o.d.Shipments[i].Overdue = true
@@ -285,6 +301,9 @@ func (o *orderState) markDelivered(ctx workflow.Context, shipmentID string, at t
 		} else if o.d.Invoice == nil || o.d.Status == order.StatusShipping {
 			o.d.Waiting = o.deliveryWaiting()
 		}
+		// The survey first: it is open (in the order's state) before
+		// anything can wait, so its answer always finds it.
+		o.surveyDelivered(ctx, *s)
 		o.record(ctx, order.System, "shipment.delivered", fmt.Sprintf("%s delivered %s (via %s)", shipmentID, s.DeliveredAt.Format(time.RFC3339), via))
 	}
 }

@@ -559,9 +559,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		for {
 			var s SurveyAnsweredSignal
 			ch.Receive(ctx, &s)
-			if o.surveyAnswer == nil && !o.surveyClosed {
-				o.surveyAnswer = &s
-			}
+			o.takeSurveyAnswer(s)
 		}
 	})
 	return nil

@@ -21,6 +21,9 @@ const (
 	SAOrderTotal     = "OrderTotal"
 	SANeedsAttention = "NeedsAttention"
 	SAPONumber       = "PONumber"
+	// SADeliveryOverdue is true while a shipment is past its promised
+	// date plus DeliveryGrace.
+	SADeliveryOverdue = "DeliveryOverdue"
 )
 
 // Names of the messages an order workflow accepts.
@@ -417,6 +420,9 @@ type PaymentSignal struct {
 
 // SurveyAnsweredSignal carries the buyer's NPS answer.
 type SurveyAnsweredSignal struct {
+	// ShipmentID names the delivery the answer scores; "" for an order
+	// surveyed whole.
+	ShipmentID string    `json:"shipment_id,omitempty"`
 	Score      int       `json:"score"`
 	Comment    string    `json:"comment,omitempty"`
 	AnsweredAt time.Time `json:"answered_at"`
@@ -504,7 +510,10 @@ type Details struct {
 	// CreditApplied lists credit balance applied to the invoice.
 	CreditApplied []CreditApplied `json:"credit_applied,omitempty"`
 	SurveyState   string          `json:"survey_state,omitempty"`
-	Failure       *StepFailure    `json:"failure,omitempty"`
+	// Surveys are the NPS surveys of the delivered shipments, of an order
+	// that surveys each delivery (SurveyState is then unused).
+	Surveys []ShipmentSurvey `json:"surveys,omitempty"`
+	Failure *StepFailure     `json:"failure,omitempty"`
 	// Compensations lists the registered undos, most recent last.
 	Compensations []string `json:"compensations,omitempty"`
 }

@@ -148,6 +148,9 @@ type orderState struct {
 	surveyAnswer  *SurveyAnsweredSignal
 	surveyClosed  bool
 	surveyStarted bool
+	// surveyMode: one survey per order or one per delivered shipment
+	// (changeSurveyPerShipment), decided when first needed.
+	surveyMode int
 
 	// recorded is the highest seq whose Record has returned: the
 	// projection shows at least that much.
@@ -293,9 +296,12 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		if err := o.awaitDelivery(ctx); err != nil {
 			return OrderResult{}, err
 		}
-		// 8. The survey runs beside invoicing and payment.
-		o.surveyStarted = true
-		workflow.Go(ctx, o.runSurvey)
+		// 8. The survey runs beside invoicing and payment: one per
+		// shipment, started as each was delivered, or one for the order.
+		if !o.surveysPerShipment(ctx) {
+			o.surveyStarted = true
+			workflow.Go(ctx, func(ctx workflow.Context) { o.runSurvey(ctx, nil) })
+		}
 		// 7. Invoice: the order, or what is left of it per shipment.
 		if !o.d.Prepayment {
 			invoice := o.invoice
@@ -318,20 +324,29 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 		}
 	}
 
-	// 10. Done when reconciled and the survey is closed; PAID meanwhile.
-	if !o.surveyClosed {
+	// 10. Done when reconciled and the surveys are closed; PAID meanwhile.
+	if !o.surveysOver() {
 		o.d.Waiting = o.paidWaiting()
 		if workflow.GetVersion(ctx, changePaidStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			o.showDetails(ctx)
 		} else {
 			o.transition(ctx, order.StatusPaid, order.System, "order.paid", "paid in full; the NPS survey is still open")
 		}
-		if err := workflow.Await(ctx, func() bool { return o.surveyClosed }); err != nil {
+		if err := workflow.Await(ctx, o.surveysOver); err != nil {
 			return OrderResult{}, err
 		}
 	}
-	if err := o.awaitAfterSales(ctx); err != nil {
-		return OrderResult{}, err
+	// A reship delivered meanwhile has a survey of its own to wait for.
+	for {
+		if err := o.awaitAfterSales(ctx); err != nil {
+			return OrderResult{}, err
+		}
+		if o.surveysOver() {
+			break
+		}
+		if err := workflow.Await(ctx, o.surveysOver); err != nil {
+			return OrderResult{}, err
+		}
 	}
 	return o.finish(ctx, order.StatusCompleted, order.System, "order.completed", "invoice reconciled and survey closed")
 }

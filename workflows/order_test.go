@@ -60,6 +60,8 @@ type world struct {
 	mu      sync.Mutex
 	records []activities.RecordInput
 	mails   []activities.SendMailInput
+	// surveysOpened are the OpenSurvey calls, in order.
+	surveysOpened []activities.OpenSurveyInput
 	// kept is the mail activity's table of mails by key, for resends.
 	kept     map[string]activities.SendMailInput
 	undos    []string
@@ -199,7 +201,13 @@ func newWorld(t *testing.T) *world {
 				IssuedAt: in.IssuedAt, DueDate: order.DueDate(in.IssuedAt, in.PaymentTermsDays),
 				Shipment: in.Shipment, Lines: in.Lines}}, nil
 		})
-	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(activities.OpenSurveyResult{URL: "http://x/survey/tok"}, nil)
+	env.OnActivity(a.OpenSurvey, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.OpenSurveyInput) (activities.OpenSurveyResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.surveysOpened = append(w.surveysOpened, in)
+			return activities.OpenSurveyResult{URL: "http://x/survey/tok" + in.ShipmentID}, nil
+		})
 	env.OnActivity(a.CloseSurvey, mock.Anything, mock.Anything).Return(activities.CloseSurveyResult{}, nil)
 	env.OnActivity(a.ApplyPayment, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ApplyPaymentInput) (activities.ApplyPaymentResult, error) {
@@ -497,6 +505,25 @@ func (w *world) details() workflows.Details {
 	return d
 }
 
+// answerSurveys answers, a minute from now (once the deliveries signalled
+// with it have opened their surveys), every survey still open: each
+// shipment's, or the order's one survey.
+func (w *world) answerSurveys(s workflows.SurveyAnsweredSignal) {
+	w.at(time.Minute, func() {
+		d := w.details()
+		if len(d.Surveys) == 0 {
+			w.signal(workflows.SignalSurveyAnswered, s)
+			return
+		}
+		for _, sv := range d.Surveys {
+			if !sv.Closed && sv.Answer == nil {
+				s.ShipmentID = sv.ShipmentID
+				w.signal(workflows.SignalSurveyAnswered, s)
+			}
+		}
+	})
+}
+
 // deliverAll signals proof of delivery for both warehouses' shipments.
 func (w *world) deliverAll() {
 	for _, wh := range []string{"WH-NORTH", "WH-SOUTH"} {
@@ -544,7 +571,7 @@ func TestMainPathCompletes(t *testing.T) {
 	})
 	w.at(3*24*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	// Paid after the survey closed: no PAID in between (see paid_test.go).
 	w.at(3*24*time.Hour+time.Hour, func() {
@@ -561,7 +588,7 @@ func TestMainPathCompletes(t *testing.T) {
 	// may reach the mail system in any order (under -race the confirmation
 	// once came after a shipment mail): each goes out once.
 	require.ElementsMatch(t, []mail.Kind{mail.KindQuote, mail.KindOrderConfirmed, mail.KindRepConfirmed, mail.KindShipmentBooked, mail.KindShipmentBooked,
-		mail.KindSurvey, mail.KindInvoice}, w.mailKinds())
+		mail.KindSurvey, mail.KindSurvey, mail.KindInvoice}, w.mailKinds())
 	for _, m := range w.mails {
 		if m.Kind == mail.KindRepConfirmed {
 			require.Equal(t, activities.AudienceRep, m.Audience, "the customer's rep hears the order is confirmed")
@@ -572,7 +599,10 @@ func TestMainPathCompletes(t *testing.T) {
 	require.Empty(t, w.undos)
 	d := w.details()
 	require.Equal(t, mainTotal, *d.Paid)
-	require.Equal(t, "answered: 9", d.SurveyState)
+	require.Equal(t, []workflows.ShipmentSurvey{
+		{ShipmentID: "SH-WH-NORTH", State: "answered: 9", Answer: &workflows.SurveyAnsweredSignal{ShipmentID: "SH-WH-NORTH", Score: 9}, Closed: true},
+		{ShipmentID: "SH-WH-SOUTH", State: "answered: 9", Answer: &workflows.SurveyAnsweredSignal{ShipmentID: "SH-WH-SOUTH", Score: 9}, Closed: true},
+	}, d.Surveys, "a survey per delivered shipment")
 	require.False(t, d.NeedsAttention)
 	// Every record has its own seq number, so the store can apply each once
 	// and keep the latest state whatever order they arrive in.
@@ -942,7 +972,7 @@ func TestCSResendsTheLastMailOfAKind(t *testing.T) {
 		resend = w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionResend, Mail: mail.KindInvoice, Reason: "buyer's AP lost it"}, "")
 	})
 	w.at(4*time.Hour, func() {
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 		w.pay("BTX-1", mainTotal)
 	})
 	res := w.run()
@@ -991,7 +1021,7 @@ func TestDeliveryOverdueAlertsCSAndPollingFindsDelivery(t *testing.T) {
 	// Once overdue, the carrier is looked at daily (changeBoundedCadence).
 	w.at(40*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status)
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 3, Comment: "late"})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 3, Comment: "late"})
 		w.pay("BTX-1", eur(100_000))
 		w.pay("BTX-2", eur(400_000))
 	})
@@ -1009,7 +1039,17 @@ func TestDeliveryOverdueAlertsCSAndPollingFindsDelivery(t *testing.T) {
 			require.False(t, m.Data.WaitsForCS, "the order keeps going: %s", m.Data.Error)
 		}
 	}
-	require.Equal(t, 2, cs, "one overdue alert and one detractor alert")
+	require.Equal(t, 3, cs, "one overdue alert and a detractor alert per delivery scored 3")
+	rep := 0
+	for _, m := range w.mails {
+		if m.Kind == mail.KindRepDetractor {
+			rep++
+			require.Equal(t, activities.AudienceRep, m.Audience)
+			require.Equal(t, 3, *m.Data.Score)
+			require.Equal(t, "late", m.Data.Comment)
+		}
+	}
+	require.Equal(t, 2, rep, "the rep hears of each detractor's answer")
 	require.Contains(t, w.mailKinds(), mail.KindFinanceAlert, "the overpayment is flagged to finance")
 }
 
@@ -1050,7 +1090,7 @@ func TestCarrierExceptionAlertsCSAndTheOrderKeepsWaiting(t *testing.T) {
 	})
 	w.at(4*time.Hour, func() {
 		require.Equal(t, order.StatusAwaitingPayment, w.details().Status, "the second attempt delivered")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 		w.pay("BTX-1", mainTotal)
 	})
 	res := w.run()
@@ -1076,7 +1116,11 @@ func TestUnansweredSurveyClosesAndDunningRuns(t *testing.T) {
 	require.Contains(t, kinds, mail.KindSurveyReminder)
 	require.Contains(t, kinds, mail.KindDunning)
 	require.Contains(t, w.actions(), "survey.closed")
-	require.Equal(t, "closed unanswered", w.details().SurveyState)
+	for _, sv := range w.details().Surveys {
+		require.Equal(t, "closed unanswered", sv.State, sv.ShipmentID)
+		require.True(t, sv.Closed)
+	}
+	require.Len(t, w.details().Surveys, 2)
 }
 
 func TestTemporalCancellationCompensates(t *testing.T) {

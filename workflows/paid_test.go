@@ -22,8 +22,8 @@ func TestPaidWhileTheSurveyIsOpenShowsPaid(t *testing.T) {
 	w.at(4*time.Hour, func() {
 		d := w.details()
 		require.Equal(t, order.StatusPaid, d.Status)
-		require.Contains(t, d.Waiting, "Paid in full. Waiting for the NPS survey to be answered or to close (at most 14 days).")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 10})
+		require.Contains(t, d.Waiting, "Paid in full. Waiting for the NPS survey of each delivery to be answered or to close (at most 14 days).")
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 10})
 	})
 	res := w.run()
 	require.Equal(t, order.StatusCompleted, res.Status)

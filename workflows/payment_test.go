@@ -49,7 +49,7 @@ func TestPaymentAfterSettlementIsACreditBalance(t *testing.T) {
 	w.at(5*time.Hour, func() {
 		d := w.details()
 		require.Equal(t, eur(493_060), *d.Paid, "both payments are counted")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Len(t, applied, 2, "each payment ends in one place")
@@ -75,7 +75,7 @@ func TestPaymentTheStoreRefusesIsNotCounted(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer}, "") })
 	w.at(2*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*time.Hour, func() { w.pay("BTX-ELSEWHERE", mainTotal) })
 	w.at(4*time.Hour, func() {
@@ -102,7 +102,7 @@ func TestPaymentAfterPrepaymentIsApplied(t *testing.T) {
 	w.at(5*time.Hour, func() {
 		require.Equal(t, eur(483_560), *w.details().Paid)
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, w.actions(), "payment.overpayment")

@@ -87,7 +87,7 @@ func TestInvoicePerShipmentBillsEachDeliveryAndDunsEachInvoice(t *testing.T) {
 		require.Equal(t, motorPart, d.Invoices[1].Amount, "the last invoice bills what is left of the quote")
 		require.Equal(t, d.Quote.Total.Minor, d.Invoices[0].Amount.Minor+d.Invoices[1].Amount.Minor)
 		require.Contains(t, d.Waiting, "Waiting for payment of 2405.60 EUR on 2 invoice(s)")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(34*day+2*time.Hour, func() {
 		// A payment that names no invoice of the order goes to the oldest open one.
@@ -136,7 +136,7 @@ func TestInvoicePerShipmentReturnCreditsEachInvoice(t *testing.T) {
 		require.Contains(t, d.Waiting, "Waiting for payment of 1212.50 EUR")
 		require.Contains(t, d.Waiting, "INV-SH-WH-SOUTH paid")
 		payInvoice(w, "BTX-1", eur(121_250), "INV-SH-WH-NORTH")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Empty(t, w.details().Refunds)
@@ -168,7 +168,7 @@ func TestInvoicePerShipmentActionsNameTheirInvoice(t *testing.T) {
 		d := w.details()
 		require.Contains(t, d.Waiting, "Waiting for payment of 5.60 EUR")
 		wo = w.update(workflows.UpdateWriteOff, workflows.WriteOffInput{Actor: finance, Reason: "bank charges", InvoiceNumber: "INV-SH-WH-SOUTH"}, "")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Contains(t, cn.res.Message, "on invoice INV-SH-WH-NORTH")
@@ -207,7 +207,7 @@ func TestInvoicePerShipmentBillsAReshipOnlyForGoodsNotBilled(t *testing.T) {
 		require.Equal(t, motorPart, d.Invoices[1].Amount)
 		payInvoice(w, "BTX-1", pumpsPart, "INV-SH-WH-NORTH")
 		payInvoice(w, "BTX-2", motorPart, "INV-SH-R-WH-SOUTH")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 7})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 7})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Len(t, w.invoiced, 2)
@@ -230,7 +230,7 @@ func TestPrepaidOrderIsInvoicedWholeEvenPerShipment(t *testing.T) {
 	w.prepaidAndPaid()
 	w.at(4*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 	require.Len(t, w.invoiced, 1)
@@ -263,7 +263,7 @@ func TestContinuedPerShipmentOrderDunsOnAndInvoicesTheRest(t *testing.T) {
 		d := w.details()
 		require.Equal(t, order.StatusAwaitingPayment, d.Status)
 		require.Equal(t, []string{"INV-SH-WH-NORTH", "INV-SH-WH-SOUTH"}, invoiceNumbers(d))
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*time.Hour, func() {
 		payInvoice(w, "BTX-1", pumpsPart, "INV-SH-WH-NORTH")
@@ -308,7 +308,7 @@ func TestInvoicePerShipmentDisputeWhileShippingPausesReminders(t *testing.T) {
 	w.at(48*day, func() {
 		require.Equal(t, []mail.Kind{mail.KindInvoice, mail.KindDunning}, w.mailsFor("INV-SH-WH-NORTH"))
 		delivered(w, "SH-WH-SOUTH")
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(49*day, func() {
 		payInvoice(w, "BTX-1", pumpsPart, "INV-SH-WH-NORTH")

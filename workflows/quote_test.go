@@ -266,7 +266,7 @@ func TestOldExceptionAfterDeliveryChangesNothing(t *testing.T) {
 		require.Equal(t, "damage claimed by consignee", w.details().Shipments[1].Exception)
 		require.Len(t, w.csAlerts(), 1)
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(6*time.Hour, func() { w.pay("BTX-1", mainTotal) })
 	require.Equal(t, order.StatusCompleted, w.run().Status)

@@ -21,6 +21,9 @@ var (
 	KeyOrderTotal     = temporal.NewSearchAttributeKeyFloat64(SAOrderTotal)
 	KeyNeedsAttention = temporal.NewSearchAttributeKeyBool(SANeedsAttention)
 	KeyPONumber       = temporal.NewSearchAttributeKeyKeyword(SAPONumber)
+	// KeyDeliveryOverdue is set only once a delivery is late (orders do
+	// not start with it), so orders start in a namespace without it.
+	KeyDeliveryOverdue = temporal.NewSearchAttributeKeyBool(SADeliveryOverdue)
 )
 
 // StartSearchAttributes are the search attributes an order starts with, so
@@ -39,11 +42,12 @@ func StartSearchAttributes(customerID, poNumber string) temporal.SearchAttribute
 // dev server and deployments register them.
 func SearchAttributes() map[string]enums.IndexedValueType {
 	return map[string]enums.IndexedValueType{
-		SACustomerID:     enums.INDEXED_VALUE_TYPE_KEYWORD,
-		SAOrderStatus:    enums.INDEXED_VALUE_TYPE_KEYWORD,
-		SAOrderTotal:     enums.INDEXED_VALUE_TYPE_DOUBLE,
-		SANeedsAttention: enums.INDEXED_VALUE_TYPE_BOOL,
-		SAPONumber:       enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SACustomerID:      enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderStatus:     enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SAOrderTotal:      enums.INDEXED_VALUE_TYPE_DOUBLE,
+		SANeedsAttention:  enums.INDEXED_VALUE_TYPE_BOOL,
+		SAPONumber:        enums.INDEXED_VALUE_TYPE_KEYWORD,
+		SADeliveryOverdue: enums.INDEXED_VALUE_TYPE_BOOL,
 	}
 }
 

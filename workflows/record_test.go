@@ -147,7 +147,7 @@ func TestOrderEndsOnceItsRecordsAreWritten(t *testing.T) {
 	w.at(time.Hour, func() { w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "") })
 	w.at(2*24*time.Hour, func() {
 		w.deliverAll()
-		w.signal(workflows.SignalSurveyAnswered, workflows.SurveyAnsweredSignal{Score: 9})
+		w.answerSurveys(workflows.SurveyAnsweredSignal{Score: 9})
 	})
 	w.at(3*24*time.Hour, func() { w.pay("BTX-1", mainTotal) })
 	res := w.run()

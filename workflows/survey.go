@@ -9,41 +9,183 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// runSurvey is the NPS survey, beside invoicing and payment.
-func (o *orderState) runSurvey(ctx workflow.Context) {
-	defer func() { o.surveyClosed = true }()
-	var res activities.OpenSurveyResult
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Open NPS survey"), a.OpenSurvey, activities.OpenSurveyInput{
-		OrderID: o.in.OrderID, ExpiresAt: workflow.Now(ctx).Add(SurveyWindow)}).Get(ctx, &res); err != nil {
-		o.logger.Error("open survey", "Error", err)
-		o.d.SurveyState = "not sent: " + err.Error()
+// ShipmentSurvey is the NPS survey of one delivered shipment: the
+// fulfilment scenario (its warehouse, carrier and lines) the buyer scores.
+type ShipmentSurvey struct {
+	ShipmentID string `json:"shipment_id"`
+	// State says in words where it stands: sent, reminded, answered: N,
+	// closed unanswered, not sent: why.
+	State  string                `json:"state"`
+	Answer *SurveyAnsweredSignal `json:"answer,omitempty"`
+	Closed bool                  `json:"closed"`
+}
+
+// How the order surveys the buyer, decided once (changeSurveyPerShipment).
+const (
+	surveyUndecided = iota
+	// surveyWhole: one survey once everything is delivered.
+	surveyWhole
+	// surveyEach: one survey per delivered shipment.
+	surveyEach
+)
+
+// surveysPerShipment reports whether the order surveys each delivered
+// shipment, asking changeSurveyPerShipment the first time it is needed: at
+// the first delivery, or where the one survey would start. An order that
+// ran its one survey already (before continuing as new) keeps to it.
+func (o *orderState) surveysPerShipment(ctx workflow.Context) bool {
+	if o.surveyMode == surveyUndecided {
+		o.surveyMode = surveyWhole
+		if !o.surveyStarted && workflow.GetVersion(ctx, changeSurveyPerShipment, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			o.surveyMode = surveyEach
+		}
+	}
+	return o.surveyMode == surveyEach
+}
+
+// surveyDelivered starts the survey of a shipment just delivered, when the
+// order surveys each shipment; once per shipment.
+func (o *orderState) surveyDelivered(ctx workflow.Context, s order.Shipment) {
+	if !o.surveysPerShipment(ctx) || o.shipmentSurvey(s.ShipmentID) != nil {
 		return
 	}
-	o.d.SurveyState = "sent"
-	o.notify(ctx, "survey", mail.KindSurvey, activities.AudienceBuyer, mail.Data{SurveyURL: res.URL})
-	answered := func() bool { return o.surveyAnswer != nil }
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "survey reminder"}}, answered)
+	o.d.Surveys = append(o.d.Surveys, ShipmentSurvey{ShipmentID: s.ShipmentID, State: "opening"})
+	workflow.Go(ctx, func(ctx workflow.Context) { o.runSurvey(ctx, &s) })
+}
+
+// shipmentSurvey is the survey of one shipment, nil when it has none.
+func (o *orderState) shipmentSurvey(shipmentID string) *ShipmentSurvey {
+	for i := range o.d.Surveys {
+		if o.d.Surveys[i].ShipmentID == shipmentID {
+			return &o.d.Surveys[i]
+		}
+	}
+	return nil
+}
+
+// surveyOpen reports whether a survey is still under way.
+func (o *orderState) surveyOpen() bool {
+	if o.surveyMode == surveyEach {
+		for _, s := range o.d.Surveys {
+			if !s.Closed {
+				return true
+			}
+		}
+		return false
+	}
+	return o.surveyStarted && !o.surveyClosed
+}
+
+// surveysOver reports whether the order may complete as far as its
+// surveys go: every shipment's survey closed, or the one survey.
+func (o *orderState) surveysOver() bool {
+	if o.surveyMode == surveyEach {
+		return !o.surveyOpen()
+	}
+	return o.surveyClosed
+}
+
+// takeSurveyAnswer keeps the first answer of an open survey; an answer
+// for a shipment goes to that shipment's survey.
+func (o *orderState) takeSurveyAnswer(s SurveyAnsweredSignal) {
+	if s.ShipmentID != "" {
+		if sv := o.shipmentSurvey(s.ShipmentID); sv != nil && sv.Answer == nil && !sv.Closed {
+			sv.Answer = &s
+		}
+		return
+	}
+	if o.surveyAnswer == nil && !o.surveyClosed {
+		o.surveyAnswer = &s
+	}
+}
+
+// runSurvey is one NPS survey beside invoicing and payment: of the shipment
+// sh, or with sh nil the order's one survey (orders from before
+// changeSurveyPerShipment), whose commands it keeps exactly.
+func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
+	id, suffix := "", ""
+	in := activities.OpenSurveyInput{OrderID: o.in.OrderID}
+	if sh != nil {
+		id, suffix = sh.ShipmentID, "-"+sh.ShipmentID
+		in.ShipmentID, in.CustomerID, in.Warehouse, in.Carrier = sh.ShipmentID, o.in.CustomerID, sh.Warehouse, sh.Carrier
+		for _, l := range sh.Lines {
+			in.SKUs = append(in.SKUs, l.SKU)
+		}
+	}
+	state := func(s string) {
+		if sv := o.shipmentSurvey(id); sh != nil && sv != nil {
+			sv.State = s
+		} else {
+			o.d.SurveyState = s
+		}
+	}
+	answer := func() *SurveyAnsweredSignal {
+		if sh != nil {
+			return o.shipmentSurvey(id).Answer
+		}
+		return o.surveyAnswer
+	}
+	defer func() {
+		if sh != nil {
+			o.shipmentSurvey(id).Closed = true
+		} else {
+			o.surveyClosed = true
+		}
+	}()
+	what, reminder, window := "survey", "survey reminder", "survey window"
+	if sh != nil {
+		what, reminder, window = "survey of shipment "+id, reminder+" of shipment "+id, window+" of shipment "+id
+	}
+
+	var res activities.OpenSurveyResult
+	in.ExpiresAt = workflow.Now(ctx).Add(SurveyWindow)
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Open NPS "+what), a.OpenSurvey, in).Get(ctx, &res); err != nil {
+		o.logger.Error("open survey", "ShipmentID", id, "Error", err)
+		state("not sent: " + err.Error())
+		return
+	}
+	state("sent")
+	data := mail.Data{SurveyURL: res.URL, Shipment: sh}
+	o.notify(ctx, "survey"+suffix, mail.KindSurvey, activities.AudienceBuyer, data)
+	answered := func() bool { return answer() != nil }
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: reminder}}, answered)
 	if err == nil && !ok {
-		o.d.SurveyState = "reminded"
-		o.notify(ctx, "survey-reminder", mail.KindSurveyReminder, activities.AudienceBuyer, mail.Data{SurveyURL: res.URL})
-		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyWindow - SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "survey window"}}, answered)
+		state("reminded")
+		o.notify(ctx, "survey-reminder"+suffix, mail.KindSurveyReminder, activities.AudienceBuyer, data)
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyWindow - SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: window}}, answered)
 	}
 	if err != nil {
 		return
 	}
 	if ok {
-		s := o.surveyAnswer
-		o.d.SurveyState = fmt.Sprintf("answered: %d", s.Score)
-		o.record(ctx, order.System, "survey.answered", fmt.Sprintf("score %d", s.Score))
-		if s.Score <= 6 {
-			o.notify(ctx, "detractor", mail.KindCSAlert, activities.AudienceCS, mail.Data{Step: "NPS survey",
-				Error: fmt.Sprintf("detractor score %d: %q", s.Score, s.Comment), Reason: "call the customer"})
+		s := answer()
+		state(fmt.Sprintf("answered: %d", s.Score))
+		o.record(ctx, order.System, "survey.answered", fmt.Sprintf("%sscore %d", shipmentPrefix(id), s.Score))
+		if s.Score <= DetractorScore {
+			o.notify(ctx, "detractor"+suffix, mail.KindCSAlert, activities.AudienceCS, mail.Data{Step: "NPS " + what, Shipment: sh,
+				Error: fmt.Sprintf("detractor score %d: %q", s.Score, s.Comment), Reason: "call the customer; a follow-up is open in GET /v1/worklists/followups"})
+			if sh != nil {
+				score := s.Score
+				o.notify(ctx, "rep-detractor"+suffix, mail.KindRepDetractor, activities.AudienceRep, mail.Data{Shipment: sh, Score: &score, Comment: s.Comment})
+			}
 		}
 	} else {
-		o.d.SurveyState = "closed unanswered"
-		o.record(ctx, order.System, "survey.closed", "no answer within the window")
+		state("closed unanswered")
+		o.record(ctx, order.System, "survey.closed", shipmentPrefix(id)+"no answer within the window")
 	}
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Close NPS survey"), a.CloseSurvey, activities.CloseSurveyInput{OrderID: o.in.OrderID}).Get(ctx, nil); err != nil {
-		o.logger.Error("close survey", "Error", err)
+	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Close NPS "+what), a.CloseSurvey,
+		activities.CloseSurveyInput{OrderID: o.in.OrderID, ShipmentID: id}).Get(ctx, nil); err != nil {
+		o.logger.Error("close survey", "ShipmentID", id, "Error", err)
 	}
+}
+
+// DetractorScore is the highest score that counts as a detractor's.
+const DetractorScore = 6
+
+// shipmentPrefix names the shipment in an audit reason, "" for the order.
+func shipmentPrefix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "shipment " + id + ": "
 }

@@ -178,4 +178,20 @@ const (
 	// where it starts waiting for approvals): the customer's sales rep is
 	// mailed then too, not only when a quote is rejected or expires.
 	changeRepKnows = "rep-knows"
+
+	// changeSurveyPerShipment (version 1, asked at the first delivery, or
+	// where the order's one survey would start): each delivered shipment
+	// gets its own NPS survey (its warehouse, carrier and lines), started
+	// at its delivery, and the order completes when the last one closes.
+	// A detractor's answer mails the rep too. Before it, one survey went
+	// out once everything was delivered.
+	// History: testdata/order_completed_two_shipments_survey_per_shipment.json
+	// (the e2e TestOrderFromQuoteToCash with the gate at 1).
+	changeSurveyPerShipment = "survey-per-shipment"
+
+	// changeDeliveryOverdueAttribute (version 1, asked where a delivery
+	// becomes overdue and where every shipment is delivered): the
+	// DeliveryOverdue search attribute is set while a shipment is late,
+	// so operators find late orders in the Temporal UI.
+	changeDeliveryOverdueAttribute = "delivery-overdue-attribute"
 )

@@ -40,6 +40,7 @@ const (
 	KindFinanceAlert     Kind = "finance-alert"       // to finance: credit hold, overpayment, unmatched payment
 	KindRepConfirmed     Kind = "rep-order-confirmed" // to the sales rep: the customer's order is confirmed
 	KindRepApproval      Kind = "rep-approval-needed" // to the sales rep: the order waits for approvals, and why
+	KindRepDetractor     Kind = "rep-detractor"       // to the sales rep: a detractor's survey answer, follow-up opened
 )
 
 // Kinds lists every kind Render knows, in lifecycle order.
@@ -48,7 +49,7 @@ func Kinds() []Kind {
 		KindQuote, KindQuoteReminder, KindQuoteExpired, KindQuoteRejected,
 		KindApprovalRequest, KindApprovalReminder, KindOrderConfirmed, KindShipmentBooked, KindReturnAuthorised,
 		KindInvoice, KindSurvey, KindSurveyReminder, KindDunning, KindDunningSecond, KindDunningFinal,
-		KindCreditNote, KindOrderCancelled, KindCSAlert, KindFinanceAlert, KindRepConfirmed, KindRepApproval,
+		KindCreditNote, KindOrderCancelled, KindCSAlert, KindFinanceAlert, KindRepConfirmed, KindRepApproval, KindRepDetractor,
 	}
 }
 
@@ -82,6 +83,9 @@ type Data struct {
 
 	// Reason, Step and Error explain cancellations and alerts.
 	Reason, Step, Error string
+	// Score and Comment are a survey's answer, for the rep's detractor mail.
+	Score   *int
+	Comment string
 	// WaitsForCS says, in a CS alert, that the order is stopped until CS
 	// acts on the failed Step (retry or cancel); otherwise it keeps going.
 	WaitsForCS bool
@@ -144,6 +148,7 @@ var requirements = map[Kind][]requirement{
 	KindFinanceAlert: {func(d Data) error { return need(d.Reason != "" || d.Exposure != nil, "Reason or Exposure") }},
 	KindRepConfirmed: {func(d Data) error { return need(len(d.Shipments) > 0, "Shipments") }},
 	KindRepApproval:  {needNeeds},
+	KindRepDetractor: {func(d Data) error { return need(d.Score != nil, "Score") }},
 }
 
 var templates = parseTemplates()

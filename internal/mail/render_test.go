@@ -161,6 +161,25 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindSurveyReminder, with(func(d *Data) { d.SurveyURL = "http://localhost:8080/survey/tok_5d2b" }),
 			[]string{"Reminder", "ord-8c1e"},
 			[]string{"http://localhost:8080/survey/tok_5d2b", "only reminder"}, nil},
+		{KindSurvey, with(func(d *Data) {
+			d.SurveyURL = "http://localhost:8080/survey/tok_5d2c"
+			d.Shipment = &order.Shipment{Warehouse: "HAM", Carrier: "parcel", ShipmentID: "shp_1", Lines: []order.Line{{SKU: "BOLT-M8", Quantity: 500}}}
+		}),
+			[]string{"your delivery from HAM", "ord-8c1e"},
+			[]string{"delivery shp_1 of order ord-8c1e has arrived by parcel", "BOLT-M8", "after this delivery", "http://localhost:8080/survey/tok_5d2c"}, nil},
+		{KindSurveyReminder, with(func(d *Data) {
+			d.SurveyURL = "http://localhost:8080/survey/tok_5d2c"
+			d.Shipment = &order.Shipment{Warehouse: "HAM", ShipmentID: "shp_1"}
+		}),
+			[]string{"Reminder", "your delivery from HAM", "ord-8c1e"},
+			[]string{"your delivery shp_1 of order ord-8c1e went", "http://localhost:8080/survey/tok_5d2c"}, nil},
+		{KindRepDetractor, with(func(d *Data) {
+			score := 4
+			d.Score, d.Comment = &score, "two drills arrived broken"
+			d.Shipment = &order.Shipment{Warehouse: "HAM", Carrier: "parcel", ShipmentID: "shp_1"}
+		}),
+			[]string{"Detractor", "ord-8c1e", "Acme Tools GmbH", "scored 4"},
+			[]string{"delivery shp_1 from HAM (parcel)", "4 out of 10", "two drills arrived broken", "GET /v1/worklists/followups", "POST /v1/followups/{id}/close"}, nil},
 		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice(); d.DocumentURL = docURL }),
 			[]string{"INV-2026-00042"},
 			[]string{"View or print the invoice: " + docURL, "Import it into your AP system (UBL 2.1): " + docURL + "/ubl"}, nil},

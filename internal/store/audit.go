@@ -70,6 +70,11 @@ func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 	case e.Actor == (order.Actor{}):
 		return fmt.Errorf("%s: no actor", what)
 	}
+	// The order's row before its audit entry, as RecordTransition takes
+	// them: one lock order, so writers of one order never deadlock.
+	if err := markHandled(ctx, db, e.OrderID, e.Actor.Role); err != nil {
+		return dbError(what+": mark handled", err)
+	}
 	_, err := db.Exec(ctx, `
 		INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
 			action, from_status, to_status, reason, data)
@@ -78,9 +83,6 @@ func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 		nullIfEmpty(string(e.FromStatus)), nullIfEmpty(string(e.ToStatus)), e.Reason, jsonOrNull(e.Data))
 	if err != nil {
 		return dbError(what, err)
-	}
-	if err := markHandled(ctx, db, e.OrderID, e.Actor.Role); err != nil {
-		return dbError(what+": mark handled", err)
 	}
 	return nil
 }
