@@ -158,7 +158,7 @@ var (
 )
 
 var vars = []Var{
-	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token")},
+	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token", "audit")},
 	{Name: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Usage: "the Temporal frontend (host:port)", Commands: temporal},
 	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: servers},
 	{Name: "TEMPORAL_TLS_CERT", Usage: "mTLS client certificate (file; with TEMPORAL_TLS_KEY)", Commands: temporal},
