@@ -40,7 +40,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sealerDone := make(chan struct{})
 	go func() {
 		defer close(sealerDone)
-		_ = auditseal.Run(ctx, st, cfg.AuditSealInterval, log.With().Str("component", "audit-seal").Logger(), m)
+		_ = auditseal.Run(ctx, st, cfg.AuditSealInterval, log, m)
 	}()
 	defer func() { <-sealerDone }()
 
