@@ -20,7 +20,9 @@
 -- to commit; under READ COMMITTED the trigger's query then sees the entry
 -- the previous holder committed. The unique index on (order_id,
 -- chain_index) turns anything else (a REPEATABLE READ writer that cannot
--- see it) into an error rather than a fork.
+-- see it) into an error rather than a fork. A transaction that also locks
+-- the order's projection row (orders) must lock it before inserting the
+-- entry, as RecordTransition does; the other way round can deadlock.
 --
 -- xid is the inserting transaction: audit_seals seal the entries by it.
 
