@@ -37,6 +37,7 @@ var flagsOf = map[string][]string{
 	"api":     nil,
 	"migrate": {"-seed-demo"},
 	"token":   {"-role", "-customer", "-subject", "-ttl"},
+	"audit":   {"-order", "-head", "-json"},
 	"sim":     {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
 	"dev":     {"-data-dir", "-auto-deliver", "-auto-return"},
 	"bench":   {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json"},
@@ -107,6 +108,7 @@ func TestEveryCommandAnswersHelpAndStartsNothing(t *testing.T) {
 		"worker":  {"TEMPORAL_ADDRESS", "ORDERFLOW_ERP_URL", "ORDERFLOW_SMTP_HOST", "DATABASE_URL"},
 		"api":     {"TEMPORAL_ADDRESS", "ORDERFLOW_API_ADDR", "ORDERFLOW_ALLOW_DEV_SECRETS", "ORDERFLOW_TOKEN_SECRET"},
 		"migrate": {"DATABASE_URL"},
+		"audit":   {"DATABASE_URL"},
 		"token":   {"ORDERFLOW_TOKEN_SECRET"},
 		"sim":     {"DATABASE_URL", "ORDERFLOW_PUBLIC_URL", "ORDERFLOW_SIM_AUTO_RESTOCK"},
 	} {
@@ -124,7 +126,7 @@ func TestBadArgumentsAreRefusedBeforeAnythingStarts(t *testing.T) {
 	closed := closedAddr(t)
 	t.Setenv("TEMPORAL_ADDRESS", closed)
 	t.Setenv("DATABASE_URL", "postgres://postgres@"+closed+"/nowhere?sslmode=disable")
-	for _, args := range [][]string{{"worker", "-nope"}, {"api", "help"}, {"migrate", "--seed-demo", "now"}, {"token", "-ttl", "forever"}} {
+	for _, args := range [][]string{{"worker", "-nope"}, {"api", "help"}, {"migrate", "--seed-demo", "now"}, {"token", "-ttl", "forever"}, {"audit", "verify", "--head"}, {"audit", "seal", "now"}} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), args, &stdout, &stderr)
 		require.Error(t, err, "%v", args)

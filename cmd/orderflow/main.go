@@ -5,6 +5,7 @@
 //	orderflow api        the REST API (production)
 //	orderflow migrate    create the database if missing and apply migrations
 //	orderflow token      mint a bearer token for a role
+//	orderflow audit      verify the audit log's hash chains, or seal it now
 //	orderflow sim        the ERP, carrier and bank simulators and the mail sink, standalone
 //	orderflow bench      drive orders from quote to cash under load and report latencies
 //
@@ -68,6 +69,12 @@ func commands() []command {
 				"a new person (<role>-<6 random hex digits>@<customer in lower case>.dev, or @dev), so two\n" +
 				"buyers or two approvers minted one after the other are two people; give --subject to mint\n" +
 				"for the same person again."},
+		{name: "audit", summary: "verify the audit log's hash chains (audit verify [--order ID] [--head N:HEX]) or seal it now (audit seal)", run: runAudit,
+			about: "orderflow audit verify walks every order's chain of audit entries and every seal in DATABASE_URL,\n" +
+				"recomputing each hash, and names the first entry or seal that does not verify (exit status 2);\n" +
+				"with --head, the seal of a head published earlier (the `head` of an \"audit chain head\" log line)\n" +
+				"must still have that hash. orderflow audit seal seals what was written since the last seal and\n" +
+				"prints the head to keep; workers do that every ORDERFLOW_AUDIT_SEAL_INTERVAL."},
 		{name: "sim", summary: "run the ERP, carrier and bank simulators and the mail sink standalone", run: runSim,
 			about: "Serves the simulators and the mail sink on their own (a staging setup), their state in\n" +
 				"DATABASE_URL; webhooks go to ORDERFLOW_PUBLIC_URL."},

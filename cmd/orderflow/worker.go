@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/auditseal"
 	"github.com/orderflow/orderflow/worker"
 )
 
@@ -33,6 +34,15 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}()
 	defer srv.Close()
+
+	// Every worker seals the audit log and publishes its head; the store
+	// makes concurrent sealers take turns.
+	sealerDone := make(chan struct{})
+	go func() {
+		defer close(sealerDone)
+		_ = auditseal.Run(ctx, st, cfg.AuditSealInterval, log, m)
+	}()
+	defer func() { <-sealerDone }()
 
 	w := worker.New(c, worker.NewActivities(cfg, st, m), m)
 	if err := w.Start(); err != nil {

@@ -88,6 +88,10 @@ type Config struct {
 	LogLevel  string // ORDERFLOW_LOG_LEVEL: debug | info | warn | error
 	LogFormat string // ORDERFLOW_LOG_FORMAT: json | console
 
+	// AuditSealInterval is how often a worker seals the audit log and
+	// publishes its head (ORDERFLOW_AUDIT_SEAL_INTERVAL).
+	AuditSealInterval time.Duration
+
 	// SimAutoRestock makes the ERP simulator refill low shelves
 	// (ORDERFLOW_SIM_AUTO_RESTOCK; dev, sim and bench).
 	SimAutoRestock bool
@@ -154,7 +158,7 @@ var (
 )
 
 var vars = []Var{
-	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token")},
+	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token", "audit")},
 	{Name: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Usage: "the Temporal frontend (host:port)", Commands: temporal},
 	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: servers},
 	{Name: "TEMPORAL_TLS_CERT", Usage: "mTLS client certificate (file; with TEMPORAL_TLS_KEY)", Commands: temporal},
@@ -201,6 +205,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_BREAKER_FAILURES", Default: "5", Usage: "consecutive failures that open an outside system's breaker", Commands: workers},
 	{Name: "ORDERFLOW_BREAKER_OPEN_FOR", Default: "30s", Usage: "how long an open breaker stays open", Commands: workers},
 	{Name: "ORDERFLOW_WORKER_METRICS_ADDR", Default: "127.0.0.1:9091", Usage: "where the worker serves /metrics", Commands: []string{"worker"}},
+	{Name: "ORDERFLOW_AUDIT_SEAL_INTERVAL", Default: "1m", Usage: "how often the audit log is sealed and its head published (log line `audit chain head`, metric orderflow_audit_head_info)", Commands: []string{"dev", "worker"}},
 	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench"}},
 	{Name: "ORDERFLOW_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error", Commands: loggers},
 	{Name: "ORDERFLOW_LOG_FORMAT", Default: "json", Usage: "json, or console for people", Commands: loggers},
@@ -288,6 +293,9 @@ func FromEnv() (Config, error) {
 		return Config{}, err
 	}
 	if c.StepBudget, err = envDuration("ORDERFLOW_STEP_BUDGET"); err != nil {
+		return Config{}, err
+	}
+	if c.AuditSealInterval, err = envDuration("ORDERFLOW_AUDIT_SEAL_INTERVAL"); err != nil {
 		return Config{}, err
 	}
 	if c.SimAutoRestock, err = envBool("ORDERFLOW_SIM_AUTO_RESTOCK"); err != nil {

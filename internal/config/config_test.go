@@ -15,6 +15,9 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.AuditSealInterval != time.Minute {
+		t.Fatalf("ORDERFLOW_AUDIT_SEAL_INTERVAL defaults to 1m, got %s", c.AuditSealInterval)
+	}
 	if c.SMTPPort != 2626 || c.BreakerOpenFor != time.Minute || c.ERPURL != "https://erp.internal" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
@@ -27,13 +30,14 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 
 func TestFromEnvRejectsBadValues(t *testing.T) {
 	for key, val := range map[string]string{
-		"ORDERFLOW_SMTP_PORT":        "twenty",
-		"ORDERFLOW_BREAKER_OPEN_FOR": "soon",
-		"ORDERFLOW_TOKEN_SECRET":     "short",
-		"ORDERFLOW_SMTP_TLS":         "maybe",
-		"TEMPORAL_TLS_CERT":          "/only/the/cert.pem",
-		"ORDERFLOW_SIM_AUTO_RESTOCK": "sometimes",
-		"ORDERFLOW_SELLER_COUNTRY":   "Germany",
+		"ORDERFLOW_SMTP_PORT":           "twenty",
+		"ORDERFLOW_BREAKER_OPEN_FOR":    "soon",
+		"ORDERFLOW_TOKEN_SECRET":        "short",
+		"ORDERFLOW_SMTP_TLS":            "maybe",
+		"TEMPORAL_TLS_CERT":             "/only/the/cert.pem",
+		"ORDERFLOW_SIM_AUTO_RESTOCK":    "sometimes",
+		"ORDERFLOW_SELLER_COUNTRY":      "Germany",
+		"ORDERFLOW_AUDIT_SEAL_INTERVAL": "0s",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/api"
+	"github.com/orderflow/orderflow/internal/auditseal"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devserver"
@@ -239,6 +240,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.serve(lMail, s.Mail.Handler())
 	s.background(bgCtx, "carrier simulator", s.Carrier.Run)
 	s.background(bgCtx, "bank simulator", s.Bank.Run)
+	sealLog := o.Logger.With().Str("component", "audit-seal").Logger()
+	s.background(bgCtx, "audit sealer", func(ctx context.Context) error {
+		return auditseal.Run(ctx, s.Store, cfg.AuditSealInterval, sealLog, s.Metrics)
+	})
 	return s, nil
 }
 

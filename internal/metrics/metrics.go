@@ -1,12 +1,14 @@
 // Package metrics exposes orderflow's Prometheus metrics: the Temporal SDK's
 // own (through tally), and the business ones — orders by status, step
-// latency by activity and outcome, and each outside system's breaker state.
+// latency by activity and outcome, each outside system's breaker state, and
+// the audit chain's published head.
 package metrics
 
 import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +26,11 @@ type Metrics struct {
 	registry *prometheus.Registry
 	breaker  *prometheus.GaugeVec
 	steps    *prometheus.HistogramVec
+
+	auditSeal     prometheus.Gauge
+	auditSealed   prometheus.Gauge
+	auditUnsealed prometheus.Gauge
+	auditHead     *prometheus.GaugeVec
 }
 
 // New builds the registry with Go and process collectors and the business metrics.
@@ -39,9 +46,25 @@ func New() *Metrics {
 			Help:    "Duration of each activity attempt by activity and outcome (ok, error).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"activity", "outcome"}),
+		auditSeal: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "orderflow_audit_seal_number",
+			Help: "Number of the audit log's latest seal (the published head); 0 before the first.",
+		}),
+		auditSealed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "orderflow_audit_entries_sealed",
+			Help: "Audit entries covered by the seals.",
+		}),
+		auditUnsealed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "orderflow_audit_entries_unsealed",
+			Help: "Audit entries written since the latest seal.",
+		}),
+		auditHead: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "orderflow_audit_head_info",
+			Help: "1 for the latest seal's hash (hex): the audit chain's published head; one series.",
+		}, []string{"seal_no", "hash"}),
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.breaker, m.steps)
+		m.breaker, m.steps, m.auditSeal, m.auditSealed, m.auditUnsealed, m.auditHead)
 	return m
 }
 
@@ -72,6 +95,19 @@ func (m *Metrics) ObserveStep(activity string, err error, d time.Duration) {
 		outcome = "error"
 	}
 	m.steps.WithLabelValues(activity, outcome).Observe(d.Seconds())
+}
+
+// AuditHead publishes the audit chain's head: the latest seal's number and
+// hash (hex), and how many entries are sealed and not yet. The info series
+// is replaced, so it stays one series: its history is the published heads.
+func (m *Metrics) AuditHead(sealNo int64, hash string, sealed, unsealed int64) {
+	m.auditSeal.Set(float64(sealNo))
+	m.auditSealed.Set(float64(sealed))
+	m.auditUnsealed.Set(float64(unsealed))
+	m.auditHead.Reset()
+	if sealNo > 0 {
+		m.auditHead.WithLabelValues(strconv.FormatInt(sealNo, 10), hash).Set(1)
+	}
 }
 
 // CountOrders reads the number of orders per status.

@@ -33,14 +33,23 @@ func TestBusinessMetricsAreExposed(t *testing.T) {
 	h, closer := m.SDKHandler()
 	defer closer.Close()
 	h.Counter("temporal_test_counter").Inc(1)
+	m.AuditHead(3, "aa", 10, 1)
+	m.AuditHead(4, "bb", 12, 0)
 
 	out := scrape(t, m)
+	if strings.Contains(out, `hash="aa"`) {
+		t.Error("the previous head's series must go: one series")
+	}
 	for _, want := range []string{
 		`orderflow_breaker_state{system="erp"} 2`,
 		`orderflow_breaker_state{system="carrier"} 0`,
 		`orderflow_step_duration_seconds_count{activity="Reserve",outcome="error"} 1`,
 		`orderflow_orders{status="SHIPPING"} 3`,
 		`orderflow_orders{status="COMPLETED"} 7`,
+		`orderflow_audit_seal_number 4`,
+		`orderflow_audit_entries_sealed 12`,
+		`orderflow_audit_entries_unsealed 0`,
+		`orderflow_audit_head_info{hash="bb",seal_no="4"} 1`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q", want)

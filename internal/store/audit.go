@@ -58,6 +58,10 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// appendAudit inserts the entry; the chain trigger (migration 018) takes the
+// order's advisory lock and holds it to commit. In a transaction that also
+// locks the order's projection row, lock the row first, as RecordTransition
+// does: taking them the other way round deadlocks against it.
 func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 	what := fmt.Sprintf("append audit %q to order %q", e.Action, e.OrderID)
 	switch {

@@ -15,7 +15,10 @@
 //     retried POST /v1/quotes harmless;
 //   - audit_log: every transition and manual action with its actor. The table
 //     is append-only in the database too: a trigger refuses UPDATE, DELETE and
-//     TRUNCATE.
+//     TRUNCATE. Each order's entries form a hash chain, computed by an insert
+//     trigger, and audit_seals chain all orders' entries together; Seal adds
+//     a seal, AuditHead is the head to publish, VerifyAudit recomputes it all
+//     in Go (auditchain.go, docs/design.md "The audit chain").
 //
 // # Idempotency
 //
