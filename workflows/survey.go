@@ -161,7 +161,7 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 		s := answer()
 		state(fmt.Sprintf("answered: %d", s.Score))
 		o.record(ctx, order.System, "survey.answered", fmt.Sprintf("%sscore %d", shipmentPrefix(id), s.Score))
-		if s.Score <= DetractorScore {
+		if s.Score <= order.DetractorScore {
 			o.notify(ctx, "detractor"+suffix, mail.KindCSAlert, activities.AudienceCS, mail.Data{Step: "NPS " + what, Shipment: sh,
 				Error: fmt.Sprintf("detractor score %d: %q", s.Score, s.Comment), Reason: "call the customer; a follow-up is open in GET /v1/worklists/followups"})
 			if sh != nil {
@@ -178,9 +178,6 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 		o.logger.Error("close survey", "ShipmentID", id, "Error", err)
 	}
 }
-
-// DetractorScore is the highest score that counts as a detractor's.
-const DetractorScore = 6
 
 // shipmentPrefix names the shipment in an audit reason, "" for the order.
 func shipmentPrefix(id string) string {

@@ -43,3 +43,11 @@ type InvoiceFact struct {
 	// SettledAt is when nothing was left open on it; zero while open.
 	SettledAt time.Time `json:"settled_at,omitzero"`
 }
+
+// NPS bands: a score of 0 to DetractorScore is a detractor's, of
+// PromoterScore to 10 a promoter's; Net Promoter Score is the share of
+// promoters less the share of detractors, in percent.
+const (
+	DetractorScore = 6
+	PromoterScore  = 9
+)

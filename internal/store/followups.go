@@ -13,10 +13,6 @@ import (
 	"github.com/orderflow/orderflow/internal/order"
 )
 
-// DetractorScore is the highest NPS score that counts as a detractor's:
-// an answer of 0 to DetractorScore opens a follow-up.
-const DetractorScore = 6
-
 // MaxFollowUpNote bounds the note a follow-up is closed with, in characters.
 const MaxFollowUpNote = 2000
 

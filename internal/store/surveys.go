@@ -105,7 +105,7 @@ func (s *Store) AnswerSurvey(ctx context.Context, token string, score int, comme
 		if err != nil {
 			return err
 		}
-		if score <= DetractorScore {
+		if score <= order.DetractorScore {
 			return openDetractorFollowUp(ctx, tx, sv, at)
 		}
 		return nil
