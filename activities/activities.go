@@ -39,6 +39,16 @@ type Activities struct {
 	CSEmail, FinanceEmail, SalesManagersEmail string
 	// Links signs the order and accept links of buyer mails (nil: none).
 	Links *links.Signer
+	// Transitions, when set, hears of each change of an order's status
+	// Record writes for the first time (*metrics.Metrics is one).
+	Transitions TransitionObserver
+}
+
+// TransitionObserver hears of a status change once, when its record is
+// first written: from, to, and how long the order was in from (negative
+// when unknown).
+type TransitionObserver interface {
+	ObserveTransition(from, to string, inStatus time.Duration)
 }
 
 // Mailer sends one mail; *mail.Sender is the production one.
@@ -252,7 +262,19 @@ func (a *Activities) Record(ctx context.Context, in RecordInput) (RecordResult, 
 	if err != nil {
 		return RecordResult{}, temporal.NewNonRetryableApplicationError("encode the audit entry's fields", ErrTypeInvalidInput, err)
 	}
-	return RecordResult{}, classify(ctx, "record transition", a.Store.RecordTransition(ctx, t))
+	out, err := a.Store.RecordTransitionOutcome(ctx, t)
+	if err != nil {
+		return RecordResult{}, classify(ctx, "record transition", err)
+	}
+	// A retried Record finds its entry written and counts nothing.
+	if a.Transitions != nil && out.StatusChanged() {
+		in, ok := out.InStatus()
+		if !ok {
+			in = -1
+		}
+		a.Transitions.ObserveTransition(string(out.From), string(out.To), in)
+	}
+	return RecordResult{}, nil
 }
 
 // Audience says who a mail goes to; the activity resolves it to addresses, so

@@ -212,6 +212,8 @@ func New(d Deps) http.Handler {
 	v1("/v1/payments/unmatched", http.MethodGet, s.unmatchedPayments)
 	v1("/v1/payments/{id}/allocate", http.MethodPost, s.allocatePayment)
 	v1("/v1/audit/verify", http.MethodGet, s.auditVerify)
+	v1("/v1/worklists/{name}", http.MethodGet, s.getWorklist)
+	v1("/v1/followups/{id}/close", http.MethodPost, s.closeFollowUp)
 
 	return handler{Handler: s.outer(r), router: r}
 }

@@ -148,6 +148,8 @@ func problemFor(err error) problem {
 		return mk(http.StatusConflict, ProblemConflict, "another request changed the same record at the same time; read it again and retry")
 	case errors.Is(err, store.ErrPaymentMatched):
 		return mk(http.StatusConflict, ProblemConflict, "the payment is already applied to another invoice")
+	case errors.Is(err, store.ErrFollowUpClosed):
+		return mk(http.StatusConflict, ProblemConflict, "the follow-up was closed already, by someone else or with another note")
 	case errors.Is(err, store.ErrSurveyClosed):
 		return mk(http.StatusGone, ProblemGone, "the survey is closed")
 	case errors.Is(err, store.ErrNotFound):

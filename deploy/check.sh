@@ -118,6 +118,19 @@ else
 	skip "docker build" "no Docker daemon on this machine"
 fi
 
+# --- Grafana dashboard -------------------------------------------------------
+# deploy/grafana/orderflow-dashboard.json: valid JSON with title, uid,
+# schemaVersion, panels and the ${datasource} variable; unique panel ids,
+# each panel with a type, the datasource and targets; and every metric an
+# expr reads is one orderflow registers. The check is a Go test in
+# internal/metrics, so the list of metrics comes from the code itself.
+if command -v go >/dev/null 2>&1; then
+	dashboard_check() { (cd "$repo" && go test -count=1 -run 'TestGrafanaDashboard' ./internal/metrics/); }
+	run "Grafana dashboard: JSON, panels and metric names" dashboard_check
+else
+	skip "Grafana dashboard" "go is not on PATH"
+fi
+
 # --- Helm chart --------------------------------------------------------------
 helm="$(tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION")"
 if [[ -n "$helm" ]]; then

@@ -25,7 +25,7 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		m.BreakerRegistered(system)
 		return downstream.NewBreaker(system, settings, m.BreakerChanged)
 	}
-	return &activities.Activities{
+	acts := &activities.Activities{
 		Store:   st,
 		ERP:     erp.New(cfg.ERPURL, breaker("erp")),
 		Carrier: carrier.New(cfg.CarrierURL, breaker("carrier")),
@@ -41,6 +41,10 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		SalesManagersEmail: cfg.SalesManagersEmail,
 		Links:              linkSigner(cfg),
 	}
+	if m != nil { // not a typed nil in the interface
+		acts.Transitions = m
+	}
+	return acts
 }
 
 // linkSigner signs buyer mails' links with ORDERFLOW_LINK_SECRET (which

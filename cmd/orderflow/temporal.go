@@ -64,7 +64,8 @@ type backends struct {
 }
 
 // connect opens the database, the metrics registry (with the SDK's metrics
-// and orders by status) and the Temporal client.
+// and the gauges read from the database: orders by status, worklists, NPS)
+// and the Temporal client.
 func connect(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *backends, err error) {
 	b := &backends{metrics: metrics.New()}
 	defer func() {
@@ -77,7 +78,8 @@ func connect(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *bac
 	}
 	b.closers = append(b.closers, b.pool.Close)
 	b.store = store.New(b.pool)
-	b.metrics.ObserveOrders(b.store.CountByStatus)
+	b.metrics.SetLogger(log.With().Str("component", "metrics").Logger())
+	worker.ObserveStore(b.metrics, b.store)
 	sdkMetrics, closer := b.metrics.SDKHandler()
 	b.closers = append(b.closers, func() { _ = closer.Close() })
 	opts, err := temporalOptions(cfg, log, sdkMetrics)

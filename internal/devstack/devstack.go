@@ -214,7 +214,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		cfg.StepBudget = o.StepBudget
 	}
 	s.acts = worker.NewActivities(cfg, s.Store, s.Metrics)
-	s.Metrics.ObserveOrders(s.Store.CountByStatus)
+	s.Metrics.SetLogger(o.Logger.With().Str("component", "metrics").Logger())
+	worker.ObserveStore(s.Metrics, s.Store)
 	if err := s.StartWorker(); err != nil {
 		return nil, err
 	}

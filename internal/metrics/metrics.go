@@ -1,7 +1,12 @@
 // Package metrics exposes orderflow's Prometheus metrics: the Temporal SDK's
 // own (through tally), and the business ones — orders by status, step
-// latency by activity and outcome, each outside system's breaker state, and
-// the audit chain's published head.
+// latency by activity and outcome, each outside system's breaker state,
+// order transitions and the time spent per status, NPS and worklist sizes
+// (see business.go), and the audit chain's published head.
+//
+// Gauges read from the database at scrape time (orders by status,
+// worklists, NPS) each have ScrapeTimeout; a read that fails or runs out
+// of time is logged and its series left out, so the scrape still answers.
 package metrics
 
 import (
@@ -14,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 	"github.com/sony/gobreaker/v2"
 	"github.com/uber-go/tally/v4"
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
@@ -31,6 +37,8 @@ type Metrics struct {
 	auditSealed   prometheus.Gauge
 	auditUnsealed prometheus.Gauge
 	auditHead     *prometheus.GaugeVec
+	business
+	log zerolog.Logger
 }
 
 // New builds the registry with Go and process collectors and the business metrics.
@@ -65,8 +73,13 @@ func New() *Metrics {
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.breaker, m.steps, m.auditSeal, m.auditSealed, m.auditUnsealed, m.auditHead)
+	m.business = newBusiness(m.registry)
+	m.log = zerolog.Nop()
 	return m
 }
+
+// SetLogger sets where failed scrape-time reads are logged (nowhere by default).
+func (m *Metrics) SetLogger(l zerolog.Logger) { m.log = l }
 
 // Handler serves the registry at /metrics.
 func (m *Metrics) Handler() http.Handler {
@@ -115,27 +128,46 @@ type CountOrders func(ctx context.Context) (map[string]int, error)
 
 // ObserveOrders exposes orderflow_orders{status} read from the projection at scrape time.
 func (m *Metrics) ObserveOrders(count CountOrders) {
-	m.registry.MustRegister(&ordersCollector{count: count, desc: prometheus.NewDesc("orderflow_orders",
-		"Orders by status, from the order projection.", []string{"status"}, nil)})
+	desc := prometheus.NewDesc("orderflow_orders", "Orders by status, from the order projection.", []string{"status"}, nil)
+	m.registry.MustRegister(&dbCollector{m: m, descs: []*prometheus.Desc{desc}, what: "orders by status",
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			counts, err := count(ctx)
+			if err != nil {
+				return err
+			}
+			for status, n := range counts {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n), status)
+			}
+			return nil
+		}})
 }
 
-type ordersCollector struct {
-	count CountOrders
-	desc  *prometheus.Desc
+// ScrapeTimeout bounds each database read made at scrape time.
+const ScrapeTimeout = 3 * time.Second
+
+// dbCollector reads gauges from the database at scrape time, within
+// ScrapeTimeout. A failed read is logged and its series are left out: an
+// invalid metric would make the whole scrape answer 500, and with it the
+// SDK's and the process's metrics would go missing while the database is
+// slow.
+type dbCollector struct {
+	m       *Metrics
+	what    string
+	descs   []*prometheus.Desc
+	collect func(ctx context.Context, ch chan<- prometheus.Metric) error
 }
 
-func (c *ordersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *ordersCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	counts, err := c.count(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
-		return
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
 	}
-	for status, n := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), status)
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), ScrapeTimeout)
+	defer cancel()
+	if err := c.collect(ctx, ch); err != nil {
+		c.m.log.Warn().Err(err).Str("metrics", c.what).Msg("scrape-time read failed; its series are left out of this scrape")
 	}
 }
 

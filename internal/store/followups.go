@@ -61,8 +61,12 @@ func openDetractorFollowUp(ctx context.Context, tx pgx.Tx, sv Survey, at time.Ti
 // FollowUpFilter narrows FollowUps; zero fields do not filter.
 type FollowUpFilter struct {
 	// Open: only follow-ups not closed yet.
-	Open       bool
-	Owner      string
+	Open  bool
+	Owner string
+	// Owners keeps the follow-ups owned by any of these (a rep is known by
+	// their token's subject and by their e-mail); nil does not filter,
+	// an empty slice keeps none.
+	Owners     []string
 	CustomerID string
 	// After is the id of the last follow-up of the previous page.
 	After int64
@@ -75,15 +79,21 @@ func (s *Store) FollowUps(ctx context.Context, f FollowUpFilter) ([]FollowUp, er
 	if limit <= 0 || limit > MaxListLimit {
 		limit = DefaultListLimit
 	}
+	return s.followUps(ctx, f, limit)
+}
+
+// followUps is FollowUps with the limit as given.
+func (s *Store) followUps(ctx context.Context, f FollowUpFilter, limit int) ([]FollowUp, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+followUpColumns+`
 		FROM followups
 		WHERE ($1 = false OR closed_at IS NULL)
 		  AND ($2 = '' OR owner = $2)
 		  AND ($3 = '' OR customer_id = $3)
+		  AND ($6::text[] IS NULL OR owner = ANY($6))
 		  AND id > $4
 		ORDER BY id
-		LIMIT $5`, f.Open, f.Owner, f.CustomerID, f.After, limit)
+		LIMIT $5`, f.Open, f.Owner, f.CustomerID, f.After, limit, f.Owners)
 	if err != nil {
 		return nil, dbError("list follow-ups", err)
 	}

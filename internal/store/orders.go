@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -126,16 +127,52 @@ func (s *Store) CreateOrder(ctx context.Context, n NewOrder) (rec OrderRecord, c
 // tr.PONumber create it; without a customer the error is ErrNotFound.
 // A zero Actor is order.System; a zero At is now.
 func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
+	_, err := s.RecordTransitionOutcome(ctx, tr)
+	return err
+}
+
+// RecordOutcome says what RecordTransitionOutcome wrote, for the
+// transition metrics.
+type RecordOutcome struct {
+	// Inserted: this call wrote the audit entry; false for a replay of a
+	// seq recorded before (a retried activity), which counts nothing.
+	Inserted bool
+	// From is the status before the transition (the to_status of the
+	// order's previous seq; "" when there is none), To the status after.
+	From, To order.Status
+	// FromSince is when the order entered From: the entry of the latest
+	// earlier seq that moved it there (zero when unknown). At is the
+	// transition's time.
+	FromSince, At time.Time
+}
+
+// StatusChanged reports whether a newly written transition moved the
+// order from one status to another.
+func (o RecordOutcome) StatusChanged() bool {
+	return o.Inserted && o.From != "" && o.From != o.To
+}
+
+// InStatus is how long the order spent in From, when known.
+func (o RecordOutcome) InStatus() (time.Duration, bool) {
+	if o.FromSince.IsZero() || o.At.Before(o.FromSince) {
+		return 0, false
+	}
+	return o.At.Sub(o.FromSince), true
+}
+
+// RecordTransitionOutcome is RecordTransition, also saying whether it
+// wrote the transition and from which status.
+func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (RecordOutcome, error) {
 	what := fmt.Sprintf("record transition %d of order %q", tr.Seq, tr.OrderID)
 	switch {
 	case tr.OrderID == "":
-		return fmt.Errorf("%s: no order id", what)
+		return RecordOutcome{}, fmt.Errorf("%s: no order id", what)
 	case tr.Seq < 1:
-		return fmt.Errorf("%s: seqs start at 1 (0 is the order's creation)", what)
+		return RecordOutcome{}, fmt.Errorf("%s: seqs start at 1 (0 is the order's creation)", what)
 	case !tr.Status.Valid():
-		return fmt.Errorf("%s: unknown status %q", what, tr.Status)
+		return RecordOutcome{}, fmt.Errorf("%s: unknown status %q", what, tr.Status)
 	case tr.Action == "":
-		return fmt.Errorf("%s: no audit action", what)
+		return RecordOutcome{}, fmt.Errorf("%s: no audit action", what)
 	}
 	actor := tr.Actor
 	if actor == (order.Actor{}) {
@@ -143,7 +180,9 @@ func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
 	}
 	at := orNow(tr.At)
 
-	return s.inTx(ctx, what, func(tx pgx.Tx) error {
+	var out RecordOutcome
+	err := s.inTx(ctx, what, func(tx pgx.Tx) error {
+		out = RecordOutcome{To: tr.Status, At: at}
 		// Lock the projection row: transitions of one order are applied one
 		// at a time, so from_status and last_seq are read consistently.
 		var lastSeq int64
@@ -168,7 +207,9 @@ func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
 			return dbError(what+": lock projection", err)
 		}
 
-		_, err = tx.Exec(ctx, `
+		// RETURNING gives a row only when this call inserted the entry.
+		var from *string
+		err = tx.QueryRow(ctx, `
 			INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
 				action, from_status, to_status, reason, data)
 			VALUES ($1, $2, $3, $4, $5, $6, $7,
@@ -176,11 +217,31 @@ func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
 				 WHERE prev.order_id = $1 AND prev.seq < $2
 				 ORDER BY prev.seq DESC LIMIT 1),
 				$8, $9, $10)
-			ON CONFLICT (order_id, seq) DO NOTHING`,
+			ON CONFLICT (order_id, seq) DO NOTHING
+			RETURNING from_status`,
 			tr.OrderID, tr.Seq, at, actor.Subject, actor.Role, actor.CustomerID,
-			tr.Action, tr.Status, tr.Reason, jsonOrNull(tr.Data))
-		if err != nil {
+			tr.Action, tr.Status, tr.Reason, jsonOrNull(tr.Data)).Scan(&from)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
 			return dbError(what+": audit", err)
+		default:
+			out.Inserted = true
+			if from != nil {
+				out.From = order.Status(*from)
+			}
+		}
+		if out.Inserted && out.From != "" && out.From != tr.Status {
+			// When the order entered the status it leaves: the latest
+			// earlier entry that moved it there.
+			err := tx.QueryRow(ctx, `
+				SELECT at FROM audit_log
+				WHERE order_id = $1 AND seq < $2 AND to_status = $3
+				  AND from_status IS DISTINCT FROM $3
+				ORDER BY seq DESC LIMIT 1`, tr.OrderID, tr.Seq, out.From).Scan(&out.FromSince)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return dbError(what+": time in status", err)
+			}
 		}
 
 		if err := recordFacts(ctx, tx, tr, at, tr.Seq > lastSeq); err != nil {
@@ -209,6 +270,10 @@ func (s *Store) RecordTransition(ctx context.Context, tr Transition) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return RecordOutcome{}, err
+	}
+	return out, nil
 }
 
 // Order returns the projection row of one order; ErrNotFound when unknown.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -138,14 +139,31 @@ func (s *Store) Payment(ctx context.Context, bankTransactionID string) (Payment,
 }
 
 // UnmatchedPayments is finance's queue: payments not applied to an invoice
-// (never matched, or marked unmatched), oldest first.
+// (never matched, or marked unmatched), oldest first. UnmatchedPaymentsPage
+// reads it a page at a time.
 func (s *Store) UnmatchedPayments(ctx context.Context) ([]Payment, error) {
-	rows, err := s.pool.Query(ctx, `
+	return s.unmatchedPayments(ctx, nil, nil)
+}
+
+// paymentKey is where a page of unmatched payments starts after.
+type paymentKey struct {
+	receivedAt time.Time
+	id         string
+}
+
+// unmatchedPayments reads the queue after a key (nil: from the start), at
+// most limit rows (nil: all of them; LIMIT NULL is no limit).
+func (s *Store) unmatchedPayments(ctx context.Context, after *paymentKey, limit *int) ([]Payment, error) {
+	args := pgx.NamedArgs{"limit": limit}
+	query := `
 		SELECT bank_transaction_id, amount_minor, currency, reference, received_at,
-			order_id, invoice_number, match_kind, allocated_by
-		FROM payments
-		WHERE match_kind IS NULL OR match_kind = 'unmatched'
-		ORDER BY received_at, bank_transaction_id`)
+			order_id, invoice_number, match_kind, allocated_by` + unmatchedPaymentsFrom
+	if after != nil {
+		query += ` AND (received_at, bank_transaction_id) > (@after_received, @after_id)`
+		args["after_received"], args["after_id"] = after.receivedAt, after.id
+	}
+	query += ` ORDER BY received_at, bank_transaction_id LIMIT @limit`
+	rows, err := s.pool.Query(ctx, query, args)
 	if err != nil {
 		return nil, dbError("unmatched payments", err)
 	}
