@@ -50,6 +50,14 @@ func (rc *Receiver) SetAnswer(answer func(n int) int) {
 }
 
 func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
+	// Webhooks are POSTs. Anything else is a stray client of a port that
+	// another test's server had before this one (seen: an HTTP/2 client's
+	// "PRI *" preface); it is refused but is no sender's fault.
+	if r.Method != http.MethodPost {
+		rc.t.Logf("webhooktest: refused a stray %s %s", r.Method, r.URL.Path)
+		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
