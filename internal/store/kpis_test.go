@@ -182,3 +182,39 @@ func TestKPIsRefuseAnEmptyPeriod(t *testing.T) {
 	_, err := s.KPIs(context.Background(), store.KPIFilter{From: storetest.ScenarioTo, To: storetest.ScenarioTo})
 	require.Error(t, err)
 }
+
+// TestGenerateDashboardData: the generator's orders give every section
+// figures, and plausible ones.
+func TestGenerateDashboardData(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	end := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, s.GenerateDashboardData(ctx, store.DashboardData{Orders: 3000, End: end, Customers: 20}))
+	var orders, shipments, invoices, surveys, exceptions int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM shipments),
+		(SELECT count(*) FROM invoices), (SELECT count(*) FROM surveys), (SELECT count(*) FROM order_exceptions)`).
+		Scan(&orders, &shipments, &invoices, &surveys, &exceptions))
+	require.Equal(t, 3000, orders)
+	require.InDelta(t, 3000*0.75*8/7, shipments, 250)
+	require.InDelta(t, 3000*0.75*0.98, invoices, 250)
+	require.InDelta(t, float64(shipments)*0.4, surveys, 200)
+	require.InDelta(t, 3000/12, exceptions, 80)
+
+	r, err := s.KPIs(ctx, store.KPIFilter{From: end.AddDate(-1, 0, 0), To: end})
+	require.NoError(t, err)
+	require.InDelta(t, 1500, r.OrdersPerDay.Total, 150, "half the orders in the last year")
+	require.InDelta(t, 75, r.Conversion.Accepted.Percent(), 5)
+	require.InDelta(t, 85, r.Automation.Completed.Percent(), 5)
+	require.Greater(t, r.LeadTimes.AcceptedToDelivered.P50, 2.0)
+	require.Less(t, r.LeadTimes.AcceptedToDelivered.P50, 10.0)
+	require.Greater(t, r.OnTime.Promise.Percent(), 20.0)
+	require.Less(t, r.OnTime.Promise.Percent(), 95.0)
+	require.True(t, r.NPS.Overall.Valid())
+	require.Len(t, r.NPS.ByWarehouse, 4)
+	require.Len(t, r.NPS.ByCarrier, 3)
+	require.Len(t, r.Receivables, 2, "EUR and USD")
+	require.NotNil(t, r.Receivables[0].DSO)
+	require.InDelta(t, 100.0/12, r.Exceptions.PerHundred(), 3)
+	require.Len(t, r.LeadTimes.Weeks, 53)
+}
