@@ -214,13 +214,18 @@ func (s *server) dashboardAuthFail(w http.ResponseWriter, r *http.Request, err e
 	}
 }
 
-// sameOrigin refuses a form posted from another site: the browser's
-// Sec-Fetch-Site, else the Origin header, must name this server (as the
-// request reached it, or as ORDERFLOW_PUBLIC_URL names it). A client that
-// sends neither (curl) is not a browser a cross-site form could drive.
+// sameOrigin refuses a form posted from another site. The browser's
+// Sec-Fetch-Site decides when it sends one (every current browser does):
+// same-origin or none (typed, bookmarked). Without it the Origin header
+// must name this server, as the request reached it or as
+// ORDERFLOW_PUBLIC_URL names it; the page's no-referrer policy makes a
+// browser send "Origin: null", which is refused here. A client that sends
+// neither header (curl) is not a browser a cross-site form could drive.
 func (s *server) sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return true
+	case "":
 	default:
 		return false
 	}

@@ -110,7 +110,10 @@ func TestDashboardLoginRefusesOtherSites(t *testing.T) {
 		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"same-site but another origin", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
 		{"another origin", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
-		{"the public origin", map[string]string{"Origin": "https://orders.example", "Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+		{"the public origin", map[string]string{"Origin": "https://orders.example"}, http.StatusSeeOther},
+		{"a same-origin fetch from a no-referrer page (Origin: null)", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+		{"Origin: null alone", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"a cross-site fetch naming our origin", map[string]string{"Origin": "https://orders.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 		{"the origin it was reached at", map[string]string{"Origin": "http://example.com"}, http.StatusSeeOther},
 		{"no browser headers (curl)", nil, http.StatusSeeOther},
 	} {

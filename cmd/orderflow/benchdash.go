@@ -106,7 +106,7 @@ func benchDashboard(ctx context.Context, cfg config.Config, orders, runs int, db
 	}
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	if have > 0 {
-		end = last.UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+		end = last.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 		fmt.Fprintf(stderr, "bench: the database has %d generated orders already (history ends %s); not generating\n", have, end.Format(time.DateOnly))
 		orders = have
 	} else {

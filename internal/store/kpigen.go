@@ -28,7 +28,9 @@ type DashboardData struct {
 // (expired, rejected, withdrawn), an order in seven ships from two
 // warehouses, payment takes 5–55 days, four surveys in ten are answered
 // (half promoters, a fifth detractors), one order in twelve meets an
-// exception, CS or finance touch 15 %. Orders whose next milestone falls
+// exception, CS or finance touch 15 %. Rows are written in the order they
+// would have been (orders by creation, shipments by booking, invoices by
+// issue), as a live system lays them out on disk. Orders whose next milestone falls
 // after End are still open at that step. The random numbers are seeded, so
 // the same arguments give the same data. It writes no audit log and no
 // workflow exists for these orders: use a throw-away database.
@@ -82,7 +84,8 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 				CASE WHEN pay IS NOT NULL THEN pay
 					WHEN acc IS NULL AND created <= $2 - interval '10 days' THEN created + interval '10 days' END,
 				r5 < 0.15, lead
-			FROM t`},
+			FROM t
+			ORDER BY created`},
 		{"shipments", `
 			INSERT INTO shipments (order_id, shipment_id, customer_id, warehouse, carrier, skus, booked_at,
 				promised_date, delivered_at, overdue, updated_at)
@@ -98,7 +101,8 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 				COALESCE(o.delivered_at, o.accepted_at)
 			FROM (SELECT o.*, abs(hashtext(o.id)) AS h FROM orders o
 				WHERE o.id LIKE '` + GeneratedPrefix + `%' AND o.accepted_at IS NOT NULL) o,
-				generate_series(1, CASE WHEN o.h % 7 = 0 THEN 2 ELSE 1 END) AS n`},
+				generate_series(1, CASE WHEN o.h % 7 = 0 THEN 2 ELSE 1 END) AS n
+			ORDER BY o.accepted_at`},
 		{"invoices", `
 			INSERT INTO invoices (invoice_id, order_id, number, amount_minor, currency, issued_at, due_date,
 				customer_id, open_minor, settled_at, dunning_level)
@@ -108,7 +112,8 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 				CASE WHEN o.paid_at IS NOT NULL THEN 0 ELSE o.total_minor END, o.paid_at,
 				CASE WHEN o.paid_at IS NULL AND o.delivered_at + interval '44 days' < $1 THEN 1 ELSE 0 END
 			FROM orders o
-			WHERE o.id LIKE '` + GeneratedPrefix + `%' AND o.delivered_at IS NOT NULL`},
+			WHERE o.id LIKE '` + GeneratedPrefix + `%' AND o.delivered_at IS NOT NULL
+			ORDER BY o.delivered_at`},
 		{"surveys", `
 			INSERT INTO surveys (token, order_id, shipment_id, customer_id, warehouse, carrier, skus,
 				created_at, expires_at, score, comment, answered_at, closed)
@@ -119,7 +124,8 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 			FROM shipments s
 			WHERE s.order_id LIKE '` + GeneratedPrefix + `%' AND s.delivered_at IS NOT NULL
 			  AND abs(hashtext(s.shipment_id)) % 10 < 4
-			  AND s.delivered_at + (abs(hashtext(s.shipment_id)) % 96) * interval '1 hour' <= $1`},
+			  AND s.delivered_at + (abs(hashtext(s.shipment_id)) % 96) * interval '1 hour' <= $1
+			ORDER BY s.delivered_at`},
 		{"exceptions", `
 			INSERT INTO order_exceptions (order_id, seq, customer_id, step, kind, at)
 			SELECT o.id, 5, o.customer_id,
@@ -127,8 +133,11 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 				(ARRAY['step.failed', 'step.delayed', 'shipment.exception'])[1 + (h / 100) % 3],
 				COALESCE(o.accepted_at, o.created_at) + interval '1 hour'
 			FROM (SELECT o.*, abs(hashtext(o.id || 'x')) AS h FROM orders o WHERE o.id LIKE '` + GeneratedPrefix + `%') o
-			WHERE o.h % 12 = 0`},
-		{"analyze", `ANALYZE orders, shipments, invoices, surveys, order_exceptions`},
+			WHERE o.h % 12 = 0
+			ORDER BY 6`},
+		// Vacuumed as autovacuum would have long done for old rows: the
+		// visibility map lets the planner scan indexes only.
+		{"analyze", `VACUUM ANALYZE orders, shipments, invoices, surveys, order_exceptions`},
 	}
 	// One connection: setseed applies to the session.
 	conn, err := s.pool.Acquire(ctx)

@@ -255,35 +255,134 @@ func (s *Store) KPIs(ctx context.Context, f KPIFilter) (KPIReport, error) {
 		return KPIReport{}, fmt.Errorf("kpis: the period [%s, %s) is empty", f.From, f.To)
 	}
 	r := KPIReport{Filter: f}
-	var err error
-	if r.LeadTimes, err = s.KPILeadTimes(ctx, f); err != nil {
-		return r, err
+	err := s.kpiTx(ctx, func(q querier) error {
+		var err error
+		if r.LeadTimes, err = kpiLeadTimes(ctx, q, f); err != nil {
+			return err
+		}
+		if r.OnTime, err = kpiOnTime(ctx, q, f); err != nil {
+			return err
+		}
+		if r.Automation, err = kpiAutomation(ctx, q, f); err != nil {
+			return err
+		}
+		if r.Exceptions, err = kpiExceptions(ctx, q, f); err != nil {
+			return err
+		}
+		if r.Conversion, err = kpiConversion(ctx, q, f); err != nil {
+			return err
+		}
+		if r.NPS, err = kpiNPS(ctx, q, f); err != nil {
+			return err
+		}
+		if r.Receivables, err = kpiReceivables(ctx, q, f); err != nil {
+			return err
+		}
+		if r.OrdersPerDay, err = kpiOrdersPerDay(ctx, q, f); err != nil {
+			return err
+		}
+		if err := q.QueryRow(ctx, openFollowUps, f.CustomerID).Scan(&r.OpenFollowUps); err != nil {
+			return fmt.Errorf("count open follow-ups: %w", err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// KPILeadTimes computes the LeadTimes section alone.
+func (s *Store) KPILeadTimes(ctx context.Context, f KPIFilter) (r LeadTimes, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiLeadTimes(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIOnTime computes the OnTime section alone.
+func (s *Store) KPIOnTime(ctx context.Context, f KPIFilter) (r OnTime, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiOnTime(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIAutomation computes the Automation section alone.
+func (s *Store) KPIAutomation(ctx context.Context, f KPIFilter) (r Automation, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiAutomation(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIExceptions computes the Exceptions section alone.
+func (s *Store) KPIExceptions(ctx context.Context, f KPIFilter) (r Exceptions, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiExceptions(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIConversion computes the Conversion section alone.
+func (s *Store) KPIConversion(ctx context.Context, f KPIFilter) (r Conversion, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiConversion(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPINPS computes the NPS section alone.
+func (s *Store) KPINPS(ctx context.Context, f KPIFilter) (r NPS, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiNPS(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIReceivables computes the Receivables section alone.
+func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) (r []Receivables, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiReceivables(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// KPIOrdersPerDay computes the OrdersPerDay section alone.
+func (s *Store) KPIOrdersPerDay(ctx context.Context, f KPIFilter) (r OrdersPerDay, err error) {
+	err = s.kpiTx(ctx, func(q querier) error {
+		r, err = kpiOrdersPerDay(ctx, q, f)
+		return err
+	})
+	return r, err
+}
+
+// querier is what the section queries need: the read-only transaction
+// kpiTx opens.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// kpiTx runs the dashboard's queries in one read-only snapshot, so the
+// sections of a page agree with each other, and with room to sort: a
+// year's lead times are half a million values per percentile, which the
+// default work_mem (4 MB) would sort on disk.
+func (s *Store) kpiTx(ctx context.Context, fn func(querier) error) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("kpis: %w", err)
 	}
-	if r.OnTime, err = s.KPIOnTime(ctx, f); err != nil {
-		return r, err
-	}
-	if r.Automation, err = s.KPIAutomation(ctx, f); err != nil {
-		return r, err
-	}
-	if r.Exceptions, err = s.KPIExceptions(ctx, f); err != nil {
-		return r, err
-	}
-	if r.Conversion, err = s.KPIConversion(ctx, f); err != nil {
-		return r, err
-	}
-	if r.NPS, err = s.KPINPS(ctx, f); err != nil {
-		return r, err
-	}
-	if r.Receivables, err = s.KPIReceivables(ctx, f); err != nil {
-		return r, err
-	}
-	if r.OrdersPerDay, err = s.KPIOrdersPerDay(ctx, f); err != nil {
-		return r, err
-	}
-	if r.OpenFollowUps, err = s.OpenFollowUpCount(ctx, f.CustomerID); err != nil {
-		return r, err
-	}
-	return r, nil
+	return nil
 }
 
 // The orders of a period: created in [$1, $2), of customer $3 when set,
@@ -292,36 +391,31 @@ func (s *Store) KPIs(ctx context.Context, f KPIFilter) (KPIReport, error) {
 const periodOrders = `o.created_at >= $1 AND o.created_at < $2 AND ($3 = '' OR o.customer_id = $3)
 	AND o.status <> 'QUOTE_REFUSED'`
 
-// KPILeadTimes computes LeadTimes.
-func (s *Store) KPILeadTimes(ctx context.Context, f KPIFilter) (LeadTimes, error) {
+// kpiLeadTimes computes LeadTimes.
+func kpiLeadTimes(ctx context.Context, q querier, f KPIFilter) (LeadTimes, error) {
 	const what = "kpi lead times"
 	var lt LeadTimes
-	var q, a, d [2]*float64
-	err := s.pool.QueryRow(ctx, `
+	// One sort per phase: percentile_cont takes both fractions at once.
+	var qa, a, d []*float64
+	err := q.QueryRow(ctx, `
 		SELECT count(o.accepted_at - o.quoted_at),
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.accepted_at - o.quoted_at)) / 86400,
-			percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM o.accepted_at - o.quoted_at)) / 86400,
+			percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM o.accepted_at - o.quoted_at) / 86400),
 			count(o.delivered_at - o.accepted_at),
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - o.accepted_at)) / 86400,
-			percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - o.accepted_at)) / 86400,
+			percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - o.accepted_at) / 86400),
 			count(o.paid_at - o.delivered_at) FILTER (WHERE o.paid_at >= o.delivered_at),
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.paid_at - o.delivered_at))
-				FILTER (WHERE o.paid_at >= o.delivered_at) / 86400,
-			percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM o.paid_at - o.delivered_at))
-				FILTER (WHERE o.paid_at >= o.delivered_at) / 86400
+			percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM o.paid_at - o.delivered_at) / 86400)
+				FILTER (WHERE o.paid_at >= o.delivered_at)
 		FROM orders o
 		WHERE `+periodOrders, f.From, f.To, f.CustomerID).Scan(
-		&lt.QuoteToAccepted.N, &q[0], &q[1],
-		&lt.AcceptedToDelivered.N, &a[0], &a[1],
-		&lt.DeliveredToPaid.N, &d[0], &d[1])
+		&lt.QuoteToAccepted.N, &qa, &lt.AcceptedToDelivered.N, &a, &lt.DeliveredToPaid.N, &d)
 	if err != nil {
 		return lt, dbError(what, err)
 	}
-	lt.QuoteToAccepted.P50, lt.QuoteToAccepted.P90 = deref(q[0]), deref(q[1])
-	lt.AcceptedToDelivered.P50, lt.AcceptedToDelivered.P90 = deref(a[0]), deref(a[1])
-	lt.DeliveredToPaid.P50, lt.DeliveredToPaid.P90 = deref(d[0]), deref(d[1])
+	lt.QuoteToAccepted.P50, lt.QuoteToAccepted.P90 = pair(qa)
+	lt.AcceptedToDelivered.P50, lt.AcceptedToDelivered.P90 = pair(a)
+	lt.DeliveredToPaid.P50, lt.DeliveredToPaid.P90 = pair(d)
 
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		SELECT date_trunc('week', o.created_at AT TIME ZONE 'UTC') AS week, count(*),
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.accepted_at - o.quoted_at)) / 86400,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - o.accepted_at)) / 86400,
@@ -345,10 +439,10 @@ func (s *Store) KPILeadTimes(ctx context.Context, f KPIFilter) (LeadTimes, error
 	return lt, nil
 }
 
-// KPIOnTime computes OnTime.
-func (s *Store) KPIOnTime(ctx context.Context, f KPIFilter) (OnTime, error) {
+// kpiOnTime computes OnTime.
+func kpiOnTime(ctx context.Context, q querier, f KPIFilter) (OnTime, error) {
 	const what = "kpi on-time delivery"
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		SELECT s.carrier, count(*),
 			count(*) FILTER (WHERE s.delivered_at <
 				(date_trunc('day', s.promised_date AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC'),
@@ -379,10 +473,10 @@ func (s *Store) KPIOnTime(ctx context.Context, f KPIFilter) (OnTime, error) {
 	return ot, nil
 }
 
-// KPIAutomation computes Automation.
-func (s *Store) KPIAutomation(ctx context.Context, f KPIFilter) (Automation, error) {
+// kpiAutomation computes Automation.
+func kpiAutomation(ctx context.Context, q querier, f KPIFilter) (Automation, error) {
 	var a Automation
-	err := s.pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE o.status = 'COMPLETED' AND NOT o.staff_touched),
 			count(*) FILTER (WHERE o.status = 'COMPLETED'),
 			count(*) FILTER (WHERE o.staff_touched),
@@ -395,15 +489,15 @@ func (s *Store) KPIAutomation(ctx context.Context, f KPIFilter) (Automation, err
 	return a, nil
 }
 
-// KPIExceptions computes Exceptions.
-func (s *Store) KPIExceptions(ctx context.Context, f KPIFilter) (Exceptions, error) {
+// kpiExceptions computes Exceptions.
+func kpiExceptions(ctx context.Context, q querier, f KPIFilter) (Exceptions, error) {
 	const what = "kpi exceptions"
 	var e Exceptions
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+periodOrders,
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+periodOrders,
 		f.From, f.To, f.CustomerID).Scan(&e.Orders); err != nil {
 		return e, dbError(what, err)
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		SELECT x.step, count(*), count(DISTINCT x.order_id)
 		FROM orders o JOIN order_exceptions x ON x.order_id = o.id
 		WHERE `+periodOrders+`
@@ -424,10 +518,10 @@ func (s *Store) KPIExceptions(ctx context.Context, f KPIFilter) (Exceptions, err
 	return e, nil
 }
 
-// KPIConversion computes Conversion.
-func (s *Store) KPIConversion(ctx context.Context, f KPIFilter) (Conversion, error) {
+// kpiConversion computes Conversion.
+func kpiConversion(ctx context.Context, q querier, f KPIFilter) (Conversion, error) {
 	var c Conversion
-	err := s.pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT count(o.quoted_at),
 			count(*) FILTER (WHERE o.quoted_at IS NOT NULL AND o.accepted_at IS NOT NULL),
 			count(*) FILTER (WHERE o.quoted_at IS NOT NULL AND o.status = 'QUOTE_REJECTED'),
@@ -448,11 +542,11 @@ func (s *Store) KPIConversion(ctx context.Context, f KPIFilter) (Conversion, err
 	return c, nil
 }
 
-// KPINPS computes NPS.
-func (s *Store) KPINPS(ctx context.Context, f KPIFilter) (NPS, error) {
+// kpiNPS computes NPS.
+func kpiNPS(ctx context.Context, q querier, f KPIFilter) (NPS, error) {
 	const what = "kpi nps"
 	var n NPS
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		SELECT GROUPING(warehouse, carrier, customer_id),
 			COALESCE(warehouse, carrier, customer_id, ''),
 			count(*), count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score <= 6)
@@ -483,7 +577,7 @@ func (s *Store) KPINPS(ctx context.Context, f KPIFilter) (NPS, error) {
 	if err != nil {
 		return n, dbError(what, err)
 	}
-	rows, err = s.pool.Query(ctx, `
+	rows, err = q.Query(ctx, `
 		SELECT sku, count(*), count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score <= 6)
 		FROM surveys, unnest(skus) AS sku
 		WHERE answered_at >= $1 AND answered_at < $2 AND ($3 = '' OR customer_id = $3)
@@ -502,8 +596,8 @@ func (s *Store) KPINPS(ctx context.Context, f KPIFilter) (NPS, error) {
 	return n, nil
 }
 
-// KPIReceivables computes Receivables, one per currency, by currency.
-func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) ([]Receivables, error) {
+// kpiReceivables computes Receivables, one per currency, by currency.
+func kpiReceivables(ctx context.Context, q querier, f KPIFilter) ([]Receivables, error) {
 	const what = "kpi receivables"
 	byCur := map[string]*Receivables{}
 	var order []string
@@ -516,7 +610,7 @@ func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) ([]Receivables,
 		}
 		return r
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.Query(ctx, `
 		SELECT currency, sum(amount_minor)
 		FROM invoices
 		WHERE issued_at >= $1 AND issued_at < $2 AND ($3 = '' OR customer_id = $3)
@@ -533,9 +627,10 @@ func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) ([]Receivables,
 		return nil, dbError(what, err)
 	}
 
-	// Open at the end of the period: still unsettled, or settled after it.
-	// The two halves of the OR have an index each (migration 019).
-	rows, err = s.pool.Query(ctx, `
+	// Open at the end of the period: still unsettled, or settled after it;
+	// each half has its index (migration 019), where one OR would read
+	// every invoice issued before the end.
+	rows, err = q.Query(ctx, `
 		SELECT currency, sum(open),
 			COALESCE(sum(open) FILTER (WHERE due_date < $1), 0),
 			count(*) FILTER (WHERE due_date < $1),
@@ -544,11 +639,13 @@ func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) ([]Receivables,
 			COALESCE(sum(open) FILTER (WHERE due_date < $1 - interval '60 days' AND due_date >= $1 - interval '90 days'), 0),
 			COALESCE(sum(open) FILTER (WHERE due_date < $1 - interval '90 days'), 0)
 		FROM (
-			SELECT currency, due_date,
-				CASE WHEN settled_at IS NULL THEN COALESCE(open_minor, amount_minor) ELSE amount_minor END AS open
+			SELECT currency, due_date, COALESCE(open_minor, amount_minor) AS open
 			FROM invoices
-			WHERE issued_at < $1 AND ($2 = '' OR customer_id = $2)
-			  AND (settled_at IS NULL OR settled_at >= $1)
+			WHERE settled_at IS NULL AND issued_at < $1 AND ($2 = '' OR customer_id = $2)
+			UNION ALL
+			SELECT currency, due_date, amount_minor
+			FROM invoices
+			WHERE settled_at >= $1 AND issued_at < $1 AND ($2 = '' OR customer_id = $2)
 		) inv
 		WHERE open > 0
 		GROUP BY currency ORDER BY currency`, f.To, f.CustomerID)
@@ -578,9 +675,9 @@ func (s *Store) KPIReceivables(ctx context.Context, f KPIFilter) ([]Receivables,
 	return out, nil
 }
 
-// KPIOrdersPerDay computes OrdersPerDay.
-func (s *Store) KPIOrdersPerDay(ctx context.Context, f KPIFilter) (OrdersPerDay, error) {
-	rows, err := s.pool.Query(ctx, `
+// kpiOrdersPerDay computes OrdersPerDay.
+func kpiOrdersPerDay(ctx context.Context, q querier, f KPIFilter) (OrdersPerDay, error) {
+	rows, err := q.Query(ctx, `
 		SELECT (o.created_at AT TIME ZONE 'UTC')::date AS day, count(*)
 		FROM orders o
 		WHERE `+periodOrders+`
@@ -605,13 +702,15 @@ func (s *Store) KPIOrdersPerDay(ctx context.Context, f KPIFilter) (OrdersPerDay,
 	return o, nil
 }
 
+const openFollowUps = `
+	SELECT count(*) FROM followups
+	WHERE closed_at IS NULL AND kind = 'detractor' AND ($1 = '' OR customer_id = $1)`
+
 // OpenFollowUpCount counts the detractor follow-ups not closed yet, of one
 // customer when customerID is set.
 func (s *Store) OpenFollowUpCount(ctx context.Context, customerID string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `
-		SELECT count(*) FROM followups
-		WHERE closed_at IS NULL AND kind = 'detractor' AND ($1 = '' OR customer_id = $1)`, customerID).Scan(&n)
+	err := s.pool.QueryRow(ctx, openFollowUps, customerID).Scan(&n)
 	if err != nil {
 		return 0, dbError("count open follow-ups", err)
 	}
@@ -623,6 +722,15 @@ func perHundred(n, orders int) float64 {
 		return 0
 	}
 	return 100 * float64(n) / float64(orders)
+}
+
+// pair is the p50 and p90 of percentile_cont(ARRAY[0.5, 0.9]): zeros
+// when there were no values (NULL).
+func pair(ps []*float64) (p50, p90 float64) {
+	if len(ps) != 2 {
+		return 0, 0
+	}
+	return deref(ps[0]), deref(ps[1])
 }
 
 func deref(p *float64) float64 {
