@@ -69,7 +69,8 @@ func (s *Store) GenerateDashboardData(ctx context.Context, d DashboardData) erro
 			)
 			INSERT INTO orders (id, customer_id, status, total_minor, currency, quote_revision, details, last_seq,
 				created_at, updated_at, quoted_at, accepted_at, delivered_at, paid_at, ended_at, staff_touched, lead_time_days)
-			SELECT '` + GeneratedPrefix + `' || lpad(i::text, 9, '0'),
+			-- Ids sort by creation, as the API's do.
+			SELECT '` + GeneratedPrefix + `' || lpad((row_number() OVER (ORDER BY created))::text, 9, '0'),
 				'CUST-' || lpad(cust::text, 4, '0'),
 				CASE WHEN acc IS NULL AND created > $2 - interval '10 days' THEN 'AWAITING_ACCEPTANCE'
 					WHEN acc IS NULL AND r1 < 0.13 THEN 'QUOTE_EXPIRED'
