@@ -171,6 +171,12 @@ func New(d Deps) http.Handler {
 	r.Handle("/documents/{token}", s.handle(s.documentPage)).Methods(http.MethodGet)
 	r.Handle("/documents/{token}/ubl", s.handle(s.documentUBL)).Methods(http.MethodGet)
 
+	// The seller's KPI dashboard: staff, by bearer token or the login cookie.
+	r.HandleFunc("/dashboard", s.dashboard).Methods(http.MethodGet)
+	r.HandleFunc("/dashboard/login", s.dashboardLogin).Methods(http.MethodPost)
+	r.HandleFunc("/dashboard/logout", s.dashboardLogout).Methods(http.MethodPost)
+	r.Handle("/dashboard/{section}.csv", s.handle(s.dashboardCSV)).Methods(http.MethodGet)
+
 	// Webhooks: authenticated by their HMAC signature, not a bearer token.
 	r.Handle("/v1/webhooks/logistics", s.handle(s.logisticsWebhook)).Methods(http.MethodPost)
 	r.Handle("/v1/webhooks/payments", s.handle(s.paymentsWebhook)).Methods(http.MethodPost)

@@ -20,7 +20,7 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-//go:embed templates/survey.html templates/order.html
+//go:embed templates/survey.html templates/order.html templates/dashboard.html
 var templateFiles embed.FS
 
 var surveyTemplate = template.Must(template.ParseFS(templateFiles, "templates/survey.html"))

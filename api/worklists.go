@@ -87,17 +87,8 @@ func (s *server) getWorklist(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.At, f.DeliveryGrace = s.now(), workflows.DeliveryGrace
-	if name == store.WorklistFollowUps && a.Role == order.RoleSalesRep {
-		mine, err := s.repNames(ctx, a)
-		if err != nil {
-			return err
-		}
-		if len(f.Owners) > 0 && !slices.Contains(mine, f.Owners[0]) {
-			return forbidden("a sales rep reads only the follow-ups they own")
-		}
-		if len(f.Owners) == 0 {
-			f.Owners = mine
-		}
+	if err := s.ownFollowUps(ctx, a, name, &f); err != nil {
+		return err
 	}
 	items, next, err := wl.read(ctx, s.store, f)
 	if err != nil {
@@ -149,6 +140,25 @@ func parseWorklistFilter(r *http.Request, filters []string) (store.WorklistFilte
 		f.Limit = n
 	}
 	return f, nil
+}
+
+// ownFollowUps keeps a sales rep to the follow-ups they own: a rep who
+// names no owner gets theirs, one who names another rep is refused.
+func (s *server) ownFollowUps(ctx context.Context, a order.Actor, list string, f *store.WorklistFilter) error {
+	if list != store.WorklistFollowUps || a.Role != order.RoleSalesRep {
+		return nil
+	}
+	mine, err := s.repNames(ctx, a)
+	if err != nil {
+		return err
+	}
+	if len(f.Owners) > 0 && !slices.Contains(mine, f.Owners[0]) {
+		return forbidden("a sales rep reads only the follow-ups they own")
+	}
+	if len(f.Owners) == 0 {
+		f.Owners = mine
+	}
+	return nil
 }
 
 // repNames are the names a follow-up may name a rep by as its owner: the

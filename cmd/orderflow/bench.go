@@ -69,9 +69,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
+	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
+	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
+	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
+	}
+	if *dashboard {
+		return benchDashboard(ctx, cfg, *orders, *runs, *dashboardDB, *keepDB, stdout, stderr)
 	}
 	lc := loadgen.Config{
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),

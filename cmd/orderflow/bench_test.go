@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -87,5 +89,26 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 
 	if after := benchDBs(); after != before {
 		t.Errorf("bench databases: %d before, %d after: the run's was not dropped", before, after)
+	}
+}
+
+// TestBenchDashboardTimesEveryQuery runs `orderflow bench -dashboard` as a
+// user would, small: it generates orders into its own database, prints a
+// time per query and period, and drops the database.
+func TestBenchDashboardTimesEveryQuery(t *testing.T) {
+	t.Setenv("DATABASE_URL", pgtest.AdminURL())
+	var stdout, stderr bytes.Buffer
+	require := func(cond bool, msg string) {
+		t.Helper()
+		if !cond {
+			t.Fatalf("%s\nstdout:\n%s\nstderr:\n%s", msg, stdout.String(), stderr.String())
+		}
+	}
+	err := run(context.Background(), []string{"bench", "-dashboard", "-orders", "2000", "-runs", "1"}, &stdout, &stderr)
+	require(err == nil, fmt.Sprint("bench -dashboard: ", err))
+	out := stdout.String()
+	require(strings.Contains(out, "2000 orders"), "the orders generated")
+	for _, q := range dashQueries {
+		require(regexp.MustCompile(regexp.QuoteMeta(q.name)+`\s+[0-9.]+ms\s+[0-9.]+ms\s+[0-9.]+ms`).MatchString(out), "a row for "+q.name)
 	}
 }

@@ -14,7 +14,8 @@ func devCommands() []command {
 			run: runDev},
 		{name: "bench", summary: "drive orders from quote to cash under load and report stage and request latencies",
 			about: "Without -api it runs the whole system in this process against a throw-away database on\n" +
-				"DATABASE_URL's server; with -api it drives a running orderflow.",
+				"DATABASE_URL's server; with -api it drives a running orderflow. With -dashboard it times the\n" +
+				"dashboard's queries over generated orders instead (docs/benchmarks.md).",
 			run: runBench},
 	}
 }

@@ -72,6 +72,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 orderflow dev is running. Ctrl-C stops it; running it again resumes every order.
 
   REST API          %s        (OpenAPI: %s/openapi.yaml)
+  Dashboard         %s/dashboard        (log in with a staff token below, e.g. TOKEN_FINANCE)
   Temporal UI       %s
   Temporal gRPC     %s        (namespace %s)
   Mail sink         %s        (SMTP %s)
@@ -84,7 +85,7 @@ Bearer tokens (also in %s; load them with: source %s):
 %s
 Demo customers: ACME-001 (EUR), GLOBEX-002 (EUR, small credit limit), INITECH-003 (USD, invoiced per shipment).
 Products: BOLT-M8, NUT-M8, VALVE-50, PUMP-200, MOTOR-7K. README.md walks one order to COMPLETED.
-`, s.APIURL, s.APIURL, s.UIURL, s.Temporal.FrontendAddr(), s.Temporal.Namespace(), s.MailURL, s.Mail.Addr(),
+`, s.APIURL, s.APIURL, s.APIURL, s.UIURL, s.Temporal.FrontendAddr(), s.Temporal.Namespace(), s.MailURL, s.Mail.Addr(),
 		s.ERPURL, s.CarrierURL, s.BankURL, s.APIURL, tokenFile, tokenFile, tokens.String())
 
 	<-ctx.Done()

@@ -233,10 +233,6 @@ func latestSeal(ctx context.Context, q pgx.Tx) (AuditSeal, error) {
 	return seals[0], nil
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 func readSeals(ctx context.Context, q querier, tail string, args ...any) ([]AuditSeal, error) {
 	rows, err := q.Query(ctx, `
 		SELECT seal_no, sealed_at, from_xid::text, to_xid::text, entries, prev_hash, hash
