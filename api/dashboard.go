@@ -56,7 +56,7 @@ var dashboardTemplate = template.Must(template.New("dashboard.html").Funcs(templ
 	"csvLink": func(section, query string) csvLink {
 		return csvLink{Name: section, Href: template.URL("/dashboard/" + section + ".csv?" + query)}
 	},
-}).ParseFS(templateFiles, "templates/dashboard.html"))
+}).ParseFS(templateFiles, "templates/dashboard.html", "templates/head.html"))
 
 // errNoCredentials: the request carries neither a bearer token nor the cookie.
 var errNoCredentials = errors.New("no credentials")

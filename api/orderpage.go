@@ -19,7 +19,7 @@ import (
 
 var orderTemplate = template.Must(template.New("order.html").Funcs(template.FuncMap{
 	"date": func(t time.Time) string { return t.Format("2006-01-02") },
-}).ParseFS(templateFiles, "templates/order.html"))
+}).ParseFS(templateFiles, "templates/order.html", "templates/head.html"))
 
 // milestone is one step of the order's progress, done (with its date) or
 // still ahead.

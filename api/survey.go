@@ -20,10 +20,10 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-//go:embed templates/survey.html templates/order.html templates/dashboard.html
+//go:embed templates/head.html templates/survey.html templates/order.html templates/dashboard.html
 var templateFiles embed.FS
 
-var surveyTemplate = template.Must(template.ParseFS(templateFiles, "templates/survey.html"))
+var surveyTemplate = template.Must(template.ParseFS(templateFiles, "templates/survey.html", "templates/head.html"))
 
 // maxSurveyToken bounds the path token before it reaches the database.
 const maxSurveyToken = 200
