@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -120,14 +121,23 @@ func parseOrderFilter(r *http.Request) (store.OrderFilter, error) {
 		}
 		f.NeedsAttention = &b
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxListLimit {
-			return f, badRequest("bad query parameter", order.FieldError{Field: "limit", Reason: fmt.Sprintf("an integer from 1 to %d", store.MaxListLimit)})
-		}
-		f.Limit = n
+	n, err := parseLimit(q, f.Limit)
+	f.Limit = n
+	return f, err
+}
+
+// parseLimit reads a list's page size, def when absent, naming limit when
+// it is not a whole number from 1 to store.MaxListLimit.
+func parseLimit(q url.Values, def int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
 	}
-	return f, nil
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > store.MaxListLimit {
+		return def, badRequest("bad query parameter", order.FieldError{Field: "limit", Reason: fmt.Sprintf("an integer from 1 to %d", store.MaxListLimit)})
+	}
+	return n, nil
 }
 
 // listOrders is GET /v1/orders. Buyer roles are held to their own customer.

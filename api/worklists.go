@@ -132,14 +132,9 @@ func parseWorklistFilter(r *http.Request, filters []string) (store.WorklistFilte
 		}
 		f.Stage = v
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxListLimit {
-			return f, badRequest("bad query parameter", order.FieldError{Field: "limit", Reason: fmt.Sprintf("an integer from 1 to %d", store.MaxListLimit)})
-		}
-		f.Limit = n
-	}
-	return f, nil
+	n, err := parseLimit(q, f.Limit)
+	f.Limit = n
+	return f, err
 }
 
 // ownFollowUps keeps a sales rep to the follow-ups they own: a rep who
