@@ -138,3 +138,23 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("no costs: %+v", empty)
 	}
 }
+
+// BenchmarkCount counts the recorded two-shipment order: what reading one
+// order's cost takes once its history is fetched.
+func BenchmarkCount(b *testing.B) {
+	f, err := os.Open("../../workflows/testdata/order_completed_two_shipments_survey_per_shipment.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if Count(h.GetEvents()).Billable == 0 {
+			b.Fatal("no billable actions")
+		}
+	}
+}
