@@ -15,17 +15,20 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devstack"
+	"github.com/orderflow/orderflow/internal/historycost"
 	"github.com/orderflow/orderflow/internal/loadgen"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/sim/faults"
 	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
 )
 
 // benchRun is what `orderflow bench -json` writes: the settings, the
@@ -41,7 +44,15 @@ type benchRun struct {
 	ERPFaults *faults.Rule   `json:"erp_faults,omitempty"`
 	Report    loadgen.Report `json:"report"`
 	Memory    *benchMemory   `json:"memory,omitempty"`
+	// Cost is what an order cost in Temporal, from the completed orders'
+	// histories (-cost); CostError says why some or all could not be read.
+	Cost      *historycost.Summary `json:"cost,omitempty"`
+	CostError string               `json:"cost_error,omitempty"`
 }
+
+// costFetchers bounds how many histories the bench reads at once after a
+// run, so reading them stays a small load on the stack it measured.
+const costFetchers = 4
 
 // benchMemory is the in-process stack's memory after the run.
 type benchMemory struct {
@@ -67,6 +78,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection")
 	erpErrorRate := fs.Float64("erp-error-rate", 0, "make this share (0–1) of every ERP call answer 503 during the run")
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
+	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
+	temporalAddr := fs.String("temporal", "127.0.0.1:7233", "with -api and -cost: the Temporal frontend to read the orders' histories from (TEMPORAL_NAMESPACE's namespace)")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
@@ -133,6 +146,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 
+	stopProfile := func() {}
 	if *cpuProfile != "" {
 		if stack == nil {
 			return errors.New("-cpuprofile: only with the in-process stack (no -api)")
@@ -141,15 +155,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		defer stop()
+		stopProfile = sync.OnceFunc(stop)
+		defer stopProfile()
 	}
 	fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
 	report, runErr := loadgen.Run(ctx, targets, lc)
+	stopProfile() // the profile covers the run, not the reading of histories after it
 	run.Report = report
 	if stack != nil {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		run.Memory = &benchMemory{HeapInUseMiB: mib(ms.HeapInuse), SysMiB: mib(ms.Sys), Goroutines: runtime.NumGoroutine()}
+	}
+	if *cost && len(report.OrderIDs) > 0 {
+		fmt.Fprintf(stderr, "bench: reading %d orders' histories…\n", len(report.OrderIDs))
+		run.Cost, run.CostError = benchCost(ctx, cfg, log, stack, *temporalAddr, report.OrderIDs)
 	}
 	printBench(stdout, run)
 	if *jsonOut != "" {
@@ -168,6 +188,33 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%d of %d orders did not complete", report.Failed, report.Orders)
 	}
 	return nil
+}
+
+// benchCost reads the histories of the orders ids (every run of each) from
+// the in-process stack's Temporal, or from the one at addr, and summarizes
+// what an order cost. It reports failure in words rather than failing the
+// bench: the run's timings stand without it.
+func benchCost(ctx context.Context, cfg config.Config, log zerolog.Logger, stack *devstack.Stack, addr string, ids []string) (*historycost.Summary, string) {
+	var c client.Client
+	if stack != nil {
+		c = stack.Client
+	} else {
+		opts, err := temporalOptions(cfg, log, nil)
+		if err != nil {
+			return nil, err.Error()
+		}
+		opts.HostPort = addr
+		if c, err = client.DialContext(ctx, opts); err != nil {
+			return nil, fmt.Sprintf("connect to Temporal at %s: %v", addr, err)
+		}
+		defer c.Close()
+	}
+	costs, err := historycost.FetchAll(ctx, c, ids, costFetchers)
+	s := historycost.Summarize(costs)
+	if err != nil {
+		return &s, fmt.Sprintf("read %d of %d histories: %v", len(costs), len(ids), err)
+	}
+	return &s, ""
 }
 
 // startBenchStack runs the whole system in this process on free ports
@@ -257,9 +304,28 @@ func printBench(w io.Writer, r benchRun) {
 		fmt.Fprintf(w, "\nprocess after the run: heap in use %.0f MiB, from the OS %.0f MiB, %d goroutines\n",
 			r.Memory.HeapInUseMiB, r.Memory.SysMiB, r.Memory.Goroutines)
 	}
+	if r.Cost != nil && r.Cost.N > 0 {
+		printCost(w, *r.Cost)
+	}
+	if r.CostError != "" {
+		fmt.Fprintln(w, "cost:", r.CostError)
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, "error:", e)
 	}
+}
+
+// printCost prints what an order cost in Temporal, per order.
+func printCost(w io.Writer, s historycost.Summary) {
+	fmt.Fprintf(w, "\nwhat an order costs in Temporal, per order, from %d orders' histories (all runs)\n", s.N)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "count\tmean\tp50\tmin\tmax\t")
+	for _, r := range s.Rows {
+		fmt.Fprintf(tw, "%s\t%.1f\t%d\t%d\t%d\t\n", r.Name, r.Mean, r.P50, r.Min, r.Max)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "billable actions: Temporal Cloud's rule (https://docs.temporal.io/cloud/actions) applied to the histories;")
+	fmt.Fprintln(w, "not counted, as no history shows them: queries (the API asks orders for live details), heartbeats, rejected updates.")
 }
 
 // parseLines reads "SKU:QTY,SKU:QTY".

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderflow/orderflow/internal/historycost"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
@@ -67,7 +68,8 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"4 orders, 2 at a time: 4 completed, 0 failed", "stage", "confirm", "POST /v1/quotes", "ERP faults: 0% of calls answer 503, +5ms per call"} {
+	for _, want := range []string{"4 orders, 2 at a time: 4 completed, 0 failed", "stage", "confirm", "POST /v1/quotes", "ERP faults: 0% of calls answer 503, +5ms per call",
+		"what an order costs in Temporal, per order, from 4 orders' histories", "billable actions", "https://docs.temporal.io/cloud/actions"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
@@ -85,6 +87,27 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	}
 	if got.Report.Completed != 4 || len(got.Report.Stages) != 5 || got.Report.Stages[4].N != 4 || got.Memory == nil {
 		t.Errorf("bench JSON: %+v", got)
+	}
+	// What an order cost, from the four histories: every order ran the same
+	// main path, so each has a history, workflow tasks, activities, local
+	// activities and billable Actions, and a billable Action per activity at least.
+	if got.Cost == nil || got.Cost.N != 4 || got.CostError != "" || len(got.Report.OrderIDs) != 4 {
+		t.Fatalf("bench JSON cost: %+v (error %q, order ids %v)", got.Cost, got.CostError, got.Report.OrderIDs)
+	}
+	row := func(name string) historycost.Row {
+		r, ok := got.Cost.Row(name)
+		if !ok {
+			t.Fatalf("cost has no row %q: %+v", name, got.Cost.Rows)
+		}
+		return r
+	}
+	for _, name := range []string{"history events", "workflow tasks", "activities", "local activities", "timers", "billable actions"} {
+		if r := row(name); r.Min <= 0 || float64(r.Min) > r.Mean || r.Mean > float64(r.Max) {
+			t.Errorf("cost %q: %+v, want a positive count with min ≤ mean ≤ max", name, r)
+		}
+	}
+	if ev, b, act := row("history events"), row("billable actions"), row("activities"); b.Min < act.Min+1 || b.Max >= ev.Max {
+		t.Errorf("billable actions %+v: want at least the start and each activity (%+v), and fewer than the events (%+v)", b, act, ev)
 	}
 
 	if after := benchDBs(); after != before {

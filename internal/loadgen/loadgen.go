@@ -113,6 +113,9 @@ type Report struct {
 	Requests []Summary `json:"requests"`
 	// Errors holds the first failures, one per failed order.
 	Errors []string `json:"errors,omitempty"`
+	// OrderIDs are the completed orders (their workflow ids), in the order
+	// they completed, so their histories can be read after the run.
+	OrderIDs []string `json:"order_ids,omitempty"`
 }
 
 // maxErrors bounds Report.Errors.
@@ -147,8 +150,8 @@ func Run(ctx context.Context, t Targets, cfg Config) (Report, error) {
 	for range cfg.Concurrency {
 		wg.Go(func() {
 			for i := range jobs {
-				tm, err := d.one(ctx, i)
-				d.finish(i, tm, err)
+				id, tm, err := d.one(ctx, i)
+				d.finish(i, id, tm, err)
 			}
 		})
 	}
@@ -166,6 +169,7 @@ feed:
 	r := Report{
 		Orders: cfg.Orders, Concurrency: cfg.Concurrency, Wall: time.Since(start),
 		Completed: d.completed, Failed: cfg.Orders - d.completed, Errors: d.errors,
+		OrderIDs: d.ids,
 	}
 	if r.Wall > 0 {
 		r.PerSecond = float64(r.Completed) / r.Wall.Seconds()
@@ -195,6 +199,7 @@ type driver struct {
 
 	mu        sync.Mutex
 	completed int
+	ids       []string
 	errors    []string
 	stages    map[Stage][]time.Duration
 	requests  map[string][]time.Duration
@@ -203,7 +208,7 @@ type driver struct {
 // timings are one order's stage durations.
 type timings map[Stage]time.Duration
 
-func (d *driver) finish(i int, tm timings, err error) {
+func (d *driver) finish(i int, id string, tm timings, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err != nil {
@@ -213,6 +218,7 @@ func (d *driver) finish(i int, tm timings, err error) {
 		return
 	}
 	d.completed++
+	d.ids = append(d.ids, id)
 	for s, v := range tm {
 		d.stages[s] = append(d.stages[s], v)
 	}

@@ -72,8 +72,8 @@ func (v view) booked() bool {
 	return len(v.Shipments) > 0 && v.Shipments[0].TrackingNumber != ""
 }
 
-// one takes order i from quote to cash and times its stages.
-func (d *driver) one(ctx context.Context, i int) (timings, error) {
+// one takes order i from quote to cash, times its stages and returns its id.
+func (d *driver) one(ctx context.Context, i int) (string, timings, error) {
 	tm := timings{}
 	key := fmt.Sprintf("%s-%d", d.cfg.RunID, i)
 	customer := d.cfg.Customers[i%len(d.cfg.Customers)]
@@ -86,11 +86,11 @@ func (d *driver) one(ctx context.Context, i int) (timings, error) {
 	body := map[string]any{"customer_id": customer, "po_number": "PO-" + key, "lines": d.cfg.Lines}
 	if _, err := d.do(ctx, "POST /v1/quotes", http.MethodPost, d.t.API+"/v1/quotes",
 		map[string]string{"Idempotency-Key": key}, body, &created); err != nil {
-		return nil, fmt.Errorf("quote: %w", err)
+		return "", nil, fmt.Errorf("quote: %w", err)
 	}
 	id := created.ID
 	if _, err := d.await(ctx, id, order.StatusAwaitingAcceptance, nil); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	tm[StageQuote] = time.Since(start)
 
@@ -98,10 +98,10 @@ func (d *driver) one(ctx context.Context, i int) (timings, error) {
 	t := time.Now()
 	if _, err := d.do(ctx, "POST /v1/orders/{id}/accept", http.MethodPost, d.t.API+"/v1/orders/"+id+"/accept",
 		nil, map[string]any{"revision": 1}, nil); err != nil {
-		return nil, fmt.Errorf("%s: accept: %w", id, err)
+		return "", nil, fmt.Errorf("%s: accept: %w", id, err)
 	}
 	if _, err := d.await(ctx, id, order.StatusShipping, view.booked); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	tm[StageConfirm] = time.Since(t)
 
@@ -114,40 +114,40 @@ func (d *driver) one(ctx context.Context, i int) (timings, error) {
 	}
 	if _, err := d.do(ctx, "GET carrier /sim/shipments", http.MethodGet,
 		d.t.Carrier+"/sim/shipments?reference="+url.QueryEscape(id), nil, nil, &shipments); err != nil {
-		return nil, fmt.Errorf("%s: list shipments: %w", id, err)
+		return "", nil, fmt.Errorf("%s: list shipments: %w", id, err)
 	}
 	if len(shipments.Shipments) == 0 {
-		return nil, fmt.Errorf("%s: the carrier holds no shipment for the order", id)
+		return "", nil, fmt.Errorf("%s: the carrier holds no shipment for the order", id)
 	}
 	for _, s := range shipments.Shipments {
 		if _, err := d.do(ctx, "POST carrier /sim/shipments/{id}/deliver", http.MethodPost,
 			d.t.Carrier+"/sim/shipments/"+url.PathEscape(s.ID)+"/deliver", nil, nil, nil); err != nil {
-			return nil, fmt.Errorf("%s: deliver %s: %w", id, s.ID, err)
+			return "", nil, fmt.Errorf("%s: deliver %s: %w", id, s.ID, err)
 		}
 	}
 	invoiced, err := d.await(ctx, id, order.StatusAwaitingPayment, func(v view) bool { return v.InvoiceNumber != "" })
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	tm[StageInvoice] = time.Since(t)
 
 	// The buyer answers the survey and the bank pays the invoice.
 	t = time.Now()
 	if err := d.answerSurvey(ctx, id); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	for number, amount := range invoiced.due() {
 		pay := map[string]any{"reference": number, "amount": amount, "payer": "loadgen " + customer}
 		if _, err := d.do(ctx, "POST bank /sim/payments", http.MethodPost, d.t.Bank+"/sim/payments", nil, pay, nil); err != nil {
-			return nil, fmt.Errorf("%s: pay %s: %w", id, number, err)
+			return "", nil, fmt.Errorf("%s: pay %s: %w", id, number, err)
 		}
 	}
 	if _, err := d.await(ctx, id, order.StatusCompleted, nil); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	tm[StageSettle] = time.Since(t)
 	tm[StageTotal] = time.Since(start)
-	return tm, nil
+	return id, tm, nil
 }
 
 // errStuck ends an order's wait early: it cannot reach the status waited for.
