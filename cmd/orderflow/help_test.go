@@ -33,14 +33,15 @@ func closedAddr(t *testing.T) string {
 
 // flagsOf are the flags each subcommand's help must name.
 var flagsOf = map[string][]string{
-	"worker":  nil,
-	"api":     nil,
-	"migrate": {"-seed-demo"},
-	"token":   {"-role", "-customer", "-subject", "-ttl"},
-	"audit":   {"-order", "-head", "-json"},
-	"sim":     {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
-	"dev":     {"-data-dir", "-auto-deliver", "-auto-return"},
-	"bench":   {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs"},
+	"worker":         nil,
+	"api":            nil,
+	"migrate":        {"-seed-demo"},
+	"temporal-setup": {"-retention", "-skip-namespace"},
+	"token":          {"-role", "-customer", "-subject", "-ttl"},
+	"audit":          {"-order", "-head", "-json"},
+	"sim":            {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
+	"dev":            {"-data-dir", "-auto-deliver", "-auto-return"},
+	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs"},
 }
 
 // TestEveryCommandAnswersHelpAndStartsNothing runs every subcommand with -h

@@ -4,6 +4,7 @@
 //	orderflow worker     the Temporal worker (production)
 //	orderflow api        the REST API (production)
 //	orderflow migrate    create the database if missing and apply migrations
+//	orderflow temporal-setup  register the Temporal namespace and the search attributes
 //	orderflow token      mint a bearer token for a role
 //	orderflow audit      verify the audit log's hash chains, or seal it now
 //	orderflow sim        the ERP, carrier and bank simulators and the mail sink, standalone
@@ -61,6 +62,11 @@ func commands() []command {
 		{name: "api", summary: "serve the REST API on ORDERFLOW_API_ADDR", run: runAPI,
 			about: "Serves the REST API, the webhooks, the survey pages, /healthz, /readyz and /metrics. Refuses to\n" +
 				"start with the public dev secrets unless ORDERFLOW_ALLOW_DEV_SECRETS=1."},
+		{name: "temporal-setup", summary: "register the Temporal namespace and orderflow's search attributes (idempotent)", run: runTemporalSetup,
+			about: "Registers TEMPORAL_NAMESPACE on the cluster at TEMPORAL_ADDRESS when it does not exist, and adds\n" +
+				"the custom search attributes every order carries (CustomerId, OrderStatus, OrderTotal,\n" +
+				"NeedsAttention, PONumber, DeliveryOverdue) that it lacks. Safe to run on every deploy; an\n" +
+				"attribute that exists with another type is an error. Needs operator rights on the cluster."},
 		{name: "migrate", summary: "create the database if missing and apply migrations (--seed-demo adds the demo customers)", run: runMigrate,
 			about: "Creates the database DATABASE_URL names when it is missing, applies orderflow's migrations\n" +
 				"and says what it did. Safe to run again, and from several processes at once."},
@@ -147,7 +153,7 @@ func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (config.Config
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: orderflow <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\n`orderflow <command> -h` shows a command's flags and the environment variables it reads.")
 }

@@ -152,15 +152,15 @@ var (
 	servers  = []string{"dev", "worker", "api", "bench"}        // run orderflow's own processes
 	loggers  = []string{"dev", "worker", "api", "sim", "bench"} // write logs
 	databank = []string{"dev", "worker", "api", "migrate", "sim", "bench"}
-	workers  = []string{"dev", "worker", "bench"}     // send mails and call the outside systems
-	signers  = []string{"dev", "api", "sim", "bench"} // sign or check webhooks
-	temporal = []string{"worker", "api"}              // dial a Temporal cluster
+	workers  = []string{"dev", "worker", "bench"}          // send mails and call the outside systems
+	signers  = []string{"dev", "api", "sim", "bench"}      // sign or check webhooks
+	temporal = []string{"worker", "api", "temporal-setup"} // dial a Temporal cluster
 )
 
 var vars = []Var{
 	{Name: "DATABASE_URL", Default: pgdb.DefaultURL, Usage: "orderflow's PostgreSQL database (created if missing by dev, migrate and sim)", Commands: append(slices.Clone(databank), "token", "audit")},
 	{Name: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Usage: "the Temporal frontend (host:port)", Commands: temporal},
-	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: servers},
+	{Name: "TEMPORAL_NAMESPACE", Default: "default", Usage: "the Temporal namespace", Commands: append(slices.Clone(servers), "temporal-setup")},
 	{Name: "TEMPORAL_TLS_CERT", Usage: "mTLS client certificate (file; with TEMPORAL_TLS_KEY)", Commands: temporal},
 	{Name: "TEMPORAL_TLS_KEY", Usage: "mTLS client key (file; with TEMPORAL_TLS_CERT)", Commands: temporal},
 	{Name: "TEMPORAL_TLS_CA", Usage: "CA bundle of a private CA for the frontend (file)", Commands: temporal},

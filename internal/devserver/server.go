@@ -21,7 +21,6 @@ import (
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -35,6 +34,8 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/orderflow/orderflow/internal/temporalsetup"
 )
 
 const (
@@ -399,40 +400,15 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, c client.Client, wa
 	if len(want) == 0 {
 		return nil
 	}
-	var have map[string]enums.IndexedValueType
-	err := poll(ctx, "list search attributes", func(ctx context.Context) error {
-		resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
-		have = resp.GetCustomAttributes()
+	err := poll(ctx, "add search attributes", func(ctx context.Context) error {
+		_, err := temporalsetup.EnsureSearchAttributes(ctx, c, s.namespace, want)
+		if errors.Is(err, temporalsetup.ErrTypeClash) {
+			return stopError{err: fmt.Errorf("%w: use a new name or a new data dir", err)}
+		}
 		return stopIfInvalid(err)
 	})
 	if err != nil {
 		return err
-	}
-
-	missing := make(map[string]enums.IndexedValueType)
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		got, ok := have[name]
-		switch {
-		case !ok:
-			missing[name] = want[name]
-		case got != want[name]:
-			return fmt.Errorf("search attribute %s exists in namespace %s as %s, want %s: use a new name or a new data dir",
-				name, s.namespace, got, want[name])
-		}
-	}
-	if len(missing) > 0 {
-		err := poll(ctx, "add search attributes", func(ctx context.Context) error {
-			// Adding an attribute that exists is a no-op, so a retry after
-			// a lost answer is safe.
-			_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-				Namespace:        s.namespace,
-				SearchAttributes: missing,
-			})
-			return stopIfInvalid(err)
-		})
-		if err != nil {
-			return err
-		}
 	}
 
 	var conds []string
