@@ -348,7 +348,11 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 			return OrderResult{}, err
 		}
 	}
-	return o.finish(ctx, order.StatusCompleted, order.System, "order.completed", "invoice reconciled and survey closed")
+	why := "invoice reconciled and survey closed"
+	if o.surveyMode == surveyEach {
+		why = "invoice reconciled and every delivery's survey closed"
+	}
+	return o.finish(ctx, order.StatusCompleted, order.System, "order.completed", why)
 }
 
 // quoteToReservation runs the order from its quote to the ERP's
