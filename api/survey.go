@@ -39,9 +39,13 @@ const (
 
 // surveyPageData is what the survey template renders.
 type surveyPageData struct {
-	Kind       string
-	Title      string
-	OrderID    string
+	Kind    string
+	Title   string
+	OrderID string
+	// ShipmentID and Warehouse name the delivery a survey per shipment
+	// asks about (empty for an order surveyed whole).
+	ShipmentID string
+	Warehouse  string
 	Scores     []int
 	HasScore   bool
 	Score      int
@@ -51,7 +55,7 @@ type surveyPageData struct {
 }
 
 func newSurveyPage(kind string, sv store.Survey) surveyPageData {
-	d := surveyPageData{Kind: kind, OrderID: sv.OrderID, MaxComment: store.MaxSurveyComment,
+	d := surveyPageData{Kind: kind, OrderID: sv.OrderID, ShipmentID: sv.ShipmentID, Warehouse: sv.Warehouse, MaxComment: store.MaxSurveyComment,
 		Scores: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}
 	switch kind {
 	case pageForm:

@@ -29,6 +29,9 @@ func TestSurvey(t *testing.T) {
 	_, err = e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_CLOSED", Token: "tok-closed", ExpiresAt: e.now.Add(24 * time.Hour)})
 	require.NoError(t, err)
 	require.NoError(t, e.store.CloseSurvey(ctx, "ord_CLOSED", ""))
+	_, err = e.store.CreateSurvey(ctx, store.NewSurvey{OrderID: "ord_SURVEYED", ShipmentID: "SHP-1", Warehouse: "WH-NORTH",
+		Token: "tok-shipment", ExpiresAt: e.now.Add(24 * time.Hour)})
+	require.NoError(t, err)
 
 	get := func(token string) *responseRecorder {
 		return e.do(req{method: http.MethodGet, path: "/survey/" + token})
@@ -58,6 +61,9 @@ func TestSurvey(t *testing.T) {
 		require.Equal(t, 11, strings.Count(body, `type="radio" name="score"`))
 		require.Contains(t, body, `name="comment"`)
 		require.Contains(t, body, `<form method="post">`)
+		require.Contains(t, body, "about the delivery of order ord_SURVEYED")
+		require.Contains(t, html(t, get("tok-shipment"), http.StatusOK), "about delivery SHP-1 from WH-NORTH of order ord_SURVEYED",
+			"a survey per delivery names its delivery")
 	})
 
 	t.Run("unknown, expired and closed surveys", func(t *testing.T) {
