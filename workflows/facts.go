@@ -9,7 +9,7 @@ import (
 // facts is what the dashboard and the worklists read of the order now; each
 // record carries them to the store, which keeps the newest.
 func (o *orderState) facts(now time.Time) *order.Facts {
-	f := &order.Facts{DeliveryOverdue: o.d.DeliveryOverdue && !o.allDelivered()}
+	f := &order.Facts{}
 	if o.d.Failure != nil {
 		f.AttentionStep = o.d.Failure.Step
 	}

@@ -11,8 +11,7 @@ import (
 // written by a worker from before they existed) leaves them as they are.
 type Facts struct {
 	// AttentionStep is the step that failed while the order needs attention.
-	AttentionStep   string `json:"attention_step,omitempty"`
-	DeliveryOverdue bool   `json:"delivery_overdue,omitempty"`
+	AttentionStep string `json:"attention_step,omitempty"`
 	// LeadTimeDays is the lead time the customer's terms promised when
 	// the quote was priced; nil before pricing.
 	LeadTimeDays *int           `json:"lead_time_days,omitempty"`

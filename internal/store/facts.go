@@ -74,9 +74,8 @@ func recordFacts(ctx context.Context, tx pgx.Tx, tr Transition, at time.Time, ne
 		step = f.AttentionStep
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE orders SET attention_step = $2, delivery_overdue = $3,
-			lead_time_days = COALESCE($4, lead_time_days)
-		WHERE id = $1`, tr.OrderID, step, f.DeliveryOverdue, f.LeadTimeDays); err != nil {
+		UPDATE orders SET attention_step = $2, lead_time_days = COALESCE($3, lead_time_days)
+		WHERE id = $1`, tr.OrderID, step, f.LeadTimeDays); err != nil {
 		return fmt.Errorf("order facts: %w", err)
 	}
 	for _, s := range f.Shipments {

@@ -7,7 +7,6 @@
 ALTER TABLE orders
     -- The step that failed while needs_attention is set ('' otherwise).
     ADD COLUMN attention_step   text        NOT NULL DEFAULT '',
-    ADD COLUMN delivery_overdue boolean     NOT NULL DEFAULT false,
     -- Milestones: the quote first sent, accepted, every shipment delivered,
     -- the invoices reconciled, the order ended (any terminal status).
     ADD COLUMN quoted_at        timestamptz,
@@ -23,7 +22,6 @@ ALTER TABLE orders
 CREATE INDEX orders_created_idx ON orders (created_at);
 CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at);
 CREATE INDEX orders_attention_step_idx ON orders (attention_step, id) WHERE needs_attention;
-CREATE INDEX orders_delivery_overdue_idx ON orders (id) WHERE delivery_overdue;
 
 -- One row per shipment the carrier booked, as the order last recorded it.
 CREATE TABLE shipments (
@@ -123,8 +121,7 @@ DROP TABLE shipments;
 DROP INDEX orders_created_idx;
 DROP INDEX orders_customer_created_idx;
 DROP INDEX orders_attention_step_idx;
-DROP INDEX orders_delivery_overdue_idx;
 ALTER TABLE orders
-    DROP COLUMN attention_step, DROP COLUMN delivery_overdue, DROP COLUMN quoted_at,
+    DROP COLUMN attention_step, DROP COLUMN quoted_at,
     DROP COLUMN accepted_at, DROP COLUMN delivered_at, DROP COLUMN paid_at,
     DROP COLUMN ended_at, DROP COLUMN staff_touched, DROP COLUMN lead_time_days;
