@@ -354,10 +354,29 @@ func (s *server) dashboardCSV(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	cw := csv.NewWriter(w)
 	for _, row := range write(rep) {
-		_ = cw.Write(row)
+		_ = cw.Write(csvSafe(row))
 	}
 	cw.Flush()
 	return nil
+}
+
+// csvSafe keeps a spreadsheet from reading a text cell as a formula (a
+// SKU or warehouse name from the ERP such as "=HYPERLINK(…)"): a cell that
+// starts with = + - @ or a control character and is not a number gets a
+// leading apostrophe, as OWASP's CSV-injection advice has it. Numbers,
+// negative ones too, stay as they are.
+func csvSafe(row []string) []string {
+	out := make([]string, len(row))
+	for i, c := range row {
+		out[i] = c
+		if c == "" || !strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(c, 64); err != nil {
+			out[i] = "'" + c
+		}
+	}
+	return out
 }
 
 // safeFileName keeps letters, digits, '-' and '_'.
