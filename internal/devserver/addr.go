@@ -3,8 +3,11 @@ package devserver
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -70,17 +73,54 @@ func resolveEndpoint(what, addr string) (endpoint, error) {
 	return e, nil
 }
 
-// freePort asks the kernel for a port that nothing listens on at host. The
-// port is released before the server binds it; Linux hands out ephemeral
-// ports in a randomised order, so another process taking it in between is
-// unlikely, and the server start fails loudly if it happens.
+// freePort finds a port nothing listens on at host, for a server that binds
+// it a moment later. The port is released in between, so it is picked where
+// nothing else in this machine picks ports on its own: below the kernel's
+// ephemeral range, which every outgoing connection (this process has
+// hundreds: PostgreSQL pools, gRPC clients) and every bind to port 0 draws
+// from. A port from bind(0) was seen taken by such a connection before the
+// server bound it. Where the range is unknown (not Linux), the kernel picks.
 func freePort(host string) (int, error) {
+	low, high, ok := unclaimedPortRange()
+	if ok {
+		for range 64 {
+			port := low + rand.IntN(high-low)
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+			if err != nil {
+				continue
+			}
+			_ = l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("find a free port on %s: %w", host, err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// firstPickedPort is the lowest port freePort picks: above the registered
+// ports services commonly use (PostgreSQL's 5432, Temporal's 7233, 8080 …).
+const firstPickedPort = 10000
+
+// unclaimedPortRange is [low, high) between firstPickedPort and the start of
+// the kernel's ephemeral port range.
+func unclaimedPortRange() (low, high int, ok bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, false
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return 0, 0, false
+	}
+	ephemeralLow, err := strconv.Atoi(fields[0])
+	if err != nil || ephemeralLow-firstPickedPort < 1000 {
+		return 0, 0, false
+	}
+	return firstPickedPort, ephemeralLow, true
 }
 
 // checkFree reports whether addr can be listened on, with the friendly error

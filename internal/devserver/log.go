@@ -2,7 +2,11 @@ package devserver
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -56,12 +60,39 @@ func newLevelLogger(l *slog.Logger, level *slog.LevelVar) *slog.Logger {
 }
 
 // serverLogger adapts a slog.Logger to the Temporal server's tag-based
-// log.Logger. The server's logging contract has no levels above Error that we
-// want to act on: DPanic, Panic and Fatal are logged as errors and never exit,
+// log.Logger. DPanic, Panic and Fatal are logged as errors and never exit,
 // because an embedded server must not terminate the process that hosts it.
+//
+// While the server is being built, though, a Fatal panics (see fatalLog):
+// the server calls Fatal where it cannot go on, a listener it could not
+// bind for one, and then carries on with a nil listener that crashes the
+// process a moment later. buildServer recovers the panic as an error.
 type serverLogger struct {
-	l *slog.Logger
+	l      *slog.Logger
+	fatals *fatalLog
 }
+
+// fatalLog turns a Fatal into a panic while building is set.
+type fatalLog struct {
+	building atomic.Bool
+}
+
+// fatalPanic is what Fatal panics with while the server is being built.
+type fatalPanic struct{ err error }
+
+func (f *fatalLog) record(msg string, tags []tag.Tag) {
+	if !f.building.Load() {
+		return
+	}
+	var b strings.Builder
+	b.WriteString(msg)
+	for _, t := range tags {
+		fmt.Fprintf(&b, " %s=%v", t.Key(), t.Value())
+	}
+	panic(fatalPanic{err: errors.New(b.String())})
+}
+
+func (p fatalPanic) Error() string { return p.err.Error() }
 
 var (
 	_ log.Logger      = serverLogger{}
@@ -77,12 +108,17 @@ func (s serverLogger) DPanic(msg string, tags ...tag.Tag) {
 	s.log(slog.LevelError, msg, tags)
 }
 func (s serverLogger) Panic(msg string, tags ...tag.Tag) { s.log(slog.LevelError, msg, tags) }
-func (s serverLogger) Fatal(msg string, tags ...tag.Tag) { s.log(slog.LevelError, msg, tags) }
+func (s serverLogger) Fatal(msg string, tags ...tag.Tag) {
+	s.log(slog.LevelError, msg, tags)
+	if s.fatals != nil {
+		s.fatals.record(msg, tags)
+	}
+}
 
 // With returns a logger that adds tags to every record; the server builds one
 // per component and shard, so this keeps them cheap.
 func (s serverLogger) With(tags ...tag.Tag) log.Logger {
-	return serverLogger{l: slog.New(s.l.Handler().WithAttrs(tagAttrs(tags)))}
+	return serverLogger{l: slog.New(s.l.Handler().WithAttrs(tagAttrs(tags))), fatals: s.fatals}
 }
 
 // SLog hands the server our filtered slog.Logger for the parts of it that log

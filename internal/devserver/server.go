@@ -146,13 +146,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("register namespace %s in %s: %w", o.Namespace, sqlConf.DatabaseName, err)
 	}
 
-	opts, err := serverOptions(frontend, sqlConf, serverLogger{l: logger})
+	ts, err := buildServer(frontend, sqlConf, logger)
 	if err != nil {
 		return nil, err
-	}
-	ts, err := temporal.NewServer(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("build Temporal server: %w", err)
 	}
 	if err := ts.Start(); err != nil {
 		return nil, fmt.Errorf("start Temporal server: %w", err)
@@ -266,6 +262,53 @@ func openSQLite(dataDir string) (*config.SQL, error) {
 		return nil, fmt.Errorf("check %s: %w", path, err)
 	}
 	return conf, nil
+}
+
+// buildAttempts bounds how often buildServer picks fresh internal ports.
+const buildAttempts = 3
+
+// buildServer builds (does not start) the server. Building binds every
+// service's listener; when one fails to bind (a port picked free was taken
+// before the server bound it) the server logs a Fatal and goes on without
+// it, to crash on the nil listener then or at Start. So a Fatal while
+// building is an error (see serverLogger), and the build is tried again on
+// fresh internal ports: only the frontend's address is the caller's. The
+// listeners a failed build did bind stay open until the process ends;
+// nothing reaches them.
+func buildServer(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (temporal.Server, error) {
+	var errs []error
+	for range buildAttempts {
+		ts, err := buildOnce(frontend, sqlConf, logger)
+		if err == nil {
+			return ts, nil
+		}
+		errs = append(errs, err)
+		var fatal fatalPanic
+		if !errors.As(err, &fatal) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("build Temporal server: %w", errors.Join(errs...))
+}
+
+func buildOnce(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (ts temporal.Server, err error) {
+	fatals := &fatalLog{}
+	opts, err := serverOptions(frontend, sqlConf, serverLogger{l: logger, fatals: fatals})
+	if err != nil {
+		return nil, err
+	}
+	fatals.building.Store(true)
+	defer fatals.building.Store(false)
+	defer func() {
+		if r := recover(); r != nil {
+			fatal, ok := r.(fatalPanic)
+			if !ok {
+				panic(r)
+			}
+			ts, err = nil, fatal
+		}
+	}()
+	return temporal.NewServer(opts...)
 }
 
 // serverOptions builds the server for a single process: all four services
