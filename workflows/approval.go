@@ -25,7 +25,7 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 	o.d.Waiting = o.approvalWaiting()
 	o.transition(ctx, order.StatusAwaitingApproval, order.System, "approval.requested", strings.Join(reasons, "; "))
 	o.requestApprovals(ctx, "approval-request", mail.KindApprovalRequest)
-	if workflow.GetVersion(ctx, changeRepKnows, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if o.gate(ctx, changeRepKnows) {
 		o.notify(ctx, "rep-approval", mail.KindRepApproval, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Needs: o.d.ApprovalsNeeded})
 	}
 

@@ -95,7 +95,7 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 		// A CS action given while the alert mail was being sent is kept (the
 		// order already showed NeedsAttention); runs from before the fix
 		// dropped it, and replay must too.
-		if workflow.GetVersion(ctx, changeKeepEarlyCSActions, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if !o.gate(ctx, changeKeepEarlyCSActions) {
 			o.csAction = nil
 		}
 		if err := workflow.Await(ctx, func() bool { return o.csAction != nil || (o.cancel != nil && !o.compensating) }); err != nil {
@@ -204,7 +204,7 @@ func (o *orderState) abandonFailure() {
 // finishOutsideCalls reports whether this run lets an outside call in flight
 // finish when the workflow is cancelled (changeFinishOutsideCalls).
 func (o *orderState) finishOutsideCalls(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changeFinishOutsideCalls, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	return o.gate(ctx, changeFinishOutsideCalls)
 }
 
 // outsideCtx is the context for a forward call that changes something
@@ -229,7 +229,7 @@ func (o *orderState) outsideCtx(ctx workflow.Context) workflow.Context {
 // entry of a transition, an update's answer. Runs from before
 // changeDetached keep ctx.
 func (o *orderState) detached(ctx workflow.Context) workflow.Context {
-	if workflow.GetVersion(ctx, changeDetached, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !o.gate(ctx, changeDetached) {
 		return ctx
 	}
 	d, _ := workflow.NewDisconnectedContext(ctx)

@@ -238,7 +238,7 @@ func (o *orderState) writeOffTolerated(ctx workflow.Context, p PaymentSignal, in
 	if left.Minor <= 0 || !o.terms.Tolerated(inv.Amount, left) {
 		return
 	}
-	if workflow.GetVersion(ctx, changeAutoWriteOff, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !o.gate(ctx, changeAutoWriteOff) {
 		return
 	}
 	if _, err := o.writeOff(ctx, WriteOffInput{Actor: order.System, InvoiceNumber: inv.Number,
@@ -373,7 +373,7 @@ func (o *orderState) issueCreditNote(ctx workflow.Context, in CreditNoteInput, r
 	o.pushUndo(undo{Kind: undoVoidCreditNote, Ref: res.CreditNoteID, Key: key, Label: "void credit note " + res.Number})
 	o.refreshPaymentWaiting()
 	o.record(ctx, in.Actor, "credit-note.issued", fmt.Sprintf("%s of %s on invoice %s: %s", res.Number, res.Amount, inv.Number, in.Reason))
-	if workflow.GetVersion(ctx, changeCreditNoteMail, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if o.gate(ctx, changeCreditNoteMail) {
 		q := o.invoiceQuote(inv)
 		o.notify(ctx, "credit-note-"+res.Number, mail.KindCreditNote, activities.AudienceBuyer, mail.Data{Invoice: &inv, Quote: &q,
 			CreditNote: &order.CreditNote{CreditNoteID: res.CreditNoteID, Number: res.Number, InvoiceNumber: res.InvoiceNumber,

@@ -167,7 +167,7 @@ func (o *orderState) runUndo(ctx workflow.Context, u undo) error {
 		// Finance may have paid part of the payment back already: the
 		// cancel refunds what is left of it (changeRefundWhatIsLeft).
 		if left := o.refundable(u.Ref); left.Currency == amount.Currency && left.Minor < amount.Minor &&
-			workflow.GetVersion(ctx, changeRefundWhatIsLeft, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			o.gate(ctx, changeRefundWhatIsLeft) {
 			if left.Minor <= 0 {
 				return nil
 			}

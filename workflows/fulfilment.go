@@ -30,7 +30,7 @@ func (o *orderState) reserve(ctx workflow.Context) error {
 	o.d.Waiting = fmt.Sprintf("Sales order %s created; stock reserved in %d warehouse(s).", res.SalesOrderID, len(res.Shipments))
 	o.transition(ctx, order.StatusConfirmed, order.System, "order.confirmed", "sales order "+res.SalesOrderID)
 	o.notify(ctx, "confirmed", mail.KindOrderConfirmed, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
-	if workflow.GetVersion(ctx, changeRepKnows, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if o.gate(ctx, changeRepKnows) {
 		o.notify(ctx, "rep-confirmed", mail.KindRepConfirmed, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Shipments: o.d.Shipments})
 	}
 	return nil
@@ -109,7 +109,7 @@ func (o *orderState) shipmentException(ctx workflow.Context, e ShipmentException
 		return
 	}
 	o.seenExceptions[e.EventID] = true
-	if workflow.GetVersion(ctx, changeOrderedShipmentEvents, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if o.gate(ctx, changeOrderedShipmentEvents) {
 		if newer, ok := o.newerShipmentEvent(e.ShipmentID, e.OccurredAt); ok {
 			o.record(ctx, order.System, "shipment.event-outdated", fmt.Sprintf("%s: exception %q of %s (event %s) is older than the shipment's %s; nothing changed",
 				e.ShipmentID, e.Detail, e.OccurredAt.Format(time.RFC3339), e.EventID, newer))
@@ -233,7 +233,7 @@ func (o *orderState) awaitDelivery(ctx workflow.Context) error {
 // (changeDeliveryOverdueAttribute): true while a shipment is late, false
 // once everything is delivered.
 func (o *orderState) showOverdue(ctx workflow.Context, late bool) {
-	if workflow.GetVersion(ctx, changeDeliveryOverdueAttribute, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !o.gate(ctx, changeDeliveryOverdueAttribute) {
 		return
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, KeyDeliveryOverdue.ValueSet(late)); err != nil {

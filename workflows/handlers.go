@@ -528,7 +528,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		for {
 			var e ShipmentExceptionSignal
 			ch.Receive(ctx, &e)
-			if workflow.GetVersion(ctx, changeShipmentExceptions, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			if !o.gate(ctx, changeShipmentExceptions) {
 				continue
 			}
 			o.shipmentException(ctx, e)

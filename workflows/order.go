@@ -152,6 +152,9 @@ type orderState struct {
 	// (changeSurveyPerShipment), decided when first needed.
 	surveyMode int
 
+	// lean: the run takes changeLeanHistory (asked first, in setup).
+	lean bool
+
 	// recorded is the highest seq whose Record has returned: the
 	// projection shows at least that much.
 	recorded int64
@@ -202,21 +205,21 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	o.reshipping = map[string]bool{}
 	o.d = Details{OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber}
 	o.logger = log.With(workflow.GetLogger(ctx), "OrderID", in.OrderID, "CustomerID", in.CustomerID)
-	o.retryThroughOutages = workflow.GetVersion(ctx, changeRetryThroughOutages, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.undoFirst = workflow.GetVersion(ctx, changeUndoBeforeCall, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.cancelLikeCS = workflow.GetVersion(ctx, changeTemporalCancelLikeCS, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.applyEvery = workflow.GetVersion(ctx, changeApplyEveryPayment, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.boundedCadence = workflow.GetVersion(ctx, changeBoundedCadence, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.localRecords = workflow.GetVersion(ctx, changeLocalRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.resendByKey = workflow.GetVersion(ctx, changeResendByKey, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	o.refundsOnCancel = workflow.GetVersion(ctx, changeRefundOnCancel, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	o.retryThroughOutages = o.gate(ctx, changeRetryThroughOutages)
+	o.undoFirst = o.gate(ctx, changeUndoBeforeCall)
+	o.cancelLikeCS = o.gate(ctx, changeTemporalCancelLikeCS)
+	o.applyEvery = o.gate(ctx, changeApplyEveryPayment)
+	o.boundedCadence = o.gate(ctx, changeBoundedCadence)
+	o.mayContinue = o.gate(ctx, changeContinueAsNew)
+	o.localRecords = o.gate(ctx, changeLocalRecords)
+	o.resendByKey = o.gate(ctx, changeResendByKey)
+	o.refundsOnCancel = o.gate(ctx, changeRefundOnCancel)
 	if in.Resume != nil {
 		// A run that an earlier run of the order continued: it takes that
 		// run's state and picks up the lifecycle where it stopped.
 		o.restore(in.Resume)
-		if err := workflow.UpsertTypedSearchAttributes(ctx, KeyOrderStatus.ValueSet(string(o.d.Status)),
-			KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(o.total())); err != nil {
+		if err := o.upsertState(ctx); err != nil {
 			return err
 		}
 		o.showDetails(ctx)
@@ -225,8 +228,7 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 		pctx, _ := workflow.NewDisconnectedContext(ctx)
 		workflow.Go(pctx, o.applyPaymentsForever)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		KeyCustomerID.ValueSet(in.CustomerID), KeyPONumber.ValueSet(in.PONumber)); err != nil {
+	if err := o.upsertIdentity(ctx); err != nil {
 		return err
 	}
 	return o.registerHandlers(ctx)
@@ -327,7 +329,7 @@ func (o *orderState) lifecycle(ctx workflow.Context) (OrderResult, error) {
 	// 10. Done when reconciled and the surveys are closed; PAID meanwhile.
 	if !o.surveysOver() {
 		o.d.Waiting = o.paidWaiting()
-		if workflow.GetVersion(ctx, changePaidStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if !o.gate(ctx, changePaidStatus) {
 			o.showDetails(ctx)
 		} else {
 			o.transition(ctx, order.StatusPaid, order.System, "order.paid", "paid in full; the NPS survey is still open")

@@ -82,7 +82,7 @@ func (o *orderState) refuseRevision(ctx workflow.Context, rev int, fields []orde
 // awaitAcceptance waits for the buyer's answer, reminds before expiry, and
 // reports how the buyer answered, or that the quote expired.
 func (o *orderState) awaitAcceptance(ctx workflow.Context) (quoteAnswer, error) {
-	if workflow.GetVersion(ctx, changeKeepEarlyAnswers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !o.gate(ctx, changeKeepEarlyAnswers) {
 		// Orders started before the fix cleared the answer here and lost one
 		// given while the quote mail was being sent; replay keeps that.
 		o.quoteDecision = ""

@@ -63,11 +63,53 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 // transitionFields is transition with field errors for the audit entry.
 func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) {
 	o.d.Status = s
-	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		KeyOrderStatus.ValueSet(string(s)), KeyNeedsAttention.ValueSet(o.d.NeedsAttention), KeyOrderTotal.ValueSet(o.total())); err != nil {
+	if err := o.upsertState(ctx); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
 	o.recordFields(ctx, actor, action, reason, fields)
+}
+
+// upsertState sets the OrderStatus, NeedsAttention and OrderTotal search
+// attributes to the order's state, in one upsert. A lean run
+// (changeLeanHistory) upserts only those whose value changes, and nothing
+// when none does: each upsert is a billed Action and two history events.
+func (o *orderState) upsertState(ctx workflow.Context) error {
+	status, attention, total := string(o.d.Status), o.d.NeedsAttention, o.total()
+	if !o.lean {
+		return workflow.UpsertTypedSearchAttributes(ctx,
+			KeyOrderStatus.ValueSet(status), KeyNeedsAttention.ValueSet(attention), KeyOrderTotal.ValueSet(total))
+	}
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	var changed []temporal.SearchAttributeUpdate
+	if v, ok := sa.GetKeyword(KeyOrderStatus); !ok || v != status {
+		changed = append(changed, KeyOrderStatus.ValueSet(status))
+	}
+	if v, ok := sa.GetBool(KeyNeedsAttention); !ok || v != attention {
+		changed = append(changed, KeyNeedsAttention.ValueSet(attention))
+	}
+	if v, ok := sa.GetFloat64(KeyOrderTotal); !ok || v != total {
+		changed = append(changed, KeyOrderTotal.ValueSet(total))
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, changed...)
+}
+
+// upsertIdentity sets the CustomerId and PONumber search attributes, which
+// the API starts an order with; a lean run upserts them only when they are
+// missing or differ (a run started some other way).
+func (o *orderState) upsertIdentity(ctx workflow.Context) error {
+	if o.lean {
+		sa := workflow.GetTypedSearchAttributes(ctx)
+		c, okC := sa.GetKeyword(KeyCustomerID)
+		p, okP := sa.GetKeyword(KeyPONumber)
+		if okC && okP && c == o.in.CustomerID && p == o.in.PONumber {
+			return nil
+		}
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx,
+		KeyCustomerID.ValueSet(o.in.CustomerID), KeyPONumber.ValueSet(o.in.PONumber))
 }
 
 // total is the OrderTotal search attribute: the quote's total in major

@@ -36,7 +36,7 @@ const (
 func (o *orderState) surveysPerShipment(ctx workflow.Context) bool {
 	if o.surveyMode == surveyUndecided {
 		o.surveyMode = surveyWhole
-		if !o.surveyStarted && workflow.GetVersion(ctx, changeSurveyPerShipment, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		if !o.surveyStarted && o.gate(ctx, changeSurveyPerShipment) {
 			o.surveyMode = surveyEach
 		}
 	}

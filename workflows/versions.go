@@ -1,5 +1,7 @@
 package workflows
 
+import "go.temporal.io/sdk/workflow"
+
 // Change ids for workflow.GetVersion, one per change (and per place) in the
 // workflow's behaviour that orders in flight must not see. The recorded
 // histories in testdata/ (TestReplayRecordedHistories) replay from before the
@@ -194,4 +196,32 @@ const (
 	// DeliveryOverdue search attribute is set while a shipment is late,
 	// so operators find late orders in the Temporal UI.
 	changeDeliveryOverdueAttribute = "delivery-overdue-attribute"
+
+	// changeLeanHistory (version 1, asked first when the order starts):
+	// what an order costs in Temporal, cut (issue 11; docs/benchmarks.md,
+	// "What an order costs in Temporal"). A run with it
+	//   - takes every change above at version 1 without asking: one
+	//     marker instead of one marker and one TemporalChangeVersion
+	//     upsert per gate (see gate);
+	//   - upserts only the search attributes whose value changes (none
+	//     at the start, where the order was started with them);
+	//   - bounds a step by its activities' ScheduleToClose instead of a
+	//     timer beside them (see runWatched);
+	//   - writes its own database (surveys, payment matches) in local
+	//     activities like Record;
+	//   - sends the mails of one transition in one SendMails activity.
+	// Runs started before it keep every gate and the old commands.
+	changeLeanHistory = "lean-history"
 )
+
+// gate reports whether the run takes change id's new behaviour (version
+// 1). Runs with changeLeanHistory take every change listed before it
+// without asking Temporal, so their histories carry no marker for them;
+// older runs ask, and replay as they were recorded. A change added after
+// changeLeanHistory is asked with workflow.GetVersion as usual.
+func (o *orderState) gate(ctx workflow.Context, id string) bool {
+	if o.lean {
+		return true
+	}
+	return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+}
