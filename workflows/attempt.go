@@ -126,6 +126,9 @@ func (o *orderState) attemptStep(ctx workflow.Context, step string, skippable bo
 // succeeds. A worker fleet that is down or backlogged counts too: queue time
 // is time without success.
 func (o *orderState) runWatched(ctx workflow.Context, step string, run func(workflow.Context) error) error {
+	if o.lean {
+		return o.runBudgeted(ctx, step, run)
+	}
 	var (
 		err  error
 		done bool
@@ -159,7 +162,22 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 		}
 		return err
 	}
-	since := workflow.Now(ctx).Add(-budget)
+	before := o.overBudget(ctx, step, workflow.Now(ctx).Add(-budget))
+	if werr := workflow.Await(o.detached(ctx), finished); werr != nil {
+		return werr
+	}
+	o.d.Waiting = before
+	if !done {
+		return errCancelled
+	}
+	return err
+}
+
+// overBudget flags a step that has had no success since: NeedsAttention,
+// the details say what the order waits for, CS is told once. It returns
+// what the order said it waited for before, to put back on success.
+func (o *orderState) overBudget(ctx workflow.Context, step string, since time.Time) (waitingBefore string) {
+	budget := o.stepBudget()
 	o.failures++
 	line := fmt.Sprintf("no success for %s; orderflow keeps retrying (an outside system is down or slow, or the workers are backlogged).", inWords(budget))
 	o.d.Failure = &StepFailure{Step: step, Error: line, Since: since, Retrying: true}
@@ -170,14 +188,76 @@ func (o *orderState) runWatched(ctx workflow.Context, step string, run func(work
 	o.transition(ctx, o.d.Status, order.System, "step.delayed", step+": "+line)
 	o.notify(ctx, fmt.Sprintf("cs-delayed-%d", o.failures), mail.KindCSAlert, activities.AudienceCS,
 		mail.Data{Step: step, Error: line, Reason: "nothing to do unless you want to cancel the order: it moves on by itself once the call succeeds"})
-	if werr := workflow.Await(o.detached(ctx), finished); werr != nil {
-		return werr
+	return before
+}
+
+// stepDeadlineKey carries a step's budget deadline (a time.Time) in the
+// context its calls are scheduled on; outside turns it into their
+// ScheduleToCloseTimeout.
+type stepDeadlineKey struct{}
+
+// runBudgeted is runWatched for a lean run (changeLeanHistory): the
+// budget is the ScheduleToCloseTimeout of the step's outside calls rather
+// than a timer beside them, as a timeout costs nothing in Temporal and a
+// timer is a billed Action and two history events on every step. Temporal
+// ends the call with a schedule-to-close timeout at the budget, or at the
+// last retry that fits in it (the retry delays are capped at RetryCap);
+// the order is then flagged as in runWatched and the call runs again with
+// no deadline, by its idempotency key, until it succeeds.
+func (o *orderState) runBudgeted(ctx workflow.Context, step string, run func(workflow.Context) error) error {
+	since := workflow.Now(ctx)
+	err, stop := o.runBeside(ctx, workflow.WithValue(ctx, stepDeadlineKey{}, since.Add(o.stepBudget())), run)
+	if stop != nil || !isBudgetTimeout(err) {
+		if stop != nil {
+			return stop
+		}
+		return err
 	}
+	before := o.overBudget(ctx, step, since)
+	err, stop = o.runBeside(ctx, ctx, run)
 	o.d.Waiting = before
-	if !done {
-		return errCancelled
+	if stop != nil {
+		return stop
 	}
 	return err
+}
+
+// runBeside runs run on callCtx in a coroutine of its own and waits for it.
+// A cancel asked through the API abandons a call that is still retrying
+// (stop is errCancelled; its undo was registered by key). Cancelled from the
+// Temporal UI, it waits for the call all the same: the call's own context
+// decides whether it finishes (outsideCtx).
+func (o *orderState) runBeside(ctx, callCtx workflow.Context, run func(workflow.Context) error) (err, stop error) {
+	done := false
+	callCtx, abandon := workflow.WithCancel(callCtx)
+	workflow.Go(callCtx, func(ctx workflow.Context) {
+		err = run(ctx)
+		done = true
+	})
+	defer func() {
+		if !done {
+			abandon()
+		}
+	}()
+	cancelled := func() bool { return o.undoFirst && o.cancel != nil && !o.compensating }
+	if werr := workflow.Await(ctx, func() bool { return done || cancelled() }); werr != nil {
+		_ = workflow.Await(o.detached(ctx), func() bool { return done })
+		return err, nil
+	}
+	if !done {
+		return nil, errCancelled
+	}
+	return err, nil
+}
+
+// isBudgetTimeout reports whether err is a call that ran out of its step's
+// budget (the ScheduleToCloseTimeout runBudgeted gave it). The calls retry
+// until they succeed or fail for good (untilSuccess), so one that returns a
+// retryable error has run out of time: Temporal ends it with a
+// schedule-to-close timeout, or with its last attempt's failure (retry
+// state TIMEOUT) when the next retry would not fit in the budget.
+func isBudgetTimeout(err error) bool {
+	return err != nil && isRetryable(err) && !temporal.IsCanceledError(err) && !errors.Is(err, errCancelled)
 }
 
 // stepBudget is the order's step budget: from its input, or the default.

@@ -56,11 +56,18 @@ func (o *orderState) outside(ctx workflow.Context, summary string) workflow.Cont
 	if !o.retryThroughOutages {
 		return budgetedOutside(ctx, summary)
 	}
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	opts := workflow.ActivityOptions{
 		Summary:             summary,
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         untilSuccess,
-	})
+	}
+	if deadline, ok := ctx.Value(stepDeadlineKey{}).(time.Time); ok {
+		// Inside a lean run's step (runBudgeted): the budget that is
+		// left, at least a second so that a call scheduled at the
+		// deadline still gets one try.
+		opts.ScheduleToCloseTimeout = max(deadline.Sub(workflow.Now(ctx)), time.Second)
+	}
+	return workflow.WithActivityOptions(ctx, opts)
 }
 
 // untilSuccess retries with capped backoff until the call succeeds or fails
