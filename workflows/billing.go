@@ -600,9 +600,9 @@ func (o *orderState) applyPayments(ctx workflow.Context) {
 			o.paid, _ = o.paid.Add(p.Amount)
 		}
 		o.d.Paid = ptr(o.paid)
-		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+		err := o.ownWrite(ctx, o.lean, "Record payment "+p.BankTransactionID, a.ApplyPayment, activities.ApplyPaymentInput{
 			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: o.d.Invoice.Number, Kind: m.Kind,
-		}).Get(ctx, nil)
+		}, nil)
 		if err != nil {
 			o.logger.Error("record payment match", "BankTransactionID", p.BankTransactionID, "Error", err)
 		}
@@ -643,9 +643,9 @@ func (o *orderState) applyEachPayment(ctx workflow.Context) {
 			m = order.PaymentMatch{Kind: order.MatchOver, Balance: money.Zero(p.Amount.Currency), Credit: p.Amount}
 		}
 		o.applying = true
-		err := workflow.ExecuteActivity(ownDatabase(ctx, "Record payment "+p.BankTransactionID), a.ApplyPayment, activities.ApplyPaymentInput{
+		err := o.ownWrite(ctx, o.lean, "Record payment "+p.BankTransactionID, a.ApplyPayment, activities.ApplyPaymentInput{
 			OrderID: o.in.OrderID, BankTransactionID: p.BankTransactionID, InvoiceNumber: inv.Number, Kind: m.Kind,
-		}).Get(ctx, nil)
+		}, nil)
 		o.applying = false
 		if err != nil {
 			line := describeFailure(err, 0)

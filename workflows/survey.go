@@ -139,7 +139,7 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 
 	var res activities.OpenSurveyResult
 	in.ExpiresAt = workflow.Now(ctx).Add(SurveyWindow)
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Open NPS "+what), a.OpenSurvey, in).Get(ctx, &res); err != nil {
+	if err := o.ownWrite(ctx, o.lean, "Open NPS "+what, a.OpenSurvey, in, &res); err != nil {
 		o.logger.Error("open survey", "ShipmentID", id, "Error", err)
 		state("not sent: " + err.Error())
 		return
@@ -173,8 +173,8 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 		state("closed unanswered")
 		o.record(ctx, order.System, "survey.closed", shipmentPrefix(id)+"no answer within the window")
 	}
-	if err := workflow.ExecuteActivity(ownDatabase(ctx, "Close NPS "+what), a.CloseSurvey,
-		activities.CloseSurveyInput{OrderID: o.in.OrderID, ShipmentID: id}).Get(ctx, nil); err != nil {
+	if err := o.ownWrite(ctx, o.lean, "Close NPS "+what, a.CloseSurvey,
+		activities.CloseSurveyInput{OrderID: o.in.OrderID, ShipmentID: id}, nil); err != nil {
 		o.logger.Error("close survey", "ShipmentID", id, "Error", err)
 	}
 }
