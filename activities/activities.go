@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -345,11 +346,76 @@ func (a *Activities) SendMail(ctx context.Context, in SendMailInput) (SendMailRe
 		Kind: string(in.Kind), Audience: string(in.Audience), Data: data}); err != nil {
 		return SendMailResult{}, classify(ctx, "keep "+string(in.Kind)+" mail", err)
 	}
+	if kept, err := a.Store.Mail(ctx, in.Key); err == nil && kept.SentAt != nil {
+		// Sent by an earlier attempt whose answer was lost, or by an
+		// earlier try of the batch it belongs to: not again.
+		return SendMailResult{To: to}, nil
+	}
 	m := mail.Message{ID: in.Key, Kind: in.Kind, OrderID: in.OrderID, To: to, Subject: subject, Text: text}
 	if err := a.Mail.Send(ctx, m); err != nil {
 		return SendMailResult{}, classify(ctx, "send "+string(in.Kind)+" mail", err)
 	}
+	if err := a.Store.MarkMailSent(ctx, in.Key, time.Now()); err != nil {
+		// The mail is out; a retry of this send would mail it again,
+		// which is all that marking it prevents.
+		activity.GetLogger(ctx).Warn("mail sent but not marked sent", "Key", in.Key, "Error", err)
+	}
 	return SendMailResult{To: to}, nil
+}
+
+// SendMailsInput is the mails one step of an order sends together.
+type SendMailsInput struct {
+	Mails []SendMailInput `json:"mails"`
+}
+
+// SendMailsResult says, per mail in the input's order, who was mailed or
+// why it could not be sent.
+type SendMailsResult struct {
+	Mails []MailOutcome `json:"mails"`
+}
+
+// MailOutcome is one mail of SendMails.
+type MailOutcome struct {
+	Key string   `json:"key"`
+	To  []string `json:"to,omitempty"`
+	// Failed says why the mail cannot be sent (a permanent failure, e.g. a
+	// template that does not render, or no address for the audience); ""
+	// when it was sent.
+	Failed string `json:"failed,omitempty"`
+}
+
+// SendMails sends several mails of one order in one activity: one task and
+// one billed Action where each mail alone would cost one. A mail that
+// fails for good is reported in its outcome and does not hold the others
+// up. When one fails for now (the mail system is down), the others are
+// still sent, and the activity fails with that error to be retried: a mail
+// already sent is marked so (MarkMailSent) and the retry does not send it
+// again.
+func (a *Activities) SendMails(ctx context.Context, in SendMailsInput) (SendMailsResult, error) {
+	if len(in.Mails) == 0 {
+		return SendMailsResult{}, temporal.NewNonRetryableApplicationError("send mails: no mail given", ErrTypeInvalidInput, nil)
+	}
+	res := SendMailsResult{Mails: make([]MailOutcome, len(in.Mails))}
+	var retry error
+	for i, m := range in.Mails {
+		if err := ctx.Err(); err != nil {
+			return SendMailsResult{}, err
+		}
+		sent, err := a.SendMail(ctx, m)
+		res.Mails[i] = MailOutcome{Key: m.Key, To: sent.To}
+		var appErr *temporal.ApplicationError
+		switch {
+		case err == nil:
+		case errors.As(err, &appErr) && appErr.NonRetryable():
+			res.Mails[i].Failed = err.Error()
+		case retry == nil:
+			retry = err
+		}
+	}
+	if retry != nil {
+		return SendMailsResult{}, retry
+	}
+	return res, nil
 }
 
 // ResendMailInput asks for a mail the order sent before to be sent again.

@@ -561,17 +561,42 @@ func TestSendMail(t *testing.T) {
 		assert.Contains(t, msgs[0].Text, "Acme Industrial GmbH")
 	})
 
-	t.Run("a resend arrives marked duplicate", func(t *testing.T) {
+	t.Run("a send repeated under its key does not mail again", func(t *testing.T) {
 		in := activities.SendMailInput{Key: activities.Key("ord-mail-twice", "mail", "cancelled"),
 			Kind: mail.KindOrderCancelled, OrderID: "ord-mail-twice", CustomerID: "GLOBEX-002", Audience: activities.AudienceBuyer}
-		mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
-		mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
-		msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{OrderID: "ord-mail-twice"}, 2)
-		require.NoError(t, err)
-		require.Len(t, msgs, 2)
-		assert.Equal(t, msgs[0].MessageID, msgs[1].MessageID)
-		assert.Equal(t, []bool{false, true}, []bool{msgs[0].Duplicate, msgs[1].Duplicate})
+		first := mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
+		again := mustRun[activities.SendMailResult](t, f.env, f.acts.SendMail, in)
+		assert.Equal(t, first.To, again.To)
+		// The sink has every message by the time a send returns.
+		msgs := f.sink.Messages(mailsink.Filter{OrderID: "ord-mail-twice"})
+		require.Len(t, msgs, 1, "a retried send whose first try went out is not sent again")
 		assert.Equal(t, []string{"procurement@globex.example"}, msgs[0].To)
+	})
+
+	t.Run("mails sent together", func(t *testing.T) {
+		orderID := "ord-mail-together"
+		in := activities.SendMailsInput{Mails: []activities.SendMailInput{
+			{Key: activities.Key(orderID, "mail", "cancelled"), Kind: mail.KindOrderCancelled, OrderID: orderID,
+				CustomerID: "ACME-001", Audience: activities.AudienceBuyer},
+			{Key: activities.Key(orderID, "mail", "alert"), Kind: mail.KindFinanceAlert, OrderID: orderID,
+				Audience: activities.AudienceFinance, Data: mail.Data{Reason: "overpaid"}},
+			{Key: activities.Key(orderID, "mail", "rejected"), Kind: mail.KindQuoteRejected, OrderID: orderID,
+				CustomerID: "ACME-001", Audience: activities.AudienceRep, Data: mail.Data{Reason: "too expensive"}},
+		}}
+		res := mustRun[activities.SendMailsResult](t, f.env, f.acts.SendMails, in)
+		require.Len(t, res.Mails, 3)
+		assert.Equal(t, []string{"purchasing@acme.example"}, res.Mails[0].To)
+		assert.Empty(t, res.Mails[0].Failed)
+		assert.Contains(t, res.Mails[1].Failed, "finance", "no finance address: this one fails for good, the others go")
+		assert.Equal(t, []string{"anna.rep@seller.example"}, res.Mails[2].To)
+		assert.Len(t, f.sink.Messages(mailsink.Filter{OrderID: orderID}), 2)
+
+		// The batch again, as a retry would run it: nothing is mailed twice.
+		mustRun[activities.SendMailsResult](t, f.env, f.acts.SendMails, in)
+		assert.Len(t, f.sink.Messages(mailsink.Filter{OrderID: orderID}), 2)
+
+		_, err := run[activities.SendMailsResult](t, f.env, f.acts.SendMails, activities.SendMailsInput{})
+		requireAppError(t, err, activities.ErrTypeInvalidInput, true)
 	})
 
 	t.Run("an audience without an address", func(t *testing.T) {

@@ -89,6 +89,21 @@ func (o *orderState) result(ctx workflow.Context, msg string, moved func() bool)
 	return DecisionResult{Status: o.d.Status, Message: msg + ". " + o.d.Waiting}, nil
 }
 
+// resultWhenMoved is result for an answer the main path acts on at once
+// (accept, reject): the status moves as soon as the answer's audit record is
+// written, so a lean run (changeLeanHistory) waits without UpdateWait's
+// timer, a billed Action and two events on nearly every order. The quote
+// update waits for its record the same way.
+func (o *orderState) resultWhenMoved(ctx workflow.Context, msg string, moved func() bool) (DecisionResult, error) {
+	if !o.lean {
+		return o.result(ctx, msg, moved)
+	}
+	if err := workflow.Await(ctx, func() bool { return moved() || o.d.NeedsAttention }); err != nil {
+		return DecisionResult{}, err
+	}
+	return DecisionResult{Status: o.d.Status, Message: msg + ". " + o.d.Waiting}, nil
+}
+
 // updateRegistration registers one update handler with its validator.
 type updateRegistration struct {
 	name     string
@@ -143,7 +158,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				o.quoteDecision, o.decidedBy = answerAccept, in.Actor
 				o.d.AcceptedBy = &in.Actor
 				o.d.Waiting = fmt.Sprintf("Quote revision %d accepted by %s; moving on to approvals and the credit check.", o.d.Quote.Revision, in.Actor.Subject)
-				return o.result(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
+				return o.resultWhenMoved(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
 			func(ctx workflow.Context, in AcceptInput) error {
 				if err := o.canAnswerQuote(in.Actor); err != nil {
@@ -192,7 +207,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 				ctx = o.detached(ctx)
 				o.quoteDecision, o.decidedBy, o.decisionReason = answerReject, in.Actor, in.Reason
 				o.d.Waiting = fmt.Sprintf("Quote revision %d rejected by %s; closing the order.", o.d.Quote.Revision, in.Actor.Subject)
-				return o.result(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
+				return o.resultWhenMoved(ctx, "Quote rejected", func() bool { return o.d.Status.Terminal() })
 			},
 			func(ctx workflow.Context, in RejectInput) error {
 				if err := o.canAnswerQuote(in.Actor); err != nil {

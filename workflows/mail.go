@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -23,10 +24,80 @@ func (o *orderState) notify(ctx workflow.Context, key string, kind mail.Kind, au
 	d.OrderID, d.PONumber = o.in.OrderID, o.in.PONumber
 	o.remember(key, kind, aud, d)
 	o.mailsInFlight++
+	if o.lean {
+		o.mailQueue = append(o.mailQueue, queuedMail{key: key, kind: kind, aud: aud, data: d})
+		return
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { o.mailsInFlight-- }()
 		_ = o.send(ctx, key, kind, aud, d)
 	})
+}
+
+// queuedMail is a mail a lean run notified and has not handed to the
+// mail activity yet.
+type queuedMail struct {
+	key  string
+	kind mail.Kind
+	aud  activities.Audience
+	data mail.Data
+}
+
+// mailer sends a lean run's mails (changeLeanHistory). The mails notified
+// while the workflow task runs go out together once it settles (no local
+// activity running): the mails of one transition (the order confirmation
+// and the rep's note, say) in one SendMails activity, a single mail in
+// SendMail. Each batch goes beside the rest, so a mail retrying through a
+// mail outage holds up no later one. It runs for the life of the run on a
+// disconnected context; mailsInFlight counts a mail from its notify until
+// its batch is done.
+func (o *orderState) mailer(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(o.mailQueue) > 0 && o.localActive == 0 }); err != nil {
+			return
+		}
+		batch := o.mailQueue
+		o.mailQueue = nil
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { o.mailsInFlight -= len(batch) }()
+			if len(batch) == 1 {
+				m := batch[0]
+				_ = o.send(ctx, m.key, m.kind, m.aud, m.data)
+				return
+			}
+			o.sendTogether(ctx, batch)
+		})
+	}
+}
+
+// sendTogether sends several mails in one SendMails activity, which retries
+// until the mail system took every one it can send; a mail that cannot be
+// sent is logged and audited like send's.
+func (o *orderState) sendTogether(ctx workflow.Context, batch []queuedMail) {
+	in := activities.SendMailsInput{Mails: make([]activities.SendMailInput, len(batch))}
+	names := make([]string, len(batch))
+	for i, m := range batch {
+		in.Mails[i] = activities.SendMailInput{
+			Key: activities.Key(o.in.OrderID, "mail", m.key), Kind: m.kind, OrderID: o.in.OrderID, CustomerID: o.in.CustomerID,
+			Audience: m.aud, Data: m.data, RequestedBy: o.in.RequestedBy.Subject,
+		}
+		names[i] = fmt.Sprintf("%s to %s", m.kind, m.aud)
+	}
+	var res activities.SendMailsResult
+	err := workflow.ExecuteActivity(o.mailing(ctx, "Mail "+strings.Join(names, ", ")), a.SendMails, in).Get(ctx, &res)
+	for i, m := range batch {
+		failed := ""
+		switch {
+		case err != nil:
+			failed = err.Error()
+		case i < len(res.Mails):
+			failed = res.Mails[i].Failed
+		}
+		if failed != "" {
+			o.logger.Error("mail not sent", "Kind", m.kind, "Error", failed)
+			o.record(ctx, order.System, "mail.failed", fmt.Sprintf("%s to %s: %s", m.kind, m.aud, failed))
+		}
+	}
 }
 
 // send mails one message and remembers it as the last of its kind, for a

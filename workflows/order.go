@@ -97,6 +97,14 @@ type orderState struct {
 	mailsInFlight   int
 	recordsInFlight int
 	applying        bool
+	// A lean run (changeLeanHistory) sends mails and upserts its state's
+	// search attributes once the workflow task settles (no local activity
+	// running): mailQueue holds the mails notified since, stateDirty says
+	// the state changed since the last upsert, localActive counts local
+	// activities running. See mailer and stateUpserter.
+	mailQueue   []queuedMail
+	stateDirty  bool
+	localActive int
 	// refundsOnCancel: a payment applied to the invoice registers its
 	// refund as an undo (changeRefundOnCancel); refunds counts them.
 	refundsOnCancel bool
@@ -227,6 +235,12 @@ func (o *orderState) setup(ctx workflow.Context, in OrderInput) error {
 	if o.applyEvery {
 		pctx, _ := workflow.NewDisconnectedContext(ctx)
 		workflow.Go(pctx, o.applyPaymentsForever)
+	}
+	if o.lean {
+		// Mails and search attributes go out however the workflow ends.
+		lctx, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.Go(lctx, o.mailer)
+		workflow.Go(lctx, o.stateUpserter)
 	}
 	if err := o.upsertIdentity(ctx); err != nil {
 		return err
@@ -431,5 +445,6 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight+o.localRecordsInFlight == 0 }); err != nil {
 		return OrderResult{}, err
 	}
+	o.flushState(ctx)
 	return OrderResult{OrderID: o.in.OrderID, Status: s, Reason: reason}, nil
 }

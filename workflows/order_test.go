@@ -60,6 +60,8 @@ type world struct {
 	mu      sync.Mutex
 	records []activities.RecordInput
 	mails   []activities.SendMailInput
+	// batches is the kinds of each SendMails call's mails, in order.
+	batches [][]mail.Kind
 	// surveysOpened are the OpenSurvey calls, in order.
 	surveysOpened []activities.OpenSurveyInput
 	// kept is the mail activity's table of mails by key, for resends.
@@ -131,19 +133,53 @@ func newWorld(t *testing.T) *world {
 			w.records = append(w.records, in)
 			return activities.RecordResult{}, nil
 		})
+	// The mail activities as the real ones behave: each mail kept under
+	// its key, a mail system that refuses mailFails[kind] times, and a
+	// mail sent once is not sent again under the same key.
+	sent := map[string]bool{}
+	sendOne := func(in activities.SendMailInput) (activities.SendMailResult, error) {
+		if _, ok := w.kept[in.Key]; !ok {
+			w.kept[in.Key] = in
+		}
+		if sent[in.Key] {
+			return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
+		}
+		if w.mailFails[in.Kind] > 0 {
+			w.mailFails[in.Kind]--
+			return activities.SendMailResult{}, errors.New("smtp: 421 service not available")
+		}
+		sent[in.Key] = true
+		w.mails = append(w.mails, in)
+		return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
+	}
 	env.OnActivity(a.SendMail, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SendMailInput) (activities.SendMailResult, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			if _, ok := w.kept[in.Key]; !ok {
-				w.kept[in.Key] = in
+			return sendOne(in)
+		})
+	env.OnActivity(a.SendMails, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendMailsInput) (activities.SendMailsResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			kinds := make([]mail.Kind, len(in.Mails))
+			for i, m := range in.Mails {
+				kinds[i] = m.Kind
 			}
-			if w.mailFails[in.Kind] > 0 {
-				w.mailFails[in.Kind]--
-				return activities.SendMailResult{}, errors.New("smtp: 421 service not available")
+			w.batches = append(w.batches, kinds)
+			var res activities.SendMailsResult
+			var retry error
+			for _, m := range in.Mails {
+				r, err := sendOne(m)
+				if err != nil && retry == nil {
+					retry = err
+				}
+				res.Mails = append(res.Mails, activities.MailOutcome{Key: m.Key, To: r.To})
 			}
-			w.mails = append(w.mails, in)
-			return activities.SendMailResult{To: []string{string(in.Audience)}}, nil
+			if retry != nil {
+				return activities.SendMailsResult{}, retry
+			}
+			return res, nil
 		})
 	env.OnActivity(a.ResendMail, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ResendMailInput) (activities.ResendMailResult, error) {

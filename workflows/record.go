@@ -63,10 +63,39 @@ func (o *orderState) transition(ctx workflow.Context, s order.Status, actor orde
 // transitionFields is transition with field errors for the audit entry.
 func (o *orderState) transitionFields(ctx workflow.Context, s order.Status, actor order.Actor, action, reason string, fields []order.FieldError) {
 	o.d.Status = s
-	if err := o.upsertState(ctx); err != nil {
+	if o.lean {
+		o.stateDirty = true
+	} else if err := o.upsertState(ctx); err != nil {
 		o.logger.Error("upsert search attributes", "Error", err)
 	}
 	o.recordFields(ctx, actor, action, reason, fields)
+}
+
+// stateUpserter upserts a lean run's state search attributes once the
+// workflow task settles after a transition (no local activity running), so
+// that transitions decided in one task, such as INVOICED and then
+// AWAITING_PAYMENT, cost one upsert (upsertState upserts only what
+// changed). It runs for the life of the run on a disconnected context.
+func (o *orderState) stateUpserter(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return o.stateDirty && o.localActive == 0 }); err != nil {
+			return
+		}
+		o.flushState(ctx)
+	}
+}
+
+// flushState upserts the state search attributes if a transition changed
+// them since the last upsert; the order's last transition is flushed before
+// the workflow ends (finishFields).
+func (o *orderState) flushState(ctx workflow.Context) {
+	if !o.stateDirty {
+		return
+	}
+	o.stateDirty = false
+	if err := o.upsertState(ctx); err != nil {
+		o.logger.Error("upsert search attributes", "Error", err)
+	}
 }
 
 // upsertState sets the OrderStatus, NeedsAttention and OrderTotal search
@@ -181,7 +210,9 @@ func (o *orderState) ownWrite(ctx workflow.Context, local bool, summary string, 
 	// finishes first).
 	o.localRecordsInFlight++
 	defer func() { o.localRecordsInFlight-- }()
+	o.localActive++
 	err := workflow.ExecuteLocalActivity(localDatabase(ctx, summary), fn, in).Get(ctx, out)
+	o.localActive--
 	var appErr *temporal.ApplicationError
 	if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
 		return err

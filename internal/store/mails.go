@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Mail is what one mail of an order said and to whom, kept by its
@@ -16,6 +17,8 @@ type Mail struct {
 	Audience   string
 	// Data is the mail template's data, as JSON.
 	Data json.RawMessage
+	// SentAt is when the mail system took the mail; nil until then.
+	SentAt *time.Time
 }
 
 // SaveMail keeps a mail before it is sent. A mail saved before under the
@@ -45,11 +48,25 @@ func (s *Store) Mail(ctx context.Context, key string) (Mail, error) {
 	var m Mail
 	var data []byte
 	err := s.pool.QueryRow(ctx, `
-		SELECT key, order_id, customer_id, kind, audience, data FROM mails WHERE key = $1`, key).
-		Scan(&m.Key, &m.OrderID, &m.CustomerID, &m.Kind, &m.Audience, &data)
+		SELECT key, order_id, customer_id, kind, audience, data, sent_at FROM mails WHERE key = $1`, key).
+		Scan(&m.Key, &m.OrderID, &m.CustomerID, &m.Kind, &m.Audience, &data, &m.SentAt)
 	if err != nil {
 		return Mail{}, dbError(what, err)
 	}
 	m.Data = data
 	return m, nil
+}
+
+// MarkMailSent records that the mail system took the mail kept under key,
+// at the first time it was told so; ErrNotFound when no mail is kept under
+// key.
+func (s *Store) MarkMailSent(ctx context.Context, key string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE mails SET sent_at = COALESCE(sent_at, $2) WHERE key = $1`, key, at)
+	if err != nil {
+		return dbError(fmt.Sprintf("mark mail %q sent", key), err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("mark mail %q sent: %w", key, ErrNotFound)
+	}
+	return nil
 }
