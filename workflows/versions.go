@@ -211,6 +211,10 @@ const (
 	//     activities like Record;
 	//   - sends the mails of one transition in one SendMails activity.
 	// Runs started before it keep every gate and the old commands.
+	// Histories: testdata/*_lean.json (recorded by the e2e path tests
+	// with ORDERFLOW_RECORD_HISTORY set: the two-shipment order, approval,
+	// prepayment, CS retry, cancel with compensation, reship, return,
+	// short payment).
 	changeLeanHistory = "lean-history"
 )
 
