@@ -34,16 +34,19 @@ import (
 // benchRun is what `orderflow bench -json` writes: the settings, the
 // machine and the report, so a result can be compared with a later one.
 type benchRun struct {
-	At        time.Time      `json:"at"`
-	Target    string         `json:"target"`
-	Temporal  string         `json:"temporal,omitempty"`
-	GoVersion string         `json:"go_version"`
-	CPUs      int            `json:"cpus"`
-	Lines     []order.Line   `json:"lines"`
-	Customers []string       `json:"customers"`
-	ERPFaults *faults.Rule   `json:"erp_faults,omitempty"`
-	Report    loadgen.Report `json:"report"`
-	Memory    *benchMemory   `json:"memory,omitempty"`
+	At        time.Time    `json:"at"`
+	Target    string       `json:"target"`
+	Temporal  string       `json:"temporal,omitempty"`
+	GoVersion string       `json:"go_version"`
+	CPUs      int          `json:"cpus"`
+	Lines     []order.Line `json:"lines"`
+	Customers []string     `json:"customers"`
+	ERPFaults *faults.Rule `json:"erp_faults,omitempty"`
+	// Database is the in-process stack's throw-away database, dropped
+	// after the run unless -keep-db.
+	Database string         `json:"database,omitempty"`
+	Report   loadgen.Report `json:"report"`
+	Memory   *benchMemory   `json:"memory,omitempty"`
 	// Cost is what an order cost in Temporal, from the completed orders'
 	// histories (-cost); CostError says why some or all could not be read.
 	Cost      *historycost.Summary `json:"cost,omitempty"`
@@ -122,6 +125,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer cleanup()
+		run.Database = stack.Pool.Config().ConnConfig.Database
 		*erpURL = stack.ERPURL
 		targets = loadgen.Targets{API: stack.APIURL, Carrier: stack.CarrierURL, Bank: stack.BankURL, Mail: stack.MailURL}
 	} else {
