@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/benchref"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/historycost"
@@ -48,6 +49,10 @@ type benchRun struct {
 	// histories (-cost); CostError says why some or all could not be read.
 	Cost      *historycost.Summary `json:"cost,omitempty"`
 	CostError string               `json:"cost_error,omitempty"`
+	// Reference is the bare-workflow arm (-reference); ReferenceError says
+	// why it did not run or did not finish.
+	Reference      *benchref.Result `json:"reference,omitempty"`
+	ReferenceError string           `json:"reference_error,omitempty"`
 }
 
 // costFetchers bounds how many histories the bench reads at once after a
@@ -80,6 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
 	temporalAddr := fs.String("temporal", "127.0.0.1:7233", "with -api and -cost: the Temporal frontend to read the orders' histories from (TEMPORAL_NAMESPACE's namespace)")
+	reference := fs.Bool("reference", true, "in-process: after the orders, run as many bare workflows (no-op activities, local activities and workflow tasks as many as the mean order took) at the same concurrency in the same worker set-up, and print bare workflows/s and orders/s ÷ bare workflows/s; needs -cost")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
@@ -87,6 +93,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
+		return err
+	}
+	if *reference, err = referenceFlag(fs, *reference, *apiURL); err != nil {
 		return err
 	}
 	if *dashboard {
@@ -170,6 +179,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cost && len(report.OrderIDs) > 0 {
 		fmt.Fprintf(stderr, "bench: reading %d orders' histories…\n", len(report.OrderIDs))
 		run.Cost, run.CostError = benchCost(ctx, cfg, log, stack, *temporalAddr, report.OrderIDs)
+	}
+	if *reference && stack != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "bench: reference arm, %d bare workflows…\n", report.Orders)
+		run.Reference, run.ReferenceError = benchReference(ctx, stack, run, lc.RunID)
 	}
 	printBench(stdout, run)
 	if *jsonOut != "" {
@@ -310,6 +323,7 @@ func printBench(w io.Writer, r benchRun) {
 	if r.CostError != "" {
 		fmt.Fprintln(w, "cost:", r.CostError)
 	}
+	printReference(w, r.Reference, r.ReferenceError)
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, "error:", e)
 	}
