@@ -87,7 +87,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	temporalAddr := fs.String("temporal", "127.0.0.1:7233", "with -api and -cost: the Temporal frontend to read the orders' histories from (TEMPORAL_NAMESPACE's namespace)")
 	reference := fs.Bool("reference", true, "in-process: after the orders, run as many bare workflows (no-op activities, local activities and workflow tasks as many as the mean order took) at the same concurrency in the same worker set-up, and print bare workflows/s and orders/s ÷ bare workflows/s; needs -cost")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
-	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof), and one of the reference arm's run to FILE.reference")
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
 	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
@@ -182,7 +182,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *reference && stack != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "bench: reference arm, %d bare workflows…\n", report.Orders)
-		run.Reference, run.ReferenceError = benchReference(ctx, stack, run, lc.RunID)
+		run.Reference, run.ReferenceError = benchReference(ctx, stack, run, lc.RunID, *cpuProfile)
 	}
 	printBench(stdout, run)
 	if *jsonOut != "" {

@@ -75,8 +75,10 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
-		t.Errorf("no CPU profile written: %v", err)
+	for _, p := range []string{prof, prof + ".reference"} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("no CPU profile written to %s: %v", p, err)
+		}
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {

@@ -32,9 +32,12 @@ func referenceFlag(fs *flag.FlagSet, on bool, apiURL string) (bool, error) {
 
 // benchReference runs the reference arm on the in-process stack after the
 // orders: as many bare workflows as orders, at the same concurrency, each
-// shaped like the run's mean order. It reports failure in words rather
-// than failing the bench: the orders' numbers stand without it.
-func benchReference(ctx context.Context, stack *devstack.Stack, run benchRun, runID string) (*benchref.Result, string) {
+// shaped like the run's mean order, then reads their histories. With
+// cpuProfile set it profiles the bare run (not the reading) into
+// cpuProfile+".reference", so the two profiles compare
+// (go tool pprof -diff_base). It reports failure in words rather than
+// failing the bench: the orders' numbers stand without it.
+func benchReference(ctx context.Context, stack *devstack.Stack, run benchRun, runID, cpuProfile string) (*benchref.Result, string) {
 	if run.Cost == nil {
 		return nil, "not run: it copies the orders' measured cost, and -cost=false skipped reading it"
 	}
@@ -42,11 +45,19 @@ func benchReference(ctx context.Context, stack *devstack.Stack, run benchRun, ru
 	if err != nil {
 		return nil, "not run: " + err.Error()
 	}
+	stopProfile := func() {}
+	if cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(cpuProfile + ".reference"); err != nil {
+			return nil, err.Error()
+		}
+	}
 	res, err := benchref.Run(ctx, stack.Client, benchref.Config{
 		Shape: shape, Runs: run.Report.Orders, Concurrency: run.Report.Concurrency,
 		IDPrefix: "benchref-" + runID, OrdersPerSecond: run.Report.PerSecond,
-		WorkerOptions: worker.Options(stack.Metrics), HistoryReaders: costFetchers,
+		WorkerOptions: worker.Options(stack.Metrics),
 	})
+	stopProfile()
+	res.ReadCost(ctx, stack.Client, costFetchers)
 	msg := ""
 	if err != nil {
 		msg = err.Error()

@@ -48,8 +48,9 @@ func TestBareWorkflowHasItsShape(t *testing.T) {
 	for i, tc := range tests {
 		res, err := benchref.Run(ctx, c, benchref.Config{
 			Shape: tc.shape, Runs: 3, Concurrency: 2, IDPrefix: "shape-" + string(rune('a'+i)),
-			OrdersPerSecond: 1, WorkerOptions: worker.Options(nil), HistoryReaders: 2,
+			OrdersPerSecond: 1, WorkerOptions: worker.Options(nil),
 		})
+		res.ReadCost(ctx, c, 2)
 		if err != nil || res.Completed != 3 || res.Failed != 0 || res.PerSecond <= 0 || res.Ratio <= 0 {
 			t.Fatalf("%+v: %+v, %v", tc.shape, res, err)
 		}

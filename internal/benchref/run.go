@@ -23,8 +23,6 @@ type Config struct {
 	OrdersPerSecond float64
 	// WorkerOptions build the bare workflow's worker: the order worker's.
 	WorkerOptions sdkworker.Options
-	// HistoryReaders bounds how many histories are read at once after the run.
-	HistoryReaders int
 }
 
 // Result is what the reference arm measured.
@@ -51,6 +49,8 @@ type Result struct {
 	CostError string               `json:"cost_error,omitempty"`
 	// Errors holds the first failures.
 	Errors []string `json:"errors,omitempty"`
+	// WorkflowIDs are the completed bare workflows, for ReadCost.
+	WorkflowIDs []string `json:"-"`
 }
 
 // maxErrors bounds Result.Errors.
@@ -58,8 +58,8 @@ const maxErrors = 10
 
 // Run starts a worker for the bare workflow on c, runs cfg.Runs bare
 // workflows cfg.Concurrency at a time, each started and awaited as a
-// client would, stops the worker and reads the completed workflows'
-// histories. It returns an error only when the run could not start.
+// client would, and stops the worker. It returns an error only when the run
+// could not start or was interrupted; ReadCost reads the histories after.
 func Run(ctx context.Context, c client.Client, cfg Config) (Result, error) {
 	if err := cfg.Shape.Validate(); err != nil {
 		return Result{}, err
@@ -119,14 +119,7 @@ feed:
 	if res.PerSecond > 0 {
 		res.Ratio = cfg.OrdersPerSecond / res.PerSecond
 	}
-	if len(ids) > 0 {
-		costs, err := historycost.FetchAll(ctx, c, ids, cfg.HistoryReaders)
-		s := historycost.Summarize(costs)
-		res.Cost = &s
-		if err != nil {
-			res.CostError = fmt.Sprintf("read %d of %d histories: %v", len(costs), len(ids), err)
-		}
-	}
+	res.WorkflowIDs = ids
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("reference run interrupted after %d of %d: %w", res.Completed, cfg.Runs, err)
 	}
@@ -143,4 +136,18 @@ func runOne(ctx context.Context, c client.Client, id string, shape Shape) error 
 		return fmt.Errorf("bare workflow %s: %w", id, err)
 	}
 	return nil
+}
+
+// ReadCost reads the histories of r's completed bare workflows, readers at
+// a time, into r.Cost (and r.CostError when some could not be read).
+func (r *Result) ReadCost(ctx context.Context, c client.Client, readers int) {
+	if len(r.WorkflowIDs) == 0 {
+		return
+	}
+	costs, err := historycost.FetchAll(ctx, c, r.WorkflowIDs, readers)
+	s := historycost.Summarize(costs)
+	r.Cost = &s
+	if err != nil {
+		r.CostError = fmt.Sprintf("read %d of %d histories: %v", len(costs), len(r.WorkflowIDs), err)
+	}
 }
