@@ -4,9 +4,9 @@
 // Temporal itself does on the same server and in the same worker set-up.
 //
 // The shape is not fixed here: ShapeOf derives it from the orders' measured
-// cost (internal/historycost), and Run reads the bare workflows' own
-// histories back, so a report shows what the bare workflow actually cost
-// beside what it was built to cost.
+// cost (internal/historycost), Run runs the bare workflows, and
+// Result.ReadCost reads their own histories back, so a report shows what
+// the bare workflow actually cost beside what it was built to cost.
 package benchref
 
 import (
@@ -80,11 +80,11 @@ type Step struct {
 // A workflow that waits k times takes k+1 workflow tasks. With more
 // workflow tasks than activities+1, the extra waits are timers. With fewer,
 // some waits schedule several activities at once, as an order does when it
-// sends mails side by side; their completions share one workflow task only
-// when they reach the server before it hands that task out, so such a plan
-// takes from WorkflowTasks up to WorkflowTaskRange's most (Run measures
-// what it took). Local activities are spread evenly over the workflow tasks: they run
-// inside a task and add none.
+// sends its mails beside its main path; their completions share one
+// workflow task only when they reach the server before it hands that task
+// out, so such a plan takes from WorkflowTaskRange's least to its most
+// (Run's caller reads what it took). Local activities are spread evenly
+// over the workflow tasks: they run inside a task and add none.
 func (s Shape) Plan() []Step {
 	waits := max(s.WorkflowTasks-1, min(s.Activities, 1))
 	steps := make([]Step, waits+1)
