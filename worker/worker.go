@@ -27,6 +27,15 @@ const StopTimeout = 50 * time.Second
 // New returns a worker on the orders task queue with the order workflow and
 // every activity registered. m may be nil (no step metrics).
 func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, Options(m))
+	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	w.RegisterActivity(acts)
+	return w
+}
+
+// Options are the order worker's options; `orderflow bench` builds its
+// reference arm's worker with them too. m may be nil (no step metrics).
+func Options(m *metrics.Metrics) sdkworker.Options {
 	// On SIGTERM the running activities get StopTimeout to finish (the Helm
 	// chart gives the pod 60 s); what is still running then is cancelled and
 	// retried by another worker.
@@ -34,10 +43,7 @@ func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkwo
 	if m != nil {
 		opts.Interceptors = []interceptor.WorkerInterceptor{&stepMetrics{m: m}}
 	}
-	w := sdkworker.New(c, workflows.TaskQueue, opts)
-	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
-	w.RegisterActivity(acts)
-	return w
+	return opts
 }
 
 // Logger bridges zerolog to the SDK's logger, so workflow and activity logs

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/benchref"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/historycost"
@@ -51,6 +52,10 @@ type benchRun struct {
 	// histories (-cost); CostError says why some or all could not be read.
 	Cost      *historycost.Summary `json:"cost,omitempty"`
 	CostError string               `json:"cost_error,omitempty"`
+	// Reference is the bare-workflow arm (-reference); ReferenceError says
+	// why it did not run or did not finish.
+	Reference      *benchref.Result `json:"reference,omitempty"`
+	ReferenceError string           `json:"reference_error,omitempty"`
 }
 
 // costFetchers bounds how many histories the bench reads at once after a
@@ -83,13 +88,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
 	temporalAddr := fs.String("temporal", "127.0.0.1:7233", "with -api and -cost: the Temporal frontend to read the orders' histories from (TEMPORAL_NAMESPACE's namespace)")
+	reference := fs.Bool("reference", true, "in-process: after the orders, run as many bare workflows of no-op activities, shaped like the mean order (its activities, local activities and workflow tasks), at the same concurrency on the same Temporal and worker options, and print bare workflows/s and orders/s ÷ bare workflows/s (needs -cost; not with -api)")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
-	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof), and one of the reference arm's run to FILE.reference")
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
 	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
+		return err
+	}
+	if *reference, err = referenceFlag(fs, *reference, *apiURL); err != nil {
 		return err
 	}
 	if *dashboard {
@@ -174,6 +183,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cost && len(report.OrderIDs) > 0 {
 		fmt.Fprintf(stderr, "bench: reading %d orders' histories…\n", len(report.OrderIDs))
 		run.Cost, run.CostError = benchCost(ctx, cfg, log, stack, *temporalAddr, report.OrderIDs)
+	}
+	if *reference && stack != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "bench: reference arm, %d bare workflows…\n", report.Orders)
+		run.Reference, run.ReferenceError = benchReference(ctx, stack, run, lc.RunID, *cpuProfile)
 	}
 	printBench(stdout, run)
 	if *jsonOut != "" {
@@ -314,6 +327,7 @@ func printBench(w io.Writer, r benchRun) {
 	if r.CostError != "" {
 		fmt.Fprintln(w, "cost:", r.CostError)
 	}
+	printReference(w, r.Reference, r.ReferenceError)
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, "error:", e)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,8 +68,10 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
-		t.Errorf("no CPU profile written: %v", err)
+	for _, p := range []string{prof, prof + ".reference"} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("no CPU profile written to %s: %v", p, err)
+		}
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -101,6 +104,37 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	}
 	if ev, b, act := row("history events"), row("billable actions"), row("activities"); b.Min < act.Min+1 || b.Max >= ev.Max {
 		t.Errorf("billable actions %+v: want at least the start and each activity (%+v), and fewer than the events (%+v)", b, act, ev)
+	}
+
+	// The reference arm ran as many bare workflows, shaped like the mean
+	// order as the bench counted it, and their histories have that shape.
+	ref := got.Reference
+	if ref == nil || got.ReferenceError != "" || ref.Runs != 4 || ref.Concurrency != 2 || ref.Completed != 4 || ref.PerSecond <= 0 {
+		t.Fatalf("bench JSON reference: %+v (error %q)", ref, got.ReferenceError)
+	}
+	for name, n := range map[string]int{"activities": ref.Shape.Activities, "local activities": ref.Shape.LocalActivities, "workflow tasks": ref.Shape.WorkflowTasks} {
+		if order := row(name); math.Round(order.Mean) != float64(n) {
+			t.Errorf("reference shape %+v: %s %d, the orders' mean %.2f", ref.Shape, name, n, order.Mean)
+		}
+	}
+	if ref.Cost == nil || ref.Cost.N != 4 {
+		t.Fatalf("reference cost: %+v (%s)", ref.Cost, ref.CostError)
+	}
+	for name, n := range map[string]int{"activities": ref.Shape.Activities, "local activities": ref.Shape.LocalActivities} {
+		if r, _ := ref.Cost.Row(name); r.Min != n || r.Max != n {
+			t.Errorf("bare workflows' %s: %+v, want %d each", name, r, n)
+		}
+	}
+	if r, _ := ref.Cost.Row("workflow tasks"); r.Min < ref.WorkflowTasksLeast || r.Max > ref.WorkflowTasksMost {
+		t.Errorf("bare workflows' workflow tasks: %+v, want within %d–%d", r, ref.WorkflowTasksLeast, ref.WorkflowTasksMost)
+	}
+	if want := got.Report.PerSecond / ref.PerSecond; math.Abs(ref.Ratio-want) > 1e-9 {
+		t.Errorf("ratio %v, want orders/s ÷ bare/s = %v", ref.Ratio, want)
+	}
+	for _, want := range []string{"reference arm: a bare workflow shaped like the mean order", "bare workflows/s", "orders/s ÷ bare workflows/s = "} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
 	}
 
 	// Its own database only: other runs on the same server (a developer's
