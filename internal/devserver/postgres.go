@@ -57,8 +57,8 @@ const (
 	visibilitySchema = "postgresql/v12/visibility"
 
 	// postgresShards is the history shard count of a PostgreSQL store. It
-	// is fixed when the databases are first used: changing it later makes
-	// the server refuse to start on them. Unlike SQLite's single
+	// is fixed when the databases are first used (a server configured with
+	// another count warns and keeps the stored one). Unlike SQLite's single
 	// connection, PostgreSQL lets shards write in parallel; four keep two
 	// cores busy without a crowd of idle shard queues.
 	postgresShards = 4
