@@ -128,7 +128,7 @@ func openPostgres(ctx context.Context, databaseURL string) (persistence, error) 
 	if err := ensureSchema(vis, visibilitySchema); err != nil {
 		return persistence{}, err
 	}
-	return persistence{store: StorePostgres, main: main, visibility: vis, shards: postgresShards}, nil
+	return persistence{main: main, visibility: vis, shards: postgresShards}, nil
 }
 
 // postgresConfig is the server's connection config for the database of

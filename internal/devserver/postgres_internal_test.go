@@ -56,7 +56,6 @@ func TestOpenPostgresCreatesThenLeavesCurrentSchemas(t *testing.T) {
 
 	store, err := openPostgres(ctx, stem)
 	require.NoError(t, err)
-	require.Equal(t, StorePostgres, store.store)
 	require.Equal(t, "postgres12_pgx", store.main.PluginName)
 	require.Equal(t, store.main.DatabaseName+"_visibility", store.visibility.DatabaseName)
 

@@ -215,8 +215,8 @@ func (s *Server) Namespace() string { return s.namespace }
 
 // Stop stops the UI and the server. Workflows in flight stay in the SQLite
 // file or the PostgreSQL databases and go on at the next Start on the same
-// DataDir or PostgresURL (not in memory: an empty DataDir keeps nothing). Calling Stop again
-// returns the first call's result.
+// DataDir or PostgresURL (an empty DataDir keeps nothing). Calling Stop
+// again returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		s.logLevel.Set(transitionLevel)
@@ -236,8 +236,7 @@ func (s *Server) Stop() error {
 
 // persistence is where a server keeps its data.
 type persistence struct {
-	store Store
-	main  *config.SQL
+	main *config.SQL
 	// visibility is the visibility store's database; nil = main holds
 	// visibility too (SQLite, one file).
 	visibility *config.SQL
@@ -257,7 +256,7 @@ func openSQLite(dataDir string) (persistence, error) {
 	if err != nil {
 		return persistence{}, err
 	}
-	return persistence{store: StoreSQLite, main: conf, shards: sqliteShards}, nil
+	return persistence{main: conf, shards: sqliteShards}, nil
 }
 
 func sqliteConfig(dataDir string) (*config.SQL, error) {
