@@ -77,7 +77,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mailURL := fs.String("mail", "http://127.0.0.1:8025", "with -api: the mail sink")
 	memory := fs.Bool("memory", false, "in-process: keep Temporal in memory instead of a SQLite file (as `orderflow dev` does); only with -temporal-store sqlite")
 	temporalStore := fs.String("temporal-store", string(devserver.StoreSQLite), "in-process: where Temporal keeps its data: sqlite (a file in a temporary directory) or postgres (throw-away databases beside the bench's own)")
-	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection")
+	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection (with -temporal-store postgres, Temporal's two as well)")
 	erpErrorRate := fs.Float64("erp-error-rate", 0, "make this share (0–1) of every ERP call answer 503 during the run")
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
