@@ -80,8 +80,9 @@ value_sets=("$chart/ci/required-values.yaml" "$chart/ci/all-features-values.yaml
 
 # --- plain YAML (not templates) --------------------------------------------
 if command -v yamllint >/dev/null 2>&1; then
-	run "yamllint: chart values and metadata" \
-		yamllint -c "$here/.yamllint.yaml" "$chart/Chart.yaml" "$chart/values.yaml" "$chart/ci"
+	run "yamllint: chart values and metadata, Temporal cluster values" \
+		yamllint -c "$here/.yamllint.yaml" "$chart/Chart.yaml" "$chart/values.yaml" "$chart/ci" \
+		"$here/temporal-cluster/values.yaml"
 else
 	skip "yamllint" "not installed: apt-get install yamllint"
 fi

@@ -22,6 +22,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/benchref"
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/devserver"
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/historycost"
 	"github.com/orderflow/orderflow/internal/loadgen"
@@ -82,8 +83,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	carrierURL := fs.String("carrier", "http://127.0.0.1:8082", "with -api: the carrier simulator")
 	bankURL := fs.String("bank", "http://127.0.0.1:8083", "with -api: the bank simulator")
 	mailURL := fs.String("mail", "http://127.0.0.1:8025", "with -api: the mail sink")
-	memory := fs.Bool("memory", false, "in-process: keep Temporal in memory instead of a SQLite file (as `orderflow dev` does)")
-	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection")
+	memory := fs.Bool("memory", false, "in-process: keep Temporal in memory instead of a SQLite file (as `orderflow dev` does); only with -temporal-store sqlite")
+	temporalStore := fs.String("temporal-store", string(devserver.StoreSQLite), "in-process: where Temporal keeps its data: sqlite (a file in a temporary directory) or postgres (throw-away databases beside the bench's own)")
+	keepDB := fs.Bool("keep-db", false, "in-process: keep the throw-away database for inspection (with -temporal-store postgres, Temporal's two as well)")
 	erpErrorRate := fs.Float64("erp-error-rate", 0, "make this share (0–1) of every ERP call answer 503 during the run")
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
@@ -108,6 +110,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
 		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6),
 	}
+	store, err := devserver.ParseStore(*temporalStore)
+	if err != nil {
+		return fmt.Errorf("-temporal-store: %w", err)
+	}
+	if *memory && store != devserver.StoreSQLite {
+		return errors.New("-memory: only with -temporal-store sqlite")
+	}
 	if lc.Lines, err = parseLines(*lines); err != nil {
 		return fmt.Errorf("-lines: %w", err)
 	}
@@ -125,11 +134,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var stack *devstack.Stack
 	if *apiURL == "" {
 		run.Target, run.Temporal = "in-process stack", "SQLite file"
-		if *memory {
+		switch {
+		case store == devserver.StorePostgres:
+			run.Temporal = "PostgreSQL"
+		case *memory:
 			run.Temporal = "in memory"
 		}
 		var cleanup func()
-		stack, cleanup, err = startBenchStack(ctx, cfg, log, *memory, *keepDB)
+		stack, cleanup, err = startBenchStack(ctx, cfg, log, store, *memory, *keepDB)
 		if err != nil {
 			return err
 		}
@@ -235,20 +247,29 @@ func benchCost(ctx context.Context, cfg config.Config, log zerolog.Logger, stack
 }
 
 // startBenchStack runs the whole system in this process on free ports
-// against a throw-away database, quietly.
-func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger, memory, keepDB bool) (*devstack.Stack, func(), error) {
+// against a throw-away database (and, with the postgres store, throw-away
+// Temporal databases beside it), quietly.
+func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger, store devserver.Store, memory, keepDB bool) (*devstack.Stack, func(), error) {
 	dbURL, err := pgdb.WithDatabase(cfg.DatabaseURL, "orderflow_bench_"+randomHex(6))
 	if err != nil {
 		return nil, nil, err
 	}
+	dbURLs := []string{dbURL}
+	if store == devserver.StorePostgres {
+		temporalURL, visibilityURL, err := devserver.PostgresDatabaseURLs(dbURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		dbURLs = append(dbURLs, temporalURL, visibilityURL)
+	}
 	dataDir := ""
-	if !memory {
+	if !memory && store == devserver.StoreSQLite {
 		if dataDir, err = os.MkdirTemp("", "orderflow-bench-"); err != nil {
 			return nil, nil, err
 		}
 	}
 	o := devstack.Options{
-		DatabaseURL: dbURL, DataDir: dataDir, TemporalAddr: "127.0.0.1:0",
+		DatabaseURL: dbURL, TemporalStore: store, DataDir: dataDir, TemporalAddr: "127.0.0.1:0",
 		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
 		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", ERPAutoRestock: cfg.SimAutoRestock,
 		Logger: log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
@@ -257,12 +278,14 @@ func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger,
 		if dataDir != "" {
 			_ = os.RemoveAll(dataDir)
 		}
-		if keepDB {
-			log.Info().Str("database", redact(dbURL)).Msg("kept the bench database")
-			return
-		}
-		if err := pgdb.DropDatabase(context.WithoutCancel(ctx), dbURL); err != nil {
-			log.Warn().Err(err).Msg("could not drop the bench database")
+		for _, u := range dbURLs {
+			if keepDB {
+				log.Info().Str("database", redact(u)).Msg("kept the bench database")
+				continue
+			}
+			if err := pgdb.DropDatabase(context.WithoutCancel(ctx), u); err != nil {
+				log.Warn().Err(err).Str("database", redact(u)).Msg("could not drop the bench database")
+			}
 		}
 	}
 	s, err := devstack.Start(ctx, o)

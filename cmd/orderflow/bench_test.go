@@ -151,6 +151,55 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	}
 }
 
+// TestBenchOnPostgres runs the bench with Temporal's data in PostgreSQL: the
+// orders complete, the report says where Temporal kept them, and the
+// Temporal databases are dropped with the bench's own.
+func TestBenchOnPostgres(t *testing.T) {
+	t.Setenv("DATABASE_URL", pgtest.AdminURL())
+	admin, err := pgdb.Open(context.Background(), pgtest.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	benchDBs := func() (names []string) {
+		rows, err := admin.Query(context.Background(), `SELECT datname FROM pg_database WHERE datname LIKE 'orderflow\_bench\_%' ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+	before := benchDBs()
+
+	var stdout, stderr bytes.Buffer
+	for _, bad := range [][]string{{"-temporal-store", "mysql"}, {"-temporal-store", "postgres", "-memory"}} {
+		err := run(context.Background(), append([]string{"bench", "-orders", "1"}, bad...), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), bad[len(bad)-1]) {
+			t.Errorf("bench %v: %v, want an error naming %s", bad, err, bad[len(bad)-1])
+		}
+	}
+
+	err = run(context.Background(), []string{"bench", "-orders", "2", "-concurrency", "2", "-poll", "20ms", "-temporal-store", "postgres"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"(Temporal: PostgreSQL)", "2 orders, 2 at a time: 2 completed, 0 failed", "from 2 orders' histories"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if after := benchDBs(); !reflect.DeepEqual(after, before) {
+		t.Errorf("bench databases: %v before, %v after: the run's were not all dropped", before, after)
+	}
+}
+
 // TestBenchDashboardTimesEveryQuery runs `orderflow bench -dashboard` as a
 // user would, small: it generates orders into its own database, prints a
 // time per query and period, and drops the database.

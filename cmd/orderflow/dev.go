@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/devserver"
 	"github.com/orderflow/orderflow/internal/devstack"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -30,12 +31,17 @@ var devTokens = []order.Actor{
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("dev")
-	dataDir := fs.String("data-dir", ".data", "where the embedded Temporal keeps its SQLite file; a restart resumes from it")
+	dataDir := fs.String("data-dir", ".data", "where dev writes tokens.env and the embedded Temporal keeps its SQLite file; a restart resumes from it")
+	temporalStore := fs.String("temporal-store", string(devserver.StoreSQLite), "where the embedded Temporal keeps its data: sqlite (a file in -data-dir) or postgres (databases <name>_temporal and <name>_temporal_visibility on DATABASE_URL's server)")
 	autoDeliver := fs.Duration("auto-deliver", 0, "let the carrier simulator deliver every shipment this long after booking (0: only on request)")
 	autoReturn := fs.Duration("auto-return", 0, "let the carrier simulator bring every return pickup back this long after booking (0: only on request)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
+	}
+	store, err := devserver.ParseStore(*temporalStore)
+	if err != nil {
+		return fmt.Errorf("-temporal-store: %w", err)
 	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -44,8 +50,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	o := devstack.DefaultOptions(cfg.DatabaseURL, *dataDir)
 	o.CarrierAutoDeliverAfter, o.CarrierAutoReturnAfter = *autoDeliver, *autoReturn
 	o.ERPAutoRestock = cfg.SimAutoRestock
+	o.TemporalStore = store
 	o.Logger = log
-	log.Info().Str("database", redact(cfg.DatabaseURL)).Str("data_dir", *dataDir).Msg("starting orderflow dev (the first start takes a few seconds)")
+	log.Info().Str("database", redact(cfg.DatabaseURL)).Str("data_dir", *dataDir).Str("temporal_store", string(store)).Msg("starting orderflow dev (the first start takes a few seconds)")
 	s, err := devstack.Start(ctx, o)
 	if err != nil {
 		return err

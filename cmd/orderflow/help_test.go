@@ -40,8 +40,8 @@ var flagsOf = map[string][]string{
 	"token":          {"-role", "-customer", "-subject", "-ttl"},
 	"audit":          {"-order", "-head", "-json"},
 	"sim":            {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
-	"dev":            {"-data-dir", "-auto-deliver", "-auto-return"},
-	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs"},
+	"dev":            {"-data-dir", "-temporal-store", "-auto-deliver", "-auto-return"},
+	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-temporal-store", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs"},
 }
 
 // TestEveryCommandAnswersHelpAndStartsNothing runs every subcommand with -h

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow/internal/devserver"
@@ -44,6 +45,9 @@ func TestTemporalSetupIsIdempotent(t *testing.T) {
 	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddr(), Namespace: "orders"})
 	require.NoError(t, err)
 	defer c.Close()
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "orders"})
+	require.NoError(t, err)
+	require.Equal(t, 72*time.Hour, desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(), "retention of the registered namespace")
 	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "orders"})
 	require.NoError(t, err)
 	for name, typ := range workflows.SearchAttributes() {

@@ -17,13 +17,13 @@ func TestBuildServerReportsAPortItCannotBind(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	sqlConf, err := openSQLite("")
+	store, err := openSQLite("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	frontend := endpoint{host: loopback, port: taken.Addr().(*net.TCPAddr).Port}
 
-	ts, err := buildServer(frontend, sqlConf, slog.New(slog.DiscardHandler))
+	ts, err := buildServer(frontend, store, slog.New(slog.DiscardHandler))
 	if err == nil {
 		t.Fatalf("built a server on a taken frontend port (%v)", ts)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -25,6 +26,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/internal/devserver"
+	"github.com/orderflow/orderflow/internal/pgdb"
+	"github.com/orderflow/orderflow/internal/pgdb/pgtest"
 )
 
 const (
@@ -50,18 +53,68 @@ func waitForSignal(ctx workflow.Context, customerID string) (string, error) {
 // signal, completes the workflow and finds it by its search attribute.
 func TestRestartResumesWorkflow(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	dataDir := t.TempDir()
+	testRestart(t, devserver.Options{DataDir: dataDir}, func(t *testing.T) {
+		// Bytes 18 and 19 of a SQLite file header are 2 once the file is
+		// in WAL mode; the pragmas reach SQLite only through the DSN the
+		// plugin builds, so check they arrived.
+		header := make([]byte, 20)
+		f, err := os.Open(filepath.Join(dataDir, devserver.DBFileName))
+		require.NoError(t, err)
+		_, err = io.ReadFull(f, header)
+		require.NoError(t, f.Close())
+		require.NoError(t, err)
+		require.Equal(t, []byte{2, 2}, header[18:20], "temporal.db is not in WAL mode")
+	})
+}
+
+// TestRestartResumesWorkflowOnPostgres is TestRestartResumesWorkflow with
+// Temporal's data in PostgreSQL: the first start creates the databases, the
+// second finds them, schema and namespace in place.
+func TestRestartResumesWorkflowOnPostgres(t *testing.T) {
+	t.Parallel()
+	stem := pgtest.NewURL(t)
+	mainURL, visURL, err := devserver.PostgresDatabaseURLs(stem)
+	require.NoError(t, err)
+	t.Cleanup(func() { // after the servers' Stop: cleanups run last-in first-out
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, u := range []string{mainURL, visURL} {
+			require.NoError(t, pgdb.DropDatabase(ctx, u))
+		}
+	})
+	testRestart(t, devserver.Options{Store: devserver.StorePostgres, PostgresURL: stem}, func(t *testing.T) {
+		// The workflow is in the main database, not in memory.
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, mainURL)
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM current_executions WHERE workflow_id = $1`, restartWorkflowID).Scan(&n))
+		require.Equal(t, 1, n)
+	})
+}
+
+const restartWorkflowID = "order-restart-1"
+
+// testRestart runs a workflow on a server started with store's options,
+// stops the server mid-workflow, calls stopped, and finishes the workflow on
+// a second server started with the same options.
+func testRestart(t *testing.T, store devserver.Options, stopped func(t *testing.T)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	logger := testLogger(t)
-	dataDir := t.TempDir()
+	withStore := func(o devserver.Options) devserver.Options {
+		o.Store, o.DataDir, o.PostgresURL = store.Store, store.DataDir, store.PostgresURL
+		return o
+	}
 
-	first, err := devserver.Start(ctx, devserver.Options{
-		DataDir:          dataDir,
+	first, err := devserver.Start(ctx, withStore(devserver.Options{
 		FrontendAddr:     "127.0.0.1:0",
 		UIAddr:           "127.0.0.1:0",
 		SearchAttributes: map[string]enums.IndexedValueType{"CustomerId": enums.INDEXED_VALUE_TYPE_KEYWORD},
 		Logger:           logger,
-	})
+	}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = first.Stop() })
 	require.Equal(t, "default", first.Namespace())
@@ -90,7 +143,7 @@ func TestRestartResumesWorkflow(t *testing.T) {
 		require.ErrorContains(t, err, first.FrontendAddr()+" is in use: is another Temporal dev server running?")
 	})
 
-	const workflowID = "order-restart-1"
+	workflowID := restartWorkflowID
 	c, w := connect(t, first, logger)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflowID, TaskQueue: taskQueue}, waitForSignal, "X")
 	require.NoError(t, err)
@@ -104,27 +157,17 @@ func TestRestartResumesWorkflow(t *testing.T) {
 	c.Close()
 	require.NoError(t, first.Stop())
 
-	// Bytes 18 and 19 of a SQLite file header are 2 once the file is in
-	// WAL mode; the pragmas reach SQLite only through the DSN the plugin
-	// builds, so check they arrived.
-	header := make([]byte, 20)
-	f, err := os.Open(filepath.Join(dataDir, devserver.DBFileName))
-	require.NoError(t, err)
-	_, err = io.ReadFull(f, header)
-	require.NoError(t, f.Close())
-	require.NoError(t, err)
-	require.Equal(t, []byte{2, 2}, header[18:20], "temporal.db is not in WAL mode")
+	stopped(t)
 
 	// The restart also asks for an attribute the file does not have yet.
-	second, err := devserver.Start(ctx, devserver.Options{
-		DataDir:      dataDir,
+	second, err := devserver.Start(ctx, withStore(devserver.Options{
 		FrontendAddr: "127.0.0.1:0",
 		SearchAttributes: map[string]enums.IndexedValueType{
 			"CustomerId": enums.INDEXED_VALUE_TYPE_KEYWORD,
 			"Priority":   enums.INDEXED_VALUE_TYPE_INT,
 		},
 		Logger: logger,
-	})
+	}))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, second.Stop()) })
 	require.Empty(t, second.UIURL())

@@ -25,10 +25,26 @@
 // times slower than an in-memory one. The cost is that a machine crash can
 // lose the last moments of history; a dev server can afford that.
 //
+// # PostgreSQL
+//
+// With Options.Store set to StorePostgres the server keeps its data in two
+// databases on the PostgreSQL server of Options.PostgresURL, named after
+// that URL's database: <name>_temporal (executions, task queues,
+// namespaces) and <name>_temporal_visibility (what List and Count query).
+// Every start creates them when they are missing and brings their schemas to
+// the ones this server version ships, with the server's own schema tool
+// (go.temporal.io/server/tools/common/schema over the embedded
+// postgresql/v12 schema, as `temporal-sql-tool setup-schema -v 0.0` and
+// `update-schema` would): a current schema is left alone, an older one is
+// updated step by step. The namespace and its search attributes are
+// registered over the API once the server answers. Four history shards,
+// fixed when the databases are first used.
+//
 // # Not for production
 //
 // One SQLite connection, one history shard and no replication are a
-// developer's setup, not a deployment. Production runs the worker and api
+// developer's setup, not a deployment; so is one process holding every
+// service on PostgreSQL. Production runs the worker and api
 // processes against a real Temporal cluster (PostgreSQL persistence, several
 // shards, the cluster's own UI); see deploy/. Only cmd and the end-to-end
 // tests should import this package: it links the whole server.

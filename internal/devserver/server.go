@@ -45,11 +45,12 @@ const (
 	// DBFileName is the SQLite file the server keeps in Options.DataDir.
 	DBFileName = "temporal.db"
 
-	// clusterName names the single cluster; it is persisted in the file, so
-	// it must never change for an existing DataDir.
+	// clusterName names the single cluster; it is persisted with the data,
+	// so it must never change for an existing DataDir or database.
 	clusterName = "active"
-	// storeName is the persistence store's key in the server config.
-	storeName = "sqlite"
+	// namespaceRetention is how long a namespace Start registers keeps
+	// closed workflows' histories (what sqliteschema registers with too).
+	namespaceRetention = 24 * time.Hour
 
 	// readyTimeout bounds the wait for the frontend, the search attributes
 	// and the UI when the caller's context has no deadline of its own: a dev
@@ -63,8 +64,17 @@ const (
 
 // Options configure Start.
 type Options struct {
+	// Store is where Temporal's data is kept; "" = StoreSQLite.
+	Store Store
 	// DataDir holds the SQLite file (temporal.db). Empty = in-memory (tests): nothing survives Stop.
+	// Only for StoreSQLite.
 	DataDir string
+	// PostgresURL, for StorePostgres, is a database URL whose server holds
+	// Temporal's two databases and whose database name they are named after
+	// (see PostgresDatabaseURLs): orderflow's own DATABASE_URL. Start
+	// creates the databases when they are missing and sets up or updates
+	// their schemas; what they hold survives Stop.
+	PostgresURL string
 	// FrontendAddr is the host:port of the gRPC frontend; "127.0.0.1:0" picks a free port.
 	// Empty means 127.0.0.1:7233, Temporal's usual port.
 	FrontendAddr string
@@ -130,23 +140,44 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		ui = &e
 	}
 
-	sqlConf, err := openSQLite(o.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	// Registering the namespace in the file before the server starts means
-	// it exists, with its search attributes, from the first request on. On
-	// an existing file this is a no-op; ensureSearchAttributes covers
-	// attributes added since.
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("namespace %s: %w", o.Namespace, err)
-	}
-	if err := sqliteschema.CreateNamespaces(sqlConf, ns); err != nil {
-		return nil, fmt.Errorf("register namespace %s in %s: %w", o.Namespace, sqlConf.DatabaseName, err)
+	var store persistence
+	switch o.Store {
+	case "", StoreSQLite:
+		if o.PostgresURL != "" {
+			return nil, errors.New("start Temporal dev server: PostgresURL is only for the postgres store")
+		}
+		if store, err = openSQLite(o.DataDir); err != nil {
+			return nil, err
+		}
+		// Registering the namespace in the file before the server starts
+		// means it exists, with its search attributes, from the first
+		// request on. On an existing file this is a no-op;
+		// ensureSearchAttributes covers attributes added since.
+		ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s: %w", o.Namespace, err)
+		}
+		if err := sqliteschema.CreateNamespaces(store.main, ns); err != nil {
+			return nil, fmt.Errorf("register namespace %s in %s: %w", o.Namespace, store.main.DatabaseName, err)
+		}
+	case StorePostgres:
+		if o.PostgresURL == "" {
+			return nil, errors.New("start Temporal dev server: the postgres store needs PostgresURL")
+		}
+		if o.DataDir != "" {
+			return nil, errors.New("start Temporal dev server: DataDir is only for the sqlite store")
+		}
+		// The namespace and its search attributes are registered over the
+		// API once the server answers (waitReady): the server's own
+		// pre-registration helper is SQLite's.
+		if store, err = openPostgres(ctx, o.PostgresURL); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("start Temporal dev server: unknown store %q", o.Store)
 	}
 
-	ts, err := buildServer(frontend, sqlConf, logger)
+	ts, err := buildServer(frontend, store, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +214,9 @@ func (s *Server) UIURL() string { return s.uiURL }
 func (s *Server) Namespace() string { return s.namespace }
 
 // Stop stops the UI and the server. Workflows in flight stay in the SQLite
-// file and go on at the next Start on the same DataDir. Calling Stop again
-// returns the first call's result.
+// file or the PostgreSQL databases and go on at the next Start on the same
+// DataDir or PostgresURL (an empty DataDir keeps nothing). Calling Stop
+// again returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		s.logLevel.Set(transitionLevel)
@@ -202,9 +234,32 @@ func (s *Server) Stop() error {
 	return s.stopErr
 }
 
+// persistence is where a server keeps its data.
+type persistence struct {
+	main *config.SQL
+	// visibility is the visibility store's database; nil = main holds
+	// visibility too (SQLite, one file).
+	visibility *config.SQL
+	// shards is the number of history shards, fixed when the store is
+	// first used.
+	shards int32
+}
+
+// sqliteShards: the shard count is fixed when the file is created; one
+// shard is all a single SQLite connection can keep busy.
+const sqliteShards = 1
+
 // openSQLite returns the persistence config for DataDir, creating the
 // directory and the schema on first use.
-func openSQLite(dataDir string) (*config.SQL, error) {
+func openSQLite(dataDir string) (persistence, error) {
+	conf, err := sqliteConfig(dataDir)
+	if err != nil {
+		return persistence{}, err
+	}
+	return persistence{main: conf, shards: sqliteShards}, nil
+}
+
+func sqliteConfig(dataDir string) (*config.SQL, error) {
 	if dataDir == "" {
 		// A shared-cache in-memory database lives as long as a connection
 		// to it does, and the plugin creates its schema on first connect.
@@ -275,10 +330,10 @@ const buildAttempts = 3
 // fresh internal ports: only the frontend's address is the caller's. The
 // listeners a failed build did bind stay open until the process ends;
 // nothing reaches them.
-func buildServer(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (temporal.Server, error) {
+func buildServer(frontend endpoint, store persistence, logger *slog.Logger) (temporal.Server, error) {
 	var errs []error
 	for range buildAttempts {
-		ts, err := buildOnce(frontend, sqlConf, logger)
+		ts, err := buildOnce(frontend, store, logger)
 		if err == nil {
 			return ts, nil
 		}
@@ -291,9 +346,9 @@ func buildServer(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (t
 	return nil, fmt.Errorf("build Temporal server: %w", errors.Join(errs...))
 }
 
-func buildOnce(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (ts temporal.Server, err error) {
+func buildOnce(frontend endpoint, store persistence, logger *slog.Logger) (ts temporal.Server, err error) {
 	fatals := &fatalLog{}
-	opts, err := serverOptions(frontend, sqlConf, serverLogger{l: logger, fatals: fatals})
+	opts, err := serverOptions(frontend, store, serverLogger{l: logger, fatals: fatals})
 	if err != nil {
 		return nil, err
 	}
@@ -313,8 +368,8 @@ func buildOnce(frontend endpoint, sqlConf *config.SQL, logger *slog.Logger) (ts 
 
 // serverOptions builds the server for a single process: all four services
 // here, each at a fixed address (static hosts instead of ringpop membership,
-// so nothing gossips and no membership port is opened), one history shard.
-func serverOptions(frontend endpoint, sqlConf *config.SQL, logger serverLogger) ([]temporal.ServerOption, error) {
+// so nothing gossips and no membership port is opened).
+func serverOptions(frontend endpoint, store persistence, logger serverLogger) ([]temporal.ServerOption, error) {
 	// The frontend's HTTP API (Temporal's REST mapping of the gRPC API, and
 	// Nexus) gets a port of its own; without one the server warns at every
 	// start that Nexus is unavailable.
@@ -338,12 +393,14 @@ func serverOptions(frontend endpoint, sqlConf *config.SQL, logger serverLogger) 
 		BroadcastAddress: loopback,
 	}
 	conf.Persistence = config.Persistence{
-		DefaultStore:    storeName,
-		VisibilityStore: storeName,
-		// The shard count is fixed when the file is created; one shard is
-		// all a single SQLite connection can keep busy.
-		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{storeName: {SQL: sqlConf}},
+		DefaultStore:     "default",
+		VisibilityStore:  "default",
+		NumHistoryShards: store.shards,
+		DataStores:       map[string]config.DataStore{"default": {SQL: store.main}},
+	}
+	if store.visibility != nil {
+		conf.Persistence.VisibilityStore = "visibility"
+		conf.Persistence.DataStores["visibility"] = config.DataStore{SQL: store.visibility}
 	}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
@@ -424,8 +481,10 @@ func (s *Server) waitReady(ctx context.Context, want map[string]enums.IndexedVal
 	}
 	defer c.Close()
 
-	err = poll(ctx, "describe namespace "+s.namespace, func(ctx context.Context) error {
-		_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.namespace})
+	// On SQLite the namespace is in the file already; on PostgreSQL the
+	// first start registers it here.
+	err = poll(ctx, "register namespace "+s.namespace, func(ctx context.Context) error {
+		_, err := temporalsetup.EnsureNamespace(ctx, c, s.namespace, namespaceRetention)
 		return err
 	})
 	if err != nil {

@@ -1,9 +1,10 @@
 // Package devstack assembles the whole of orderflow in one process: an
 // embedded Temporal server and UI, the simulators of the ERP, the carrier and
 // the bank, the dev mail sink, the worker and the REST API, against one
-// PostgreSQL database. `orderflow dev` runs it for people; the end-to-end tests
-// run it with free ports and an in-memory Temporal, so what the tests prove is
-// what a newcomer starts.
+// PostgreSQL database (and, with the postgres Temporal store, Temporal's two
+// databases beside it). `orderflow dev` runs it for people; the end-to-end
+// tests run it with free ports and an in-memory Temporal, so what the tests
+// prove is what a newcomer starts.
 package devstack
 
 import (
@@ -44,7 +45,12 @@ import (
 // Options place the stack. Addresses "127.0.0.1:0" pick free ports.
 type Options struct {
 	DatabaseURL string
+	// TemporalStore is where the embedded Temporal keeps its data: "" or
+	// devserver.StoreSQLite, a SQLite file under DataDir; devserver.StorePostgres,
+	// two databases beside DatabaseURL's (see devserver.PostgresDatabaseURLs).
+	TemporalStore devserver.Store
 	// DataDir keeps the Temporal SQLite file; "" keeps Temporal in memory.
+	// Unused by Temporal with the postgres store.
 	DataDir      string
 	TemporalAddr string
 	UIAddr       string // "" = no Temporal UI
@@ -177,15 +183,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.closers = append(s.closers, func() { _ = s.Mail.Close() })
 
 	// Temporal.
-	tdir := ""
-	if o.DataDir != "" {
-		tdir = filepath.Join(o.DataDir, "temporal")
-	}
-	s.Temporal, err = devserver.Start(ctx, devserver.Options{
-		DataDir: tdir, FrontendAddr: o.TemporalAddr, UIAddr: o.UIAddr, Namespace: cfg.TemporalNamespace,
+	to := devserver.Options{
+		Store: o.TemporalStore, FrontendAddr: o.TemporalAddr, UIAddr: o.UIAddr, Namespace: cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           slog.New(zerolog.NewSlogHandler(o.Logger.With().Str("component", "temporal").Logger())),
-	})
+	}
+	switch {
+	case o.TemporalStore == devserver.StorePostgres:
+		to.PostgresURL = o.DatabaseURL
+	case o.DataDir != "":
+		to.DataDir = filepath.Join(o.DataDir, "temporal")
+	}
+	s.Temporal, err = devserver.Start(ctx, to)
 	if err != nil {
 		return nil, err
 	}
