@@ -85,6 +85,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
 	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
+	rate := fs.Float64("rate", 0, "open loop: start this many orders per second for -duration, whatever is in flight (-orders and -concurrency are then unused); 0: closed loop")
+	duration := fs.Duration("duration", time.Minute, "with -rate: how long orders are started; the run then waits for those in flight")
+	arrivals := fs.String("arrivals", loadgen.ArrivalPoisson, "with -rate: poisson (exponential gaps, mean 1/rate) or uniform (one every 1/rate)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -158,8 +161,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopProfile = sync.OnceFunc(stop)
 		defer stopProfile()
 	}
-	fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
-	report, runErr := loadgen.Run(ctx, targets, lc)
+	var report loadgen.Report
+	var runErr error
+	if *rate != 0 {
+		ol := loadgen.OpenLoop{Rate: *rate, Duration: *duration, Arrivals: *arrivals, Seed: uint64(time.Now().UnixNano())}
+		fmt.Fprintf(stderr, "bench: open loop, %g orders/s (%s) for %s, against %s…\n", ol.Rate, ol.Arrivals, ol.Duration, run.Target)
+		report, runErr = loadgen.RunOpen(ctx, targets, lc, ol)
+	} else {
+		fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
+		report, runErr = loadgen.Run(ctx, targets, lc)
+	}
 	stopProfile() // the profile covers the run, not the reading of histories after it
 	run.Report = report
 	if stack != nil {
@@ -284,8 +295,15 @@ func printBench(w io.Writer, r benchRun) {
 	if r.ERPFaults != nil {
 		fmt.Fprintf(w, "ERP faults: %.0f%% of calls answer 503, +%dms per call\n", 100*r.ERPFaults.ErrorRate, r.ERPFaults.LatencyMS)
 	}
-	fmt.Fprintf(w, "%d orders, %d at a time: %d completed, %d failed in %s — %.1f orders/s\n\n",
-		rep.Orders, rep.Concurrency, rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	if ol := rep.OpenLoop; ol != nil {
+		fmt.Fprintf(w, "open loop, %g orders/s offered (%s arrivals) for %s: %d started, at most %d in flight, start lag p99 %s\n",
+			ol.Rate, ol.Arrivals, ol.Duration, rep.Orders, ol.MaxInFlight, ms(ol.StartLag.P99))
+		fmt.Fprintf(w, "%d completed, %d failed in %s (the last started order included) — %.1f orders/s\n\n",
+			rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	} else {
+		fmt.Fprintf(w, "%d orders, %d at a time: %d completed, %d failed in %s — %.1f orders/s\n\n",
+			rep.Orders, rep.Concurrency, rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(s loadgen.Summary) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Name, s.N, ms(s.Mean), ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
