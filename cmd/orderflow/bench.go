@@ -87,6 +87,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
 	rate := fs.Float64("rate", 0, "open loop: start this many orders per second for -duration, whatever is in flight (-orders and -concurrency are then unused); 0: closed loop")
 	duration := fs.Duration("duration", time.Minute, "with -rate: how long orders are started; the run then waits for those in flight")
+	liveReads := fs.Bool("live-reads", false, "the storefront reads orders with ?live=true (a details query each), as all reads did before they came from the projection")
 	arrivals := fs.String("arrivals", loadgen.ArrivalPoisson, "with -rate: poisson (exponential gaps, mean 1/rate) or uniform (one every 1/rate)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
@@ -97,7 +98,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	lc := loadgen.Config{
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
-		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6),
+		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6), LiveReads: *liveReads,
 	}
 	if lc.Lines, err = parseLines(*lines); err != nil {
 		return fmt.Errorf("-lines: %w", err)

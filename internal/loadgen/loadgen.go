@@ -49,6 +49,10 @@ type Config struct {
 	// RunID makes the Idempotency-Keys, PO numbers and bank references of
 	// this run unique, so runs against the same system do not collide.
 	RunID string
+	// LiveReads makes the storefront ask for the workflow's live details on
+	// every read (GET /v1/orders/{id}?live=true), as every read did before
+	// reads came from the projection.
+	LiveReads bool
 }
 
 // Validate says which setting cannot work.

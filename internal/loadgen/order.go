@@ -163,9 +163,13 @@ var errStuck = errors.New("cannot reach the status waited for")
 // An order that ends elsewhere or needs attention fails at once.
 func (d *driver) await(ctx context.Context, id string, want order.Status, ok func(view) bool) (view, error) {
 	deadline := time.Now().Add(d.cfg.StageTimeout)
+	name, target := "GET /v1/orders/{id}", d.t.API+"/v1/orders/"+id
+	if d.cfg.LiveReads {
+		name, target = name+"?live=true", target+"?live=true"
+	}
 	var v view
 	for {
-		if _, err := d.do(ctx, "GET /v1/orders/{id}", http.MethodGet, d.t.API+"/v1/orders/"+id, nil, nil, &v); err != nil {
+		if _, err := d.do(ctx, name, http.MethodGet, target, nil, nil, &v); err != nil {
 			return v, fmt.Errorf("%s: read order: %w", id, err)
 		}
 		switch {
