@@ -157,9 +157,10 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 		live = s.live(ctx, rec.ID)
 	}
 	v := present(actor, rec, live)
-	if b, ok := v.(*buyerOrder); ok && live == nil {
+	if b, ok := v.(*buyerOrder); ok && live == nil && rec.InvoiceNumber != "" {
 		// Without live details, what the buyer owes comes from the
-		// projection's invoices.
+		// projection's invoices (none before the row names one: most
+		// polls need no second query).
 		invs, err := s.store.OrderInvoices(ctx, rec.ID)
 		if err != nil {
 			return err
