@@ -106,6 +106,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := lc.Validate(); err != nil {
 		return err
 	}
+	ol := loadgen.OpenLoop{Rate: *rate, Duration: *duration, Arrivals: *arrivals, Seed: uint64(time.Now().UnixNano())}
+	if err := ol.Validate(); *rate != 0 && err != nil {
+		return err
+	}
 	var fault *faults.Rule
 	if *erpErrorRate > 0 || *erpLatency > 0 {
 		fault = &faults.Rule{Route: faults.All, ErrorRate: *erpErrorRate, LatencyMS: int(erpLatency.Milliseconds())}
@@ -165,7 +169,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var report loadgen.Report
 	var runErr error
 	if *rate != 0 {
-		ol := loadgen.OpenLoop{Rate: *rate, Duration: *duration, Arrivals: *arrivals, Seed: uint64(time.Now().UnixNano())}
 		fmt.Fprintf(stderr, "bench: open loop, %g orders/s (%s) for %s, against %s…\n", ol.Rate, ol.Arrivals, ol.Duration, run.Target)
 		report, runErr = loadgen.RunOpen(ctx, targets, lc, ol)
 	} else {

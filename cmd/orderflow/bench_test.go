@@ -115,6 +115,41 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 	}
 }
 
+// TestBenchOpenLoopStartsOrdersAtTheRate runs `orderflow bench -rate` as a
+// user would, small: evenly spaced starts, every order completes, and the
+// report says what was offered and how many started.
+func TestBenchOpenLoopStartsOrdersAtTheRate(t *testing.T) {
+	t.Setenv("DATABASE_URL", pgtest.AdminURL())
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"bench", "-rate", "4", "-duration", "1s", "-arrivals", "uniform", "-poll", "20ms",
+		"-memory", "-cost=false", "-json", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench -rate: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"open loop, 4 orders/s offered (uniform arrivals) for 1s: 4 started", "4 completed, 0 failed",
+		"GET /v1/orders/{id}", "POST /v1/quotes"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got benchRun
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	ol := got.Report.OpenLoop
+	if ol == nil || ol.Rate != 4 || ol.StartLag.N != 4 || ol.MaxInFlight < 1 || got.Report.Orders != 4 || got.Report.Completed != 4 {
+		t.Errorf("bench JSON: open loop %+v, report %+v", ol, got.Report)
+	}
+	if err := run(context.Background(), []string{"bench", "-rate", "-1"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "rate") {
+		t.Errorf("bench -rate -1: %v; want an error about the rate", err)
+	}
+}
+
 // TestBenchDashboardTimesEveryQuery runs `orderflow bench -dashboard` as a
 // user would, small: it generates orders into its own database, prints a
 // time per query and period, and drops the database.
