@@ -242,6 +242,9 @@ func (s *server) selectBulk(ctx context.Context, in bulkRequest, limit int) (pic
 			recs = recs[:page]
 		}
 		details := make([]*workflows.Details, len(recs))
+		// Live: whether a retry applies depends on the failure as the
+		// workflow holds it now (failure.retrying is not projected), and
+		// a bulk action is a staff action, not a poll.
 		if needDetails {
 			inParallel(len(recs), func(i int) { details[i] = s.live(ctx, recs[i].ID) })
 		}

@@ -41,6 +41,13 @@
 // Any other ApplicationError out of an update is a fault (500): the workflow
 // broke the contract above.
 //
+// Reads answer from the projection: GET /v1/orders and GET /v1/orders/{id}
+// query no workflow, so polling does not compete with the orders for the
+// worker. GET /v1/orders/{id}?live=true adds the workflow's details query
+// (workflows.QueryDetails), and so does a read of an order the projection
+// holds no row of yet; the answer's source ("projection" or "workflow") and
+// seq say which answered and how new the projection part is.
+//
 // # Webhooks
 //
 // A webhook event is acted on (signalled to its order) before it is recorded

@@ -247,6 +247,20 @@ type orderView struct {
 	store.OrderRecord
 	Quote *order.Quote       `json:"quote"`
 	Live  *workflows.Details `json:"live"`
+	// Source and Seq say where the answer comes from.
+	Source string `json:"source"`
+	Seq    int64  `json:"seq"`
+}
+
+// queries counts the details queries the API has asked so far.
+func (e *env) queries() int {
+	n := 0
+	for _, c := range e.tc.Calls {
+		if c.Method == "QueryWorkflow" {
+			n++
+		}
+	}
+	return n
 }
 
 // quoteBody is a valid quote request for acme.

@@ -207,6 +207,9 @@ func (s *server) orderPageFor(r *http.Request, l links.Link, tok string) (orderP
 	if rec.CustomerID != l.CustomerID {
 		return orderPageData{}, links.ErrInvalid
 	}
+	// Live, unlike GET /v1/orders/{id}: the page shows the quote lines,
+	// shipments, approvals and balances only the workflow holds, and a
+	// person opens it from a mail link (no one polls it).
 	live := s.live(ctx, rec.ID)
 	v := newBuyerOrder(rec, live)
 	entries, err := s.store.AuditLog(ctx, rec.ID)

@@ -52,38 +52,151 @@ func canSee(a order.Actor, rec store.OrderRecord) bool {
 // Another customer's order is "not found", exactly like a missing one, so a
 // buyer cannot probe which order ids exist.
 func (s *server) loadOrder(r *http.Request) (store.OrderRecord, error) {
-	id := mux.Vars(r)["id"]
-	missing := notFound(fmt.Sprintf("no order %q", id))
-	if len(id) > maxIDLen || checkID("id", id, true) != nil {
-		return store.OrderRecord{}, missing
-	}
-	rec, err := s.store.Order(r.Context(), id)
+	rec, found, err := s.findOrder(r)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.OrderRecord{}, missing
 	case err != nil:
 		return store.OrderRecord{}, err
-	case !canSee(actorFrom(r.Context()), rec):
-		return store.OrderRecord{}, missing
+	case !found || !canSee(actorFrom(r.Context()), rec):
+		return store.OrderRecord{}, missingOrder(r)
 	}
 	return rec, nil
 }
 
-// getOrder is GET /v1/orders/{id}.
+// findOrder reads the projection row of the order named in the path,
+// whoever may see it; found is false when there is none.
+func (s *server) findOrder(r *http.Request) (rec store.OrderRecord, found bool, err error) {
+	id := mux.Vars(r)["id"]
+	if !validOrderID(id) {
+		return store.OrderRecord{}, false, nil
+	}
+	rec, err = s.store.Order(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.OrderRecord{}, false, nil
+	}
+	return rec, err == nil, err
+}
+
+// validOrderID reports whether id could name an order at all.
+func validOrderID(id string) bool {
+	return len(id) <= maxIDLen && checkID("id", id, true) == nil
+}
+
+func missingOrder(r *http.Request) error {
+	return notFound(fmt.Sprintf("no order %q", mux.Vars(r)["id"]))
+}
+
+// Where GET /v1/orders/{id} took its answer from.
+const (
+	// sourceProjection: PostgreSQL's projection alone, as of its seq and
+	// updated_at.
+	sourceProjection = "projection"
+	// sourceWorkflow: the workflow's details query, answered during the
+	// request (with the projection row, when there is one).
+	sourceWorkflow = "workflow"
+)
+
+// getParams are the query parameters GET /v1/orders/{id} understands.
+var getParams = map[string]bool{"live": true}
+
+// wantsLive reads GET /v1/orders/{id}'s live parameter: true asks the
+// workflow for its details, false or absent answers from the projection.
+func wantsLive(r *http.Request) (bool, error) {
+	q := r.URL.Query()
+	for k := range q {
+		if !getParams[k] {
+			return false, badRequest("unknown query parameter",
+				order.FieldError{Field: k, Reason: "unknown parameter; use live"})
+		}
+	}
+	v := q.Get("live")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("bad query parameter", order.FieldError{Field: "live", Reason: "true or false"})
+	}
+	return b, nil
+}
+
+// getOrder is GET /v1/orders/{id}. It answers from the projection unless
+// the caller asks for live details (?live=true) or the projection has no
+// row for the order yet (an order started outside the API has none until
+// its first transition is recorded): only then is the workflow queried, so
+// the storefront's polling does not compete with the orders for the
+// worker. Nothing else tells the API that the projection is behind the
+// workflow without asking the workflow; the answer's source, seq and
+// updated_at say how fresh it is.
 func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.loadOrder(r)
+	withLive, err := wantsLive(r)
 	if err != nil {
 		return err
 	}
+	ctx := r.Context()
+	actor := actorFrom(ctx)
+	rec, found, err := s.findOrder(r)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return s.getUnprojected(w, r)
+	}
+	if !canSee(actor, rec) {
+		return missingOrder(r)
+	}
 	if rec.Status == order.StatusQuoteRefused {
-		fields, err := s.store.QuoteRefusal(r.Context(), rec.ID)
+		fields, err := s.store.QuoteRefusal(ctx, rec.ID)
 		if err != nil {
 			return err
 		}
 		return &apiError{status: http.StatusGone, slug: ProblemGone,
 			detail: "the ERP refused to price this quote request; no order was created", fields: fields}
 	}
-	writeJSON(w, http.StatusOK, s.present(r.Context(), actorFrom(r.Context()), rec, true))
+	var live *workflows.Details
+	if withLive {
+		live = s.live(ctx, rec.ID)
+	}
+	v := present(actor, rec, live)
+	if b, ok := v.(*buyerOrder); ok && live == nil && rec.InvoiceNumber != "" {
+		// Without live details, what the buyer owes comes from the
+		// projection's invoices (none before the row names one: most
+		// polls need no second query).
+		invs, err := s.store.OrderInvoices(ctx, rec.ID)
+		if err != nil {
+			return err
+		}
+		b.setProjectedInvoices(invs)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// getUnprojected answers GET /v1/orders/{id} for an order the projection
+// has no row of: from the workflow, when it runs and the caller may see it,
+// else 404. The answer has no seq, created_at or updated_at: nothing was
+// recorded yet.
+func (s *server) getUnprojected(w http.ResponseWriter, r *http.Request) error {
+	id := mux.Vars(r)["id"]
+	if !validOrderID(id) {
+		return missingOrder(r)
+	}
+	ctx := r.Context()
+	live := s.live(ctx, id)
+	if live == nil || live.OrderID != id {
+		return missingOrder(r)
+	}
+	rec := store.OrderRecord{ID: id, CustomerID: live.CustomerID, PONumber: live.PONumber, Status: live.Status,
+		NeedsAttention: live.NeedsAttention, Details: live.Waiting}
+	if live.Quote != nil {
+		rec.Total, rec.QuoteRevision = live.Quote.Total, live.Quote.Revision
+	}
+	if live.Invoice != nil {
+		rec.InvoiceNumber = live.Invoice.Number
+	}
+	if !canSee(actorFrom(ctx), rec) {
+		return missingOrder(r)
+	}
+	writeJSON(w, http.StatusOK, present(actorFrom(ctx), rec, live))
 	return nil
 }
 

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
@@ -26,21 +28,111 @@ func TestGetOrder(t *testing.T) {
 		Waiting: "waiting for the buyer to accept quote revision 1"}
 	live.Store(withLive, details)
 
-	t.Run("live details from the workflow", func(t *testing.T) {
-		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + withLive, token: e.token(order.RoleCS)})
+	t.Run("a default read answers from the projection and asks the workflow nothing", func(t *testing.T) {
+		require.NoError(t, e.store.RecordTransition(context.Background(), store.Transition{OrderID: withLive, Seq: 1,
+			Status: order.StatusAwaitingAcceptance, Action: "quote.priced", Details: "priced"}))
+		before := e.queries()
+		for _, path := range []string{"/v1/orders/" + withLive, "/v1/orders/" + withLive + "?live=false"} {
+			w := e.do(req{method: http.MethodGet, path: path, token: e.token(order.RoleCS)})
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			v := decode[orderView](t, w)
+			require.Equal(t, withLive, v.ID)
+			require.Equal(t, order.StatusAwaitingAcceptance, v.Status)
+			require.Equal(t, "projection", v.Source)
+			require.EqualValues(t, 1, v.Seq, "the projection's last transition")
+			require.Nil(t, v.Live)
+			require.Contains(t, w.Body.String(), `"live":null`)
+
+			w = e.do(req{method: http.MethodGet, path: path, token: e.token(order.RoleBuyer)})
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			require.Contains(t, w.Body.String(), `"source":"projection","seq":1`)
+		}
+		require.Equal(t, before, e.queries(), "no details query without live=true")
+	})
+
+	t.Run("a buyer's default read says what to pay from the projection", func(t *testing.T) {
+		ctx := context.Background()
+		issued := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+		inv := order.Invoice{InvoiceID: "erp-1", Number: "INV-77", Amount: money.New(12_000, "EUR"), IssuedAt: issued, DueDate: issued.AddDate(0, 0, 30)}
+		require.NoError(t, e.store.SaveInvoice(ctx, noLive, inv))
+		require.NoError(t, e.store.RecordTransition(ctx, store.Transition{OrderID: noLive, Seq: 4, Status: order.StatusAwaitingPayment,
+			Action: "payment.awaiting", Details: "awaiting payment", InvoiceNumber: inv.Number,
+			Facts: &order.Facts{Invoices: []order.InvoiceFact{{Number: inv.Number, Open: money.New(2_000, "EUR")}}}}))
+		before := e.queries()
+		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + noLive, token: e.token(order.RoleStorefront)})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		b := decode[struct {
+			Status   order.Status `json:"status"`
+			Source   string       `json:"source"`
+			Seq      int64        `json:"seq"`
+			Invoices []struct {
+				Number  string      `json:"number"`
+				Amount  money.Money `json:"amount"`
+				DueDate time.Time   `json:"due_date"`
+				Open    money.Money `json:"open"`
+			} `json:"invoices"`
+			Invoice struct{ Number string } `json:"invoice"`
+		}](t, w)
+		require.Equal(t, order.StatusAwaitingPayment, b.Status)
+		require.Equal(t, "projection", b.Source)
+		require.EqualValues(t, 4, b.Seq)
+		require.Len(t, b.Invoices, 1)
+		require.Equal(t, "INV-77", b.Invoices[0].Number)
+		require.Equal(t, inv.Amount, b.Invoices[0].Amount)
+		require.Equal(t, inv.DueDate, b.Invoices[0].DueDate)
+		require.Equal(t, money.New(2_000, "EUR"), b.Invoices[0].Open, "what the order last recorded as open")
+		require.Equal(t, "INV-77", b.Invoice.Number)
+		require.Equal(t, before, e.queries())
+	})
+
+	t.Run("live=true asks the workflow", func(t *testing.T) {
+		before := e.queries()
+		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + withLive + "?live=true", token: e.token(order.RoleCS)})
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		v := decode[orderView](t, w)
 		require.Equal(t, withLive, v.ID)
-		require.Equal(t, order.StatusQuoting, v.Status, "the projection answers as it is")
+		require.Equal(t, order.StatusAwaitingAcceptance, v.Status, "the projection answers as it is")
+		require.Equal(t, "workflow", v.Source)
+		require.EqualValues(t, 1, v.Seq)
 		require.NotNil(t, v.Live)
 		require.Equal(t, details, *v.Live)
+		require.Equal(t, before+1, e.queries())
 	})
 
 	t.Run("live is null when the workflow cannot answer", func(t *testing.T) {
-		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + noLive, token: e.token(order.RoleCS)})
+		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + noLive + "?live=1", token: e.token(order.RoleCS)})
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		require.Contains(t, w.Body.String(), `"live":null`)
-		require.Equal(t, noLive, decode[orderView](t, w).ID)
+		v := decode[orderView](t, w)
+		require.Equal(t, noLive, v.ID)
+		require.Equal(t, "projection", v.Source, "nothing came from the workflow")
+	})
+
+	t.Run("an order the projection does not hold yet answers from the workflow", func(t *testing.T) {
+		const outside = "ord_OUTSIDE"
+		live.Store(outside, workflows.Details{OrderID: outside, CustomerID: acme, PONumber: "PO-9", Status: order.StatusQuoting,
+			Waiting: "pricing the quote"})
+		w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + outside, token: e.token(order.RoleCS)})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		v := decode[orderView](t, w)
+		require.Equal(t, "workflow", v.Source)
+		require.EqualValues(t, 0, v.Seq)
+		require.Equal(t, order.StatusQuoting, v.Status)
+		require.Equal(t, "pricing the quote", v.Details)
+		require.NotContains(t, w.Body.String(), "created_at", "nothing was recorded yet")
+
+		w = e.do(req{method: http.MethodGet, path: "/v1/orders/" + outside, token: e.token(order.RoleBuyer)})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Contains(t, w.Body.String(), `"source":"workflow"`)
+		other := e.tokenFor(order.Actor{Subject: "globex-buyer", Role: order.RoleBuyer, CustomerID: globex})
+		requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/orders/" + outside, token: other}), http.StatusNotFound)
+	})
+
+	t.Run("bad parameters are 400 naming the parameter", func(t *testing.T) {
+		for query, field := range map[string]string{"?live=maybe": "live", "?fresh=true": "fresh"} {
+			p := requireProblem(t, e.do(req{method: http.MethodGet, path: "/v1/orders/" + withLive + query, token: e.token(order.RoleCS)}), http.StatusBadRequest)
+			require.Equal(t, []string{field}, p.fields(), query)
+		}
 	})
 
 	t.Run("buyers see their own customer's orders only", func(t *testing.T) {

@@ -177,6 +177,9 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 // difference from the invoice does not fit in int64 (no sane order's),
 // the whole invoice.
 func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invoice) money.Money {
+	// Live: money is allocated against the ledger as it is now; the
+	// projection's open amount may miss a payment the workflow applied
+	// a moment ago. Finance does this by hand, so it is rare.
 	d := s.live(ctx, orderID)
 	if d != nil {
 		// The order's own ledger: payments, credit notes, write-offs and
@@ -203,6 +206,7 @@ func (s *server) openBalance(ctx context.Context, orderID string, inv order.Invo
 // money open, as the order sees it; latest (the projection's) when the
 // order cannot be asked or nothing is open.
 func (s *server) oldestOpenInvoice(ctx context.Context, orderID, latest string) string {
+	// Live, for the reason openBalance gives.
 	if d := s.live(ctx, orderID); d != nil {
 		for _, b := range d.Balances {
 			if b.Open.Minor > 0 {

@@ -210,7 +210,7 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 	// recorded, it ran; a replay must not start a finished order again
 	// after Temporal forgot it.
 	if !created && rec.LastSeq > 0 {
-		writeJSON(w, http.StatusOK, s.present(ctx, actor, rec, false))
+		writeJSON(w, http.StatusOK, present(actor, rec, nil))
 		return nil
 	}
 	res, priced, err := s.startOrder(ctx, rec, q, terms, actor)
@@ -236,7 +236,7 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 	// The answer is the projection with the quote the workflow priced; the
 	// workflow is not queried (under load its first task is the slowest
 	// part of the request).
-	v := s.present(ctx, actor, rec, false)
+	v := present(actor, rec, nil)
 	if priced {
 		v.setQuote(res)
 	}

@@ -106,7 +106,7 @@ func TestMiddleware(t *testing.T) {
 func TestPanicIsRecovered(t *testing.T) {
 	t.Parallel()
 	// A mock without a test panics on a call nobody expected: here the
-	// details query of GET /v1/orders/{id}.
+	// details query of GET /v1/orders/{id}?live=true.
 	tc := &mocks.Client{}
 	allowStart(t, tc, pricedQuote)
 	e := newEnv(t, withClient(tc))
@@ -115,7 +115,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	require.Equal(t, http.StatusCreated, created.Code, created.Body.String())
 	var o struct{ ID string }
 	require.NoError(t, json.Unmarshal(created.Body.Bytes(), &o))
-	w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + o.ID, token: e.token(order.RoleStorefront)})
+	w := e.do(req{method: http.MethodGet, path: "/v1/orders/" + o.ID + "?live=true", token: e.token(order.RoleStorefront)})
 	p := requireProblem(t, w, http.StatusInternalServerError)
 	require.NotContains(t, p.Detail, "mock")
 	var logged bool

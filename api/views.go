@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -25,20 +24,40 @@ type representation interface {
 }
 
 // orderView is an order as the seller's staff see it: the projection
-// PostgreSQL keeps, plus what the workflow says right now. Live is null
-// when the workflow cannot answer (Temporal down, no worker, closed past
-// retention) or was not asked; the rest still answers.
+// PostgreSQL keeps, plus what the workflow says right now when it was asked.
+// Live is null when the workflow was not asked or cannot answer (Temporal
+// down, no worker, closed past retention); the rest still answers.
 type orderView struct {
 	store.OrderRecord
+	freshness
 	// Quote is the priced quote in POST /v1/quotes' answer; GET has it in
 	// live.quote.
 	Quote *order.Quote       `json:"quote,omitempty"`
 	Live  *workflows.Details `json:"live"`
 }
 
+// freshness says where an order's answer comes from and how new its
+// projection part is.
+type freshness struct {
+	// Source is sourceProjection or sourceWorkflow.
+	Source string `json:"source"`
+	// Seq is the projection's last applied transition (0: none yet, or no
+	// projection row); updated_at is when it was written.
+	Seq int64 `json:"seq"`
+}
+
+func freshnessOf(rec store.OrderRecord, live *workflows.Details) freshness {
+	f := freshness{Source: sourceProjection, Seq: rec.LastSeq}
+	if live != nil {
+		f.Source = sourceWorkflow
+	}
+	return f
+}
+
 // setQuote shows the workflow's answer: it is at least as new as the
 // projection row read before it.
 func (v *orderView) setQuote(res workflows.QuoteResult) {
+	v.Source = sourceWorkflow
 	v.Quote, v.Status, v.Details = res.Quote, res.Status, res.Waiting
 	if res.Quote != nil {
 		v.Total, v.QuoteRevision = res.Quote.Total, res.Quote.Revision
@@ -56,8 +75,8 @@ type buyerOrder struct {
 	Total         money.Money     `json:"total"`
 	QuoteRevision int             `json:"quote_revision"`
 	InvoiceNumber string          `json:"invoice_number,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	CreatedAt     time.Time       `json:"created_at,omitzero"`
+	UpdatedAt     time.Time       `json:"updated_at,omitzero"`
 	Quote         *order.Quote    `json:"quote,omitempty"`
 	Approvals     *buyerApprovals `json:"approvals,omitempty"`
 	Prepayment    bool            `json:"prepayment"`
@@ -68,10 +87,12 @@ type buyerOrder struct {
 	Invoices []buyerInvoice `json:"invoices,omitempty"`
 	Paid     *money.Money   `json:"paid,omitempty"`
 	Survey   string         `json:"survey,omitempty"`
-	live     *workflows.Details
+	freshness
+	live *workflows.Details
 }
 
 func (v *buyerOrder) setQuote(res workflows.QuoteResult) {
+	v.Source = sourceWorkflow
 	v.Quote, v.Status = res.Quote, res.Status
 	if res.Quote != nil {
 		v.Total, v.QuoteRevision = res.Quote.Total, res.Quote.Revision
@@ -114,17 +135,36 @@ type buyerInvoice struct {
 	Open *money.Money `json:"open,omitempty"`
 }
 
-// present builds the representation the actor may see; withLive asks the
-// workflow for its details first.
-func (s *server) present(ctx context.Context, a order.Actor, rec store.OrderRecord, withLive bool) representation {
-	var live *workflows.Details
-	if withLive {
-		live = s.live(ctx, rec.ID)
-	}
+// present builds the representation the actor may see from the projection
+// row and, when not nil, the workflow's live details.
+func present(a order.Actor, rec store.OrderRecord, live *workflows.Details) representation {
 	if a.Role.Staff() {
-		return &orderView{OrderRecord: rec, Live: live}
+		return &orderView{OrderRecord: rec, freshness: freshnessOf(rec, live), Live: live}
 	}
 	return newBuyerOrder(rec, live)
+}
+
+// setProjectedInvoices shows the order's invoices as the projection holds
+// them: a buyer read without live details still says what to pay.
+// disputed_since, shipment and lines are the workflow's only.
+func (v *buyerOrder) setProjectedInvoices(invs []store.InvoiceState) {
+	v.Invoices = nil
+	for _, inv := range invs {
+		bi := buyerInvoice{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate}
+		if inv.Open != nil {
+			open := *inv.Open
+			if open.Minor < 0 {
+				open.Minor = 0 // an overpayment is the customer's credit balance
+			}
+			bi.Open = &open
+		}
+		v.Invoices = append(v.Invoices, bi)
+	}
+	v.Invoice = nil
+	if len(v.Invoices) > 0 {
+		first := v.Invoices[0]
+		v.Invoice = &first
+	}
 }
 
 // newBuyerOrder picks from the projection and the live details what the
@@ -133,7 +173,7 @@ func newBuyerOrder(rec store.OrderRecord, live *workflows.Details) *buyerOrder {
 	v := &buyerOrder{
 		ID: rec.ID, CustomerID: rec.CustomerID, PONumber: rec.PONumber, Status: rec.Status,
 		Total: rec.Total, QuoteRevision: rec.QuoteRevision, InvoiceNumber: rec.InvoiceNumber,
-		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, live: live,
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, live: live, freshness: freshnessOf(rec, live),
 	}
 	if live != nil {
 		// The status stays the projection's, as in lists and the audit

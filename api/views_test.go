@@ -76,6 +76,7 @@ var buyerFields = []string{
 	"invoices[].issued_at", "invoices[].due_date", "invoices[].disputed_since",
 	"invoices[].shipment", "invoices[].lines", "invoices[].lines[].sku", "invoices[].lines[].quantity",
 	"invoices[].open", "invoices[].open.minor", "invoices[].open.currency",
+	"source", "seq",
 }
 
 // Hole 2: a buyer used to read live.failure.error (the worker's pid@host,
@@ -113,7 +114,7 @@ func TestBuyerSeesNoSellerInternals(t *testing.T) {
 		Status: order.StatusAwaitingApproval, Action: "approval.requested", Details: internal.Waiting}))
 
 	get := func(role order.Role) *responseRecorder {
-		return e.do(req{method: http.MethodGet, path: "/v1/orders/" + id, token: e.token(role)})
+		return e.do(req{method: http.MethodGet, path: "/v1/orders/" + id + "?live=true", token: e.token(role)})
 	}
 	for _, role := range []order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront} {
 		w := get(role)

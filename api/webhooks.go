@@ -331,6 +331,8 @@ func (s *server) unknownShipment(ctx context.Context, ev webhook.LogisticsEvent)
 	} else if err != nil {
 		return "", err
 	}
+	// Live: the projection's shipments come a transition after the
+	// booking, so a prompt carrier event would be refused as unknown.
 	d := s.live(ctx, ev.Reference)
 	if d == nil {
 		return "", nil

@@ -33,7 +33,7 @@ type afterSalesView struct {
 
 func (x *sys) afterSales(id string) afterSalesView {
 	x.t.Helper()
-	a := x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	a := x.api(http.MethodGet, "/v1/orders/"+id+"?live=true", order.RoleCS, nil)
 	require.Equal(x.t, http.StatusOK, a.status, "%s", a.body)
 	var v afterSalesView
 	require.NoError(x.t, json.Unmarshal(a.body, &v))

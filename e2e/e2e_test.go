@@ -153,7 +153,7 @@ type orderView struct {
 
 func (x *sys) order(id string) orderView {
 	x.t.Helper()
-	a := x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	a := x.api(http.MethodGet, "/v1/orders/"+id+"?live=true", order.RoleCS, nil)
 	require.Equal(x.t, http.StatusOK, a.status, "GET order: %s", a.body)
 	var v orderView
 	require.NoError(x.t, json.Unmarshal(a.body, &v))

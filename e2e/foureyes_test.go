@@ -84,7 +84,7 @@ func TestFourEyesAndDelegationThroughTheAPI(t *testing.T) {
 			} `json:"approvals"`
 		} `json:"live"`
 	}
-	a = x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	a = x.api(http.MethodGet, "/v1/orders/"+id+"?live=true", order.RoleCS, nil)
 	require.NoError(t, json.Unmarshal(a.body, &staff))
 	require.Equal(t, cfo, staff.Live.AcceptedBy)
 	require.Len(t, staff.Live.Approvals, 3)
@@ -121,7 +121,7 @@ func TestRepDiscountAboveTheirOwnAuthorityNeedsAManager(t *testing.T) {
 			ApprovalsNeeded []order.ApprovalNeed `json:"approvals_needed"`
 		} `json:"live"`
 	}
-	a = x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+	a = x.api(http.MethodGet, "/v1/orders/"+id+"?live=true", order.RoleCS, nil)
 	require.NoError(t, json.Unmarshal(a.body, &staff))
 	require.Equal(t, int64(500), staff.Live.Quote.DiscountBP)
 	require.Equal(t, "rita@seller", staff.Live.Quote.DiscountBy)
@@ -176,7 +176,7 @@ func TestTermsChangeNeverAltersAQuotedOrder(t *testing.T) {
 	}
 	read := func() pinned {
 		var p pinned
-		a := x.api(http.MethodGet, "/v1/orders/"+id, order.RoleCS, nil)
+		a := x.api(http.MethodGet, "/v1/orders/"+id+"?live=true", order.RoleCS, nil)
 		require.NoError(t, json.Unmarshal(a.body, &p))
 		return p
 	}

@@ -90,12 +90,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	erpLatency := fs.Duration("erp-latency", 0, "add this latency to every ERP call during the run")
 	cost := fs.Bool("cost", true, "after the run, read every completed order's history from Temporal and print what an order costs: events, tasks, activities, timers, signals, updates, upserts and Temporal Cloud's billable Actions (-cost=false skips it)")
 	temporalAddr := fs.String("temporal", "127.0.0.1:7233", "with -api and -cost: the Temporal frontend to read the orders' histories from (TEMPORAL_NAMESPACE's namespace)")
-	reference := fs.Bool("reference", true, "in-process: after the orders, run as many bare workflows of no-op activities, shaped like the mean order (its activities, local activities and workflow tasks), at the same concurrency on the same Temporal and worker options, and print bare workflows/s and orders/s ÷ bare workflows/s (needs -cost; not with -api)")
+	reference := fs.Bool("reference", true, "in-process: after the orders, run as many bare workflows of no-op activities, shaped like the mean order (its activities, local activities and workflow tasks), at the same concurrency on the same Temporal and worker options, and print bare workflows/s and orders/s ÷ bare workflows/s (needs -cost; not with -api; skipped with -rate)")
 	jsonOut := fs.String("json", "", "also write the run as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "in-process: write a CPU profile of the whole system during the run to this file (go tool pprof), and one of the reference arm's run to FILE.reference")
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
 	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
+	rate := fs.Float64("rate", 0, "open loop: start this many orders per second for -duration, whatever is in flight (-orders and -concurrency are then unused); 0: closed loop")
+	duration := fs.Duration("duration", time.Minute, "with -rate: how long orders are started; the run then waits for those in flight")
+	liveReads := fs.Bool("live-reads", false, "the storefront reads orders with ?live=true (a details query each), as all reads did before they came from the projection")
+	arrivals := fs.String("arrivals", loadgen.ArrivalPoisson, "with -rate: poisson (exponential gaps, mean 1/rate) or uniform (one every 1/rate)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	lc := loadgen.Config{
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
-		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6),
+		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6), LiveReads: *liveReads,
 	}
 	store, err := devserver.ParseStore(*temporalStore)
 	if err != nil {
@@ -121,6 +125,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("-lines: %w", err)
 	}
 	if err := lc.Validate(); err != nil {
+		return err
+	}
+	ol := loadgen.OpenLoop{Rate: *rate, Duration: *duration, Arrivals: *arrivals, Seed: uint64(time.Now().UnixNano())}
+	if err := ol.Validate(); *rate != 0 && err != nil {
 		return err
 	}
 	var fault *faults.Rule
@@ -183,8 +191,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopProfile = sync.OnceFunc(stop)
 		defer stopProfile()
 	}
-	fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
-	report, runErr := loadgen.Run(ctx, targets, lc)
+	var report loadgen.Report
+	var runErr error
+	if *rate != 0 {
+		fmt.Fprintf(stderr, "bench: open loop, %g orders/s (%s) for %s, against %s…\n", ol.Rate, ol.Arrivals, ol.Duration, run.Target)
+		report, runErr = loadgen.RunOpen(ctx, targets, lc, ol)
+	} else {
+		fmt.Fprintf(stderr, "bench: %d orders, %d at a time, against %s…\n", lc.Orders, lc.Concurrency, run.Target)
+		report, runErr = loadgen.Run(ctx, targets, lc)
+	}
 	stopProfile() // the profile covers the run, not the reading of histories after it
 	run.Report = report
 	if stack != nil {
@@ -196,7 +211,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "bench: reading %d orders' histories…\n", len(report.OrderIDs))
 		run.Cost, run.CostError = benchCost(ctx, cfg, log, stack, *temporalAddr, report.OrderIDs)
 	}
-	if *reference && stack != nil && ctx.Err() == nil {
+	// The ratio compares closed-loop throughputs: an open loop's orders/s
+	// is its arrival rate.
+	if *reference && *rate == 0 && stack != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "bench: reference arm, %d bare workflows…\n", report.Orders)
 		run.Reference, run.ReferenceError = benchReference(ctx, stack, run, lc.RunID, *cpuProfile)
 	}
@@ -324,8 +341,15 @@ func printBench(w io.Writer, r benchRun) {
 	if r.ERPFaults != nil {
 		fmt.Fprintf(w, "ERP faults: %.0f%% of calls answer 503, +%dms per call\n", 100*r.ERPFaults.ErrorRate, r.ERPFaults.LatencyMS)
 	}
-	fmt.Fprintf(w, "%d orders, %d at a time: %d completed, %d failed in %s — %.1f orders/s\n\n",
-		rep.Orders, rep.Concurrency, rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	if ol := rep.OpenLoop; ol != nil {
+		fmt.Fprintf(w, "open loop, %g orders/s offered (%s arrivals) for %s: %d started, at most %d in flight, start lag p99 %s\n",
+			ol.Rate, ol.Arrivals, ol.Duration, rep.Orders, ol.MaxInFlight, ms(ol.StartLag.P99))
+		fmt.Fprintf(w, "%d completed, %d failed in %s (the last started order included) — %.1f orders/s\n\n",
+			rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	} else {
+		fmt.Fprintf(w, "%d orders, %d at a time: %d completed, %d failed in %s — %.1f orders/s\n\n",
+			rep.Orders, rep.Concurrency, rep.Completed, rep.Failed, rep.Wall.Round(time.Millisecond), rep.PerSecond)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(s loadgen.Summary) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Name, s.N, ms(s.Mean), ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))

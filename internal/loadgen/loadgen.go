@@ -49,6 +49,10 @@ type Config struct {
 	// RunID makes the Idempotency-Keys, PO numbers and bank references of
 	// this run unique, so runs against the same system do not collide.
 	RunID string
+	// LiveReads makes the storefront ask for the workflow's live details on
+	// every read (GET /v1/orders/{id}?live=true), as every read did before
+	// reads came from the projection.
+	LiveReads bool
 }
 
 // Validate says which setting cannot work.
@@ -58,6 +62,13 @@ func (c Config) Validate() error {
 		return errors.New("orders: at least 1")
 	case c.Concurrency < 1:
 		return errors.New("concurrency: at least 1")
+	}
+	return c.validateOrders()
+}
+
+// validateOrders checks what shapes each order, whatever paces them.
+func (c Config) validateOrders() error {
+	switch {
 	case len(c.Customers) == 0:
 		return errors.New("customers: at least one")
 	case len(c.Lines) == 0:
@@ -116,6 +127,9 @@ type Report struct {
 	// OrderIDs are the completed orders (their workflow ids), in the order
 	// they completed, so their histories can be read after the run.
 	OrderIDs []string `json:"order_ids,omitempty"`
+	// OpenLoop is set for a run at a fixed arrival rate (RunOpen); Orders
+	// is then how many were started, Concurrency the most in flight.
+	OpenLoop *OpenLoopStats `json:"open_loop,omitempty"`
 }
 
 // maxErrors bounds Report.Errors.
@@ -128,18 +142,7 @@ func Run(ctx context.Context, t Targets, cfg Config) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
 	}
-	d := &driver{
-		t: t, cfg: cfg,
-		http: &http.Client{
-			Timeout: time.Minute,
-			Transport: &http.Transport{
-				MaxIdleConns: 4 * cfg.Concurrency, MaxIdleConnsPerHost: 4 * cfg.Concurrency,
-				IdleConnTimeout: 30 * time.Second,
-			},
-		},
-		stages:   map[Stage][]time.Duration{},
-		requests: map[string][]time.Duration{},
-	}
+	d := newDriver(t, cfg, 4*cfg.Concurrency)
 	if err := d.ping(ctx); err != nil {
 		return Report{}, err
 	}
@@ -166,9 +169,36 @@ feed:
 	close(jobs)
 	wg.Wait()
 
+	r := d.report(cfg.Orders, cfg.Concurrency, time.Since(start))
+	if err := ctx.Err(); err != nil {
+		return r, fmt.Errorf("run interrupted after %d of %d orders: %w", r.Completed, r.Orders, err)
+	}
+	return r, nil
+}
+
+func newDriver(t Targets, cfg Config, idleConns int) *driver {
+	return &driver{
+		t: t, cfg: cfg,
+		http: &http.Client{
+			Timeout: time.Minute,
+			Transport: &http.Transport{
+				MaxIdleConns: idleConns, MaxIdleConnsPerHost: idleConns,
+				IdleConnTimeout: 30 * time.Second,
+			},
+		},
+		stages:   map[Stage][]time.Duration{},
+		requests: map[string][]time.Duration{},
+	}
+}
+
+// report sums up a run of orders orders, at most concurrency in flight,
+// that took wall.
+func (d *driver) report(orders, concurrency int, wall time.Duration) Report {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	r := Report{
-		Orders: cfg.Orders, Concurrency: cfg.Concurrency, Wall: time.Since(start),
-		Completed: d.completed, Failed: cfg.Orders - d.completed, Errors: d.errors,
+		Orders: orders, Concurrency: concurrency, Wall: wall,
+		Completed: d.completed, Failed: orders - d.completed, Errors: d.errors,
 		OrderIDs: d.ids,
 	}
 	if r.Wall > 0 {
@@ -185,10 +215,7 @@ feed:
 	for _, n := range names {
 		r.Requests = append(r.Requests, Summarize(n, d.requests[n]))
 	}
-	if err := ctx.Err(); err != nil {
-		return r, fmt.Errorf("run interrupted after %d of %d orders: %w", r.Completed, r.Orders, err)
-	}
-	return r, nil
+	return r
 }
 
 // driver holds a run's shared state.

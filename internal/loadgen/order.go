@@ -14,10 +14,12 @@ import (
 )
 
 // view is the part of GET /v1/orders/{id} the driver reads. A storefront
-// token gets the buyer's representation (shipments at the top, no
-// needs_attention); a staff token the projection with live details.
+// token gets the buyer's representation (no needs_attention); a staff token
+// the projection. The driver reads the default answer, the projection's
+// (source "projection"), as a polling storefront does.
 type view struct {
 	ID             string       `json:"id"`
+	Source         string       `json:"source"`
 	Status         order.Status `json:"status"`
 	NeedsAttention bool         `json:"needs_attention"`
 	Details        string       `json:"details"`
@@ -66,8 +68,12 @@ func (v view) due() map[string]money.Money {
 
 // booked reports whether the order's shipments are booked with the carrier.
 func (v view) booked() bool {
-	if v.Live != nil {
+	switch {
+	case v.Live != nil:
 		return len(v.Live.Shipments) > 0
+	case v.Source == "projection":
+		// The workflow records SHIPPING once every shipment is booked.
+		return v.Status == order.StatusShipping
 	}
 	return len(v.Shipments) > 0 && v.Shipments[0].TrackingNumber != ""
 }
@@ -157,9 +163,13 @@ var errStuck = errors.New("cannot reach the status waited for")
 // An order that ends elsewhere or needs attention fails at once.
 func (d *driver) await(ctx context.Context, id string, want order.Status, ok func(view) bool) (view, error) {
 	deadline := time.Now().Add(d.cfg.StageTimeout)
+	name, target := "GET /v1/orders/{id}", d.t.API+"/v1/orders/"+id
+	if d.cfg.LiveReads {
+		name, target = name+"?live=true", target+"?live=true"
+	}
 	var v view
 	for {
-		if _, err := d.do(ctx, "GET /v1/orders/{id}", http.MethodGet, d.t.API+"/v1/orders/"+id, nil, nil, &v); err != nil {
+		if _, err := d.do(ctx, name, http.MethodGet, target, nil, nil, &v); err != nil {
 			return v, fmt.Errorf("%s: read order: %w", id, err)
 		}
 		switch {

@@ -37,3 +37,25 @@ func TestDuePaysEachOpenInvoice(t *testing.T) {
 		})
 	}
 }
+
+// The projection answer has no shipments: its SHIPPING, recorded once every
+// shipment is booked, is what says so.
+func TestBookedReadsEachAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"projection, shipping", `{"source":"projection","status":"SHIPPING"}`, true},
+		{"projection, confirmed", `{"source":"projection","status":"CONFIRMED"}`, false},
+		{"buyer live view, tracking number", `{"source":"workflow","status":"SHIPPING","shipments":[{"tracking_number":"TRK-1"}]}`, true},
+		{"buyer live view, not booked yet", `{"source":"workflow","status":"SHIPPING","shipments":[{"warehouse":"north"}]}`, false},
+		{"staff live view", `{"source":"workflow","status":"SHIPPING","live":{"shipments":[{"warehouse":"north"}]}}`, true},
+		{"staff live view, none", `{"source":"workflow","status":"SHIPPING","live":{}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v view
+			require.NoError(t, json.Unmarshal([]byte(tc.body), &v))
+			require.Equal(t, tc.want, v.booked())
+		})
+	}
+}

@@ -74,3 +74,39 @@ func (s *Store) InvoiceByNumber(ctx context.Context, number string) (orderID str
 	inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
 	return orderID, inv, nil
 }
+
+// OrderInvoices returns an order's invoices, oldest first, as the
+// projection holds them: what the ERP issued, and what the order last
+// recorded as open on each (Open nil until it has).
+func (s *Store) OrderInvoices(ctx context.Context, orderID string) ([]InvoiceState, error) {
+	what := fmt.Sprintf("invoices of order %q", orderID)
+	rows, err := s.pool.Query(ctx, `
+		SELECT number, amount_minor, currency, issued_at, due_date, open_minor, disputed
+		FROM invoices
+		WHERE order_id = $1
+		ORDER BY issued_at, number`, orderID)
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	defer rows.Close()
+	var out []InvoiceState
+	for rows.Next() {
+		var inv InvoiceState
+		var amount int64
+		var open *int64
+		if err := rows.Scan(&inv.Number, &amount, &inv.Amount.Currency, &inv.IssuedAt, &inv.DueDate, &open, &inv.Disputed); err != nil {
+			return nil, dbError(what, err)
+		}
+		inv.Amount = money.New(amount, inv.Amount.Currency)
+		inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()
+		if open != nil {
+			o := money.New(*open, inv.Amount.Currency)
+			inv.Open = &o
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(what, err)
+	}
+	return out, nil
+}

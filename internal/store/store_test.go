@@ -627,6 +627,23 @@ func TestInvoices(t *testing.T) {
 
 	_, _, err = s.InvoiceByNumber(ctx, "INV-0000")
 	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// The order's invoices, with what it last recorded as open.
+	invs, err := s.OrderInvoices(ctx, "ord-1")
+	require.NoError(t, err)
+	require.Equal(t, []store.InvoiceState{{Number: inv.Number, Amount: inv.Amount, IssuedAt: inv.IssuedAt, DueDate: inv.DueDate}}, invs,
+		"open is unknown until the order records its ledger")
+	paid := transition("ord-1", 2, order.StatusAwaitingPayment)
+	paid.Facts = &order.Facts{Invoices: []order.InvoiceFact{{Number: inv.Number, Open: money.New(5_000, "EUR"), Disputed: true}}}
+	require.NoError(t, s.RecordTransition(ctx, paid))
+	invs, err = s.OrderInvoices(ctx, "ord-1")
+	require.NoError(t, err)
+	require.Len(t, invs, 1)
+	require.Equal(t, money.New(5_000, "EUR"), *invs[0].Open)
+	require.True(t, invs[0].Disputed)
+	invs, err = s.OrderInvoices(ctx, "ord-nope")
+	require.NoError(t, err)
+	require.Empty(t, invs)
 }
 
 func TestWebhookEvents(t *testing.T) {

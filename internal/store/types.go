@@ -34,12 +34,26 @@ type OrderRecord struct {
 	Total          money.Money  `json:"total"`
 	QuoteRevision  int          `json:"quote_revision"`
 	// Details says in words what the order waits for.
-	Details       string    `json:"details"`
-	InvoiceNumber string    `json:"invoice_number,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	Details       string `json:"details"`
+	InvoiceNumber string `json:"invoice_number,omitempty"`
+	// CreatedAt and UpdatedAt are zero (and left out of JSON) only in an
+	// answer the API made from the workflow before any row existed.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// LastSeq is the workflow's transition counter last applied.
 	LastSeq int64 `json:"-"`
+}
+
+// InvoiceState is one invoice of an order as the projection holds it.
+type InvoiceState struct {
+	Number   string
+	Amount   money.Money
+	IssuedAt time.Time
+	DueDate  time.Time
+	// Open is what the order last recorded as open on the invoice; nil
+	// until it has recorded its ledger.
+	Open     *money.Money
+	Disputed bool
 }
 
 // NewOrder is what POST /v1/quotes writes, atomically with its idempotency key.
