@@ -85,6 +85,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dashboard := fs.Bool("dashboard", false, "time the dashboard's queries instead: generate -orders orders over two years straight into a throw-away database (e.g. -orders 1000000) and print each query's median time for 30 and 365 days")
 	dashboardDB := fs.String("dashboard-db", "", "with -dashboard: time against this database URL, generating only when it has no generated orders (keep one with -keep-db)")
 	runs := fs.Int("runs", 5, "with -dashboard: timed runs per query (the median is printed)")
+	sizing := fs.Bool("sizing", false, "measure the worker's memory instead: park -orders orders at AWAITING_PAYMENT (invoiced, unpaid) in the in-process stack and print the memory and goroutines per order in the worker's sticky cache and per parked order not cached, and orders per CPU-second")
+	stickyCache := fs.Int("sticky-cache", 0, "with -sizing: the worker's sticky workflow cache size (0: the Temporal Go SDK's default, 10000)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -101,6 +103,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := lc.Validate(); err != nil {
 		return err
+	}
+	if *sizing {
+		return benchSizing(ctx, cfg, newLogger(cfg, stderr), lc, sizingOptions{
+			api: *apiURL, memory: *memory, keepDB: *keepDB, stickyCache: *stickyCache, jsonOut: *jsonOut, cpuProfile: *cpuProfile,
+		}, stdout, stderr)
 	}
 	var fault *faults.Rule
 	if *erpErrorRate > 0 || *erpLatency > 0 {
