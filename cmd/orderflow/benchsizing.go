@@ -106,7 +106,10 @@ type sizingRun struct {
 	// The readings: before any order (worker running); with the orders parked
 	// and cached; with the worker stopped and the sticky cache purged; with
 	// a worker started again (the orders parked, none cached).
-	Before, Cached, Stopped, Evicted memReading
+	Before  memReading `json:"before"`
+	Cached  memReading `json:"cached"`
+	Stopped memReading `json:"stopped"`
+	Evicted memReading `json:"evicted"`
 	// PerCachedOrder is Cached − Evicted over the cached orders: what the
 	// worker holds for an order in its cache. PerEvictedOrder is Evicted −
 	// Before over the parked orders: what the whole process (Temporal
