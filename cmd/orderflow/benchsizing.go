@@ -207,9 +207,7 @@ func benchSizing(ctx context.Context, cfg config.Config, log zerolog.Logger, lc 
 	if run.PerEvictedOrder, err = costPerOrder(run.Evicted, run.Before, report.Completed); err != nil {
 		return err
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		run.LoadAverage = strings.Join(strings.Fields(string(b))[:3], " ")
-	}
+	run.LoadAverage = loadAverage()
 	printSizing(stdout, run)
 	if jsonOut != "" {
 		b, err := json.MarshalIndent(run, "", "  ")
@@ -302,4 +300,14 @@ func printSizing(w io.Writer, r sizingRun) {
 	for _, err := range rep.Errors {
 		fmt.Fprintln(w, "error:", err)
 	}
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages as Linux
+// reports them, "" where /proc/loadavg cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }

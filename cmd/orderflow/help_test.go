@@ -41,7 +41,7 @@ var flagsOf = map[string][]string{
 	"audit":          {"-order", "-head", "-json"},
 	"sim":            {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
 	"dev":            {"-data-dir", "-auto-deliver", "-auto-return"},
-	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs"},
+	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs", "-sizing", "-sticky-cache"},
 }
 
 // TestEveryCommandAnswersHelpAndStartsNothing runs every subcommand with -h
