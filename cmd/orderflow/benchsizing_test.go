@@ -75,10 +75,12 @@ func TestBenchSizingMeasuresCachedOrders(t *testing.T) {
 	if got.Report.Completed != 6 || got.PerCachedOrder.Orders != 6 || got.StickyCache != defaultStickyCache || got.CPUSeconds <= 0 {
 		t.Errorf("sizing JSON: %+v", got)
 	}
-	// The order workflow runs several coroutines, each a goroutine while
-	// the order is cached; stopping the worker ends them.
-	if c := got.PerCachedOrder; c.Goroutines < 2 || c.LiveBytes <= 0 {
-		t.Errorf("per cached order: %+v; want at least 2 goroutines and some memory", c)
+	// The order workflow runs several coroutines, each a goroutine with its
+	// stack while the order is cached; stopping the worker ends them. (The
+	// live heap of six orders is within the heap readings' noise of a MiB
+	// or two, so this small run does not judge it.)
+	if c := got.PerCachedOrder; c.Goroutines < 2 || c.StackBytes <= 0 {
+		t.Errorf("per cached order: %+v; want at least 2 goroutines and their stacks", c)
 	}
 	if got.Stopped.Goroutines >= got.Cached.Goroutines-6*2 {
 		t.Errorf("goroutines: %d cached, %d with the worker stopped; want the cached orders' gone", got.Cached.Goroutines, got.Stopped.Goroutines)
