@@ -100,6 +100,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", time.Minute, "with -rate: how long orders are started; the run then waits for those in flight")
 	liveReads := fs.Bool("live-reads", false, "the storefront reads orders with ?live=true (a details query each), as all reads did before they came from the projection")
 	arrivals := fs.String("arrivals", loadgen.ArrivalPoisson, "with -rate: poisson (exponential gaps, mean 1/rate) or uniform (one every 1/rate)")
+	sizing := fs.Bool("sizing", false, "measure the worker's memory instead: park -orders orders at AWAITING_PAYMENT (invoiced, unpaid) in the in-process stack and print the memory and goroutines per order in the worker's sticky cache and per parked order not cached, and orders per CPU-second")
+	stickyCache := fs.Int("sticky-cache", 0, "with -sizing: the worker's sticky workflow cache size (0: the Temporal Go SDK's default, 10000)")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -130,6 +132,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ol := loadgen.OpenLoop{Rate: *rate, Duration: *duration, Arrivals: *arrivals, Seed: uint64(time.Now().UnixNano())}
 	if err := ol.Validate(); *rate != 0 && err != nil {
 		return err
+	}
+	if *sizing {
+		return benchSizing(ctx, cfg, newLogger(cfg, stderr), lc, sizingOptions{
+			api: *apiURL, memory: *memory, keepDB: *keepDB, store: store, stickyCache: *stickyCache, jsonOut: *jsonOut, cpuProfile: *cpuProfile,
+		}, stdout, stderr)
 	}
 	var fault *faults.Rule
 	if *erpErrorRate > 0 || *erpLatency > 0 {

@@ -53,6 +53,11 @@ type Config struct {
 	// every read (GET /v1/orders/{id}?live=true), as every read did before
 	// reads came from the projection.
 	LiveReads bool
+	// Park stops each order once it is invoiced and AWAITING_PAYMENT, its
+	// survey open, instead of answering the survey and paying: the orders
+	// stay parked in their workflows (for measuring what a parked order
+	// costs). The settle stage is then empty.
+	Park bool
 }
 
 // Validate says which setting cannot work.
@@ -111,11 +116,13 @@ var Stages = []Stage{StageQuote, StageConfirm, StageInvoice, StageSettle, StageT
 
 // Report is the outcome of a run.
 type Report struct {
-	Orders      int           `json:"orders"`
-	Concurrency int           `json:"concurrency"`
-	Completed   int           `json:"completed"`
-	Failed      int           `json:"failed"`
-	Wall        time.Duration `json:"wall_ns"`
+	Orders      int `json:"orders"`
+	Concurrency int `json:"concurrency"`
+	// Completed counts the orders that reached the run's goal: COMPLETED,
+	// or AWAITING_PAYMENT with Config.Park.
+	Completed int           `json:"completed"`
+	Failed    int           `json:"failed"`
+	Wall      time.Duration `json:"wall_ns"`
 	// PerSecond is completed orders per second of wall time.
 	PerSecond float64 `json:"orders_per_second"`
 	// Stages and Requests are latency summaries, in the order of Stages and
@@ -124,8 +131,8 @@ type Report struct {
 	Requests []Summary `json:"requests"`
 	// Errors holds the first failures, one per failed order.
 	Errors []string `json:"errors,omitempty"`
-	// OrderIDs are the completed orders (their workflow ids), in the order
-	// they completed, so their histories can be read after the run.
+	// OrderIDs are the completed (or parked) orders (their workflow ids),
+	// in the order they got there, so their histories can be read after the run.
 	OrderIDs []string `json:"order_ids,omitempty"`
 	// OpenLoop is set for a run at a fixed arrival rate (RunOpen); Orders
 	// is then how many were started, Concurrency the most in flight.
@@ -135,7 +142,8 @@ type Report struct {
 // maxErrors bounds Report.Errors.
 const maxErrors = 20
 
-// Run takes cfg.Orders orders to COMPLETED, cfg.Concurrency at a time. It
+// Run takes cfg.Orders orders to COMPLETED (to AWAITING_PAYMENT with
+// cfg.Park), cfg.Concurrency at a time. It
 // returns an error only when the run could not start; orders that fail are
 // counted and described in the report.
 func Run(ctx context.Context, t Targets, cfg Config) (Report, error) {
