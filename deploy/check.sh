@@ -88,8 +88,10 @@ else
 fi
 
 # --- shell -----------------------------------------------------------------
+run "bash -n: deploy/scaleout/run.sh" bash -n "$here/scaleout/run.sh"
 if command -v shellcheck >/dev/null 2>&1; then
 	run "shellcheck: deploy/check.sh" shellcheck "$here/check.sh"
+	run "shellcheck: deploy/scaleout/run.sh" shellcheck "$here/scaleout/run.sh"
 else
 	skip "shellcheck" "not installed: apt-get install shellcheck"
 fi
