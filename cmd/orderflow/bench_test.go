@@ -74,14 +74,7 @@ func TestBenchTakesOrdersToCompletion(t *testing.T) {
 			t.Errorf("no CPU profile written to %s: %v", p, err)
 		}
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got benchRun
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := readBenchJSON(t, out)
 	if got.Report.Completed != 4 || len(got.Report.Stages) != 5 || got.Report.Stages[4].N != 4 || got.Memory == nil {
 		t.Errorf("bench JSON: %+v", got)
 	}
@@ -197,14 +190,7 @@ func TestBenchOnPostgres(t *testing.T) {
 		}
 	}
 	// Its own databases only: other runs on the same server come and go.
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got benchRun
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := readBenchJSON(t, out)
 	if !strings.HasPrefix(got.Database, "orderflow_bench_") {
 		t.Fatalf("bench JSON names no throw-away database: %q", got.Database)
 	}
@@ -233,14 +219,7 @@ func TestBenchOpenLoopStartsOrdersAtTheRate(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got benchRun
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := readBenchJSON(t, out)
 	ol := got.Report.OpenLoop
 	if ol == nil || ol.Rate != 4 || ol.StartLag.N != 4 || ol.MaxInFlight < 1 || got.Report.Orders != 4 || got.Report.Completed != 4 {
 		t.Errorf("bench JSON: open loop %+v, report %+v", ol, got.Report)
@@ -269,4 +248,18 @@ func TestBenchDashboardTimesEveryQuery(t *testing.T) {
 	for _, q := range dashQueries {
 		require(regexp.MustCompile(regexp.QuoteMeta(q.name)+`\s+[0-9.]+ms\s+[0-9.]+ms\s+[0-9.]+ms`).MatchString(out), "a row for "+q.name)
 	}
+}
+
+// readBenchJSON reads the run a bench wrote with -json path.
+func readBenchJSON(t *testing.T, path string) benchRun {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got benchRun
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
