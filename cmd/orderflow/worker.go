@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auditseal"
 	"github.com/orderflow/orderflow/worker"
+	sdkworker "go.temporal.io/sdk/worker"
 )
 
 // runWorker is the production worker: one process polling the orders task
@@ -44,11 +45,13 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}()
 	defer func() { <-sealerDone }()
 
+	// Process-wide, and before the worker starts (the SDK's rule).
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCache)
 	w := worker.New(c, worker.NewActivities(cfg, st, m), m)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	log.Info().Str("temporal", cfg.TemporalAddress).Str("metrics", cfg.WorkerMetricsAddr).Msg("worker started")
+	log.Info().Str("temporal", cfg.TemporalAddress).Str("metrics", cfg.WorkerMetricsAddr).Int("cache", cfg.WorkerCache).Msg("worker started")
 	<-ctx.Done()
 	w.Stop()
 	return nil

@@ -50,6 +50,10 @@ type Config struct {
 	AllowDevSecrets bool
 	// WorkerMetricsAddr is where a worker process serves /metrics (ORDERFLOW_WORKER_METRICS_ADDR).
 	WorkerMetricsAddr string
+	// WorkerCache is how many open orders a worker process keeps in the
+	// SDK's sticky workflow cache (ORDERFLOW_WORKER_CACHE); each costs
+	// about 100 KiB (docs/operations.md, "Sizing the worker").
+	WorkerCache int
 
 	ERPURL     string // ORDERFLOW_ERP_URL
 	CarrierURL string // ORDERFLOW_CARRIER_URL
@@ -182,6 +186,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_WORKER_CACHE", Default: "1000", Usage: "open orders a worker process keeps in memory between their workflow tasks (the sticky workflow cache, about 100 KiB each); an order evicted is replayed from its history at its next task", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_BANK_URL", Default: "http://127.0.0.1:8083", Usage: "the bank, for outgoing transfers (refunds)", Commands: []string{"worker"}},
@@ -294,6 +299,12 @@ func FromEnv() (Config, error) {
 	}
 	if c.StepBudget, err = envDuration("ORDERFLOW_STEP_BUDGET"); err != nil {
 		return Config{}, err
+	}
+	if c.WorkerCache, err = envInt("ORDERFLOW_WORKER_CACHE"); err != nil {
+		return Config{}, err
+	}
+	if c.WorkerCache < 1 {
+		return Config{}, fmt.Errorf("ORDERFLOW_WORKER_CACHE: at least 1")
 	}
 	if c.AuditSealInterval, err = envDuration("ORDERFLOW_AUDIT_SEAL_INTERVAL"); err != nil {
 		return Config{}, err

@@ -15,6 +15,9 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.WorkerCache != 1000 {
+		t.Fatalf("ORDERFLOW_WORKER_CACHE defaults to 1000, got %d", c.WorkerCache)
+	}
 	if c.AuditSealInterval != time.Minute {
 		t.Fatalf("ORDERFLOW_AUDIT_SEAL_INTERVAL defaults to 1m, got %s", c.AuditSealInterval)
 	}
@@ -38,6 +41,7 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		"ORDERFLOW_SIM_AUTO_RESTOCK":    "sometimes",
 		"ORDERFLOW_SELLER_COUNTRY":      "Germany",
 		"ORDERFLOW_AUDIT_SEAL_INTERVAL": "0s",
+		"ORDERFLOW_WORKER_CACHE":        "0",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)
