@@ -397,7 +397,7 @@ func printCost(w io.Writer, s historycost.Summary) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "billable actions: Temporal Cloud's rule (https://docs.temporal.io/cloud/actions) applied to the histories;")
-	fmt.Fprintln(w, "not counted, as no history shows them: queries (the API asks orders for live details), heartbeats, rejected updates.")
+	fmt.Fprintln(w, "not counted, as no history shows them: queries (reads with ?live=true, the buyer's order page, payment allocation), heartbeats, rejected updates.")
 }
 
 // parseLines reads "SKU:QTY,SKU:QTY".
