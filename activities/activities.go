@@ -189,7 +189,13 @@ type RecordInput struct {
 	// Seq orders the transitions of one order: the store ignores a seq
 	// older than the one it holds, so records may arrive in any order and
 	// be retried.
-	Seq            int64        `json:"seq"`
+	Seq int64 `json:"seq"`
+	// Fence orders records of different workflow tasks: a record of a
+	// later task wins over one of an earlier task whatever their seqs,
+	// so the writes of a task that was lost (its worker died) and run
+	// again give way to the run that counts (store.Transition.Fence).
+	// 0 for workers before it; their records order by seq alone.
+	Fence          int64        `json:"fence,omitempty"`
 	Status         order.Status `json:"status"`
 	NeedsAttention bool         `json:"needs_attention"`
 	Total          money.Money  `json:"total"`
@@ -238,7 +244,7 @@ func (in *RecordInput) UnmarshalJSON(b []byte) error {
 // transition is the store's form of in.
 func (in RecordInput) transition() (store.Transition, error) {
 	t := store.Transition{
-		OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber, Seq: in.Seq,
+		OrderID: in.OrderID, CustomerID: in.CustomerID, PONumber: in.PONumber, Seq: in.Seq, Fence: in.Fence,
 		Status: in.Status, NeedsAttention: in.NeedsAttention, Total: in.Total, QuoteRevision: in.QuoteRevision,
 		Details: in.Details, InvoiceNumber: in.InvoiceNumber,
 		Actor: in.Actor, Action: in.Action, Reason: in.Reason, At: in.At, Facts: in.Facts,

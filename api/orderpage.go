@@ -58,6 +58,9 @@ var milestones = []struct{ action, label string }{
 func progress(entries []store.AuditEntry, q *order.Quote) []milestone {
 	first := map[string]time.Time{}
 	for _, e := range entries {
+		if e.Superseded {
+			continue // a lost workflow task's record: not the order's history
+		}
 		if _, ok := first[e.Action]; !ok {
 			first[e.Action] = e.At
 		}

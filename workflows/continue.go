@@ -40,7 +40,10 @@ type Carried struct {
 	Lines   []order.Line `json:"lines"`
 	Disc    int64        `json:"discount_bp,omitempty"`
 	Seq     int64        `json:"seq"`
-	Undos   []undo       `json:"undos,omitempty"`
+	// FenceBase is the fence the next run's records start above: every
+	// fence of this run and the runs before it is lower (see fence).
+	FenceBase int64  `json:"fence_base,omitempty"`
+	Undos     []undo `json:"undos,omitempty"`
 	// Counters that name mails and keys: they must not repeat in a later run.
 	Failures int `json:"failures"`
 	Resends  int `json:"resends"`
@@ -75,14 +78,15 @@ type Carried struct {
 }
 
 // carry is the order's state for its next run, which starts at s.
-func (o *orderState) carry(s stage) *Carried {
+func (o *orderState) carry(ctx workflow.Context, s stage) *Carried {
 	run := 0
 	if o.in.Resume != nil {
 		run = o.in.Resume.Run + 1
 	}
 	return &Carried{
 		Stage: s, Run: run, Details: o.d, Terms: o.terms, Lines: o.lines, Disc: o.disc, Seq: o.seq, Undos: o.undos,
-		Failures: o.failures, Resends: o.resends, Dunned: o.dun.Dunned, Escalated: o.dun.Escalated,
+		FenceBase: o.fence(ctx),
+		Failures:  o.failures, Resends: o.resends, Dunned: o.dun.Dunned, Escalated: o.dun.Escalated,
 		CreditNotes: o.creditNotes, Refunds: o.refunds, Reships: o.reships, Returns: o.returns,
 		WriteOffs: o.writeOffs, Allocations: o.allocations, Reminded: o.dun.Reminded, Dunning: o.dunning, Disputes: o.disputes, DunningResumeAt: o.dunningResumeAt,
 		EarlyDelivered: o.earlyDelivered, Payments: o.payments, SeenPayments: o.seenPayments,
@@ -95,6 +99,7 @@ func (o *orderState) carry(s stage) *Carried {
 // restore takes the state a previous run carried.
 func (o *orderState) restore(c *Carried) {
 	o.d, o.terms, o.lines, o.disc, o.seq, o.recorded, o.undos = c.Details, c.Terms, c.Lines, c.Disc, c.Seq, c.Seq, c.Undos
+	o.fenceBase = c.FenceBase
 	o.failures, o.resends = c.Failures, c.Resends
 	o.dun, o.dunning = DunState{Dunned: c.Dunned, Reminded: c.Reminded, Escalated: c.Escalated}, c.Dunning
 	o.reships, o.returns, o.writeOffs, o.allocations = c.Reships, c.Returns, c.WriteOffs, c.Allocations
@@ -174,6 +179,6 @@ func (o *orderState) continueAsNew(ctx workflow.Context, s stage, done func() bo
 	o.logger.Info("history is long; continuing as new", "Stage", string(s),
 		"HistoryLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	in := o.in
-	in.Resume = o.carry(s)
+	in.Resume = o.carry(ctx, s)
 	return workflow.NewContinueAsNewError(ctx, OrderWorkflowName, in)
 }

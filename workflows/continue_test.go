@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/mail"
@@ -173,4 +175,43 @@ func TestContinuedInThePaymentWaitDunsOnAndCompletes(t *testing.T) {
 	require.Contains(t, keys, string(mail.KindDunningFinal), "reminders after the escalation are final notices")
 	require.Equal(t, []order.Status{order.StatusAwaitingPayment, order.StatusCompleted}, w.statuses())
 	require.Contains(t, w.actions(), "payment.exact")
+}
+
+// Every record carries a fence (the deciding task's history length above
+// the runs before, store.Transition.Fence), and a run that continues as
+// new hands the next one a base above every fence it used: history
+// lengths start again in each run, fences never go back.
+func TestRecordsAreFencedAcrossContinueAsNew(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env.SetStartTime(start.Add(62 * 24 * time.Hour))
+	w.env.SetCurrentHistoryLength(9)
+	c := paymentState(t)
+	c.FenceBase = 500
+	w.at(time.Hour, func() { w.pay("BTX-2", eur(100_000)) })
+	// Later tasks, further down the history, reach the order's limit.
+	w.at(2*time.Hour, func() { w.env.SetCurrentHistoryLength(11) })
+	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{
+		OrderID: "ord-1", CustomerID: "ACME-001", PONumber: "PO-77", Lines: c.Lines, RequestedBy: buyer, Resume: c,
+		HistoryLimit: 10})
+	require.True(t, w.env.IsWorkflowCompleted())
+
+	var cont *workflow.ContinueAsNewError
+	require.ErrorAs(t, w.env.GetWorkflowError(), &cont, "a history at its limit continues as new")
+	var next workflows.OrderInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(cont.Input, &next))
+	require.NotNil(t, next.Resume)
+	require.Equal(t, int64(511), next.Resume.FenceBase, "the next run's records start above this run's")
+
+	p := w.projection()
+	require.NotEmpty(t, p, "the payment is recorded before the order continues")
+	var fences []int64
+	for _, r := range p {
+		fences = append(fences, r.Fence)
+		if r.Action == "payment.partial" {
+			require.Equal(t, int64(509), r.Fence, "the payment is fenced by the task that applied it")
+		}
+	}
+	require.IsNonDecreasing(t, fences, "a later seq never has an earlier fence")
+	require.Contains(t, w.actions(), "payment.partial")
 }

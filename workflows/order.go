@@ -166,6 +166,9 @@ type orderState struct {
 	// recorded is the highest seq whose Record has returned: the
 	// projection shows at least that much.
 	recorded int64
+	// fenceBase is what the runs before this one add to its history
+	// length to make a record's fence (see fence).
+	fenceBase int64
 	// refused names the lines of the first revision the ERP would not
 	// price; the order ends QUOTE_REFUSED.
 	refused []order.FieldError

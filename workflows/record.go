@@ -168,7 +168,7 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	}()
 	o.showDetails(ctx)
 	in := activities.RecordInput{
-		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq,
+		OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, PONumber: o.in.PONumber, Seq: o.seq, Fence: o.fence(ctx),
 		Status: o.d.Status, NeedsAttention: o.d.NeedsAttention, Total: money.Zero(noCurrency), Details: o.d.Waiting,
 		Actor: actor, Action: action, Reason: reason, At: workflow.Now(ctx), Fields: fields,
 		Facts: o.facts(workflow.Now(ctx)),
@@ -183,6 +183,25 @@ func (o *orderState) recordFields(ctx workflow.Context, actor order.Actor, actio
 	if err := o.write(ctx, in); err != nil {
 		o.logger.Error("record transition", "Action", action, "Error", err)
 	}
+}
+
+// fence orders the records of the workflow task that decided them before
+// those of any later task, in this run or a later one: the task's history
+// length (its WorkflowTaskStarted event id), above every fence of the runs
+// before (fenceBase, carried through continue-as-new).
+//
+// Seq alone cannot do that. A local Record runs inside the workflow task,
+// before the task completes; when its worker dies or the task times out,
+// the writes stay but the task is run again, by another worker, on a
+// history with more events in it (a signal that arrived meanwhile), and
+// may decide other transitions under the same seqs: a payment and a
+// closed survey in one task go straight to COMPLETED at the seq where the
+// lost task wrote PAID. The retried task has a larger history length, so
+// the store takes its records over the lost task's (store.Transition).
+// The value is the same when the task is replayed: no command depends on
+// it, and a replay reads the same length.
+func (o *orderState) fence(ctx workflow.Context) int64 {
+	return o.fenceBase + int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())
 }
 
 // write runs the Record activity: a local activity since

@@ -16,15 +16,19 @@ import (
 // inserted out of order), then by insertion.
 // An order without entries (or an unknown one) gives an empty list.
 // Entries written outside the workflow have Seq 0, like the creation entry;
-// their Action tells them apart.
+// their Action tells them apart. Entries of a lost workflow task are
+// listed too, marked Superseded (see Transition.Fence).
 func (s *Store) AuditLog(ctx context.Context, orderID string) ([]AuditEntry, error) {
 	what := fmt.Sprintf("audit log of order %q", orderID)
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, order_id, COALESCE(seq, 0), at, actor_subject, actor_role, actor_customer_id,
-			action, COALESCE(from_status, ''), COALESCE(to_status, ''), reason, data
-		FROM audit_log
+			action, COALESCE(from_status, ''), COALESCE(to_status, ''), reason, data,
+			seq IS NOT NULL AND EXISTS (
+				SELECT 1 FROM audit_log later
+				WHERE later.order_id = a.order_id AND later.fence > a.fence AND later.seq <= a.seq)
+		FROM audit_log a
 		WHERE order_id = $1
-		ORDER BY at, seq NULLS LAST, id`, orderID)
+		ORDER BY at, seq NULLS LAST, fence, id`, orderID)
 	if err != nil {
 		return nil, dbError(what, err)
 	}
@@ -32,7 +36,7 @@ func (s *Store) AuditLog(ctx context.Context, orderID string) ([]AuditEntry, err
 		var e AuditEntry
 		var data []byte
 		err := row.Scan(&e.ID, &e.OrderID, &e.Seq, &e.At, &e.Actor.Subject, &e.Actor.Role,
-			&e.Actor.CustomerID, &e.Action, &e.FromStatus, &e.ToStatus, &e.Reason, &data)
+			&e.Actor.CustomerID, &e.Action, &e.FromStatus, &e.ToStatus, &e.Reason, &data, &e.Superseded)
 		e.At = e.At.UTC()
 		if len(data) > 0 {
 			e.Data = data

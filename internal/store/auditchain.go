@@ -71,6 +71,7 @@ type chainRow struct {
 	toStatus   *string
 	reason     string
 	data       *string // jsonb's text form (data::text)
+	fence      int64
 	prevHash   []byte
 	hash       []byte
 }
@@ -78,7 +79,8 @@ type chainRow struct {
 // content is the canonical encoding of the row (see migration 019):
 // order_id, chain_index, seq, at in microseconds since the epoch,
 // actor_subject, actor_role, actor_customer_id, action, from_status,
-// to_status, reason, data.
+// to_status, reason, data, and the fence when it is not 0 (migration
+// 022; entries before it have 0 and hash as they did).
 func (r chainRow) content() []byte {
 	var seq *string
 	if r.seq != nil {
@@ -97,7 +99,11 @@ func (r chainRow) content() []byte {
 	b = appendNullable(b, r.fromStatus)
 	b = appendNullable(b, r.toStatus)
 	b = appendField(b, r.reason)
-	return appendNullable(b, r.data)
+	b = appendNullable(b, r.data)
+	if r.fence != 0 {
+		b = appendField(b, strconv.FormatInt(r.fence, 10))
+	}
+	return b
 }
 
 // entryHash is sha256(prevHash || content).
@@ -425,7 +431,7 @@ func (s *Store) verifyChains(ctx context.Context, orderID string, batch int, rep
 		}
 		rows, err := s.pool.Query(ctx, `
 			SELECT id, order_id, chain_index, seq, at, actor_subject, actor_role, actor_customer_id,
-				action, from_status, to_status, reason, data::text, prev_hash, hash
+				action, from_status, to_status, reason, data::text, fence, prev_hash, hash
 			FROM audit_log
 			WHERE `+filter+`(order_id, chain_index) > ($1, $2)
 			ORDER BY order_id, chain_index
@@ -437,7 +443,7 @@ func (s *Store) verifyChains(ctx context.Context, orderID string, batch int, rep
 		for rows.Next() {
 			var r chainRow // fresh: pgx reuses the pointers of a scan target
 			if err := rows.Scan(&r.id, &r.orderID, &r.chainIndex, &r.seq, &r.at, &r.subject, &r.role,
-				&r.customerID, &r.action, &r.fromStatus, &r.toStatus, &r.reason, &r.data, &r.prevHash, &r.hash); err != nil {
+				&r.customerID, &r.action, &r.fromStatus, &r.toStatus, &r.reason, &r.data, &r.fence, &r.prevHash, &r.hash); err != nil {
 				rows.Close()
 				return fmt.Errorf("verify audit log: %w", err)
 			}

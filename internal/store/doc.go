@@ -29,9 +29,11 @@
 //     the same transaction as the order row and its "order.created" audit
 //     entry (seq 0). A replay with the same request hash returns the first
 //     order (created=false); another hash is ErrIdempotencyConflict.
-//   - RecordTransition is keyed by (order_id, seq): the audit entry is written
-//     once, and the projection moves only forward (seq > last_seq), so
-//     replayed or late transitions never roll an order back.
+//   - RecordTransition is keyed by (order_id, seq, fence): the audit entry
+//     is written once, and the projection moves only forward ((fence, seq)
+//     above (last_fence, last_seq)), so replayed or late transitions never
+//     roll an order back, and the records of a workflow task that was lost
+//     give way to those of its retry (Transition.Fence).
 //   - SaveQuote is keyed by (order_id, revision), SaveInvoice by invoice id,
 //     RecordPayment by bank transaction id, RecordWebhookEvent by (source,
 //     event id), CreateSurvey by order: the first write stands and a replay

@@ -40,7 +40,8 @@ func exceptionStage(tr Transition) string {
 // recordFacts writes what a transition tells about the order, in the
 // transaction that audits it. Milestones and exceptions are written for
 // every transition, late ones too (a milestone keeps its earliest time, an
-// exception is keyed by seq); the facts that describe the order as it is now
+// exception is keyed by seq and gives way to a later task's record at or
+// before its seq); the facts that describe the order as it is now
 // only when the transition is the newest (newest).
 func recordFacts(ctx context.Context, tx pgx.Tx, tr Transition, at time.Time, newest bool) error {
 	if _, err := tx.Exec(ctx, `
@@ -56,12 +57,19 @@ func recordFacts(ctx context.Context, tx pgx.Tx, tr Transition, at time.Time, ne
 		tr.Status.Terminal(), at, actionDelivered, actionReconciled, tr.Actor.Role.Handles()); err != nil {
 		return fmt.Errorf("milestones: %w", err)
 	}
+	// The exceptions a lost workflow task raised at this seq or after it
+	// were decided again by this later task (Transition.Fence).
+	if _, err := tx.Exec(ctx, `
+		DELETE FROM order_exceptions WHERE order_id = $1 AND seq >= $2 AND fence < $3`,
+		tr.OrderID, tr.Seq, tr.Fence); err != nil {
+		return fmt.Errorf("superseded exceptions: %w", err)
+	}
 	if stage := exceptionStage(tr); stage != "" {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO order_exceptions (order_id, seq, customer_id, step, kind, at)
-			SELECT $1, $2, customer_id, $3, $4, $5 FROM orders WHERE id = $1
+			INSERT INTO order_exceptions (order_id, seq, fence, customer_id, step, kind, at)
+			SELECT $1, $2, $6, customer_id, $3, $4, $5 FROM orders WHERE id = $1
 			ON CONFLICT (order_id, seq) DO NOTHING`,
-			tr.OrderID, tr.Seq, stage, tr.Action, at); err != nil {
+			tr.OrderID, tr.Seq, stage, tr.Action, at, tr.Fence); err != nil {
 			return fmt.Errorf("exception: %w", err)
 		}
 	}

@@ -112,8 +112,10 @@ func (s *Store) CreateOrder(ctx context.Context, n NewOrder) (rec OrderRecord, c
 
 // RecordTransition writes one workflow transition: its audit entry and, when
 // it is newer than what the projection shows, the projection. A replay of a
-// seq changes nothing, and a seq that arrives after a later one is audited but
-// does not roll the projection back.
+// (fence, seq) changes nothing, and a transition that arrives after a later
+// one is audited but does not roll the projection back. Newer is a higher
+// fence, or the same fence and a higher seq (Transition.Fence): the records
+// of a workflow task that was lost give way to those of its retry.
 //
 // The transition carries the order's whole current state, except that a zero
 // Total (no currency), a zero QuoteRevision and an empty InvoiceNumber keep the
@@ -185,8 +187,8 @@ func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (Rec
 		out = RecordOutcome{To: tr.Status, At: at}
 		// Lock the projection row: transitions of one order are applied one
 		// at a time, so from_status and last_seq are read consistently.
-		var lastSeq int64
-		err := tx.QueryRow(ctx, `SELECT last_seq FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq)
+		var lastSeq, lastFence int64
+		err := tx.QueryRow(ctx, `SELECT last_seq, last_fence FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq, &lastFence)
 		if errors.Is(err, pgx.ErrNoRows) {
 			if tr.CustomerID == "" {
 				return fmt.Errorf("%s: the order has no projection row and the transition names no customer: %w", what, ErrNotFound)
@@ -201,7 +203,7 @@ func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (Rec
 			if err != nil {
 				return dbError(what+": create projection", err)
 			}
-			err = tx.QueryRow(ctx, `SELECT last_seq FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq)
+			err = tx.QueryRow(ctx, `SELECT last_seq, last_fence FROM orders WHERE id = $1 FOR UPDATE`, tr.OrderID).Scan(&lastSeq, &lastFence)
 		}
 		if err != nil {
 			return dbError(what+": lock projection", err)
@@ -210,17 +212,17 @@ func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (Rec
 		// RETURNING gives a row only when this call inserted the entry.
 		var from *string
 		err = tx.QueryRow(ctx, `
-			INSERT INTO audit_log (order_id, seq, at, actor_subject, actor_role, actor_customer_id,
+			INSERT INTO audit_log (order_id, seq, fence, at, actor_subject, actor_role, actor_customer_id,
 				action, from_status, to_status, reason, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7,
+			VALUES ($1, $2, $11, $3, $4, $5, $6, $7,
 				(SELECT prev.to_status FROM audit_log prev
-				 WHERE prev.order_id = $1 AND prev.seq < $2
-				 ORDER BY prev.seq DESC LIMIT 1),
+				 WHERE prev.order_id = $1 AND prev.seq < $2 AND prev.fence <= $11
+				 ORDER BY prev.seq DESC, prev.fence DESC LIMIT 1),
 				$8, $9, $10)
-			ON CONFLICT (order_id, seq) DO NOTHING
+			ON CONFLICT (order_id, seq, fence) DO NOTHING
 			RETURNING from_status`,
 			tr.OrderID, tr.Seq, at, actor.Subject, actor.Role, actor.CustomerID,
-			tr.Action, tr.Status, tr.Reason, jsonOrNull(tr.Data)).Scan(&from)
+			tr.Action, tr.Status, tr.Reason, jsonOrNull(tr.Data), tr.Fence).Scan(&from)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
@@ -244,10 +246,27 @@ func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (Rec
 			}
 		}
 
-		if err := recordFacts(ctx, tx, tr, at, tr.Seq > lastSeq); err != nil {
+		newest := tr.Fence > lastFence || (tr.Fence == lastFence && tr.Seq > lastSeq)
+		if !newest && tr.Fence < lastFence {
+			// A record of a lost task whose retry wrote first: it tells
+			// nothing of the order (Transition.Fence).
+			var superseded bool
+			err := tx.QueryRow(ctx, `
+				SELECT EXISTS (SELECT 1 FROM audit_log
+					WHERE order_id = $1 AND fence > $2 AND seq <= $3)`,
+				tr.OrderID, tr.Fence, tr.Seq).Scan(&superseded)
+			if err != nil {
+				return dbError(what+": superseded", err)
+			}
+			if superseded {
+				out.Inserted = false // nothing to count either
+				return nil
+			}
+		}
+		if err := recordFacts(ctx, tx, tr, at, newest); err != nil {
 			return dbError(what, err)
 		}
-		if tr.Seq <= lastSeq {
+		if !newest {
 			return nil
 		}
 		_, err = tx.Exec(ctx, `
@@ -261,10 +280,11 @@ func (s *Store) RecordTransitionOutcome(ctx context.Context, tr Transition) (Rec
 				invoice_number = CASE WHEN $8 = '' THEN invoice_number ELSE $8 END,
 				po_number = CASE WHEN po_number = '' THEN $9 ELSE po_number END,
 				last_seq = $10,
+				last_fence = $12,
 				updated_at = $11
 			WHERE id = $1`,
 			tr.OrderID, tr.Status, tr.NeedsAttention, tr.Total.Minor, tr.Total.Currency,
-			tr.QuoteRevision, tr.Details, tr.InvoiceNumber, tr.PONumber, tr.Seq, at)
+			tr.QuoteRevision, tr.Details, tr.InvoiceNumber, tr.PONumber, tr.Seq, at, tr.Fence)
 		if err != nil {
 			return dbError(what+": update projection", err)
 		}

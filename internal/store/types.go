@@ -69,15 +69,23 @@ type NewOrder struct {
 }
 
 // Transition is one change of an order's state, written by the workflow
-// through an activity. Seq orders them per order and makes the write
-// idempotent: a retried write of the same Seq changes nothing.
+// through an activity. (Fence, Seq) orders them per order and makes the
+// write idempotent: a retried write of the same pair changes nothing.
 type Transition struct {
 	OrderID string
 	// CustomerID and PONumber let the first transition create the projection
 	// row of an order that was started outside the API.
-	CustomerID     string
-	PONumber       string
-	Seq            int64
+	CustomerID string
+	PONumber   string
+	Seq        int64
+	// Fence orders the records of different workflow tasks: the deciding
+	// task's history length, above every fence of the order's earlier
+	// runs. A record with a higher fence is newer whatever its seq: a task
+	// whose worker died may have written records that the task's retry,
+	// on a longer history, decides otherwise under the same seqs. Records
+	// of one task share the fence and order by seq; 0 (workers before the
+	// fence) orders by seq alone.
+	Fence          int64
 	Status         order.Status
 	NeedsAttention bool
 	Total          money.Money
@@ -106,6 +114,12 @@ type AuditEntry struct {
 	ToStatus   order.Status    `json:"to_status"`
 	Reason     string          `json:"reason,omitempty"`
 	Data       json.RawMessage `json:"data,omitempty"`
+	// Superseded marks the record of a workflow task that was lost (its
+	// worker died before the task completed) and whose retry decided this
+	// seq again: an entry of a later task carries the same or an earlier
+	// seq. It stays in the log, which is append-only, but the order's
+	// history is the entries that are not superseded.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // OrderFilter narrows ListOrders; zero fields do not filter.
