@@ -213,6 +213,17 @@ func (s *server) createQuote(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, present(actor, rec, nil))
 		return nil
 	}
+	if preferAsync(r.Header) {
+		// The caller follows the Location: start the order and answer,
+		// without waiting for a worker to take the first task.
+		if err := s.startOrderAsync(ctx, rec, q, terms, actor); err != nil {
+			return err
+		}
+		w.Header().Set("Preference-Applied", "respond-async")
+		w.Header().Set("Location", s.publicURL+"/v1/orders/"+rec.ID)
+		writeJSON(w, http.StatusAccepted, present(actor, rec, nil))
+		return nil
+	}
 	res, priced, err := s.startOrder(ctx, rec, q, terms, actor)
 	if err != nil {
 		return err
@@ -257,10 +268,25 @@ func (s *server) quoteRefused(ctx context.Context, rec store.OrderRecord, fields
 		detail: "the ERP refuses to price the requested lines; no order was created", fields: fields}
 }
 
-// startOrder starts the order workflow (or finds it started) and waits, at
-// most quoteWait, for its first quote. priced is false when the wait ran
-// out or pricing waits for CS; the order goes on either way.
-func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) (res workflows.QuoteResult, priced bool, err error) {
+// preferAsync reports whether the request asks for an answer before the
+// work is done: RFC 7240's "Prefer: respond-async", in any of the request's
+// Prefer headers, among other preferences (which are ignored).
+func preferAsync(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			token, _, _ := strings.Cut(pref, ";")
+			token, _, _ = strings.Cut(token, "=")
+			if strings.EqualFold(strings.TrimSpace(token), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// orderStart is how every order is started: its workflow's options and
+// input.
+func (s *server) orderStart(rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) (client.StartWorkflowOptions, workflows.OrderInput) {
 	po := "no PO"
 	if rec.PONumber != "" {
 		po = "PO " + rec.PONumber
@@ -273,24 +299,47 @@ func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteR
 	if q.DiscountBP > 0 {
 		fmt.Fprintf(&details, "\nRequested discount: %d.%02d%%\n", q.DiscountBP/100, q.DiscountBP%100)
 	}
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       rec.ID,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    workflows.StartSearchAttributes(rec.CustomerID, rec.PONumber),
-		StaticSummary:            fmt.Sprintf("Order %s · %s · %s", rec.ID, terms.CustomerName, po),
-		StaticDetails:            details.String(),
-	}, workflows.OrderWorkflowName, workflows.OrderInput{
-		OrderID:             rec.ID,
-		CustomerID:          rec.CustomerID,
-		PONumber:            rec.PONumber,
-		Lines:               q.Lines,
-		RequestedDiscountBP: q.DiscountBP,
-		RequestedBy:         actor,
-		StepBudget:          s.stepBudget,
-		HistoryLimit:        s.historyLimit,
-	})
+	return client.StartWorkflowOptions{
+			ID:                       rec.ID,
+			TaskQueue:                workflows.TaskQueue,
+			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes:    workflows.StartSearchAttributes(rec.CustomerID, rec.PONumber),
+			StaticSummary:            fmt.Sprintf("Order %s · %s · %s", rec.ID, terms.CustomerName, po),
+			StaticDetails:            details.String(),
+		}, workflows.OrderInput{
+			OrderID:             rec.ID,
+			CustomerID:          rec.CustomerID,
+			PONumber:            rec.PONumber,
+			Lines:               q.Lines,
+			RequestedDiscountBP: q.DiscountBP,
+			RequestedBy:         actor,
+			StepBudget:          s.stepBudget,
+			HistoryLimit:        s.historyLimit,
+		}
+}
+
+// startOrderAsync starts the order workflow (or finds it started) and
+// returns once Temporal has it: the workflow prices its quote by itself.
+func (s *server) startOrderAsync(ctx context.Context, rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) error {
+	opts, in := s.orderStart(rec, q, terms, actor)
+	uctx, cancel := context.WithTimeout(ctx, s.updTimeout)
+	defer cancel()
+	run, err := s.temporal.ExecuteWorkflow(uctx, opts, workflows.OrderWorkflowName, in)
+	if err != nil {
+		// Recorded but maybe not started: a retry with the same key starts it.
+		return fmt.Errorf("start workflow of order %s: %w", rec.ID, err)
+	}
+	zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("run_id", run.GetRunID()).Msg("order workflow started")
+	return nil
+}
+
+// startOrder starts the order workflow (or finds it started) and waits, at
+// most quoteWait, for its first quote. priced is false when the wait ran
+// out or pricing waits for CS; the order goes on either way.
+func (s *server) startOrder(ctx context.Context, rec store.OrderRecord, q quoteRequest, terms order.Terms, actor order.Actor) (res workflows.QuoteResult, priced bool, err error) {
+	opts, in := s.orderStart(rec, q, terms, actor)
+	start := s.temporal.NewWithStartWorkflowOperation(opts, workflows.OrderWorkflowName, in)
 	// Accepted first, under the update bound: from then on the workflow
 	// runs, whatever happens to this request.
 	uctx, cancel := context.WithTimeout(ctx, s.updTimeout)

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/money"
@@ -357,4 +361,48 @@ func TestIdempotencyKeysAreScopedByCallerAndCustomer(t *testing.T) {
 	require.Equal(t, http.StatusCreated, g.Code, g.Body.String())
 	require.NotEqual(t, decode[orderView](t, a).ID, decode[orderView](t, g).ID)
 	require.Equal(t, http.StatusOK, post(acme).Code, "the same caller, customer, key and body is a replay")
+}
+
+// A storefront that follows the Location asks for the answer at once
+// (RFC 7240 "Prefer: respond-async"): the order is started, its workflow
+// prices the quote by itself, and the API waits for no worker.
+func TestRespondAsyncStartsTheOrderAndAnswers202(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var started []workflows.OrderInput
+	var opts []client.StartWorkflowOptions
+	run := &mocks.WorkflowRun{}
+	run.On("GetRunID").Return("run-1").Maybe()
+	e.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OrderWorkflowName, mock.Anything).Return(
+		func(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+			opts = append(opts, o)
+			started = append(started, args[0].(workflows.OrderInput))
+			return run, nil
+		})
+	post := func(prefer string) *httptest.ResponseRecorder {
+		return e.do(req{method: http.MethodPost, path: "/v1/quotes", token: e.token(order.RoleStorefront), body: quoteBody(),
+			header: map[string]string{"Idempotency-Key": "async", "Prefer": prefer}})
+	}
+	w := post("return=minimal, respond-async; x=1")
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	require.Equal(t, "respond-async", w.Header().Get("Preference-Applied"))
+	v := decode[orderView](t, w)
+	require.Equal(t, "https://orders.example/v1/orders/"+v.ID, w.Header().Get("Location"))
+	require.Equal(t, order.StatusQuoting, v.Status)
+	require.Nil(t, v.Quote, "the quote is priced after the answer")
+	require.Empty(t, e.calls("UpdateWithStartWorkflow"), "no update waits for a worker")
+
+	require.Len(t, started, 1)
+	require.Equal(t, v.ID, opts[0].ID, "the order id is the workflow id")
+	require.Equal(t, enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, opts[0].WorkflowIDConflictPolicy)
+	require.Equal(t, v.ID, started[0].OrderID)
+	require.Equal(t, acme, started[0].CustomerID)
+
+	// The same key and body again, before the workflow recorded anything:
+	// the same order, started again (Temporal keeps the one running).
+	w = post("respond-async")
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	require.Equal(t, v.ID, decode[orderView](t, w).ID)
+	require.Len(t, started, 2)
+	require.Equal(t, v.ID, opts[1].ID)
 }

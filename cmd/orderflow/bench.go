@@ -99,6 +99,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rate := fs.Float64("rate", 0, "open loop: start this many orders per second for -duration, whatever is in flight (-orders and -concurrency are then unused); 0: closed loop")
 	duration := fs.Duration("duration", time.Minute, "with -rate: how long orders are started; the run then waits for those in flight")
 	liveReads := fs.Bool("live-reads", false, "the storefront reads orders with ?live=true (a details query each), as all reads did before they came from the projection")
+	respondAsync := fs.Bool("respond-async", false, "the storefront asks for quotes with \"Prefer: respond-async\" (202 once the order is started) and reads the order until it is priced, instead of waiting for the priced quote in the POST")
 	arrivals := fs.String("arrivals", loadgen.ArrivalPoisson, "with -rate: poisson (exponential gaps, mean 1/rate) or uniform (one every 1/rate)")
 	sizing := fs.Bool("sizing", false, "measure the worker's memory instead: park -orders orders at AWAITING_PAYMENT (invoiced, unpaid) in the in-process stack and print the memory and goroutines per order in the worker's sticky cache and per parked order not cached, and orders per CPU-second")
 	stickyCache := fs.Int("sticky-cache", 0, "with -sizing: the worker's sticky workflow cache size (0: the Temporal Go SDK's default, 10000)")
@@ -114,7 +115,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	lc := loadgen.Config{
 		Orders: *orders, Concurrency: *concurrency, Customers: splitList(*customers),
-		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6), LiveReads: *liveReads,
+		Poll: *poll, StageTimeout: *stageTimeout, RunID: "bench-" + randomHex(6), LiveReads: *liveReads, RespondAsync: *respondAsync,
 	}
 	store, err := devserver.ParseStore(*temporalStore)
 	if err != nil {

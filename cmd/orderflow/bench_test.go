@@ -203,18 +203,20 @@ func TestBenchOnPostgres(t *testing.T) {
 
 // TestBenchOpenLoopStartsOrdersAtTheRate runs `orderflow bench -rate` as a
 // user would, small: evenly spaced starts, every order completes, and the
-// report says what was offered and how many started.
+// report says what was offered and how many started. The storefront asks
+// for its quotes with "Prefer: respond-async" and waits for the pricing by
+// reading the order.
 func TestBenchOpenLoopStartsOrdersAtTheRate(t *testing.T) {
 	t.Setenv("DATABASE_URL", pgtest.AdminURL())
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"bench", "-rate", "4", "-duration", "1s", "-arrivals", "uniform", "-poll", "20ms",
-		"-memory", "-cost=false", "-json", out}, &stdout, &stderr)
+		"-memory", "-cost=false", "-respond-async", "-json", out}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("bench -rate: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{"open loop, 4 orders/s offered (uniform arrivals) for 1s: 4 started", "4 completed, 0 failed",
-		"GET /v1/orders/{id}", "POST /v1/quotes"} {
+		"GET /v1/orders/{id}", "POST /v1/quotes (respond-async)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}

@@ -53,6 +53,11 @@ type Config struct {
 	// every read (GET /v1/orders/{id}?live=true), as every read did before
 	// reads came from the projection.
 	LiveReads bool
+	// RespondAsync makes the storefront ask for its quote with "Prefer:
+	// respond-async": POST /v1/quotes answers 202 once the order is
+	// started, and the storefront reads the order until it is priced.
+	// The request is reported as "POST /v1/quotes (respond-async)".
+	RespondAsync bool
 	// Park stops each order once it is invoiced and AWAITING_PAYMENT, its
 	// survey open, instead of answering the survey and paying: the orders
 	// stay parked in their workflows (for measuring what a parked order

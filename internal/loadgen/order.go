@@ -91,8 +91,11 @@ func (d *driver) one(ctx context.Context, i int) (string, timings, error) {
 		ID string `json:"id"`
 	}
 	body := map[string]any{"customer_id": customer, "po_number": "PO-" + key, "lines": d.cfg.Lines}
-	if _, err := d.do(ctx, "POST /v1/quotes", http.MethodPost, d.t.API+"/v1/quotes",
-		map[string]string{"Idempotency-Key": key}, body, &created); err != nil {
+	name, header := "POST /v1/quotes", map[string]string{"Idempotency-Key": key}
+	if d.cfg.RespondAsync {
+		name, header["Prefer"] = "POST /v1/quotes (respond-async)", "respond-async"
+	}
+	if _, err := d.do(ctx, name, http.MethodPost, d.t.API+"/v1/quotes", header, body, &created); err != nil {
 		return "", nil, fmt.Errorf("quote: %w", err)
 	}
 	id := created.ID
