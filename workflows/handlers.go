@@ -155,12 +155,28 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 		typedUpdate(UpdateAccept, "The buyer accepts the current quote.",
 			func(ctx workflow.Context, in AcceptInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
+				if o.d.Status == order.StatusQuoting {
+					// The revision is being priced (see pricingAccept):
+					// the answer waits for its price.
+					if err := workflow.Await(ctx, func() bool { return o.d.Status != order.StatusQuoting }); err != nil {
+						return DecisionResult{}, err
+					}
+					if err := o.canAnswerQuote(in.Actor); err != nil {
+						return DecisionResult{}, err
+					}
+					if in.Revision != o.d.Quote.Revision {
+						return DecisionResult{}, invalidState("revision %d was not priced; the current quote is revision %d", in.Revision, o.d.Quote.Revision)
+					}
+				}
 				o.quoteDecision, o.decidedBy = answerAccept, in.Actor
 				o.d.AcceptedBy = &in.Actor
 				o.d.Waiting = fmt.Sprintf("Quote revision %d accepted by %s; moving on to approvals and the credit check.", o.d.Quote.Revision, in.Actor.Subject)
 				return o.resultWhenMoved(ctx, "Quote accepted", func() bool { return o.d.Status != order.StatusAwaitingAcceptance })
 			},
 			func(ctx workflow.Context, in AcceptInput) error {
+				if o.pricingAccept(in) {
+					return o.may(in.Actor, order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront)
+				}
 				if err := o.canAnswerQuote(in.Actor); err != nil {
 					return err
 				}
@@ -588,6 +604,18 @@ func (o *orderState) firstQuoteSettled() bool {
 
 // canAnswerQuote: the buyer's side (and the extra roles given, for a
 // revision) answers a quote that waits for an answer, once per revision.
+// pricingAccept reports whether an accept names the revision the order is
+// pricing right now. The projection is written inside the workflow task
+// that decides a transition, before the task completes; when the worker
+// dies then, the projection already shows the priced revision while the
+// order, run again by another worker after the task's timeout, is still
+// QUOTING it. A buyer who accepts what the projection showed is not
+// refused: the accept waits for the price and then applies (the retried
+// task prices the same revision from the same ERP answer).
+func (o *orderState) pricingAccept(in AcceptInput) bool {
+	return o.d.Status == order.StatusQuoting && in.Revision != 0 && in.Revision == o.pricingRevision
+}
+
 func (o *orderState) canAnswerQuote(a order.Actor, extra ...order.Role) error {
 	roles := append([]order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront}, extra...)
 	if err := o.may(a, roles...); err != nil {

@@ -166,6 +166,9 @@ type orderState struct {
 	// recorded is the highest seq whose Record has returned: the
 	// projection shows at least that much.
 	recorded int64
+	// pricingRevision is the quote revision being priced, 0 when none
+	// (see pricingAccept).
+	pricingRevision int
 	// fenceBase is what the runs before this one add to its history
 	// length to make a record's fence (see fence).
 	fenceBase int64

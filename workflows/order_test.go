@@ -93,6 +93,8 @@ type world struct {
 	invoiceOff int
 	// cancelShipment, when set, answers the carrier's cancel of a shipment.
 	cancelShipment func(shipmentID string) error
+	// priced, when set, holds the ERP's price answers until it is closed.
+	priced chan struct{}
 }
 
 func newWorld(t *testing.T) *world {
@@ -115,6 +117,9 @@ func newWorld(t *testing.T) *world {
 	}
 	env.OnActivity(a.PriceQuote, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PriceQuoteInput) (activities.PriceQuoteResult, error) {
+			if w.priced != nil {
+				<-w.priced // the ERP answers when the test says
+			}
 			if err := refuseUnknownSKUs(in.Lines); err != nil {
 				return activities.PriceQuoteResult{}, err
 			}

@@ -14,6 +14,8 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 	if o.d.Quote != nil {
 		rev = o.d.Quote.Revision + 1
 	}
+	o.pricingRevision = rev
+	defer func() { o.pricingRevision = 0 }()
 	o.d.Waiting = fmt.Sprintf("Pricing quote revision %d through the ERP.", rev)
 	o.transition(ctx, order.StatusQuoting, o.in.RequestedBy, "quote.pricing", "")
 	var res activities.PriceQuoteResult

@@ -271,3 +271,32 @@ func TestOldExceptionAfterDeliveryChangesNothing(t *testing.T) {
 	w.at(6*time.Hour, func() { w.pay("BTX-1", mainTotal) })
 	require.Equal(t, order.StatusCompleted, w.run().Status)
 }
+
+// The projection is written inside the workflow task that prices a quote,
+// before the task completes: when the worker dies then, the buyer may see
+// the priced revision and accept it while the order, run again elsewhere,
+// is still QUOTING it. That accept waits for the price and applies; one
+// for another revision is refused at once.
+func TestAcceptOfTheRevisionBeingPricedWaitsForItsPrice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.priced = make(chan struct{})
+	var early, wrong *pending
+	w.at(time.Millisecond, func() {
+		require.Equal(t, order.StatusQuoting, w.details().Status, "the ERP has not answered yet")
+		wrong = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 2}, workflows.ErrTypeInvalidState)
+		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: stranger, Revision: 1}, workflows.ErrTypeForbidden)
+		early = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "")
+		close(w.priced)
+	})
+	w.at(2*time.Hour, func() {
+		require.Equal(t, order.StatusShipping, w.details().Status)
+		w.update(workflows.UpdateAction, workflows.ActionInput{Actor: cs, Action: workflows.ActionCancel, Reason: "test over"}, "")
+	})
+	res := w.run()
+	require.Equal(t, order.StatusCancelled, res.Status)
+	require.NotNil(t, wrong)
+	require.Equal(t, order.StatusCreditCheck, early.res.Status, "the accept applied once the quote was priced")
+	require.Equal(t, []order.Status{order.StatusQuoting, order.StatusAwaitingAcceptance, order.StatusCreditCheck},
+		w.statuses()[:3])
+}
