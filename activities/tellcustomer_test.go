@@ -53,4 +53,3 @@ func TestTellCustomer(t *testing.T) {
 		})
 	}
 }
-

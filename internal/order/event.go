@@ -60,4 +60,3 @@ func (e Event) Key() string {
 	}
 	return e.OrderID + "/" + string(e.Kind)
 }
-
