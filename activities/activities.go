@@ -43,6 +43,9 @@ type Activities struct {
 	// Transitions, when set, hears of each change of an order's status
 	// Record writes for the first time (*metrics.Metrics is one).
 	Transitions TransitionObserver
+	// Customers hands order milestones to the customers' workflows
+	// (TellCustomer).
+	Customers CustomerTeller
 }
 
 // TransitionObserver hears of a status change once, when its record is

@@ -25,8 +25,13 @@ import (
 const StopTimeout = 50 * time.Second
 
 // New returns a worker on the orders task queue with the order workflow and
-// every activity registered. m may be nil (no step metrics).
+// every activity registered; orders tell their customers' workflows their
+// milestones through c unless acts has a CustomerTeller. m may be nil (no
+// step metrics).
 func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkworker.Worker {
+	if acts.Customers == nil {
+		acts.Customers = customerTeller{c: c}
+	}
 	w := sdkworker.New(c, workflows.TaskQueue, Options(m))
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	w.RegisterActivity(acts)

@@ -142,7 +142,7 @@ func (o *orderState) historyFull(ctx workflow.Context) bool {
 // applied, every signal taken from its channel, the survey over (or not
 // begun). Only then may the order continue as new without losing anything.
 func (o *orderState) quiet(ctx workflow.Context) bool {
-	if !workflow.AllHandlersFinished(ctx) || o.mailsInFlight > 0 || o.recordsInFlight > 0 || o.applying {
+	if !workflow.AllHandlersFinished(ctx) || o.mailsInFlight > 0 || o.recordsInFlight > 0 || o.tellsInFlight > 0 || o.applying {
 		return false
 	}
 	if o.d.Invoice != nil && len(o.payments) > 0 {

@@ -169,6 +169,11 @@ type orderState struct {
 	// pricingRevision is the quote revision being priced, 0 when none
 	// (see pricingAccept).
 	pricingRevision int
+	// customerEvents: the run tells its customer's workflow its
+	// milestones (changeCustomerEvents), asked at the first one;
+	// tellsInFlight counts those not yet handed over.
+	customerEvents, customerEventsAsked bool
+	tellsInFlight                       int
 	// fenceBase is what the runs before this one add to its history
 	// length to make a record's fence (see fence).
 	fenceBase int64
@@ -442,13 +447,18 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	o.d.Failure = nil
 	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
 	o.transitionFields(ctx, s, actor, action, reason, fields)
+	if kind, ok := o.customerEventOf(s); ok {
+		o.tellCustomer(ctx, kind, actor, reason)
+	}
 	// The status is final: a cancel from the Temporal UI now must not undo
 	// the order, only wait with it for the handlers' answers.
 	wctx := ctx
 	if o.finishOutsideCalls(ctx) {
 		wctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	if err := workflow.Await(wctx, func() bool { return workflow.AllHandlersFinished(wctx) && o.mailsInFlight+o.localRecordsInFlight == 0 }); err != nil {
+	if err := workflow.Await(wctx, func() bool {
+		return workflow.AllHandlersFinished(wctx) && o.mailsInFlight+o.localRecordsInFlight+o.tellsInFlight == 0
+	}); err != nil {
 		return OrderResult{}, err
 	}
 	o.flushState(ctx)

@@ -95,6 +95,10 @@ type world struct {
 	cancelShipment func(shipmentID string) error
 	// priced, when set, holds the ERP's price answers until it is closed.
 	priced chan struct{}
+	// told are the milestones the order handed to its customer's
+	// workflow; customerGone makes TellCustomer fail for good.
+	told         []workflows.OrderEvent
+	customerGone bool
 }
 
 func newWorld(t *testing.T) *world {
@@ -115,6 +119,19 @@ func newWorld(t *testing.T) *world {
 			{Warehouse: "WH-SOUTH", Lines: []order.Line{{SKU: "MOTOR-7K", Quantity: 1}}},
 		}}, nil
 	}
+	env.OnActivity(a.TellCustomer, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.TellCustomerInput) (activities.TellCustomerResult, error) {
+			if in.Event.CustomerID != w.terms.CustomerID {
+				return activities.TellCustomerResult{}, fmt.Errorf("milestone for customer %q, not the order's %q", in.Event.CustomerID, w.terms.CustomerID)
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if w.customerGone {
+				return activities.TellCustomerResult{}, temporal.NewNonRetryableApplicationError("no Temporal client", activities.ErrTypeInvalidInput, nil)
+			}
+			w.told = append(w.told, in.Event)
+			return activities.TellCustomerResult{}, nil
+		})
 	env.OnActivity(a.PriceQuote, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PriceQuoteInput) (activities.PriceQuoteResult, error) {
 			if w.priced != nil {

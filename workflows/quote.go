@@ -45,6 +45,7 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 		q.Revision, q.Total, q.ValidUntil.Format("2006-01-02"))
 	o.transition(ctx, order.StatusAwaitingAcceptance, order.System, "quote.sent", fmt.Sprintf("revision %d, total %s", q.Revision, q.Total))
 	o.notify(ctx, fmt.Sprintf("quote-%d", q.Revision), mail.KindQuote, activities.AudienceBuyer, mail.Data{Quote: o.d.Quote})
+	o.tellCustomer(ctx, OrderQuoted, o.in.RequestedBy, "")
 	return nil
 }
 
@@ -114,6 +115,7 @@ func (o *orderState) awaitAcceptance(ctx workflow.Context) (quoteAnswer, error) 
 	}
 	if o.quoteDecision == answerAccept {
 		o.record(ctx, o.decidedBy, "quote.accepted", fmt.Sprintf("revision %d", o.d.Quote.Revision))
+		o.tellCustomer(ctx, OrderAccepted, o.decidedBy, "")
 	}
 	if o.quoteDecision == answerRevise {
 		o.prevLines, o.prevDisc, o.prevDiscBy = o.lines, o.disc, o.discBy

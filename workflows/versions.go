@@ -216,6 +216,15 @@ const (
 	// prepayment, CS retry, cancel with compensation, reship, return,
 	// short payment).
 	changeLeanHistory = "lean-history"
+
+	// changeCustomerEvents (version 1, asked at the order's first
+	// milestone, when its quote is sent): the order tells its customer's
+	// workflow (CustomerWorkflowID) when its quote is sent, accepted,
+	// rejected or expired, and when it completes or ends
+	// (SignalOrderEvent), so the customer workflow can follow the customer
+	// between orders. Before it, orders told nobody.
+	// History: testdata/order_completed_customer_events.json.
+	changeCustomerEvents = "customer-events"
 )
 
 // gate reports whether the run takes change id's new behaviour (version
