@@ -254,9 +254,19 @@ func (a *Activities) SendCustomerRepMail(ctx context.Context, in SendCustomerRep
 }
 
 // RecordCustomerInsightInput is the customer workflow's view of its
-// customer for the rep.
+// customer for the rep (store.CustomerInsight; zero times are unknown).
 type RecordCustomerInsightInput struct {
-	Insight store.CustomerInsight `json:"insight"`
+	CustomerID      string        `json:"customer_id"`
+	Orders          int           `json:"orders"`
+	LastOrderAt     time.Time     `json:"last_order_at,omitzero"`
+	UsualInterval   time.Duration `json:"usual_interval,omitempty"`
+	NextExpectedAt  time.Time     `json:"next_expected_at,omitzero"`
+	NextExpectedSKU string        `json:"next_expected_sku,omitempty"`
+	OpenQuotes      int           `json:"open_quotes"`
+	DormantSince    time.Time     `json:"dormant_since,omitzero"`
+	// Version is the workflow's counter of insights, carried across runs.
+	Version int64     `json:"version"`
+	At      time.Time `json:"at"`
 }
 
 // RecordCustomerInsightResult is empty.
@@ -265,10 +275,19 @@ type RecordCustomerInsightResult struct{}
 // RecordCustomerInsight writes the insight; an older version than the one
 // stored changes nothing, so a retried or late write is harmless.
 func (a *Activities) RecordCustomerInsight(ctx context.Context, in RecordCustomerInsightInput) (RecordCustomerInsightResult, error) {
-	if in.Insight.CustomerID == "" {
+	if in.CustomerID == "" {
 		return RecordCustomerInsightResult{}, temporal.NewNonRetryableApplicationError("customer insight: no customer", ErrTypeInvalidInput, nil)
 	}
-	if err := a.Store.UpsertCustomerInsight(ctx, in.Insight); err != nil {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	ci := store.CustomerInsight{CustomerID: in.CustomerID, Orders: in.Orders, LastOrderAt: opt(in.LastOrderAt),
+		UsualInterval: in.UsualInterval, NextExpectedAt: opt(in.NextExpectedAt), NextExpectedSKU: in.NextExpectedSKU,
+		OpenQuotes: in.OpenQuotes, DormantSince: opt(in.DormantSince), Version: in.Version, UpdatedAt: in.At}
+	if err := a.Store.UpsertCustomerInsight(ctx, ci); err != nil {
 		return RecordCustomerInsightResult{}, classify(ctx, "record the customer insight", err)
 	}
 	return RecordCustomerInsightResult{}, nil

@@ -184,11 +184,13 @@ func TestCustomerRepMailAndFollowUpAndInsight(t *testing.T) {
 	require.Equal(t, fu.FollowUpID, again.FollowUpID)
 
 	mustRun[activities.RecordCustomerInsightResult](t, f.env, f.acts.RecordCustomerInsight, activities.RecordCustomerInsightInput{
-		Insight: store.CustomerInsight{CustomerID: "ACME-001", Orders: 3, LastOrderAt: &last, OpenQuotes: 1, Version: 1, UpdatedAt: last}})
+		CustomerID: "ACME-001", Orders: 3, LastOrderAt: last, OpenQuotes: 1, Version: 1, At: last})
 	ci, err := f.store.CustomerInsight(ctx, "ACME-001")
 	require.NoError(t, err)
 	require.Equal(t, 3, ci.Orders)
 	require.Equal(t, 1, ci.OpenQuotes)
+	require.Equal(t, last, ci.LastOrderAt.UTC())
+	require.Nil(t, ci.DormantSince, "a zero time is unknown")
 }
 
 func TestLoadCustomerSettings(t *testing.T) {

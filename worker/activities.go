@@ -5,6 +5,7 @@ import (
 	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/customer"
 	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/erp"
@@ -45,6 +46,19 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		acts.Transitions = m
 	}
 	return acts
+}
+
+// CustomerSettingsLoader hands each run of a customer workflow the
+// worker's ORDERFLOW_CUSTOMER_* settings, read once when the worker is
+// built (tests and the e2e suite set the variables before). A process
+// whose environment does not parse has been refused at start by
+// config.FromEnv; here it would fall back to the defaults.
+func CustomerSettingsLoader() *activities.CustomerSettingsLoader {
+	s := customer.DefaultSettings()
+	if cfg, err := config.FromEnv(); err == nil {
+		s = cfg.Customer
+	}
+	return &activities.CustomerSettingsLoader{Settings: s}
 }
 
 // linkSigner signs buyer mails' links with ORDERFLOW_LINK_SECRET (which

@@ -30,6 +30,10 @@ func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkwo
 	w := sdkworker.New(c, workflows.TaskQueue, Options(m))
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	w.RegisterActivity(acts)
+	// The customer workflow runs beside the orders, on their task queue
+	// and with their activities (docs/design.md, "The customer between orders").
+	w.RegisterWorkflowWithOptions(workflows.CustomerWorkflow, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
+	w.RegisterActivity(CustomerSettingsLoader())
 	return w
 }
 
