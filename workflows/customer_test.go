@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -142,6 +143,14 @@ func TestCustomerRemindsBeforeTheExpectedReorder(t *testing.T) {
 	w := newCustomerWorld(t, customer.DefaultSettings())
 	w.order("o1", 0, 3, gloves(10), bolts(500))
 	w.order("o2", 30, 33, gloves(12))
+	var details string
+	w.env.RegisterDelayedCallback(func() {
+		v, err := w.env.QueryWorkflow("__temporal_workflow_metadata")
+		require.NoError(t, err)
+		var md sdkpb.WorkflowMetadata
+		require.NoError(t, v.Get(&md))
+		details = md.GetCurrentDetails()
+	}, cday(40))
 	err := w.runUntil(58, acme)
 	require.Error(t, err, "cancelled")
 
@@ -155,6 +164,9 @@ func TestCustomerRemindsBeforeTheExpectedReorder(t *testing.T) {
 	require.Equal(t, 1, r.Cap)
 	require.Equal(t, customerStart.Add(cday(60)), r.Data.Customer.Products[0].ExpectedAt)
 	require.Empty(t, w.rep, "two orders are no rhythm for a dormant alert")
+	require.Contains(t, details, "Waits for the reorder reminder for GLOVES-L at 2030-02-25 09:00 UTC (its next order is expected 2030-03-02)",
+		"the Temporal UI says what the customer waits for")
+	require.Contains(t, details, "2 order(s) so far, 0 open")
 
 	// The rep's view learnt the rhythm.
 	last := w.insights[len(w.insights)-1]
