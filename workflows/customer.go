@@ -280,15 +280,15 @@ func (c *customerState) nextWake(now time.Time) time.Time {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Follows customer %s between orders: %d order(s) so far, %d open, %d quote(s) waiting for the buyer.",
-		c.in.CustomerID, c.c.Summary.Orders, len(c.c.Open), len(c.c.Quotes))
+	b.WriteString(fmt.Sprintf("Follows customer %s between orders: %d order(s) so far, %d open, %d quote(s) waiting for the buyer.",
+		c.in.CustomerID, c.c.Summary.Orders, len(c.c.Open), len(c.c.Quotes)))
 	if !c.c.Summary.DormantSince.IsZero() {
-		fmt.Fprintf(&b, " Dormant since %s.", day(c.c.Summary.DormantSince))
+		b.WriteString(fmt.Sprintf(" Dormant since %s.", day(c.c.Summary.DormantSince)))
 	}
 	if next.IsZero() {
 		b.WriteString(" Waits for the customer's next order or quote.")
 	} else {
-		fmt.Fprintf(&b, " Waits for %s.", why)
+		b.WriteString(fmt.Sprintf(" Waits for %s.", why))
 	}
 	c.waiting = b.String()
 	return next
