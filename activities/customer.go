@@ -94,6 +94,8 @@ func (a *Activities) SendMarketingMail(ctx context.Context, in SendMarketingMail
 		return SendMarketingMailResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s is not a marketing mail", in.Kind), ErrTypeInvalidInput, nil)
 	case in.Key == "" || in.CustomerID == "":
 		return SendMarketingMailResult{}, temporal.NewNonRetryableApplicationError("marketing mail: key and customer are required", ErrTypeInvalidInput, nil)
+	case in.Cap < 1 || in.Window <= 0:
+		return SendMarketingMailResult{}, temporal.NewNonRetryableApplicationError("marketing mail: a frequency cap of at least 1 per positive window is required", ErrTypeInvalidInput, nil)
 	case a.Links == nil:
 		// Without signed links there is no unsubscribe link, and a
 		// marketing mail must carry one.

@@ -127,6 +127,11 @@ func TestSendMarketingMailRefusesTransactionalKindsAndMissingLinks(t *testing.T)
 	_, err := run[activities.SendMarketingMailResult](t, f.env, f.acts.SendMarketingMail, in)
 	requireAppError(t, err, activities.ErrTypeInvalidInput, true)
 
+	in = reminderInput("k", time.Now())
+	in.Cap = 0
+	_, err = run[activities.SendMarketingMailResult](t, f.env, f.acts.SendMarketingMail, in)
+	requireAppError(t, err, activities.ErrTypeInvalidInput, true)
+
 	f.acts.Links = nil
 	_, err = run[activities.SendMarketingMailResult](t, newEnv(f.acts), f.acts.SendMarketingMail, reminderInput("k", time.Now()))
 	requireAppError(t, err, activities.ErrTypeInvalidInput, true)
