@@ -168,7 +168,7 @@ func TestCustomerRepMailAndFollowUpAndInsight(t *testing.T) {
 	last := time.Now().UTC().AddDate(0, 0, -70).Truncate(time.Second)
 	rep := mustRun[activities.SendCustomerRepMailResult](t, f.env, f.acts.SendCustomerRepMail, activities.SendCustomerRepMailInput{
 		Key: "customer-ACME-001/dormant/1", Kind: mail.KindRepDormant, CustomerID: "ACME-001",
-		Data: mail.Data{Customer: &mail.CustomerData{CustomerID: "ACME-001", Orders: 3, LastOrderAt: last, UsualIntervalDays: 30, SilenceDays: 70}}})
+		Data: mail.Data{Customer: &mail.CustomerData{CustomerID: "ACME-001", Orders: 3, LastOrderAt: last, UsualInterval: 30 * customer.Day, Silence: 70 * customer.Day}}})
 	require.Equal(t, []string{"anna.rep@seller.example"}, rep.To)
 	msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{Kind: string(mail.KindRepDormant)}, 1)
 	require.NoError(t, err)

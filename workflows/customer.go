@@ -367,7 +367,7 @@ func (c *customerState) alertDormant(ctx workflow.Context, now time.Time) {
 	sum := c.c.Summary
 	recent := recentProducts(sum, 10)
 	cd := mail.CustomerData{CustomerID: c.in.CustomerID, Products: recent, Orders: sum.Orders, LastOrderAt: sum.LastOrderAt,
-		UsualIntervalDays: int(customer.Median(sum.Intervals) / customer.Day), SilenceDays: int(now.Sub(sum.LastOrderAt) / customer.Day),
+		UsualInterval: customer.Median(sum.Intervals), Silence: now.Sub(sum.LastOrderAt),
 		RecentOrderDates: recentOrderDates(sum)}
 	stampKey := sum.DormantSince.UTC().Format("20060102T150405")
 	c.sendRep(ctx, "Dormant customer: alert the rep", activities.SendCustomerRepMailInput{

@@ -206,8 +206,8 @@ func TestCustomerGoneQuietAlertsTheRepAndMissesThemOnce(t *testing.T) {
 	require.Len(t, alerts, 1)
 	cd := alerts[0].Data.Customer
 	require.Equal(t, 3, cd.Orders)
-	require.Equal(t, 30, cd.UsualIntervalDays)
-	require.Equal(t, 60, cd.SilenceDays)
+	require.Equal(t, cday(30), cd.UsualInterval)
+	require.Equal(t, "60 days", cd.SilenceText(), "silence since day 60, told a second past day 120")
 	require.Equal(t, []time.Time{customerStart, customerStart.Add(cday(30)), customerStart.Add(cday(60))}, cd.RecentOrderDates)
 	require.Equal(t, "BOLT-M8", cd.Products[0].SKU)
 	miss := w.mails(mail.KindWeMissYou)

@@ -55,15 +55,41 @@ type CustomerData struct {
 	// UnsubscribeURL opts the recipient out of marketing mails. A
 	// marketing mail carries it; the activity signs it per recipient.
 	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
-	// Orders, LastOrderAt, UsualIntervalDays and SilenceDays describe a
-	// dormant customer's rhythm; RecentOrderDates its last orders.
-	Orders            int         `json:"orders,omitempty"`
-	LastOrderAt       time.Time   `json:"last_order_at,omitzero"`
-	UsualIntervalDays int         `json:"usual_interval_days,omitempty"`
-	SilenceDays       int         `json:"silence_days,omitempty"`
-	RecentOrderDates  []time.Time `json:"recent_order_dates,omitempty"`
+	// Orders, LastOrderAt, UsualInterval (the median between orders) and
+	// Silence (since the last order) describe a dormant customer's rhythm;
+	// RecentOrderDates its last orders.
+	Orders           int           `json:"orders,omitempty"`
+	LastOrderAt      time.Time     `json:"last_order_at,omitzero"`
+	UsualInterval    time.Duration `json:"usual_interval,omitempty"`
+	Silence          time.Duration `json:"silence,omitempty"`
+	RecentOrderDates []time.Time   `json:"recent_order_dates,omitempty"`
 	// Nudge numbers a quote nudge (1, 2, …).
 	Nudge int `json:"nudge,omitempty"`
+}
+
+// UsualIntervalText is the usual interval in words ("30 days").
+func (c CustomerData) UsualIntervalText() string { return span(c.UsualInterval) }
+
+// SilenceText is the silence in words ("61 days").
+func (c CustomerData) SilenceText() string { return span(c.Silence) }
+
+// span says a duration in whole days, or in hours, minutes or seconds
+// when it is shorter (test and demo settings shorten the rhythm).
+func span(d time.Duration) string {
+	unit, n := "day", int64(d/(24*time.Hour))
+	switch {
+	case d >= 2*24*time.Hour:
+	case d >= 2*time.Hour:
+		unit, n = "hour", int64(d/time.Hour)
+	case d >= 2*time.Minute:
+		unit, n = "minute", int64(d/time.Minute)
+	default:
+		unit, n = "second", int64(d/time.Second)
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // ReorderProduct is one product of a reorder reminder.

@@ -15,7 +15,7 @@ func customerData() *CustomerData {
 			{SKU: "BOLT-M8", Quantity: 500, LastOrderAt: last, ExpectedAt: last.AddDate(0, 0, 31)}},
 		ReorderURL:     "http://localhost:8080/reorder/re-tok",
 		UnsubscribeURL: "http://localhost:8080/unsubscribe/un-tok",
-		Orders:         5, LastOrderAt: last, UsualIntervalDays: 30, SilenceDays: 61,
+		Orders:         5, LastOrderAt: last, UsualInterval: 30 * 24 * time.Hour, Silence: 61 * 24 * time.Hour,
 		RecentOrderDates: []time.Time{last.AddDate(0, 0, -30), last}, Nudge: 1}
 }
 
@@ -89,4 +89,14 @@ func TestCustomerKindsRefuseMissingData(t *testing.T) {
 		require.False(t, k.Marketing(), "%s is not marketing", k)
 	}
 	require.False(t, strings.Contains(string(KindRepDormant), " "))
+}
+
+func TestSpansInWords(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		61 * 24 * time.Hour: "61 days", 2 * 24 * time.Hour: "2 days", 30 * time.Hour: "30 hours",
+		90 * time.Minute: "90 minutes", 90 * time.Second: "90 seconds", time.Second: "1 second",
+	} {
+		require.Equal(t, want, CustomerData{Silence: d}.SilenceText())
+	}
 }
