@@ -184,6 +184,8 @@ func TestCustomerSendsNoReminderWhileAnOrderForTheProductIsOpen(t *testing.T) {
 	// The third order is accepted on day 50 and stays open (a long
 	// delivery) past its product's reminder on day 70 (expected day 75).
 	w.order("o3", 50, 0, gloves(10))
+	// Something else wakes the workflow after the reminder's time.
+	w.event(72, workflows.OrderEvent{OrderID: "q", Kind: workflows.OrderQuoted, QuoteRevision: 1})
 	w.event(80, workflows.OrderEvent{OrderID: "o3", Kind: workflows.OrderCompleted})
 	require.Error(t, w.runUntil(95, acme))
 
