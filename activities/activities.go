@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/bank"
 	"github.com/orderflow/orderflow/internal/carrier"
+	"github.com/orderflow/orderflow/internal/customer"
 	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/erp"
 	"github.com/orderflow/orderflow/internal/links"
@@ -46,6 +47,10 @@ type Activities struct {
 	// Customers hands order milestones to the customers' workflows
 	// (TellCustomer).
 	Customers CustomerTeller
+	// CustomerSettings are the customer workflow's rules
+	// (ORDERFLOW_CUSTOMER_*); the worker hands them to each run through
+	// CustomerSettingsLoader. Zero: the defaults.
+	CustomerSettings customer.Settings
 }
 
 // TransitionObserver hears of a status change once, when its record is

@@ -167,6 +167,12 @@ func New(d Deps) http.Handler {
 	r.HandleFunc("/o/{link}/accept", s.acceptByLink).Methods(http.MethodPost)
 	r.HandleFunc("/o/{link}/approve", s.approveByLink).Methods(http.MethodPost)
 
+	// The pages of the customer workflow's mail links: a pre-filled quote
+	// request, and the opt-out of marketing mails (customerpages.go).
+	r.HandleFunc("/reorder/{token}", s.reorderPage).Methods(http.MethodGet)
+	r.HandleFunc("/reorder/{token}", s.reorderSubmit).Methods(http.MethodPost)
+	r.HandleFunc("/unsubscribe/{token}", s.unsubscribe).Methods(http.MethodGet, http.MethodPost)
+
 	// The buyer's invoices and credit notes: the token in the path is the secret.
 	r.Handle("/documents/{token}", s.handle(s.documentPage)).Methods(http.MethodGet)
 	r.Handle("/documents/{token}/ubl", s.handle(s.documentUBL)).Methods(http.MethodGet)

@@ -40,6 +40,7 @@ func NewActivities(cfg config.Config, st *store.Store, m *metrics.Metrics) *acti
 		FinanceEmail:       cfg.FinanceEmail,
 		SalesManagersEmail: cfg.SalesManagersEmail,
 		Links:              linkSigner(cfg),
+		CustomerSettings:   cfg.Customer,
 	}
 	if m != nil { // not a typed nil in the interface
 		acts.Transitions = m

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/customer"
 	"github.com/orderflow/orderflow/internal/metrics"
 	"github.com/orderflow/orderflow/workflows"
 	"github.com/rs/zerolog"
@@ -35,6 +36,14 @@ func New(c client.Client, acts *activities.Activities, m *metrics.Metrics) sdkwo
 	w := sdkworker.New(c, workflows.TaskQueue, Options(m))
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	w.RegisterActivity(acts)
+	// The customer workflow runs beside the orders, on their task queue
+	// and with their activities (docs/design.md, "The customer between orders").
+	w.RegisterWorkflowWithOptions(workflows.CustomerWorkflow, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
+	settings := acts.CustomerSettings
+	if settings.MinOrders == 0 { // not configured: Activities built without config.Load
+		settings = customer.DefaultSettings()
+	}
+	w.RegisterActivity(&activities.CustomerSettingsLoader{Settings: settings})
 	return w
 }
 

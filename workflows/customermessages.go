@@ -35,8 +35,3 @@ const (
 	OrderQuoteExpired  = order.EventQuoteExpired
 	OrderQuoteRejected = order.EventQuoteRejected
 )
-
-// CustomerInput starts a customer's workflow.
-type CustomerInput struct {
-	CustomerID string `json:"customer_id"`
-}

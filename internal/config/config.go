@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/customer"
 	"github.com/orderflow/orderflow/internal/pgdb"
 )
 
@@ -95,6 +96,10 @@ type Config struct {
 	// AuditSealInterval is how often a worker seals the audit log and
 	// publishes its head (ORDERFLOW_AUDIT_SEAL_INTERVAL).
 	AuditSealInterval time.Duration
+
+	// Customer are the customer workflow's rules (ORDERFLOW_CUSTOMER_*):
+	// each run of a customer workflow reads them from its worker.
+	Customer customer.Settings
 
 	// SimAutoRestock makes the ERP simulator refill low shelves
 	// (ORDERFLOW_SIM_AUTO_RESTOCK; dev, sim and bench).
@@ -211,6 +216,12 @@ var vars = []Var{
 	{Name: "ORDERFLOW_BREAKER_OPEN_FOR", Default: "30s", Usage: "how long an open breaker stays open", Commands: workers},
 	{Name: "ORDERFLOW_WORKER_METRICS_ADDR", Default: "127.0.0.1:9091", Usage: "where the worker serves /metrics", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_AUDIT_SEAL_INTERVAL", Default: "1m", Usage: "how often the audit log is sealed and its head published (log line `audit chain head`, metric orderflow_audit_head_info)", Commands: []string{"dev", "worker"}},
+	{Name: "ORDERFLOW_CUSTOMER_REMINDER_LEAD", Default: "120h", Usage: "a reorder reminder goes to the purchaser this long before the product's expected next order", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_DORMANT_FACTOR", Default: "2", Usage: "a customer is dormant when its silence exceeds this many times its median interval between orders (rep alert and one we-miss-you mail)", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_QUOTE_NUDGES", Default: "48h,120h", Usage: "nudges of an unanswered quote after it was sent, comma-separated ascending durations (none: no nudges)", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_FREQUENCY_CAP", Default: "1", Usage: "marketing mails (reorder reminders, we-miss-you, quote nudges) per contact per ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", Default: "168h", Usage: "the window of the marketing frequency cap", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_MIN_ORDERS", Default: "3", Usage: "orders a customer needs before it can count as dormant (at least 3)", Commands: workers},
 	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench"}},
 	{Name: "ORDERFLOW_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error", Commands: loggers},
 	{Name: "ORDERFLOW_LOG_FORMAT", Default: "json", Usage: "json, or console for people", Commands: loggers},
@@ -312,6 +323,9 @@ func FromEnv() (Config, error) {
 	if c.SimAutoRestock, err = envBool("ORDERFLOW_SIM_AUTO_RESTOCK"); err != nil {
 		return Config{}, err
 	}
+	if c.Customer, err = customerFromEnv(); err != nil {
+		return Config{}, err
+	}
 	if len(c.TokenSecret) < 32 {
 		return Config{}, fmt.Errorf("ORDERFLOW_TOKEN_SECRET: at least 32 bytes")
 	}
@@ -344,6 +358,41 @@ func (c Config) TemporalTLS() bool {
 func (c Config) UsesDevSecrets() bool {
 	return (c.TokenSecret == DevTokenSecret && c.TokenKeys == "") || c.LinkSecret == DevLinkSecret || c.LogisticsWebhookSecret == DevLogisticsSecret ||
 		c.PaymentsWebhookSecret == DevPaymentsSecret
+}
+
+// customerFromEnv reads the customer workflow's settings.
+func customerFromEnv() (customer.Settings, error) {
+	var s customer.Settings
+	var err error
+	if s.ReminderLead, err = envDuration("ORDERFLOW_CUSTOMER_REMINDER_LEAD"); err != nil {
+		return s, err
+	}
+	f := env("ORDERFLOW_CUSTOMER_DORMANT_FACTOR")
+	if s.DormantFactor, err = strconv.ParseFloat(f, 64); err != nil {
+		return s, fmt.Errorf("ORDERFLOW_CUSTOMER_DORMANT_FACTOR: want a number like 2.5, got %q", f)
+	}
+	if n := env("ORDERFLOW_CUSTOMER_QUOTE_NUDGES"); n != "" && n != "none" {
+		for part := range strings.SplitSeq(n, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil {
+				return s, fmt.Errorf("ORDERFLOW_CUSTOMER_QUOTE_NUDGES: want durations like 48h,120h, got %q", n)
+			}
+			s.QuoteNudges = append(s.QuoteNudges, d)
+		}
+	}
+	if s.FrequencyCap, err = envInt("ORDERFLOW_CUSTOMER_FREQUENCY_CAP"); err != nil {
+		return s, err
+	}
+	if s.FrequencyWindow, err = envDuration("ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW"); err != nil {
+		return s, err
+	}
+	if s.MinOrders, err = envInt("ORDERFLOW_CUSTOMER_MIN_ORDERS"); err != nil {
+		return s, err
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("ORDERFLOW_CUSTOMER_*: %w", err)
+	}
+	return s, nil
 }
 
 // env is the variable's value, or its default from vars. A name missing

@@ -26,7 +26,19 @@ const (
 	View    Purpose = "view"    // see the order
 	Accept  Purpose = "accept"  // see the order and accept one quote revision
 	Approve Purpose = "approve" // see the order and approve or reject it (a buyer approver)
+	// Reorder opens a quote request pre-filled with Lines, for the
+	// customer; its OrderID is the customer workflow's id.
+	Reorder Purpose = "reorder"
+	// Unsubscribe opts To out of the customer's marketing mails; its
+	// OrderID is the customer workflow's id.
+	Unsubscribe Purpose = "unsubscribe"
 )
+
+// Line is a pre-filled line of a reorder link.
+type Line struct {
+	SKU      string `json:"s"`
+	Quantity int64  `json:"q"`
+}
 
 // Link is what a link allows.
 type Link struct {
@@ -36,8 +48,10 @@ type Link struct {
 	// To is who the mail went to: who acts when the link is used.
 	To string `json:"t"`
 	// Revision is the quote revision an accept link accepts.
-	Revision int       `json:"r,omitempty"`
-	Expires  time.Time `json:"e"`
+	Revision int `json:"r,omitempty"`
+	// Lines are a reorder link's pre-filled lines.
+	Lines   []Line    `json:"l,omitempty"`
+	Expires time.Time `json:"e"`
 	// Nonce makes each link its own (a used accept link is recorded by it).
 	Nonce string `json:"n"`
 }
@@ -65,8 +79,12 @@ func New(key []byte) (*Signer, error) {
 // Sign returns the link's token (URL-safe), with a fresh nonce.
 func (s *Signer) Sign(l Link) (string, error) {
 	switch {
-	case l.Purpose != View && l.Purpose != Accept && l.Purpose != Approve:
+	case l.Purpose != View && l.Purpose != Accept && l.Purpose != Approve && l.Purpose != Reorder && l.Purpose != Unsubscribe:
 		return "", fmt.Errorf("links: unknown purpose %q", l.Purpose)
+	case (l.Purpose == Reorder || l.Purpose == Unsubscribe) && l.To == "":
+		return "", errors.New("links: a reorder or unsubscribe link names its recipient")
+	case l.Purpose == Reorder && len(l.Lines) == 0:
+		return "", errors.New("links: a reorder link carries its lines")
 	case l.OrderID == "" || l.CustomerID == "" || l.Expires.IsZero():
 		return "", errors.New("links: order, customer and expiry are required")
 	case l.Purpose == Accept && l.Revision < 1:

@@ -68,3 +68,28 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestReorderAndUnsubscribeLinks(t *testing.T) {
+	s, err := links.New(key)
+	require.NoError(t, err)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	l := links.Link{Purpose: links.Reorder, OrderID: "customer-ACME-001", CustomerID: "ACME-001", To: "pat@acme.example",
+		Lines: []links.Line{{SKU: "GLOVES", Quantity: 12}}, Expires: now.Add(time.Hour)}
+	tok, err := s.Sign(l)
+	require.NoError(t, err)
+	got, err := s.Check(tok, now)
+	require.NoError(t, err)
+	require.Equal(t, links.Reorder, got.Purpose)
+	require.Equal(t, l.Lines, got.Lines)
+	require.Equal(t, "pat@acme.example", got.To)
+
+	_, err = s.Sign(links.Link{Purpose: links.Reorder, OrderID: "customer-ACME-001", CustomerID: "ACME-001", To: "pat@acme.example", Expires: now})
+	require.Error(t, err, "a reorder link without lines")
+	_, err = s.Sign(links.Link{Purpose: links.Unsubscribe, OrderID: "customer-ACME-001", CustomerID: "ACME-001", Expires: now})
+	require.Error(t, err, "an unsubscribe link without its recipient")
+	u, err := s.Sign(links.Link{Purpose: links.Unsubscribe, OrderID: "customer-ACME-001", CustomerID: "ACME-001", To: "pat@acme.example", Expires: now.Add(time.Hour)})
+	require.NoError(t, err)
+	got, err = s.Check(u, now)
+	require.NoError(t, err)
+	require.Equal(t, links.Unsubscribe, got.Purpose)
+}

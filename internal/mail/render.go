@@ -92,6 +92,9 @@ type Data struct {
 	// CanSkip says that CS may skip the failed Step instead of retrying it.
 	CanSkip bool
 
+	// Customer is what a customer workflow's mail is about (CustomerKinds).
+	Customer *CustomerData
+
 	// RMA is the return authorisation a return-authorised mail is about.
 	RMA string
 
@@ -161,8 +164,8 @@ func parseTemplates() map[Kind]*template.Template {
 		"date":    formatDate,
 		"percent": formatBasisPoints,
 	}
-	out := make(map[Kind]*template.Template, len(requirements))
-	for _, k := range Kinds() {
+	out := make(map[Kind]*template.Template, len(requirements)+len(customerRequirements))
+	for _, k := range append(Kinds(), CustomerKinds()...) {
 		t := template.Must(template.New(string(k)).Funcs(funcs).
 			ParseFS(templateFS, "templates/common.tmpl", "templates/"+string(k)+".tmpl"))
 		for _, name := range []string{"subject", "body"} {
@@ -185,7 +188,11 @@ func Render(k Kind, d Data) (subject, text string, err error) {
 	if !ok {
 		return "", "", fmt.Errorf("render %q mail: %w", k, ErrUnknownKind)
 	}
-	if k != KindFinanceAlert && d.OrderID == "" {
+	if _, ok := customerRequirements[k]; ok {
+		if err := checkCustomerKind(k, d); err != nil {
+			return "", "", err
+		}
+	} else if k != KindFinanceAlert && d.OrderID == "" {
 		return "", "", fmt.Errorf("render %s mail: Data.OrderID is required", k)
 	}
 	for _, req := range requirements[k] {

@@ -11,6 +11,15 @@
 //     whose number payment references carry;
 //   - payments: incoming bank payments and how each was matched or allocated;
 //   - surveys: the NPS survey of each order behind its secret token;
+//   - marketing_optouts: a contact's opt-out of a customer's marketing mails
+//     (reorder reminders, we-miss-you, quote nudges), honoured at once;
+//   - marketing_mails: every marketing mail decided per contact, by its
+//     idempotency key (sent, opted-out, capped): ClaimMarketingMail
+//     enforces the frequency cap in one transaction and audits the
+//     decision on the customer's chain (CustomerAuditID);
+//   - customer_insights: the customer workflow's view of each customer for
+//     the rep (last order, next expected order, open quotes, dormancy);
+//   - followups of kind quote-lost: an expired or rejected quote for the rep;
 //   - webhook_events and idempotency_keys: what makes redelivered webhooks and
 //     retried POST /v1/quotes harmless;
 //   - audit_log: every transition and manual action with its actor. The table
