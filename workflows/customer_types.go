@@ -14,8 +14,9 @@ import (
 // events per order milestone and per mail, so a run lasts months.
 const CustomerContinueAsNewAfter = 2000
 
-// CustomerInput starts (or continues) a customer's workflow. The API
-// starts it with CustomerID alone, before the customer's first order.
+// CustomerInput starts (or continues) a customer's workflow. The
+// customer's first order milestone starts it with CustomerID alone
+// (signal-with-start, worker.customerTeller).
 type CustomerInput struct {
 	CustomerID string `json:"customer_id"`
 	// Resume is what the run before carried (nil for a new customer).
