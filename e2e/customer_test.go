@@ -95,13 +95,13 @@ func TestCustomerBetweenOrders(t *testing.T) {
 		x.createQuote("e2e-customer-2", order.Line{SKU: sku, Quantity: 3}),
 		x.createQuote("e2e-customer-3", order.Line{SKU: sku, Quantity: 2}),
 	}
-	x.accept(ids[0])
-	t1 := time.Now()
+	t1 := x.acceptAt(ids[0], time.Now())
 	x.complete(ids[0])
-	// The rhythm leaves room for an order to complete (with a margin for
-	// a slower one) and for the reminder's lead.
-	rhythm := max(5*time.Second, 2*time.Since(t1)+reminderLead)
-	t.Logf("order 1 took %s from acceptance to completion; rhythm %s", time.Since(t1).Round(time.Millisecond), rhythm)
+	// The rhythm leaves room for orders 2 and 3 to complete before the
+	// reminder is due, rhythm − reminderLead after order 3.
+	took := time.Since(t1)
+	rhythm := max(5*time.Second, 2*took+reminderLead)
+	t.Logf("order 1 took %s from acceptance to completion; rhythm %s", took.Round(time.Millisecond), rhythm)
 	x.acceptAt(ids[1], t1.Add(rhythm))
 	t3 := x.acceptAt(ids[2], t1.Add(2*rhythm))
 	x.complete(ids[1])
