@@ -218,6 +218,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/customers/{id}/contacts", http.MethodPut, s.putContacts)
 	v1("/v1/reps", http.MethodGet, s.listReps)
 	v1("/v1/reps/{subject}", http.MethodPut, s.putRep)
+	v1("/v1/reps/{subject}/customers", http.MethodGet, s.repCustomers)
 	v1("/v1/delegations", http.MethodPost, s.createDelegation)
 	v1("/v1/delegations", http.MethodGet, s.listDelegations)
 	v1("/v1/delegations/{id}", http.MethodDelete, s.revokeDelegation)
