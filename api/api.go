@@ -227,6 +227,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/audit/verify", http.MethodGet, s.auditVerify)
 	v1("/v1/worklists/{name}", http.MethodGet, s.getWorklist)
 	v1("/v1/followups/{id}/close", http.MethodPost, s.closeFollowUp)
+	v1("/v1/followups/{id}/reopen", http.MethodPost, s.reopenFollowUp)
 
 	return handler{Handler: s.outer(r), router: r}
 }
