@@ -54,7 +54,11 @@ var dashboardTemplate = template.Must(template.New("dashboard.html").Funcs(templ
 	"passives": func(n store.NPSScore) int { return n.Answers - n.Promoters - n.Detractors },
 	"lower":    strings.ToLower,
 	"csvLink": func(section, query string) csvLink {
-		return csvLink{Name: section, Href: template.URL("/dashboard/" + section + ".csv?" + query)}
+		href := "/dashboard/" + section + ".csv"
+		if query != "" {
+			href += "?" + query
+		}
+		return csvLink{Name: section, Href: template.URL(href)}
 	},
 }).ParseFS(templateFiles, "templates/dashboard.html", "templates/head.html"))
 

@@ -288,6 +288,7 @@ func TestDashboardShowsTheCustomers(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	page := w.Body.String()
 	require.Contains(t, page, "<h2>My customers ")
+	require.Contains(t, page, `id="csv-customers" href="/dashboard/customers.csv"`)
 	require.Equal(t, []string{"INITECH-003", acme}, customerIDs(page), "hers only, the dormant first")
 	got := kpis(t, page)
 	day := func(d time.Duration) string { return e.now.Add(d).UTC().Format(time.DateOnly) }
