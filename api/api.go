@@ -216,8 +216,10 @@ func New(d Deps) http.Handler {
 	v1("/v1/customers/{id}/terms", http.MethodPut, s.putTerms)
 	v1("/v1/customers/{id}/contacts", http.MethodGet, s.getContacts)
 	v1("/v1/customers/{id}/contacts", http.MethodPut, s.putContacts)
+	v1("/v1/customers/{id}/win-back", http.MethodPost, s.winBack)
 	v1("/v1/reps", http.MethodGet, s.listReps)
 	v1("/v1/reps/{subject}", http.MethodPut, s.putRep)
+	v1("/v1/reps/{subject}/customers", http.MethodGet, s.repCustomers)
 	v1("/v1/delegations", http.MethodPost, s.createDelegation)
 	v1("/v1/delegations", http.MethodGet, s.listDelegations)
 	v1("/v1/delegations/{id}", http.MethodDelete, s.revokeDelegation)
@@ -226,6 +228,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/audit/verify", http.MethodGet, s.auditVerify)
 	v1("/v1/worklists/{name}", http.MethodGet, s.getWorklist)
 	v1("/v1/followups/{id}/close", http.MethodPost, s.closeFollowUp)
+	v1("/v1/followups/{id}/reopen", http.MethodPost, s.reopenFollowUp)
 
 	return handler{Handler: s.outer(r), router: r}
 }

@@ -54,7 +54,11 @@ var dashboardTemplate = template.Must(template.New("dashboard.html").Funcs(templ
 	"passives": func(n store.NPSScore) int { return n.Answers - n.Promoters - n.Detractors },
 	"lower":    strings.ToLower,
 	"csvLink": func(section, query string) csvLink {
-		return csvLink{Name: section, Href: template.URL("/dashboard/" + section + ".csv?" + query)}
+		href := "/dashboard/" + section + ".csv"
+		if query != "" {
+			href += "?" + query
+		}
+		return csvLink{Name: section, Href: template.URL(href)}
 	},
 }).ParseFS(templateFiles, "templates/dashboard.html", "templates/head.html"))
 
@@ -146,6 +150,9 @@ type dashboardPageData struct {
 	// Worklists are the lists the actor works from, as they stand now.
 	Worklists    []worklistView
 	WorklistRows int
+	// Customers is the rep's view: a rep's own customers, every rep's for
+	// a sales manager or admin; nil for other roles.
+	Customers *customersSection
 }
 
 // dashboard is GET /dashboard.
@@ -181,6 +188,12 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	if d.Worklists, err = s.dashboardWorklists(r.Context(), a, f.CustomerID); err != nil {
 		zerolog.Ctx(r.Context()).Error().Err(err).Msg("dashboard worklists")
 		d.Problem = "The worklists could not be read just now. Try again in a minute."
+		writeDashboard(w, r, http.StatusServiceUnavailable, d)
+		return
+	}
+	if d.Customers, err = s.dashboardCustomers(r.Context(), a); err != nil {
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("dashboard customers")
+		d.Problem = "The customers could not be read just now. Try again in a minute."
 		writeDashboard(w, r, http.StatusServiceUnavailable, d)
 		return
 	}
@@ -316,7 +329,8 @@ func writeDashboard(w http.ResponseWriter, r *http.Request, status int, d dashbo
 
 // dashboardCSV is GET /dashboard/{section}.csv: one section's table.
 func (s *server) dashboardCSV(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.dashboardActor(r); err != nil {
+	a, err := s.dashboardActor(r)
+	if err != nil {
 		if errors.Is(err, errNoCredentials) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="orderflow"`)
 			return &apiError{status: http.StatusUnauthorized, slug: ProblemUnauthorized,
@@ -325,6 +339,9 @@ func (s *server) dashboardCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	section := mux.Vars(r)["section"]
+	if section == "customers" {
+		return s.dashboardCustomersCSV(w, r, a)
+	}
 	write, ok := csvSections[section]
 	if !ok {
 		names := slices.Sorted(func(yield func(string) bool) {
@@ -333,6 +350,7 @@ func (s *server) dashboardCSV(w http.ResponseWriter, r *http.Request) error {
 					return
 				}
 			}
+			yield("customers")
 		})
 		return notFound("no such section; one of: " + strings.Join(names, ", "))
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -264,4 +265,71 @@ func TestDashboardRefusesABadPeriod(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Contains(t, w.Body.String(), `name="to" value="`+e.now.Format("2006-01-02")+`"`)
 	require.Contains(t, w.Body.String(), `name="from" value="`+e.now.AddDate(0, 0, -29).Format("2006-01-02")+`"`)
+}
+
+// TestDashboardShowsTheCustomers: a sales rep sees "My customers" (their
+// own, dormant first), a sales manager "Customers" (every rep's, with the
+// rep); CS sees no such section. The CSV has the same rows.
+func TestDashboardShowsTheCustomers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	seedInsights(t, e)
+	anna := e.tokenFor(order.Actor{Subject: "anna.rep@seller.example", Role: order.RoleSalesRep})
+	rowOrder := regexp.MustCompile(`data-kpi="customer\.([^.]+)\.customer_id"`)
+	customerIDs := func(html string) []string {
+		var ids []string
+		for _, m := range rowOrder.FindAllStringSubmatch(html, -1) {
+			ids = append(ids, m[1])
+		}
+		return ids
+	}
+
+	w := e.do(req{method: http.MethodGet, path: "/dashboard", token: anna})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	page := w.Body.String()
+	require.Contains(t, page, "<h2>My customers ")
+	require.Contains(t, page, `id="csv-customers" href="/dashboard/customers.csv"`)
+	require.Equal(t, []string{"INITECH-003", acme}, customerIDs(page), "hers only, the dormant first")
+	got := kpis(t, page)
+	day := func(d time.Duration) string { return e.now.Add(d).UTC().Format(time.DateOnly) }
+	for k, v := range map[string]string{
+		"customer.ACME-001.last_order": day(-20 * 24 * time.Hour), "customer.ACME-001.orders": "4",
+		"customer.ACME-001.interval": "30.0", "customer.ACME-001.next_expected": day(10 * 24 * time.Hour),
+		"customer.ACME-001.next_sku": "GLOVES-L", "customer.ACME-001.open_quotes": "1",
+		"customer.ACME-001.dormant_since": "", "customer.ACME-001.nps": "",
+		"customer.INITECH-003.dormant_since": day(-3 * 24 * time.Hour), "customer.INITECH-003.interval": "6.0",
+	} {
+		require.Equal(t, v, got[k], k)
+	}
+	require.NotContains(t, got, "customer.ACME-001.rep", "a rep's own list has no rep column")
+
+	w = e.do(req{method: http.MethodGet, path: "/dashboard", token: e.token(order.RoleSalesManager)})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	page = w.Body.String()
+	require.Contains(t, page, "<h2>Customers ")
+	require.Equal(t, []string{"INITECH-003", acme, "GLOBEX-002"}, customerIDs(page))
+	got = kpis(t, page)
+	require.Equal(t, "Anna Rep", got["customer.INITECH-003.rep"])
+	require.Equal(t, "Ben Rep", got["customer.GLOBEX-002.rep"])
+	require.Equal(t, "", got["customer.GLOBEX-002.orders"], "no insight yet: empty")
+
+	w = e.do(req{method: http.MethodGet, path: "/dashboard", token: e.token(order.RoleCS)})
+	require.Equal(t, http.StatusOK, w.Code)
+	require.NotContains(t, w.Body.String(), `id="customers"`)
+
+	// The CSV: a header and the same rows.
+	w = e.do(req{method: http.MethodGet, path: "/dashboard/customers.csv", token: anna})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Equal(t, "text/csv; charset=utf-8", w.Header().Get("Content-Type"))
+	rows, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 3)
+	require.Equal(t, []string{"customer_id", "name", "last_order", "orders", "interval", "next_expected", "next_sku",
+		"open_quotes", "oldest_quote_days", "dormant_since", "nps", "nps_answers"}, rows[0])
+	require.Equal(t, "INITECH-003", rows[1][0])
+	require.Equal(t, []string{acme, "4", "30.0", "GLOVES-L"}, []string{rows[2][0], rows[2][3], rows[2][4], rows[2][6]})
+	w = e.do(req{method: http.MethodGet, path: "/dashboard/customers.csv", token: e.token(order.RoleSalesManager)})
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, 4, strings.Count(w.Body.String(), "\n"), "a header and every rep's three customers")
+	requireProblem(t, e.do(req{method: http.MethodGet, path: "/dashboard/customers.csv", token: e.token(order.RoleFinance)}), http.StatusForbidden)
 }

@@ -72,6 +72,8 @@ func (c *customerState) setup(ctx workflow.Context, in CustomerInput) error {
 
 func (c *customerState) run(ctx workflow.Context) error {
 	events := workflow.GetSignalChannel(ctx, SignalOrderEvent)
+	winBacks := workflow.GetSignalChannel(ctx, SignalWinBack)
+	pending := func() bool { return events.Len() > 0 || winBacks.Len() > 0 }
 	var (
 		timer       workflow.Future
 		timerAt     time.Time
@@ -88,13 +90,20 @@ func (c *customerState) run(ctx workflow.Context) error {
 			}
 			c.apply(ctx, ev)
 		}
+		for {
+			var wb WinBackInput
+			if !winBacks.ReceiveAsync(&wb) {
+				break
+			}
+			c.winBack(ctx, wb)
+		}
 		c.act(ctx)
-		if events.Len() > 0 {
+		if pending() {
 			continue // what came in while mails went out
 		}
 		if c.dirty {
 			c.recordInsight(ctx)
-			if events.Len() > 0 {
+			if pending() {
 				continue
 			}
 		}
@@ -120,6 +129,7 @@ func (c *customerState) run(ctx workflow.Context) error {
 		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(events, func(workflow.ReceiveChannel, bool) {}) // taken at the top of the loop
+		sel.AddReceive(winBacks, func(workflow.ReceiveChannel, bool) {})
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		fired := false
 		if timer != nil {
@@ -379,6 +389,33 @@ func (c *customerState) alertDormant(ctx workflow.Context, now time.Time) {
 	miss := cd
 	c.sendMarketing(ctx, "We miss you", activities.SendMarketingMailInput{
 		Key: c.id + "/we-miss-you/" + stampKey, Kind: mail.KindWeMissYou, Data: mail.Data{Customer: &miss}, Reorder: lines})
+}
+
+// winBack sends the "we miss you" mail a rep asked for, at once, whether
+// or not the customer is dormant or had one for this dormancy; the claim
+// of SendMarketingMail still refuses opted-out contacts and holds the
+// frequency cap. Who asked is in the mail's key and the log; the API
+// audits the request on the customer's chain.
+func (c *customerState) winBack(ctx workflow.Context, in WinBackInput) {
+	if in.RequestID == "" {
+		c.logger.Warn("win-back request without request id ignored", "RequestedBy", in.RequestedBy.Subject)
+		return
+	}
+	now := workflow.Now(ctx)
+	sum := c.c.Summary
+	recent := recentProducts(sum, 10)
+	cd := mail.CustomerData{CustomerID: c.in.CustomerID, Products: recent, Orders: sum.Orders, LastOrderAt: sum.LastOrderAt,
+		UsualInterval: customer.Median(sum.Intervals), RecentOrderDates: recentOrderDates(sum)}
+	if !sum.LastOrderAt.IsZero() {
+		cd.Silence = now.Sub(sum.LastOrderAt)
+	}
+	lines := make([]order.Line, len(recent))
+	for i, p := range recent {
+		lines[i] = order.Line{SKU: p.SKU, Quantity: p.Quantity}
+	}
+	c.logger.Info("win-back mail asked for", "RequestedBy", in.RequestedBy.Subject, "Reason", in.Reason)
+	c.sendMarketing(ctx, "We miss you, asked for by "+in.RequestedBy.Subject, activities.SendMarketingMailInput{
+		Key: c.id + "/win-back/" + in.RequestID, Kind: mail.KindWeMissYou, Data: mail.Data{Customer: &cd}, Reorder: lines})
 }
 
 // followUpLostQuote opens the rep's follow-up of an expired or rejected

@@ -395,3 +395,49 @@ func TestCustomerContinuesAsNewWithItsSummaryAndGoesOnReminding(t *testing.T) {
 	require.True(t, slices.IndexFunc(w2.insights, func(i activities.RecordCustomerInsightInput) bool { return i.Version <= c.Insights }) < 0,
 		"the insight versions go on from the run before")
 }
+
+// winBack signals the rep's request for a win-back mail at day d.
+func (w *customerWorld) winBack(d float64, in workflows.WinBackInput) {
+	w.env.RegisterDelayedCallback(func() { w.env.SignalWorkflow(workflows.SignalWinBack, in) }, cday(d))
+}
+
+func TestCustomerSendsTheWinBackTheRepAsksFor(t *testing.T) {
+	t.Parallel()
+	w := newCustomerWorld(t, customer.DefaultSettings())
+	w.order("o1", 0, 2, bolts(500))
+	w.order("o2", 30, 32, bolts(500))
+	w.order("o3", 60, 62, bolts(400))
+	// Dormant past day 120, one we-miss-you then; the rep asks for another
+	// on day 200, and a repeat of that request changes nothing.
+	rep := order.Actor{Subject: "anna.rep@seller.example", Role: order.RoleSalesRep}
+	w.winBack(200, workflows.WinBackInput{RequestID: "req-1", RequestedBy: rep, Reason: "new price list"})
+	w.winBack(200.5, workflows.WinBackInput{RequestID: "req-1", RequestedBy: rep, Reason: "new price list"})
+	require.Error(t, w.runUntil(260, acme))
+
+	miss := w.mails(mail.KindWeMissYou)
+	require.Len(t, miss, 3, "the dormancy's mail, then one per signal")
+	asked := miss[1]
+	require.Equal(t, customerStart.Add(cday(200)), asked.At, "sent at once")
+	require.Equal(t, "customer-ACME-001/win-back/req-1", asked.Key)
+	require.Equal(t, miss[1].Key, miss[2].Key, "a repeated request claims the same key: no contact is mailed twice")
+	require.Equal(t, []order.Line{bolts(500)}, asked.Reorder)
+	require.Equal(t, 3, asked.Data.Customer.Orders)
+	require.Equal(t, 1, w.mails(mail.KindWeMissYou)[0].Cap, "the frequency cap goes with it")
+	require.Len(t, w.repMails(mail.KindRepDormant), 1, "no second alert")
+}
+
+func TestCustomerWinBackToAnOptedOutContactSendsNone(t *testing.T) {
+	t.Parallel()
+	w := newCustomerWorld(t, customer.DefaultSettings())
+	w.optedOut = true
+	w.order("o1", 0, 2, bolts(500))
+	w.winBack(10, workflows.WinBackInput{RequestID: "req-1",
+		RequestedBy: order.Actor{Subject: "anna.rep@seller.example", Role: order.RoleSalesRep}})
+	require.Error(t, w.runUntil(20, acme))
+	// The request went through the marketing-mail activity, whose claim
+	// answered "opted out" (activities.TestSendMarketingMailHonoursAnOptOut):
+	// nothing sent, and the workflow does not try again.
+	miss := w.mails(mail.KindWeMissYou)
+	require.Len(t, miss, 1)
+	require.Equal(t, "customer-ACME-001/win-back/req-1", miss[0].Key)
+}

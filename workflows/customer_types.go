@@ -64,3 +64,19 @@ const (
 	maxOpenOrders = 500
 	maxLost       = 50
 )
+
+// SignalWinBack asks a customer's workflow for one more "we miss you"
+// mail at once ("unless the rep asks" in docs/design.md): the customer's
+// rep or a sales manager sends it through POST /v1/customers/{id}/win-back.
+// The mail goes through SendMarketingMail like every marketing mail, so an
+// opted-out contact gets none and the frequency cap holds.
+const SignalWinBack = "win-back"
+
+// WinBackInput is the SignalWinBack payload.
+type WinBackInput struct {
+	// RequestID names the request: the mail's idempotency key ends with
+	// it, so a repeated request mails no contact twice.
+	RequestID   string      `json:"request_id"`
+	RequestedBy order.Actor `json:"requested_by"`
+	Reason      string      `json:"reason"`
+}
