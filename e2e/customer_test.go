@@ -61,6 +61,7 @@ func TestCustomerBetweenOrders(t *testing.T) {
 	t.Setenv("ORDERFLOW_CUSTOMER_FREQUENCY_CAP", "1")
 	t.Setenv("ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", frequencyWindow.String())
 	t.Setenv("ORDERFLOW_CUSTOMER_QUOTE_NUDGES", "none")
+	t.Setenv("ORDERFLOW_CUSTOMER_MIN_INTERVAL", "1s") // the orders are seconds apart
 	x := start(t)
 	ctx := context.Background()
 	const (

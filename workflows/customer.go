@@ -180,7 +180,7 @@ func (c *customerState) apply(ctx workflow.Context, ev OrderEvent) {
 		}
 	case OrderAccepted:
 		c.dropQuote(ev.OrderID)
-		if !c.c.Summary.AddOrder(ev.OrderID, at, ev.Lines) {
+		if !c.c.Summary.AddOrder(ev.OrderID, at, ev.Lines, c.settings.MinInterval) {
 			break
 		}
 		skus := make([]string, 0, len(ev.Lines))

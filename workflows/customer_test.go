@@ -143,6 +143,7 @@ func TestCustomerRemindsBeforeTheExpectedReorder(t *testing.T) {
 	w := newCustomerWorld(t, customer.DefaultSettings())
 	w.order("o1", 0, 3, gloves(10), bolts(500))
 	w.order("o2", 30, 33, gloves(12))
+	w.order("o3", 60, 63, gloves(11))
 	var details string
 	w.env.RegisterDelayedCallback(func() {
 		v, err := w.env.QueryWorkflow("__temporal_workflow_metadata")
@@ -150,28 +151,28 @@ func TestCustomerRemindsBeforeTheExpectedReorder(t *testing.T) {
 		var md sdkpb.WorkflowMetadata
 		require.NoError(t, v.Get(&md))
 		details = md.GetCurrentDetails()
-	}, cday(40))
-	err := w.runUntil(58, acme)
+	}, cday(70))
+	err := w.runUntil(88, acme)
 	require.Error(t, err, "cancelled")
 
 	got := w.mails(mail.KindReorderReminder)
-	require.Len(t, got, 1, "one reminder for the gloves; the bolts were ordered once")
+	require.Len(t, got, 1, "one reminder for the gloves (three purchases make a rhythm); the bolts were ordered once")
 	r := got[0]
-	require.Equal(t, customerStart.Add(cday(55)), r.At, "5 days before the expected order on day 60")
-	require.Equal(t, []order.Line{gloves(11)}, r.Reorder, "the typical quantity, median of 10 and 12")
+	require.Equal(t, customerStart.Add(cday(85)), r.At, "5 days before the expected order on day 90")
+	require.Equal(t, []order.Line{gloves(11)}, r.Reorder, "the typical quantity, median of 10, 12 and 11")
 	require.Equal(t, "customer-ACME-001/reorder/1", r.Key)
 	require.Equal(t, "ACME-001", r.CustomerID)
 	require.Equal(t, 1, r.Cap)
-	require.Equal(t, customerStart.Add(cday(60)), r.Data.Customer.Products[0].ExpectedAt)
-	require.Empty(t, w.rep, "two orders are no rhythm for a dormant alert")
-	require.Contains(t, details, "Waits for the reorder reminder for GLOVES-L at 2030-02-25 09:00 UTC (its next order is expected 2030-03-02)",
+	require.Equal(t, customerStart.Add(cday(90)), r.Data.Customer.Products[0].ExpectedAt)
+	require.Empty(t, w.rep, "not dormant before day 120")
+	require.Contains(t, details, "Waits for the reorder reminder for GLOVES-L at 2030-03-27 09:00 UTC (its next order is expected 2030-04-01)",
 		"the Temporal UI says what the customer waits for")
-	require.Contains(t, details, "2 order(s) so far, 0 open")
+	require.Contains(t, details, "3 order(s) so far, 0 open")
 
 	// The rep's view learnt the rhythm.
 	last := w.insights[len(w.insights)-1]
-	require.Equal(t, 2, last.Orders)
-	require.Equal(t, customerStart.Add(cday(60)), last.NextExpectedAt)
+	require.Equal(t, 3, last.Orders)
+	require.Equal(t, customerStart.Add(cday(90)), last.NextExpectedAt)
 	require.Equal(t, "GLOVES-L", last.NextExpectedSKU)
 	require.Equal(t, cday(30), last.UsualInterval)
 }
@@ -180,18 +181,20 @@ func TestCustomerSendsNoReminderWhileAnOrderForTheProductIsOpen(t *testing.T) {
 	t.Parallel()
 	w := newCustomerWorld(t, customer.DefaultSettings())
 	w.order("o1", 0, 3, gloves(10))
-	w.order("o2", 30, 33, gloves(10))
-	// The third order is accepted on day 50 and stays open (a long
-	// delivery) past its product's reminder on day 70 (expected day 75).
-	w.order("o3", 50, 0, gloves(10))
+	w.order("o2", 25, 28, gloves(10))
+	w.order("o3", 50, 53, gloves(10))
+	// The fourth order is accepted on day 68, before the reminder of day
+	// 70, and stays open (a long delivery) past its own cycle's reminder
+	// on day 88 (intervals 25, 25, 18: expected day 93).
+	w.order("o4", 68, 0, gloves(10))
 	// Something else wakes the workflow after the reminder's time.
-	w.event(72, workflows.OrderEvent{OrderID: "q", Kind: workflows.OrderQuoted, QuoteRevision: 1})
-	w.event(80, workflows.OrderEvent{OrderID: "o3", Kind: workflows.OrderCompleted})
-	require.Error(t, w.runUntil(95, acme))
+	w.event(92, workflows.OrderEvent{OrderID: "q", Kind: workflows.OrderQuoted, QuoteRevision: 1})
+	w.event(100, workflows.OrderEvent{OrderID: "o4", Kind: workflows.OrderCompleted})
+	require.Error(t, w.runUntil(105, acme))
 
 	got := w.mails(mail.KindReorderReminder)
-	require.Len(t, got, 1, "no reminder while o3 was open, one once it completed")
-	require.Equal(t, customerStart.Add(cday(80)), got[0].At)
+	require.Len(t, got, 1, "no reminder while o4 was open, one once it completed")
+	require.Equal(t, customerStart.Add(cday(100)), got[0].At)
 }
 
 func TestCustomerGoneQuietAlertsTheRepAndMissesThemOnce(t *testing.T) {
@@ -216,7 +219,7 @@ func TestCustomerGoneQuietAlertsTheRepAndMissesThemOnce(t *testing.T) {
 	require.Len(t, miss, 1)
 	require.True(t, miss[0].At.After(customerStart.Add(cday(120))) && miss[0].At.Before(customerStart.Add(cday(121))), "at %s", miss[0].At)
 	require.Equal(t, []order.Line{bolts(500)}, miss[0].Reorder, "the usual products, ready to reorder")
-	require.Len(t, w.mails(mail.KindReorderReminder), 2, "the bolts' reminders of days 55 and 85, none after")
+	require.Len(t, w.mails(mail.KindReorderReminder), 1, "the bolts' reminder of day 85 (three purchases make the rhythm), none after")
 
 	ins := w.insights[len(w.insights)-1]
 	require.Equal(t, customerStart.Add(cday(120)), ins.DormantSince)
@@ -305,7 +308,8 @@ func TestCustomerOptedOutGetsNoSecondTry(t *testing.T) {
 	w.optedOut = true
 	w.order("o1", 0, 3, gloves(10))
 	w.order("o2", 30, 33, gloves(10))
-	require.Error(t, w.runUntil(59, acme))
+	w.order("o3", 60, 63, gloves(10))
+	require.Error(t, w.runUntil(89, acme))
 	// The claim said "opted out": the activity sent nothing (and audited
 	// it, activities.TestSendMarketingMailHonoursAnOptOut); the workflow
 	// takes the cycle's reminder as decided and does not try again.
@@ -331,11 +335,12 @@ func TestCustomerSettingsComeFromTheWorker(t *testing.T) {
 	w := newCustomerWorld(t, s)
 	w.order("o1", 0, 3, gloves(10))
 	w.order("o2", 30, 33, gloves(10))
-	w.event(31, workflows.OrderEvent{OrderID: "q", Kind: workflows.OrderQuoted, QuoteRevision: 1, ValidUntil: customerStart.Add(cday(60))})
-	require.Error(t, w.runUntil(60, acme))
+	w.order("o3", 60, 63, gloves(10))
+	w.event(61, workflows.OrderEvent{OrderID: "q", Kind: workflows.OrderQuoted, QuoteRevision: 1, ValidUntil: customerStart.Add(cday(90))})
+	require.Error(t, w.runUntil(90, acme))
 	got := w.mails(mail.KindReorderReminder)
 	require.Len(t, got, 1)
-	require.Equal(t, customerStart.Add(cday(59)), got[0].At, "a lead of one day")
+	require.Equal(t, customerStart.Add(cday(89)), got[0].At, "a lead of one day")
 	require.Empty(t, w.mails(mail.KindQuoteNudge), "no nudges configured")
 }
 
@@ -344,13 +349,14 @@ func TestCustomerContinuesAsNewWithItsSummaryAndGoesOnReminding(t *testing.T) {
 	w := newCustomerWorld(t, customer.DefaultSettings())
 	w.env.SetCurrentHistoryLength(10)
 	w.order("o1", 0, 3, gloves(10), bolts(100))
+	w.order("oG", 15, 18, gloves(11))
 	w.order("o2", 30, 33, gloves(12), bolts(100))
-	w.event(37, workflows.OrderEvent{OrderID: "q1", Kind: workflows.OrderQuoted, QuoteRevision: 1,
+	w.event(31, workflows.OrderEvent{OrderID: "q1", Kind: workflows.OrderQuoted, QuoteRevision: 1,
 		ValidUntil: customerStart.Add(cday(50)), Lines: []order.Line{bolts(3)}})
-	// The history reaches the limit on day 39.5; the run continues at its
-	// next wake, o3's acceptance on day 40, which it takes along open.
-	w.env.RegisterDelayedCallback(func() { w.env.SetCurrentHistoryLength(60) }, cday(39.5))
-	w.order("o3", 40, 0, bolts(50))
+	// The history reaches the limit on day 33.5; the run continues at its
+	// next wake, o3's acceptance on day 34, which it takes along open.
+	w.env.RegisterDelayedCallback(func() { w.env.SetCurrentHistoryLength(60) }, cday(33.5))
+	w.order("o3", 34, 0, bolts(50))
 	in := acme
 	in.HistoryLimit = 50
 	w.env.RegisterDelayedCallback(func() { w.env.CancelWorkflow() }, cday(100))
@@ -365,32 +371,32 @@ func TestCustomerContinuesAsNewWithItsSummaryAndGoesOnReminding(t *testing.T) {
 	c := next.Resume
 	require.NotNil(t, c)
 	require.Equal(t, 1, c.Run)
-	require.Equal(t, 3, c.Summary.Orders)
+	require.Equal(t, 4, c.Summary.Orders)
 	g, ok := c.Summary.Product("GLOVES-L")
 	require.True(t, ok)
-	require.Equal(t, []time.Duration{cday(30)}, g.Intervals)
-	require.Equal(t, []int64{10, 12}, g.Quantities)
+	require.Equal(t, []time.Duration{cday(15), cday(15)}, g.Intervals)
+	require.Equal(t, []int64{10, 11, 12}, g.Quantities)
 	require.Equal(t, []customer.OpenOrder{{OrderID: "o3", SKUs: []string{"BOLT-M8"}}}, c.Open)
 	require.Len(t, c.Quotes, 1)
-	require.Equal(t, 1, c.Quotes[0].Nudged, "the nudge of day 39 went out in the first run")
+	require.Equal(t, 1, c.Quotes[0].Nudged, "the nudge of day 33 went out in the first run")
 	require.Empty(t, w.mails(mail.KindReorderReminder), "nothing due before day 40")
 
 	// The next run picks up where the first left: the quote's second
-	// nudge on day 42 (37 + 5), the gloves' reminder on day 55, and no
-	// reminder for the bolts while o3 is open.
+	// nudge on day 36 (31 + 5), the gloves' reminder on day 40 (expected
+	// on day 45), and no reminder for the bolts while o3 is open.
 	w2 := newCustomerWorld(t, customer.DefaultSettings())
-	w2.env.SetStartTime(customerStart.Add(cday(40)))
+	w2.env.SetStartTime(customerStart.Add(cday(34)))
 	w2.env.RegisterDelayedCallback(func() { w2.env.CancelWorkflow() }, cday(20))
 	w2.env.ExecuteWorkflow(workflows.CustomerWorkflowName, next)
 	require.Error(t, w2.env.GetWorkflowError())
 	got := w2.mails(mail.KindReorderReminder)
 	require.Len(t, got, 1)
-	require.Equal(t, customerStart.Add(cday(55)), got[0].At)
+	require.Equal(t, customerStart.Add(cday(40)), got[0].At)
 	require.Equal(t, []order.Line{gloves(11)}, got[0].Reorder)
 	require.Equal(t, "customer-ACME-001/reorder/1", got[0].Key)
 	nudges := w2.mails(mail.KindQuoteNudge)
 	require.Len(t, nudges, 1)
-	require.Equal(t, customerStart.Add(cday(42)), nudges[0].At)
+	require.Equal(t, customerStart.Add(cday(36)), nudges[0].At)
 	require.Equal(t, "customer-ACME-001/nudge/q1/1/2", nudges[0].Key)
 	require.True(t, slices.IndexFunc(w2.insights, func(i activities.RecordCustomerInsightInput) bool { return i.Version <= c.Insights }) < 0,
 		"the insight versions go on from the run before")

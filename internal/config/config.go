@@ -222,6 +222,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_CUSTOMER_FREQUENCY_CAP", Default: "1", Usage: "marketing mails (reorder reminders, we-miss-you, quote nudges) per contact per ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", Commands: workers},
 	{Name: "ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", Default: "168h", Usage: "the window of the marketing frequency cap", Commands: workers},
 	{Name: "ORDERFLOW_CUSTOMER_MIN_ORDERS", Default: "3", Usage: "orders a customer needs before it can count as dormant (at least 3)", Commands: workers},
+	{Name: "ORDERFLOW_CUSTOMER_MIN_INTERVAL", Default: "24h", Usage: "orders closer together than this count as one purchase for the customer's rhythm (their quantities add up)", Commands: workers},
 	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench"}},
 	{Name: "ORDERFLOW_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error", Commands: loggers},
 	{Name: "ORDERFLOW_LOG_FORMAT", Default: "json", Usage: "json, or console for people", Commands: loggers},
@@ -387,6 +388,9 @@ func customerFromEnv() (customer.Settings, error) {
 		return s, err
 	}
 	if s.MinOrders, err = envInt("ORDERFLOW_CUSTOMER_MIN_ORDERS"); err != nil {
+		return s, err
+	}
+	if s.MinInterval, err = envDuration("ORDERFLOW_CUSTOMER_MIN_INTERVAL"); err != nil {
 		return s, err
 	}
 	if err := s.Validate(); err != nil {

@@ -22,12 +22,13 @@ func TestCustomerSettingsDefaultAndOverride(t *testing.T) {
 	t.Setenv("ORDERFLOW_CUSTOMER_FREQUENCY_CAP", "3")
 	t.Setenv("ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", "24h")
 	t.Setenv("ORDERFLOW_CUSTOMER_MIN_ORDERS", "4")
+	t.Setenv("ORDERFLOW_CUSTOMER_MIN_INTERVAL", "2h")
 	c, err = FromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := customer.Settings{ReminderLead: time.Hour, DormantFactor: 1.5, QuoteNudges: []time.Duration{10 * time.Minute, 30 * time.Minute},
-		FrequencyCap: 3, FrequencyWindow: 24 * time.Hour, MinOrders: 4}
+		FrequencyCap: 3, FrequencyWindow: 24 * time.Hour, MinOrders: 4, MinInterval: 2 * time.Hour}
 	if !reflect.DeepEqual(c.Customer, want) {
 		t.Fatalf("got %+v, want %+v", c.Customer, want)
 	}
@@ -45,6 +46,7 @@ func TestCustomerSettingsRejectBadValues(t *testing.T) {
 		"ORDERFLOW_CUSTOMER_FREQUENCY_CAP":    "0",
 		"ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW": "0s",
 		"ORDERFLOW_CUSTOMER_MIN_ORDERS":       "2",
+		"ORDERFLOW_CUSTOMER_MIN_INTERVAL":     "-1h",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)

@@ -46,9 +46,9 @@ func TestAddOrderKeepsABoundedSummary(t *testing.T) {
 	t.Parallel()
 	var s customer.Summary
 	for i := range 10 {
-		require.True(t, s.AddOrder(fmt.Sprint("o", i), day(i*30), line("GLOVES", int64(10+i))))
+		require.True(t, addOrder(&s, fmt.Sprint("o", i), day(i*30), line("GLOVES", int64(10+i))))
 	}
-	require.False(t, s.AddOrder("o9", day(400), line("GLOVES", 1)), "a repeated order is ignored")
+	require.False(t, addOrder(&s, "o9", day(400), line("GLOVES", 1)), "a repeated order is ignored")
 	p, ok := s.Product("GLOVES")
 	require.True(t, ok)
 	require.Equal(t, 10, p.Orders)
@@ -64,9 +64,9 @@ func TestAddOrderKeepsABoundedSummary(t *testing.T) {
 func TestAddOrderLateAndRepeatedSKUs(t *testing.T) {
 	t.Parallel()
 	var s customer.Summary
-	s.AddOrder("a", day(0), []order.Line{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 3}})
-	s.AddOrder("b", day(20), line("A", 4))
-	s.AddOrder("late", day(10), line("A", 9))
+	addOrder(&s, "a", day(0), []order.Line{{SKU: "B", Quantity: 2}, {SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 3}})
+	addOrder(&s, "b", day(20), line("A", 4))
+	addOrder(&s, "late", day(10), line("A", 9))
 	a, _ := s.Product("A")
 	b, _ := s.Product("B")
 	require.Equal(t, []int64{5}, b.Quantities, "repeated SKU lines are one line of the order")
@@ -82,9 +82,9 @@ func TestAddOrderDropsTheLeastRecentlyOrderedProduct(t *testing.T) {
 	t.Parallel()
 	var s customer.Summary
 	for i := range customer.MaxProducts {
-		s.AddOrder(fmt.Sprint("o", i), day(i), line(fmt.Sprintf("SKU-%03d", customer.MaxProducts-i), 1))
+		addOrder(&s, fmt.Sprint("o", i), day(i), line(fmt.Sprintf("SKU-%03d", customer.MaxProducts-i), 1))
 	}
-	s.AddOrder("new", day(customer.MaxProducts), line("NEW", 1))
+	addOrder(&s, "new", day(customer.MaxProducts), line("NEW", 1))
 	require.Len(t, s.Products, customer.MaxProducts)
 	_, ok := s.Product(fmt.Sprintf("SKU-%03d", customer.MaxProducts))
 	require.False(t, ok, "the product ordered first is dropped")
@@ -96,7 +96,7 @@ func TestAddOrderDropsTheLeastRecentlyOrderedProduct(t *testing.T) {
 func TestAnOrderEndsDormancy(t *testing.T) {
 	t.Parallel()
 	s := customer.Summary{DormantSince: day(5), DormantNotified: true}
-	s.AddOrder("a", day(6), line("A", 1))
+	addOrder(&s, "a", day(6), line("A", 1))
 	require.True(t, s.DormantSince.IsZero())
 	require.False(t, s.DormantNotified)
 }
@@ -112,9 +112,10 @@ func TestExpectedAndReminder(t *testing.T) {
 		remindsAt time.Time
 	}{
 		{"one order: no rhythm", customer.Product{LastOrderAt: day(0)}, 5 * customer.Day, false, time.Time{}, time.Time{}},
-		{"two orders", customer.Product{LastOrderAt: day(30), Intervals: days(30)}, 5 * customer.Day, true, day(60), day(55)},
+		{"two orders: a repeat, no rhythm yet", customer.Product{LastOrderAt: day(30), Intervals: days(30)}, 5 * customer.Day, false, time.Time{}, time.Time{}},
+		{"three orders", customer.Product{LastOrderAt: day(60), Intervals: days(30, 30)}, 5 * customer.Day, true, day(90), day(85)},
 		{"median interval", customer.Product{LastOrderAt: day(100), Intervals: days(20, 90, 30)}, 5 * customer.Day, true, day(130), day(125)},
-		{"lead longer than the interval: at the last order", customer.Product{LastOrderAt: day(10), Intervals: days(3)}, 5 * customer.Day, true, day(13), day(10)},
+		{"lead longer than half the interval: halfway", customer.Product{LastOrderAt: day(10), Intervals: days(4, 4)}, 5 * customer.Day, true, day(14), day(12)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exp, ok := customer.ExpectedNext(tc.p)
@@ -156,8 +157,9 @@ func TestDormant(t *testing.T) {
 func TestDueRemindersSkipOpenAndRemindedProducts(t *testing.T) {
 	t.Parallel()
 	var s customer.Summary
-	s.AddOrder("1", day(0), []order.Line{{SKU: "A", Quantity: 10}, {SKU: "B", Quantity: 4}, {SKU: "C", Quantity: 1}})
-	s.AddOrder("2", day(30), []order.Line{{SKU: "A", Quantity: 12}, {SKU: "B", Quantity: 4}, {SKU: "C", Quantity: 1}})
+	addOrder(&s, "0", day(-30), []order.Line{{SKU: "A", Quantity: 11}, {SKU: "B", Quantity: 4}, {SKU: "C", Quantity: 1}})
+	addOrder(&s, "1", day(0), []order.Line{{SKU: "A", Quantity: 10}, {SKU: "B", Quantity: 4}, {SKU: "C", Quantity: 1}})
+	addOrder(&s, "2", day(30), []order.Line{{SKU: "A", Quantity: 12}, {SKU: "B", Quantity: 4}, {SKU: "C", Quantity: 1}})
 	lead := 5 * customer.Day
 	require.Empty(t, customer.DueReminders(s, nil, lead, day(54)), "before the reminder is due")
 	at, sku, ok := customer.NextReminderAt(s, nil, lead, day(31))
@@ -173,7 +175,7 @@ func TestDueRemindersSkipOpenAndRemindedProducts(t *testing.T) {
 	require.Equal(t, []string{"B"}, customer.OpenSKUs(append(open, customer.OpenOrder{SKUs: []string{"B"}})))
 
 	// A new order of C starts a new cycle: it may be reminded again.
-	s.AddOrder("4", day(60), line("C", 1))
+	addOrder(&s, "4", day(60), line("C", 1))
 	c, _ = s.Product("C")
 	require.False(t, c.Reminded())
 }
@@ -248,11 +250,43 @@ func TestSettings(t *testing.T) {
 func TestCloneIsDeep(t *testing.T) {
 	t.Parallel()
 	var s customer.Summary
-	s.AddOrder("1", day(0), line("A", 1))
-	s.AddOrder("2", day(10), line("A", 2))
+	addOrder(&s, "1", day(0), line("A", 1))
+	addOrder(&s, "2", day(10), line("A", 2))
 	c := s.Clone()
 	c.Products[0].Quantities[0] = 99
 	c.Intervals[0] = 0
 	require.Equal(t, int64(1), s.Products[0].Quantities[0])
 	require.Equal(t, 10*customer.Day, s.Intervals[0])
+}
+
+// addOrder adds an order with the default minimum interval (a day).
+func addOrder(s *customer.Summary, id string, at time.Time, lines []order.Line) bool {
+	return s.AddOrder(id, at, lines, customer.Day)
+}
+
+// Orders closer together than the minimum interval are one purchase: a
+// split order, or a forgotten item ordered the same afternoon, adds its
+// quantities and makes no interval, so no reminder follows it at once.
+func TestOrdersWithinTheMinimumIntervalAreOnePurchase(t *testing.T) {
+	t.Parallel()
+	var s customer.Summary
+	require.True(t, s.AddOrder("1", day(0), line("A", 10), customer.Day))
+	require.True(t, s.AddOrder("1b", day(0).Add(2*time.Hour), line("A", 5), customer.Day))
+	require.True(t, s.AddOrder("2", day(30), line("A", 15), customer.Day))
+	require.True(t, s.AddOrder("2b", day(30).Add(time.Minute), line("B", 1), customer.Day))
+	a, _ := s.Product("A")
+	require.Equal(t, []time.Duration{30*customer.Day - 2*time.Hour}, a.Intervals, "one interval between the two purchases")
+	require.Equal(t, []int64{15, 15}, a.Quantities, "the split order's quantities add up")
+	require.Equal(t, []time.Duration{30*customer.Day - 2*time.Hour}, s.Intervals)
+	require.Equal(t, 4, s.Orders, "every order counts as an order")
+	_, ok := customer.ReminderAt(*a, 5*customer.Day)
+	require.False(t, ok, "two purchases are no rhythm yet")
+
+	var quick customer.Summary
+	for i := range 5 {
+		quick.AddOrder(fmt.Sprint("q", i), day(0).Add(time.Duration(i)*time.Minute), line("A", 1), customer.Day)
+	}
+	q, _ := quick.Product("A")
+	require.Empty(t, q.Intervals, "five orders in five minutes are one purchase")
+	require.Equal(t, []int64{5}, q.Quantities)
 }

@@ -36,24 +36,31 @@ func medianInt(qs []int64) int64 {
 	return sum/2 + sum%2
 }
 
+// MinRhythm is how many intervals between a product's purchases make a
+// rhythm to remind by: two (three purchases). One interval is a repeat,
+// not yet a habit.
+const MinRhythm = 2
+
 // ExpectedNext is when the product's next order is expected: its last
-// order plus the median of its intervals. It needs two orders of the
-// product (one interval); ok is false before.
+// order plus the median of its intervals. It needs MinRhythm intervals;
+// ok is false before.
 func ExpectedNext(p Product) (at time.Time, ok bool) {
-	if len(p.Intervals) == 0 || p.LastOrderAt.IsZero() {
+	if len(p.Intervals) < MinRhythm || p.LastOrderAt.IsZero() {
 		return time.Time{}, false
 	}
 	return p.LastOrderAt.Add(Median(p.Intervals)), true
 }
 
 // ReminderAt is when the product's reorder reminder is due: lead before
-// its expected next order (never before its last order).
+// its expected next order, but never in the first half of the interval
+// after its last order (a customer who orders every three days is not
+// reminded the moment an order is placed because the lead is five days).
 func ReminderAt(p Product, lead time.Duration) (at time.Time, ok bool) {
 	exp, ok := ExpectedNext(p)
 	if !ok {
 		return time.Time{}, false
 	}
-	return maxTime(exp.Add(-lead), p.LastOrderAt), true
+	return maxTime(exp.Add(-lead), p.LastOrderAt.Add(Median(p.Intervals)/2)), true
 }
 
 // DormantAt is when the customer counts as dormant if no order comes:

@@ -24,6 +24,10 @@ type Settings struct {
 	FrequencyWindow time.Duration `json:"frequency_window"`
 	// MinOrders: a customer needs this many orders before it can be dormant.
 	MinOrders int `json:"min_orders"`
+	// MinInterval: orders closer together than this are one purchase for
+	// the customer's rhythm (a split order, a forgotten item): their
+	// quantities add up and they make no interval.
+	MinInterval time.Duration `json:"min_interval"`
 }
 
 // Day is 24 hours: business rules here count days of the calendar in UTC.
@@ -38,6 +42,7 @@ func DefaultSettings() Settings {
 		FrequencyCap:    1,
 		FrequencyWindow: 7 * Day,
 		MinOrders:       3,
+		MinInterval:     Day,
 	}
 }
 
@@ -65,6 +70,9 @@ func (s Settings) Validate() error {
 	}
 	if s.FrequencyWindow <= 0 {
 		errs = append(errs, fmt.Errorf("frequency window %s: positive", s.FrequencyWindow))
+	}
+	if s.MinInterval < 0 || s.MinInterval > 365*Day {
+		errs = append(errs, fmt.Errorf("min interval %s: between 0 and 365 days", s.MinInterval))
 	}
 	if s.MinOrders < 3 {
 		errs = append(errs, fmt.Errorf("min orders %d: at least 3 (two intervals make a rhythm)", s.MinOrders))

@@ -70,28 +70,35 @@ type Summary struct {
 // AddOrder adds an accepted order of the customer at at with its lines. A
 // repeat of an order already added changes nothing and returns false. An
 // order older than the last one (a late signal) counts its quantities but
-// no interval and does not move the last order date.
-func (s *Summary) AddOrder(orderID string, at time.Time, lines []order.Line) bool {
+// no interval and does not move the last order date. An order less than
+// minInterval after the last one is the same purchase: its quantities add
+// to the last ones and it makes no interval.
+func (s *Summary) AddOrder(orderID string, at time.Time, lines []order.Line, minInterval time.Duration) bool {
 	if slices.Contains(s.Recent, orderID) {
 		return false
 	}
 	s.Recent = keepLast(append(s.Recent, orderID), MaxRecentOrders)
-	late := !s.LastOrderAt.IsZero() && !at.After(s.LastOrderAt)
-	if !late {
-		if !s.LastOrderAt.IsZero() {
-			s.Intervals = keepLast(append(s.Intervals, at.Sub(s.LastOrderAt)), MaxIntervals)
-		}
+	switch {
+	case s.LastOrderAt.IsZero():
 		s.LastOrderAt = at
+	case !at.After(s.LastOrderAt): // late: no interval
+	case at.Sub(s.LastOrderAt) < minInterval: // the same purchase
+		s.LastOrderAt = at
+	default:
+		s.Intervals = keepLast(append(s.Intervals, at.Sub(s.LastOrderAt)), MaxIntervals)
+		s.LastOrderAt = at
+	}
+	if !at.Before(s.LastOrderAt) {
 		s.DormantSince, s.DormantNotified = time.Time{}, false
 	}
 	s.Orders++
 	for _, l := range mergeLines(lines) {
-		s.addProduct(l, at)
+		s.addProduct(l, at, minInterval)
 	}
 	return true
 }
 
-func (s *Summary) addProduct(l order.Line, at time.Time) {
+func (s *Summary) addProduct(l order.Line, at time.Time, minInterval time.Duration) {
 	i, found := slices.BinarySearchFunc(s.Products, l.SKU, func(p Product, sku string) int { return cmp.Compare(p.SKU, sku) })
 	if !found {
 		if len(s.Products) >= MaxProducts {
@@ -102,14 +109,19 @@ func (s *Summary) addProduct(l order.Line, at time.Time) {
 	}
 	p := &s.Products[i]
 	p.Orders++
-	p.Quantities = keepLast(append(p.Quantities, l.Quantity), MaxIntervals)
 	switch {
 	case p.LastOrderAt.IsZero():
 		p.LastOrderAt = at
+	case at.After(p.LastOrderAt) && at.Sub(p.LastOrderAt) < minInterval && len(p.Quantities) > 0:
+		// The same purchase: one quantity, and the cycle moves with it.
+		p.Quantities[len(p.Quantities)-1] += l.Quantity
+		p.LastOrderAt = at
+		return
 	case at.After(p.LastOrderAt):
 		p.Intervals = keepLast(append(p.Intervals, at.Sub(p.LastOrderAt)), MaxIntervals)
 		p.LastOrderAt = at
 	}
+	p.Quantities = keepLast(append(p.Quantities, l.Quantity), MaxIntervals)
 }
 
 // dropOldestProduct drops the least recently ordered product (the first by
