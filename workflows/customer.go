@@ -25,8 +25,10 @@ type customerState struct {
 	in       CustomerInput
 	id       string // the workflow id, the customer's audit chain and mail key prefix
 	settings customer.Settings
-	c        CustomerCarried
-	logger   log.Logger
+	// settingsAt is when settings were read (see SettingsRefresh).
+	settingsAt time.Time
+	c          CustomerCarried
+	logger     log.Logger
 	// lost are quotes expired or rejected whose follow-up is still to open.
 	lost []OrderEvent
 	// dirty: the insight for the rep changed since it was last written.
@@ -58,16 +60,30 @@ func (c *customerState) setup(ctx workflow.Context, in CustomerInput) error {
 		c.c.Summary = in.Resume.Summary.Clone()
 	}
 	c.settings = customer.DefaultSettings()
+	c.loadSettings(ctx)
+	c.dirty = true // each run writes the insight once: settings may have changed
+	return nil
+}
+
+// SettingsRefresh is how old the customer settings a run works with may
+// grow: at its first wake after that, the run reads the worker's again, so
+// a change of ORDERFLOW_CUSTOMER_* reaches every customer within a day
+// (and a wake), not only at the next continue-as-new.
+const SettingsRefresh = 24 * time.Hour
+
+// loadSettings reads the worker's customer settings (a local activity: a
+// marker in the history, never a read by workflow code). A failure keeps
+// the settings the run has, loudly.
+func (c *customerState) loadSettings(ctx workflow.Context) {
 	var res activities.LoadCustomerSettingsResult
 	lctx := localDatabase(ctx, "Read the customer settings")
 	if err := workflow.ExecuteLocalActivity(lctx, cs.LoadCustomerSettings, activities.LoadCustomerSettingsInput{}).Get(ctx, &res); err != nil {
-		// A worker whose settings do not validate: the defaults, loudly.
-		c.logger.Error("customer settings not loaded; using the defaults", "Error", err)
+		// A worker whose settings do not validate.
+		c.logger.Error("customer settings not loaded; keeping the ones before", "Error", err)
 	} else {
 		c.settings = res.Settings
 	}
-	c.dirty = true // each run writes the insight once: settings may have changed
-	return nil
+	c.settingsAt = workflow.Now(ctx)
 }
 
 func (c *customerState) run(ctx workflow.Context) error {
@@ -82,6 +98,9 @@ func (c *customerState) run(ctx workflow.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err // cancelled from the Temporal UI
+		}
+		if workflow.Now(ctx).Sub(c.settingsAt) >= SettingsRefresh {
+			c.loadSettings(ctx)
 		}
 		for {
 			var ev OrderEvent

@@ -447,3 +447,37 @@ func TestCustomerWinBackToAnOptedOutContactSendsNone(t *testing.T) {
 	require.Len(t, miss, 1)
 	require.Equal(t, "customer-ACME-001/win-back/req-1", miss[0].Key)
 }
+
+// A change of the worker's customer settings reaches a running customer
+// workflow at its first wake a day after it last read them, not only at
+// its next continue-as-new.
+func TestCustomerTakesNewSettingsWithinADay(t *testing.T) {
+	t.Parallel()
+	w := newCustomerWorld(t, customer.DefaultSettings())
+	var mu sync.Mutex
+	current := customer.DefaultSettings()
+	reads := 0
+	w.env.OnActivity("LoadCustomerSettings", mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.LoadCustomerSettingsInput) (activities.LoadCustomerSettingsResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reads++
+			return activities.LoadCustomerSettingsResult{Settings: current}, nil
+		})
+	w.order("o1", 0, 3, gloves(10))
+	w.order("o2", 30, 33, gloves(10))
+	w.env.RegisterDelayedCallback(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		current.ReminderLead = cday(10) // the operator lengthens the lead on day 40
+	}, cday(40))
+	w.order("o3", 60, 63, gloves(10))
+	require.Error(t, w.runUntil(89, acme))
+
+	got := w.mails(mail.KindReorderReminder)
+	require.Len(t, got, 1)
+	require.Equal(t, customerStart.Add(cday(80)), got[0].At, "ten days before the order expected on day 90: the new lead")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Less(t, reads, 10, "read at the start and at most once a day after, not at every wake")
+}
