@@ -63,6 +63,12 @@ import (
 // TestShortPaymentWithinToleranceIsWrittenOff with every gate at 1,
 // auto-write-off and credit-note-mail included. The last fails without
 // the write-off.
+//
+// customer_run1.json to customer_run3.json are three runs of a customer
+// workflow (e2e TestCustomerBetweenOrders, which starts it with a low
+// history limit): order events, settings and insight markers, a reorder
+// reminder, the dormant alert and we-miss-you mail, and a continue-as-new
+// at the end of each.
 func TestReplayRecordedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")
@@ -72,6 +78,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+			r.RegisterWorkflowWithOptions(workflows.CustomerWorkflow, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
