@@ -240,7 +240,7 @@ type SendCustomerRepMailResult struct {
 // rep-quote-lost) through SendMail: it is no marketing mail, so neither
 // opt-out nor cap apply, and it is kept for a resend like an order's mails.
 func (a *Activities) SendCustomerRepMail(ctx context.Context, in SendCustomerRepMailInput) (SendCustomerRepMailResult, error) {
-	if in.Kind != mail.KindRepDormant && in.Kind != mail.KindRepQuoteLost {
+	if in.Kind != mail.KindRepDormant {
 		return SendCustomerRepMailResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s is not a rep mail of the customer workflow", in.Kind), ErrTypeInvalidInput, nil)
 	}
 	orderID := in.OrderID

@@ -438,7 +438,8 @@ func (c *customerState) winBack(ctx workflow.Context, in WinBackInput) {
 }
 
 // followUpLostQuote opens the rep's follow-up of an expired or rejected
-// quote and mails the rep.
+// quote. The rep hears of it from the order's own mail (quote-rejected,
+// quote-expired), which names the follow-up: one mail, not two.
 func (c *customerState) followUpLostQuote(ctx workflow.Context, ev OrderEvent) {
 	reason := "expired unanswered on " + day(ev.At)
 	if ev.Kind == OrderQuoteRejected {
@@ -456,13 +457,6 @@ func (c *customerState) followUpLostQuote(ctx workflow.Context, ev OrderEvent) {
 	if err != nil {
 		c.logger.Error("quote-lost follow-up not opened", "OrderID", ev.OrderID, "Error", err)
 	}
-	var q *order.Quote
-	if ev.QuoteRevision > 0 {
-		q = &order.Quote{Revision: ev.QuoteRevision, Total: ev.Total, ValidUntil: ev.ValidUntil}
-	}
-	c.sendRep(ctx, "Tell the rep the quote of "+ev.OrderID+" is lost", activities.SendCustomerRepMailInput{
-		Key: c.id + "/lost/" + ev.OrderID, Kind: mail.KindRepQuoteLost, OrderID: ev.OrderID,
-		Data: mail.Data{OrderID: ev.OrderID, PONumber: ev.PONumber, Reason: reason, Quote: q}})
 	c.c.Lost = append(c.c.Lost, ev.OrderID)
 	if len(c.c.Lost) > maxLost {
 		c.c.Lost = slices.Delete(c.c.Lost, 0, 1)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/mail"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/workflows"
 )
@@ -59,8 +61,16 @@ func TestOrderTellsItsCustomerHowItEnded(t *testing.T) {
 		})
 		require.Equal(t, order.StatusQuoteRejected, w.run().Status)
 		require.Equal(t, []workflows.OrderEventKind{workflows.OrderQuoted, workflows.OrderQuoteRejected}, w.toldKinds())
-		require.Contains(t, w.told[1].Reason, "too expensive")
+		require.Equal(t, "too expensive", w.told[1].Reason, "the buyer's own words, for the rep's follow-up")
 		require.Equal(t, buyer, w.told[1].Actor)
+		var repMail *activities.SendMailInput
+		for i := range w.mails {
+			if w.mails[i].Kind == mail.KindQuoteRejected {
+				repMail = &w.mails[i]
+			}
+		}
+		require.NotNil(t, repMail)
+		require.True(t, repMail.Data.FollowUp, "the rep's mail names the follow-up the customer workflow opens")
 	})
 	t.Run("expired", func(t *testing.T) {
 		t.Parallel()

@@ -404,11 +404,11 @@ func (o *orderState) quoteToReservation(ctx workflow.Context) (res OrderResult, 
 		case answerRevise:
 			continue
 		case answerReject:
-			o.notify(ctx, "quote-rejected", mail.KindQuoteRejected, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Reason: o.decisionReason})
+			o.notify(ctx, "quote-rejected", mail.KindQuoteRejected, activities.AudienceRep, mail.Data{Quote: o.d.Quote, Reason: o.decisionReason, FollowUp: o.customerEvents})
 			res, err := o.finish(ctx, order.StatusQuoteRejected, o.decidedBy, "quote.rejected", "quote rejected by the buyer: "+o.decisionReason)
 			return res, true, err
 		case answerExpired:
-			o.notify(ctx, "quote-expired", mail.KindQuoteExpired, activities.AudienceRep, mail.Data{Quote: o.d.Quote})
+			o.notify(ctx, "quote-expired", mail.KindQuoteExpired, activities.AudienceRep, mail.Data{Quote: o.d.Quote, FollowUp: o.customerEvents})
 			res, err := o.finish(ctx, order.StatusQuoteExpired, order.System, "quote.expired", "quote validity ended without an answer")
 			return res, true, err
 		}
@@ -448,7 +448,11 @@ func (o *orderState) finishFields(ctx workflow.Context, s order.Status, actor or
 	o.d.Waiting = fmt.Sprintf("Finished: %s — %s.", s, reason)
 	o.transitionFields(ctx, s, actor, action, reason, fields)
 	if kind, ok := o.customerEventOf(s); ok {
-		o.tellCustomer(ctx, kind, actor, reason)
+		why := reason
+		if s == order.StatusQuoteRejected {
+			why = o.decisionReason // the buyer's own words, for the rep's follow-up
+		}
+		o.tellCustomer(ctx, kind, actor, why)
 	}
 	// The status is final: a cancel from the Temporal UI now must not undo
 	// the order, only wait with it for the handlers' answers.

@@ -21,14 +21,11 @@ const (
 	// KindRepDormant, to the sales rep: a regular customer stopped
 	// ordering, with its recent history.
 	KindRepDormant Kind = "rep-dormant-customer"
-	// KindRepQuoteLost, to the sales rep: a quote expired or was rejected;
-	// a follow-up is open.
-	KindRepQuoteLost Kind = "rep-quote-lost"
 )
 
 // CustomerKinds lists the customer workflow's mail kinds.
 func CustomerKinds() []Kind {
-	return []Kind{KindReorderReminder, KindWeMissYou, KindQuoteNudge, KindRepDormant, KindRepQuoteLost}
+	return []Kind{KindReorderReminder, KindWeMissYou, KindQuoteNudge, KindRepDormant}
 }
 
 // Marketing reports whether k is a marketing mail: it honours a contact's
@@ -111,7 +108,6 @@ var customerRequirements = map[Kind][]requirement{
 	KindRepDormant: {needCustomer, func(d Data) error {
 		return need(!d.Customer.LastOrderAt.IsZero(), "Customer.LastOrderAt")
 	}},
-	KindRepQuoteLost: {func(d Data) error { return need(d.Reason != "", "Reason") }},
 }
 
 var needCustomer requirement = func(d Data) error { return need(d.Customer != nil, "Customer") }

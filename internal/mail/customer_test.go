@@ -37,8 +37,6 @@ func TestRenderCustomerKinds(t *testing.T) {
 			[]string{"ord-8c1e", "waiting"}, []string{"revision 2", "/o/acc-tok", "/unsubscribe/un-tok"}},
 		{KindRepDormant, Data{CustomerName: "Acme Tools GmbH", Customer: customerData()},
 			[]string{"Acme Tools GmbH", "61 days"}, []string{"every 30 days", "2026-09-01, 2026-10-01", "GLOVES-L"}},
-		{KindRepQuoteLost, Data{OrderID: "ord-8c1e", Reason: "rejected by pat@acme.example: too expensive"},
-			[]string{"Quote lost", "ord-8c1e"}, []string{"too expensive", "follow-up"}},
 	}
 	covered := map[Kind]bool{}
 	for _, tt := range tests {
@@ -79,13 +77,12 @@ func TestCustomerKindsRefuseMissingData(t *testing.T) {
 		{KindWeMissYou, Data{Customer: noUnsub}, "UnsubscribeURL"},
 		{KindQuoteNudge, Data{Quote: sampleQuote(), Customer: customerData()}, "Data.OrderID"},
 		{KindRepDormant, Data{Customer: &CustomerData{}}, "Customer.LastOrderAt"},
-		{KindRepQuoteLost, Data{OrderID: "o"}, "Data.Reason"},
 	} {
 		_, _, err := Render(tt.kind, tt.data)
 		require.ErrorContains(t, err, tt.want, tt.kind)
 	}
 	require.True(t, KindReorderReminder.Marketing() && KindWeMissYou.Marketing() && KindQuoteNudge.Marketing())
-	for _, k := range append(Kinds(), KindRepDormant, KindRepQuoteLost) {
+	for _, k := range append(Kinds(), KindRepDormant) {
 		require.False(t, k.Marketing(), "%s is not marketing", k)
 	}
 	require.False(t, strings.Contains(string(KindRepDormant), " "))

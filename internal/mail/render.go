@@ -91,6 +91,9 @@ type Data struct {
 	WaitsForCS bool
 	// CanSkip says that CS may skip the failed Step instead of retrying it.
 	CanSkip bool
+	// FollowUp says, in the rep's mail of a rejected or expired quote, that
+	// the customer's workflow opens a quote-lost follow-up for it.
+	FollowUp bool
 
 	// Customer is what a customer workflow's mail is about (CustomerKinds).
 	Customer *CustomerData

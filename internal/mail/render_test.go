@@ -383,3 +383,22 @@ func TestKindsInLifecycleOrder(t *testing.T) {
 	require.Equal(t, []Kind{KindDunning, KindDunningSecond, KindDunningFinal}, k[slices.Index(k, KindDunning):slices.Index(k, KindDunning)+3])
 	require.Contains(t, k, KindCreditNote)
 }
+
+// The rep's mail of a rejected or expired quote names the quote-lost
+// follow-up only when the customer's workflow opens one.
+func TestLostQuoteMailNamesTheFollowUpWhenThereIsOne(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []Kind{KindQuoteRejected, KindQuoteExpired} {
+		d := base()
+		d.Quote = sampleQuote()
+		d.Reason = "found a cheaper supplier"
+		_, without, err := Render(kind, d)
+		require.NoError(t, err)
+		require.NotContains(t, without, "follow-up", kind)
+		d.FollowUp = true
+		_, with, err := Render(kind, d)
+		require.NoError(t, err)
+		require.Contains(t, with, "A quote-lost follow-up for it is in your worklist", kind)
+		require.Contains(t, with, "POST /v1/followups/{id}/reopen", kind)
+	}
+}
