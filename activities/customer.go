@@ -236,8 +236,8 @@ type SendCustomerRepMailResult struct {
 	To []string `json:"to"`
 }
 
-// SendCustomerRepMail sends a rep alert (rep-dormant-customer,
-// rep-quote-lost) through SendMail: it is no marketing mail, so neither
+// SendCustomerRepMail sends the rep's alert of a dormant customer
+// (rep-dormant-customer) through SendMail: it is no marketing mail, so neither
 // opt-out nor cap apply, and it is kept for a resend like an order's mails.
 func (a *Activities) SendCustomerRepMail(ctx context.Context, in SendCustomerRepMailInput) (SendCustomerRepMailResult, error) {
 	if in.Kind != mail.KindRepDormant {
