@@ -225,7 +225,7 @@ type SendCustomerRepMailInput struct {
 	Key        string    `json:"key"`
 	Kind       mail.Kind `json:"kind"`
 	CustomerID string    `json:"customer_id"`
-	// OrderID is the order a quote-lost mail is about ("" otherwise: the
+	// OrderID is the order the mail is about, if any ("" otherwise: the
 	// mail is kept under the customer workflow's id).
 	OrderID string    `json:"order_id,omitempty"`
 	Data    mail.Data `json:"data"`
