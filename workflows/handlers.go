@@ -602,8 +602,6 @@ func (o *orderState) firstQuoteSettled() bool {
 	return (o.d.Status != "" && o.d.Status != order.StatusQuoting) || o.d.NeedsAttention || o.cancel != nil
 }
 
-// canAnswerQuote: the buyer's side (and the extra roles given, for a
-// revision) answers a quote that waits for an answer, once per revision.
 // pricingAccept reports whether an accept names the revision the order is
 // pricing right now. The projection is written inside the workflow task
 // that decides a transition, before the task completes; when the worker
@@ -616,6 +614,8 @@ func (o *orderState) pricingAccept(in AcceptInput) bool {
 	return o.d.Status == order.StatusQuoting && in.Revision != 0 && in.Revision == o.pricingRevision
 }
 
+// canAnswerQuote: the buyer's side (and the extra roles given, for a
+// revision) answers a quote that waits for an answer, once per revision.
 func (o *orderState) canAnswerQuote(a order.Actor, extra ...order.Role) error {
 	roles := append([]order.Role{order.RoleBuyer, order.RoleBuyerApprover, order.RoleStorefront}, extra...)
 	if err := o.may(a, roles...); err != nil {
