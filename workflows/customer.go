@@ -31,8 +31,11 @@ type customerState struct {
 	logger     log.Logger
 	// lost are quotes expired or rejected whose follow-up is still to open.
 	lost []OrderEvent
-	// dirty: the insight for the rep changed since it was last written.
-	dirty bool
+	// dirty: something the insight for the rep is made of changed since
+	// it was last written; written is what this run last wrote (without
+	// its version and time), so an unchanged insight is not written again.
+	dirty   bool
+	written *activities.RecordCustomerInsightInput
 	// waiting says in words what the workflow waits for next.
 	waiting string
 }
@@ -466,19 +469,27 @@ func (c *customerState) followUpLostQuote(ctx workflow.Context, ev OrderEvent) {
 // recordInsight writes the rep's view of the customer (a local activity;
 // a failure is logged: the next write carries everything).
 func (c *customerState) recordInsight(ctx workflow.Context) {
-	c.c.Insights++
+	c.dirty = false
 	sum := c.c.Summary
 	in := activities.RecordCustomerInsightInput{CustomerID: c.in.CustomerID, Orders: sum.Orders, LastOrderAt: sum.LastOrderAt,
-		UsualInterval: customer.Median(sum.Intervals), OpenQuotes: len(c.c.Quotes), DormantSince: sum.DormantSince,
-		Version: c.c.Insights, At: workflow.Now(ctx)}
+		UsualInterval: customer.Median(sum.Intervals), OpenQuotes: len(c.c.Quotes), DormantSince: sum.DormantSince}
 	if at, sku, ok := customer.NextExpected(sum); ok {
 		in.NextExpectedAt, in.NextExpectedSKU = at, sku
 	}
+	if c.written != nil && *c.written == in {
+		// What the rep sees is unchanged (an order completed, a nudge
+		// went out): no write, no marker in the history.
+		return
+	}
+	written := in
+	c.written = &written
+	c.c.Insights++
+	in.Version, in.At = c.c.Insights, workflow.Now(ctx)
 	err := workflow.ExecuteLocalActivity(localDatabase(ctx, "Record the customer insight"), a.RecordCustomerInsight, in).Get(ctx, nil)
 	if err != nil {
 		c.logger.Error("customer insight not recorded", "Error", err)
+		c.written = nil // the next change writes it all again
 	}
-	c.dirty = false
 }
 
 // recentProducts are up to n products, most recently ordered first.

@@ -478,3 +478,16 @@ func TestCustomerTakesNewSettingsWithinADay(t *testing.T) {
 	defer mu.Unlock()
 	require.Less(t, reads, 10, "read at the start and at most once a day after, not at every wake")
 }
+
+// The rep's insight is written when what the rep sees changes, not at
+// every signal: an order completing changes nothing there, so it costs
+// the customer's history no marker.
+func TestCustomerWritesTheInsightOnlyWhenItChanges(t *testing.T) {
+	t.Parallel()
+	w := newCustomerWorld(t, customer.DefaultSettings())
+	w.order("o1", 1, 3, gloves(10))
+	require.Error(t, w.runUntil(5, acme))
+	require.Len(t, w.insights, 2, "the run's first insight, then the accepted order; its completion changes nothing")
+	require.Equal(t, 1, w.insights[1].Orders)
+	require.Equal(t, int64(2), w.insights[1].Version)
+}
