@@ -217,6 +217,7 @@ func New(d Deps) http.Handler {
 	v1("/v1/customers/{id}/contacts", http.MethodGet, s.getContacts)
 	v1("/v1/customers/{id}/contacts", http.MethodPut, s.putContacts)
 	v1("/v1/customers/{id}/win-back", http.MethodPost, s.winBack)
+	v1("/v1/customers/{id}/audit", http.MethodGet, s.customerAudit)
 	v1("/v1/reps", http.MethodGet, s.listReps)
 	v1("/v1/reps/{subject}", http.MethodPut, s.putRep)
 	v1("/v1/reps/{subject}/customers", http.MethodGet, s.repCustomers)

@@ -65,12 +65,8 @@ func (s *server) winBack(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.Role == order.RoleSalesRep {
-		mine, err := s.repNames(ctx, a)
-		if err != nil {
+		if err := s.ownCustomer(r, a, terms); err != nil {
 			return err
-		}
-		if !slices.ContainsFunc(mine, func(n string) bool { return strings.EqualFold(n, terms.RepEmail) }) {
-			return forbidden("a sales rep asks win-back mails only for their own customers")
 		}
 	}
 	now := s.now().UTC()
@@ -100,5 +96,17 @@ func (s *server) winBack(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, winBackAnswer{CustomerID: id, RequestID: requestID, RequestedBy: a, Reason: reason, At: now})
+	return nil
+}
+
+// ownCustomer refuses a sales rep a customer whose terms name another rep.
+func (s *server) ownCustomer(r *http.Request, a order.Actor, terms order.Terms) error {
+	mine, err := s.repNames(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(mine, func(n string) bool { return strings.EqualFold(n, terms.RepEmail) }) {
+		return forbidden("a sales rep sees and acts for their own customers only")
+	}
 	return nil
 }

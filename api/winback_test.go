@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -66,4 +67,39 @@ func TestWinBack(t *testing.T) {
 	// A customer whose workflow has not started (no order yet): 409.
 	p = requireProblem(t, post("INITECH-003", anna, body, ""), http.StatusConflict)
 	require.Contains(t, p.Detail, "first order")
+}
+
+// The customer's own audit chain (marketing decisions, opt-outs, win-back
+// requests) is read through the API by the seller's staff; a rep reads
+// their own customers' only.
+func TestCustomerAudit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	require.NoError(t, e.store.AppendAudit(ctx, store.AuditEntry{OrderID: store.CustomerAuditID(acme),
+		Actor: order.System, Action: "marketing.sent", Reason: "reorder-reminder to purchasing@acme.example"}))
+	anna := e.tokenFor(order.Actor{Subject: "anna.rep@seller.example", Role: order.RoleSalesRep})
+	ben := e.tokenFor(order.Actor{Subject: "ben.rep@seller.example", Role: order.RoleSalesRep})
+	get := func(customerID, token string) *httptest.ResponseRecorder {
+		return e.do(req{method: http.MethodGet, path: "/v1/customers/" + customerID + "/audit", token: token})
+	}
+	for _, token := range []string{anna, e.token(order.RoleCS), e.token(order.RoleFinance), e.token(order.RoleSalesManager)} {
+		w := get(acme, token)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		var got struct {
+			CustomerID string             `json:"customer_id"`
+			Chain      string             `json:"chain"`
+			Entries    []store.AuditEntry `json:"entries"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Equal(t, "customer-"+acme, got.Chain)
+		require.Len(t, got.Entries, 1)
+		require.Equal(t, "marketing.sent", got.Entries[0].Action)
+	}
+	requireProblem(t, get(acme, ben), http.StatusForbidden)
+	requireProblem(t, get(acme, e.token(order.RoleBuyer)), http.StatusForbidden)
+	requireProblem(t, get("NOPE-9", e.token(order.RoleCS)), http.StatusNotFound)
+	w := get("INITECH-003", e.token(order.RoleCS))
+	require.Equal(t, http.StatusOK, w.Code)
+	require.JSONEq(t, `{"customer_id":"INITECH-003","chain":"customer-INITECH-003","entries":[]}`, w.Body.String())
 }
