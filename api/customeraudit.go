@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -23,16 +21,8 @@ func (s *server) customerAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := mux.Vars(r)["id"]
-	terms, err := s.store.Terms(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(fmt.Sprintf("no customer %q", id))
-	} else if err != nil {
+	if _, err := s.repCustomer(r, a, id); err != nil {
 		return err
-	}
-	if a.Role == order.RoleSalesRep {
-		if err := s.ownCustomer(r, a, terms); err != nil {
-			return err
-		}
 	}
 	chain := store.CustomerAuditID(id)
 	entries, err := s.store.AuditLog(ctx, chain)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -59,20 +58,9 @@ func (s *server) reopenFollowUp(w http.ResponseWriter, r *http.Request) error {
 	if err := collect(checkText("reason", in.Reason, true), lineErr); err != nil {
 		return err
 	}
-	fu, err := s.store.FollowUp(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return missing
-	} else if err != nil {
+	fu, err := s.ownedFollowUp(ctx, a, id, missing, "re-opens")
+	if err != nil {
 		return err
-	}
-	if a.Role == order.RoleSalesRep {
-		mine, err := s.repNames(ctx, a)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(mine, fu.Owner) {
-			return forbidden("a sales rep re-opens only the follow-ups they own")
-		}
 	}
 	if fu.Kind != store.FollowUpKindQuoteLost {
 		return conflict(fmt.Sprintf("follow-up %d is a %s follow-up; only a quote-lost follow-up re-opens as a quote", id, fu.Kind))

@@ -58,16 +58,8 @@ func (s *server) winBack(w http.ResponseWriter, r *http.Request) error {
 	if key != "" && !validIdempotencyKey(key) {
 		return badRequest("bad header", order.FieldError{Field: IdempotencyKeyHeader, Reason: "1 to 200 printable ASCII characters"})
 	}
-	terms, err := s.store.Terms(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(fmt.Sprintf("no customer %q", id))
-	} else if err != nil {
+	if _, err := s.repCustomer(r, a, id); err != nil {
 		return err
-	}
-	if a.Role == order.RoleSalesRep {
-		if err := s.ownCustomer(r, a, terms); err != nil {
-			return err
-		}
 	}
 	now := s.now().UTC()
 	// The request id ends the mail's key: from the caller's
@@ -78,7 +70,7 @@ func (s *server) winBack(w http.ResponseWriter, r *http.Request) error {
 		requestID = hex.EncodeToString(sum[:12])
 	}
 	reason := strings.TrimSpace(in.Reason)
-	err = s.temporal.SignalWorkflow(ctx, workflows.CustomerWorkflowID(id), "", workflows.SignalWinBack,
+	err := s.temporal.SignalWorkflow(ctx, workflows.CustomerWorkflowID(id), "", workflows.SignalWinBack,
 		workflows.WinBackInput{RequestID: requestID, RequestedBy: a, Reason: reason})
 	var nf *serviceerror.NotFound
 	switch {
@@ -99,14 +91,25 @@ func (s *server) winBack(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ownCustomer refuses a sales rep a customer whose terms name another rep.
-func (s *server) ownCustomer(r *http.Request, a order.Actor, terms order.Terms) error {
+// repCustomer loads customer id's terms (404 when there is no such
+// customer) and refuses a sales rep a customer whose terms name another
+// rep.
+func (s *server) repCustomer(r *http.Request, a order.Actor, id string) (order.Terms, error) {
+	terms, err := s.store.Terms(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return order.Terms{}, notFound(fmt.Sprintf("no customer %q", id))
+	} else if err != nil {
+		return order.Terms{}, err
+	}
+	if a.Role != order.RoleSalesRep {
+		return terms, nil
+	}
 	mine, err := s.repNames(r.Context(), a)
 	if err != nil {
-		return err
+		return order.Terms{}, err
 	}
 	if !slices.ContainsFunc(mine, func(n string) bool { return strings.EqualFold(n, terms.RepEmail) }) {
-		return forbidden("a sales rep sees and acts for their own customers only")
+		return order.Terms{}, forbidden("a sales rep sees and acts for their own customers only")
 	}
-	return nil
+	return terms, nil
 }

@@ -198,20 +198,9 @@ func (s *server) closeFollowUp(w http.ResponseWriter, r *http.Request) error {
 	if err := collect(checkText("note", in.Note, true)); err != nil {
 		return err
 	}
-	fu, err := s.store.FollowUp(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return missing
-	} else if err != nil {
+	fu, err := s.ownedFollowUp(ctx, a, id, missing, "closes")
+	if err != nil {
 		return err
-	}
-	if a.Role == order.RoleSalesRep {
-		mine, err := s.repNames(ctx, a)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(mine, fu.Owner) {
-			return forbidden("a sales rep closes only the follow-ups they own")
-		}
 	}
 	fu, err = s.store.CloseFollowUp(ctx, id, a, in.Note, s.now().UTC())
 	if err != nil {
@@ -219,4 +208,26 @@ func (s *server) closeFollowUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, fu)
 	return nil
+}
+
+// ownedFollowUp loads follow-up id (missing when there is none) and
+// refuses a sales rep one they do not own; what names the action in the
+// refusal ("closes", "re-opens").
+func (s *server) ownedFollowUp(ctx context.Context, a order.Actor, id int64, missing error, what string) (store.FollowUp, error) {
+	fu, err := s.store.FollowUp(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.FollowUp{}, missing
+	} else if err != nil {
+		return store.FollowUp{}, err
+	}
+	if a.Role == order.RoleSalesRep {
+		mine, err := s.repNames(ctx, a)
+		if err != nil {
+			return store.FollowUp{}, err
+		}
+		if !slices.Contains(mine, fu.Owner) {
+			return store.FollowUp{}, forbidden(fmt.Sprintf("a sales rep %s only the follow-ups they own", what))
+		}
+	}
+	return fu, nil
 }
