@@ -25,7 +25,8 @@
 //     invoice of that amount.
 //   - [RulePayerSum] (0.92): the payment equals the sum of exactly one set
 //     of two to [Config.MaxSplitParts] of that customer's open invoices.
-//   - [RuleNameAmount] (0.85): no account known; the payer's name, with
+//   - [RuleNameAmount] (0.85): no account given, or one on file for no
+//     customer; the payer's name, with
 //     case, punctuation and legal forms removed, equals (or nearly equals)
 //     exactly one customer's name, who has exactly one open invoice of that
 //     amount. Below the default threshold: finance confirms it.
@@ -33,5 +34,8 @@
 // A decision whose confidence is below [Config.AutoApply] becomes
 // [Candidates]. Only invoices in the payment's currency are ever matched.
 // A payer paying another customer's invoice by its reference is matched
-// by the reference, with the payer's customer named in the evidence.
+// by the reference, with the payer's customer named in the evidence. A
+// reference naming a paid invoice, or one in another currency, and an
+// account or name shared by several customers, make any decision
+// [Candidates]. docs/design.md, "Matching payments", has the whole table.
 package matching
