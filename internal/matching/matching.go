@@ -44,6 +44,7 @@ const (
 	scoreSumCandidates       = 0.4
 	scoreCustomerInvoice     = 0.2
 	scoreNotApplicable       = 0
+	maxRFTried               = 32
 )
 
 // Payment is one incoming bank payment.
@@ -263,10 +264,21 @@ func (m *matcher) rfCorrected() *outcome {
 	if len(byRF) == 0 {
 		return nil
 	}
+	// One typing error changes the length by at most one: only what is
+	// that close to an open RF's length is worth correcting. A long text
+	// full of "RF" words is cut off at maxRFTried distinct tries.
+	lengths := map[int]bool{}
+	for k := range byRF {
+		lengths[len(k)-1], lengths[len(k)], lengths[len(k)+1] = true, true, true
+	}
 	hits := map[string]string{} // invoice number → what was typed
+	tried := map[string]bool{}
 	for _, typed := range m.text.rfCandidates() {
-		if creditref.Valid(typed) {
+		if !lengths[len(typed)] || tried[typed] || creditref.Valid(typed) {
 			continue
+		}
+		if tried[typed] = true; len(tried) > maxRFTried {
+			break
 		}
 		for _, c := range creditref.Corrections(typed) {
 			if inv, ok := byRF[c]; ok {

@@ -324,3 +324,27 @@ func typo(ref, kind string) string {
 	}
 	panic(kind)
 }
+
+// FuzzMatch: any reference text, name and amount give exactly one of the
+// two decisions, no panic, and the same decision for the invoices reversed.
+func FuzzMatch(f *testing.F) {
+	f.Add("Payment INV-000201 thanks", "Beta Tools Ltd", betaIBAN, int64(123456))
+	f.Add("rf59 0002 047", "", "", int64(1))
+	f.Add("RF RF1 RF12 rf 1 2 3", "GmbH", "x", int64(-5))
+	b := book(f)
+	f.Fuzz(func(t *testing.T, ref, name, account string, amount int64) {
+		p := Payment{Amount: eur(amount), Reference: ref, PayerName: name, PayerAccount: account, ReceivedAt: received}
+		d := Match(p, b, Config{})
+		if (d.Matched == nil) == (d.Candidates == nil) {
+			t.Fatalf("decision must be one of matched and candidates: %s", show(d))
+		}
+		if d.Matched != nil && (d.Matched.Confidence < 0.9 || len(d.Matched.Parts) == 0 || len(d.Matched.Evidence) == 0) {
+			t.Fatalf("matched without confidence, parts or evidence: %s", show(d))
+		}
+		rev := slices.Clone(b)
+		slices.Reverse(rev)
+		if again := Match(p, rev, Config{}); !reflect.DeepEqual(again, d) {
+			t.Fatalf("reversed invoices decide differently:\n%s\n%s", show(d), show(again))
+		}
+	})
+}
