@@ -98,9 +98,12 @@ func Corrections(s string) []string {
 	const digits, letters = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	for i := 0; i < len(c); i++ {
 		// Substituted: the same kind of character typed in its place.
-		alphabet := letters
-		if isDigit(c[i]) {
+		alphabet := ""
+		switch {
+		case isDigit(c[i]):
 			alphabet = digits
+		case c[i] >= 'A' && c[i] <= 'Z':
+			alphabet = letters
 		}
 		for j := 0; j < len(alphabet); j++ {
 			if alphabet[j] != c[i] {

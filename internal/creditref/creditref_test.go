@@ -122,6 +122,10 @@ func TestCorrections(t *testing.T) {
 	if got := Corrections(meant); got != nil {
 		t.Fatalf("Corrections of a valid reference = %v, want nil", got)
 	}
+	// Only letters and digits are mistyped: a hyphen is not read as a letter.
+	if got := Corrections("RF18 5390-0754 7034"); len(got) != 0 {
+		t.Fatalf("Corrections with a hyphen = %v, want nil", got)
+	}
 	// Two errors are beyond one typing error: the meant reference is not proposed.
 	if got := Corrections("RF18539007557043"); slices.Contains(got, meant) {
 		t.Fatalf("two errors corrected to %s", meant)

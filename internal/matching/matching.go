@@ -123,42 +123,42 @@ func (c Config) withDefaults() Config {
 
 // Decision is what [Match] decided: exactly one of Matched and Candidates is set.
 type Decision struct {
-	Matched    *Matched
-	Candidates *Candidates
+	Matched    *Matched    `json:"matched,omitempty"`
+	Candidates *Candidates `json:"candidates,omitempty"`
 }
 
 // Part is what of the payment goes to one invoice.
 type Part struct {
-	Invoice string
-	Amount  money.Money
+	Invoice string      `json:"invoice"`
+	Amount  money.Money `json:"amount"`
 }
 
 // Matched is a payment to apply without finance.
 type Matched struct {
 	// Invoice is the invoice paid; for a split, the first of Parts.
-	Invoice string
+	Invoice string `json:"invoice"`
 	// Parts: one with the whole payment, or one per invoice of a split,
 	// each with the invoice's open amount.
-	Parts      []Part
-	Rule       Rule
-	Confidence float64
-	Evidence   []string
+	Parts      []Part   `json:"parts"`
+	Rule       Rule     `json:"rule"`
+	Confidence float64  `json:"confidence"`
+	Evidence   []string `json:"evidence"`
 }
 
 // Candidate is one invoice finance may choose for the payment.
 type Candidate struct {
-	Invoice string
-	Rule    Rule
-	Score   float64
-	Reasons []string
+	Invoice string   `json:"invoice"`
+	Rule    Rule     `json:"rule"`
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons"`
 }
 
 // Candidates is finance's worklist entry: the invoices ranked best first
 // (score, then oldest due date, then invoice number), possibly none.
 type Candidates struct {
-	Rule     Rule
-	Ranked   []Candidate
-	Evidence []string
+	Rule     Rule        `json:"rule"`
+	Ranked   []Candidate `json:"ranked"`
+	Evidence []string    `json:"evidence"`
 }
 
 // Match decides which invoice the payment pays. It is deterministic: the
@@ -611,7 +611,8 @@ func (m *matcher) finish(o *outcome) Decision {
 			o.candidates = append(o.candidates, m.candidate(inv, o.rule, o.confidence, o.evidence...))
 		}
 	}
-	ranked := append(o.candidates, m.extra...)
+	ranked := make([]Candidate, 0, len(o.candidates)+len(m.extra))
+	ranked = append(append(ranked, o.candidates...), m.extra...)
 	slices.SortStableFunc(ranked, func(a, b Candidate) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -290,6 +291,9 @@ func check(t *testing.T, d Decision, w want) {
 			t.Fatalf("candidates %s, want rule %s ranked %v", show(d), w.rule, w.ranked)
 		}
 		evidence = c.Evidence
+	}
+	if b, err := json.Marshal(d); err != nil || strings.Contains(string(b), "null") {
+		t.Fatalf("decision for the audit log: %s, %v", b, err)
 	}
 	for _, e := range w.evidence {
 		if !slices.ContainsFunc(evidence, func(s string) bool { return strings.Contains(s, e) }) {
