@@ -28,14 +28,19 @@ const (
 
 // Confidences of the rules (see the package doc).
 const (
-	ConfidenceExact          = 1.0
-	ConfidenceRFCorrected    = 0.97
-	ConfidenceNumberCorrect  = 0.95
-	ConfidencePayerAmount    = 0.95
-	ConfidencePayerShort     = 0.92
-	ConfidencePayerSum       = 0.92
-	ConfidenceNameExact      = 0.85
-	ConfidenceNameNear       = 0.80
+	ConfidenceExact           = 1.0
+	ConfidenceRFCorrected     = 0.97
+	ConfidenceNumberCorrected = 0.95
+	ConfidencePayerAmount     = 0.95
+	ConfidencePayerShort      = 0.92
+	ConfidencePayerSum        = 0.92
+	ConfidenceNameExact       = 0.85
+	ConfidenceNameNear        = 0.80
+)
+
+// Scores of finance's candidates, by how they were found; a decision
+// below the threshold gives its candidates its confidence as score.
+const (
 	nameSimilarityMin        = 0.9
 	scoreReferenceCandidates = 0.8
 	scoreCorrectedCandidates = 0.7
@@ -318,7 +323,7 @@ func (m *matcher) numberCorrected() *outcome {
 	}
 	return m.corrected(hits, RuleNumberCorrected, func(inv Invoice, typed string) string {
 		return fmt.Sprintf("reference %s is one typing error from invoice number %s", typed, inv.Number)
-	}, ConfidenceNumberCorrect, scoreNumberCandidates, true)
+	}, ConfidenceNumberCorrected, scoreNumberCandidates, true)
 }
 
 func (m *matcher) corrected(hits map[string]string, rule Rule, say func(Invoice, string) string, confidence, score float64, needAmount bool) *outcome {
