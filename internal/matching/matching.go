@@ -41,7 +41,6 @@ const (
 // Scores of finance's candidates, by how they were found; a decision
 // below the threshold gives its candidates its confidence as score.
 const (
-	nameSimilarityMin        = 0.9
 	scoreReferenceCandidates = 0.8
 	scoreCorrectedCandidates = 0.7
 	scoreNumberCandidates    = 0.6
@@ -49,7 +48,14 @@ const (
 	scoreSumCandidates       = 0.4
 	scoreCustomerInvoice     = 0.2
 	scoreNotApplicable       = 0
-	maxRFTried               = 32
+)
+
+const (
+	// nameSimilarityMin: names this similar (one edit in ten characters)
+	// are the same name.
+	nameSimilarityMin = 0.9
+	// maxRFTried bounds the RF-looking words of one text that are corrected.
+	maxRFTried = 32
 )
 
 // Payment is one incoming bank payment.
