@@ -100,7 +100,7 @@ func (s Scenario) validateCustomers(c *checker) {
 			c.add(p+".rhythm.mean_interval", "longer than %s", FormatDuration(MaxDuration))
 		default:
 			if cu.Buyers >= 1 && cu.Buyers <= MaxBuyers && s.Duration > 0 && s.Duration.D() <= MaxDuration {
-				expected += float64(cu.Buyers) * (float64(s.Duration) / float64(mean))
+				expected += cu.expectedOrders(s.Duration.D())
 				if expected > MaxOrders {
 					c.add(p+".rhythm.mean_interval", "too short: the scenario would place more than %d orders", MaxOrders)
 					expected = math.Inf(-1) // report once
@@ -256,4 +256,21 @@ func (c *checker) dist(p string, d Distribution) {
 	default:
 		c.add(p+".kind", "%q is none of %s, %s, %s", d.Kind, KindFixed, KindUniform, KindExponential)
 	}
+}
+
+// ExpectedOrders is about how many orders the scenario places: over every
+// buyer, duration / mean_interval.
+func (s Scenario) ExpectedOrders() float64 {
+	var n float64
+	for _, cu := range s.Customers {
+		n += cu.expectedOrders(s.Duration.D())
+	}
+	return n
+}
+
+func (cu Customer) expectedOrders(d time.Duration) float64 {
+	if cu.Rhythm.MeanInterval <= 0 {
+		return 0
+	}
+	return float64(max(cu.Buyers, 1)) * float64(d) / float64(cu.Rhythm.MeanInterval)
 }
