@@ -209,6 +209,7 @@ func (s streams) get(name ...string) *rand.Rand {
 // Expand builds the plan of a valid scenario. It validates s again, so a
 // Scenario built in Go gets the same checks as a file.
 func Expand(s Scenario) (Plan, error) {
+	s.Customers = slices.Clone(s.Customers) // defaults must not reach the caller's slice
 	s.fillDefaults()
 	if err := s.Validate(); err != nil {
 		return Plan{}, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -191,4 +192,25 @@ func TestParseRejects(t *testing.T) {
 	}
 	_, err = Load(filepath.Join("testdata", "missing.yaml"))
 	require.Error(t, err)
+}
+
+// A scenario written back with yaml.Marshal reads back the same: the
+// Duration form round-trips.
+func TestScenarioRoundTrips(t *testing.T) {
+	t.Parallel()
+	s := load(t, "month.yaml")
+	b, err := yaml.Marshal(s)
+	require.NoError(t, err)
+	back, err := Parse(b)
+	require.NoError(t, err, string(b))
+	require.Equal(t, s, back)
+}
+
+func TestExpandLeavesTheCallersScenarioAlone(t *testing.T) {
+	t.Parallel()
+	s := load(t, "short.yaml")
+	s.Customers[2].Buyers = 0
+	_, err := Expand(s)
+	require.NoError(t, err)
+	require.Zero(t, s.Customers[2].Buyers)
 }
