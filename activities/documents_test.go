@@ -150,7 +150,7 @@ func TestSendMailWithoutADocumentItCannotBuild(t *testing.T) {
 		Data: mail.Data{Invoice: inv, Quote: q}})
 	msgs, err := f.sink.WaitFor(ctx, mailsink.Filter{OrderID: orderID}, 1)
 	require.NoError(t, err)
-	require.Contains(t, msgs[0].Text, "Payment reference:  INV-DOC-1", "the mail goes out")
+	require.Contains(t, msgs[0].Text, "Payment reference:  RF74 INVD OC1", "the mail goes out")
 	require.NotContains(t, msgs[0].Text, "/documents/", "without a link")
 	docs, err := f.store.Documents(ctx, orderID)
 	require.NoError(t, err)

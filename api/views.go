@@ -290,7 +290,7 @@ func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
 				return fmt.Sprintf("Your invoices are disputed since %s; we are settling it with you and send no reminders meanwhile.",
 					d.Dispute.Since.Format("2006-01-02"))
 			}
-			return fmt.Sprintf("%d invoices, one per shipment: %s. Pay each with its invoice number as the payment reference.",
+			return fmt.Sprintf("%d invoices, one per shipment: %s. Pay each quoting its payment reference (RF…, on the invoice) or its invoice number.",
 				len(d.Invoices), describeOpen(d))
 		}
 		if d != nil && d.Invoice != nil {
@@ -312,8 +312,8 @@ func buyerDetails(s order.Status, d *workflows.Details, q *order.Quote) string {
 			if d.Prepayment && !anyShipped(d) {
 				return fmt.Sprintf("Waiting for your prepayment of %s on invoice %s; the goods ship once it is paid.", due, d.Invoice.Number)
 			}
-			return fmt.Sprintf("Invoice %s: %s to pay by %s, with the invoice number as the payment reference.",
-				d.Invoice.Number, due, d.Invoice.DueDate.Format("2006-01-02"))
+			return fmt.Sprintf("Invoice %s: %s to pay by %s, quoting the payment reference %s.",
+				d.Invoice.Number, due, d.Invoice.DueDate.Format("2006-01-02"), d.Invoice.PaymentReference())
 		}
 		return "Invoiced."
 	case order.StatusPaid:

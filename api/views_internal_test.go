@@ -30,7 +30,7 @@ func TestBuyerDetailsPerShipment(t *testing.T) {
 	d.Invoices = append(d.Invoices, order.Invoice{Number: "INV-2", Amount: usd(275_000), DueDate: due})
 	d.Balances = []workflows.InvoiceBalance{{Number: "INV-1", Open: usd(0)}, {Number: "INV-2", Open: usd(275_000)}}
 	d.Paid = ptrTo(usd(139_000))
-	require.Equal(t, "2 invoices, one per shipment: invoice INV-1 paid; invoice INV-2, 2750.00 USD to pay by 2027-01-16. Pay each with its invoice number as the payment reference.",
+	require.Equal(t, "2 invoices, one per shipment: invoice INV-1 paid; invoice INV-2, 2750.00 USD to pay by 2027-01-16. Pay each quoting its payment reference (RF…, on the invoice) or its invoice number.",
 		buyerDetails(order.StatusAwaitingPayment, d, nil))
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/orderflow/orderflow/internal/creditref"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
@@ -451,7 +452,13 @@ func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Pa
 		l.Info().Msg("payment without reference queued for finance")
 		return WebhookUnmatched, nil
 	}
-	orderID, _, err := s.store.InvoiceByNumber(ctx, ref)
+	orderID, inv, err := s.store.InvoiceByNumber(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		// The invoice's creditor reference (RF…), as the invoice asks.
+		if body, perr := creditref.Parse(ref); perr == nil {
+			orderID, inv, err = s.store.InvoiceByReferenceBody(ctx, body)
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		l.Info().Str("reference", ref).Msg("payment reference matches no invoice; queued for finance")
 		return WebhookUnmatched, nil
@@ -462,8 +469,10 @@ func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Pa
 	err = s.temporal.SignalWorkflow(ctx, orderID, "", workflows.SignalPayment, workflows.PaymentSignal{
 		BankTransactionID: p.BankTransactionID,
 		Amount:            p.Amount,
-		Reference:         ref,
-		ReceivedAt:        p.ReceivedAt,
+		// The invoice's number, however the payer named it: the order
+		// applies a payment to the invoice its reference names.
+		Reference:  inv.Number,
+		ReceivedAt: p.ReceivedAt,
 	})
 	var nf *serviceerror.NotFound
 	switch {

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/orderflow/orderflow/api"
+	"github.com/orderflow/orderflow/internal/creditref"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
@@ -323,6 +324,27 @@ func TestPaymentsWebhook(t *testing.T) {
 			Reference: "INV-1001", ReceivedAt: e.now.Add(-time.Minute)}, sigs[1])
 		require.Equal(t, api.WebhookDuplicate, ackStatus(t, e.hook(path, paymentsSecret, e.now, pay("pev-1", "txn-1", "INV-1001"))))
 		require.Len(t, e.signals(id, workflows.SignalPayment), 2)
+	})
+
+	t.Run("a payment quoting the invoice's creditor reference is signalled with the invoice's number", func(t *testing.T) {
+		rf := order.CreditorReferenceOf("INV-1001")
+		require.True(t, creditref.Valid(rf))
+		e.tc.On("SignalWorkflow", mock.Anything, id, "", workflows.SignalPayment, mock.Anything).Return(nil).Once()
+		// As printed on the invoice, in groups of four, in lower case.
+		require.Equal(t, api.WebhookAccepted, ackStatus(t, e.hook(path, paymentsSecret, e.now,
+			pay("pev-rf", "txn-rf", strings.ToLower(creditref.Format(rf))))))
+		sigs := e.signals(id, workflows.SignalPayment)
+		last := sigs[len(sigs)-1].(workflows.PaymentSignal)
+		require.Equal(t, "INV-1001", last.Reference, "the order applies it to the invoice the reference names")
+		require.Equal(t, "txn-rf", last.BankTransactionID)
+
+		// One typing error: the check digits catch it; finance decides.
+		before := len(e.calls("SignalWorkflow"))
+		typo := []byte(rf)
+		typo[len(typo)-1] = '0' + (typo[len(typo)-1]-'0'+1)%10
+		require.False(t, creditref.Valid(string(typo)))
+		require.Equal(t, api.WebhookUnmatched, ackStatus(t, e.hook(path, paymentsSecret, e.now, pay("pev-rf2", "txn-rf2", string(typo)))))
+		require.Len(t, e.calls("SignalWorkflow"), before)
 	})
 
 	t.Run("an unknown reference leaves the payment for finance", func(t *testing.T) {

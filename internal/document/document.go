@@ -1,12 +1,14 @@
 package document
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/creditref"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -82,8 +84,10 @@ type Document struct {
 	Tax           money.Money `json:"tax"`
 	Gross         money.Money `json:"gross"`
 	ReverseCharge bool        `json:"reverse_charge,omitempty"`
-	// PaymentReference is what the buyer quotes with a transfer (an
-	// invoice's number); empty for a credit note.
+	// PaymentReference is what the buyer quotes with a transfer: the
+	// invoice's ISO 11649 creditor reference (RF…, without spaces; the
+	// UBL PaymentID), or its number when it has none; empty for a credit
+	// note.
 	PaymentReference string `json:"payment_reference,omitempty"`
 	// InvoiceNumber is the invoice a credit note credits; Reason why.
 	InvoiceNumber string `json:"invoice_number,omitempty"`
@@ -230,7 +234,7 @@ func NewInvoice(in InvoiceInput) (Document, error) {
 	d := Document{
 		Kind: KindInvoice, Number: inv.Number, IssueDate: inv.IssuedAt, DueDate: inv.DueDate,
 		OrderID: in.OrderID, PONumber: in.PONumber, Currency: cur, Seller: in.Seller, Buyer: in.Buyer,
-		Gross: inv.Amount, PaymentReference: inv.Number,
+		Gross: inv.Amount, PaymentReference: cmp.Or(inv.CreditorReference(), inv.Number),
 		TaxRateBP: in.TaxRateBP, ReverseCharge: in.ReverseCharge,
 	}
 	q := in.Quote
@@ -410,4 +414,13 @@ func SplitGross(gross money.Money, rateBP int64) (net, tax money.Money) {
 		}
 	}
 	return money.New(guess, gross.Currency), money.New(gross.Minor-guess, gross.Currency)
+}
+
+// PrintedPaymentReference is PaymentReference as printed: a creditor
+// reference in groups of four ("RF36 INV2 0260 0042"), a number as it is.
+func (d Document) PrintedPaymentReference() string {
+	if creditref.Valid(d.PaymentReference) {
+		return creditref.Format(d.PaymentReference)
+	}
+	return d.PaymentReference
 }

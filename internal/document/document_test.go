@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/creditref"
 	"github.com/orderflow/orderflow/internal/document"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
@@ -107,7 +108,9 @@ func TestNewInvoiceArithmetic(t *testing.T) {
 			require.Equal(t, tt.gross, d.Gross.Minor, "gross")
 			require.Equal(t, tt.rateBP, d.TaxRateBP, "rate")
 			require.Equal(t, tt.category, d.TaxCategory())
-			require.Equal(t, d.Number, d.PaymentReference)
+			require.True(t, creditref.Valid(d.PaymentReference), "the creditor reference of %s: %s", d.Number, d.PaymentReference)
+			body, _ := creditref.Parse(d.PaymentReference)
+			require.Equal(t, order.ReferenceBody(d.Number), body)
 			require.Equal(t, document.KindInvoice, d.Kind)
 		})
 	}
@@ -425,7 +428,7 @@ func TestUBLInvoice(t *testing.T) {
 		"cbc:BuyerReference":                    "PO-4711",
 		"cac:OrderReference/cbc:ID":             "PO-4711",
 		"cac:PaymentMeans/cbc:PaymentMeansCode": "58",
-		"cac:PaymentMeans/cbc:PaymentID":        "INV-2026-00042",
+		"cac:PaymentMeans/cbc:PaymentID":        "RF36INV202600042", // the creditor reference
 		"cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID":                                          seller.IBAN,
 		"cac:AccountingSupplierParty/cac:Party/cbc:EndpointID":                                       seller.Email,
 		"cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name":                               seller.Name,

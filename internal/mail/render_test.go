@@ -138,7 +138,7 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindInvoice, with(func(d *Data) { d.Invoice = sampleInvoice() }),
 			[]string{"INV-2026-00042", "ord-8c1e", "852.85 EUR", "2026-12-31"},
 			[]string{"Invoice number:     INV-2026-00042", "Amount due:         852.85 EUR",
-				"Due date:           2026-12-31", "Payment reference:  INV-2026-00042", "Invoice date:       2026-12-01"}, nil},
+				"Due date:           2026-12-31", "Payment reference:  RF36 INV2 0260 0042", "Invoice date:       2026-12-01"}, nil},
 		{KindInvoice, with(func(d *Data) {
 			inv := sampleInvoice()
 			inv.Net, inv.Tax, inv.Amount = eur(85285), eur(16204), eur(101489)
@@ -189,7 +189,7 @@ func TestRenderEveryKind(t *testing.T) {
 			[]string{"Friendly reminder", "INV-2026-00042", "ord-8c1e", "2026-12-31"},
 			[]string{"friendly reminder", "14 days overdue", "crossed with this mail", "Open balance:       400.00 EUR",
 				"Invoice amount:     852.85 EUR", "Due date:           2026-12-31 (14 days overdue)",
-				"Payment reference:  INV-2026-00042", "please ignore this reminder"},
+				"Payment reference:  RF36 INV2 0260 0042", "please ignore this reminder"},
 			[]string{"View or print", "final", "finance", "Second notice"}},
 		{KindDunning, with(func(d *Data) {
 			d.Invoice = sampleInvoice()
@@ -203,7 +203,7 @@ func TestRenderEveryKind(t *testing.T) {
 			[]string{"Second notice", "INV-2026-00042", "28 days overdue"},
 			[]string{"not yet received payment", "28 days overdue", "the open balance\nis 400.00 EUR",
 				"Open balance:       400.00 EUR", "Please transfer the open balance of 400.00 EUR now",
-				"contact our accounts team", "Payment reference:  INV-2026-00042"},
+				"contact our accounts team", "Payment reference:  RF36 INV2 0260 0042"},
 			[]string{"View or print", "friendly", "Final notice", "late fee", "interest"}},
 		{KindDunningSecond, with(func(d *Data) { d.Invoice = sampleInvoice(); d.Balance = &balance; d.DocumentURL = docURL }),
 			[]string{"Second notice", "is overdue"},

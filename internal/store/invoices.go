@@ -60,15 +60,31 @@ func (s *Store) SaveInvoice(ctx context.Context, orderID string, inv order.Invoi
 // InvoiceByNumber finds an invoice by its number, as payment references carry
 // it; ErrNotFound when no invoice has that number.
 func (s *Store) InvoiceByNumber(ctx context.Context, number string) (orderID string, inv order.Invoice, err error) {
+	return s.invoiceWhere(ctx, fmt.Sprintf("invoice number %q", number), `number = $1`, number)
+}
+
+// InvoiceByReferenceBody finds the invoice whose number, without
+// anything but its letters and digits and upper-cased
+// (order.ReferenceBody), is body: the invoice a creditor reference (RF…)
+// names. ErrNotFound when none does.
+func (s *Store) InvoiceByReferenceBody(ctx context.Context, body string) (orderID string, inv order.Invoice, err error) {
+	return s.invoiceWhere(ctx, fmt.Sprintf("invoice of reference body %q", body),
+		`upper(regexp_replace(number, '[^A-Za-z0-9]', '', 'g')) = $1`, body)
+}
+
+// invoiceWhere is the one invoice the condition (on $1) selects.
+func (s *Store) invoiceWhere(ctx context.Context, what, cond string, arg string) (orderID string, inv order.Invoice, err error) {
 	var amount int64
 	var currency string
 	err = s.pool.QueryRow(ctx, `
 		SELECT order_id, invoice_id, number, amount_minor, currency, issued_at, due_date
 		FROM invoices
-		WHERE number = $1`, number).Scan(
+		WHERE `+cond+`
+		ORDER BY issued_at, number
+		LIMIT 1`, arg).Scan(
 		&orderID, &inv.InvoiceID, &inv.Number, &amount, &currency, &inv.IssuedAt, &inv.DueDate)
 	if err != nil {
-		return "", order.Invoice{}, dbError(fmt.Sprintf("invoice number %q", number), err)
+		return "", order.Invoice{}, dbError(what, err)
 	}
 	inv.Amount = money.New(amount, currency)
 	inv.IssuedAt, inv.DueDate = inv.IssuedAt.UTC(), inv.DueDate.UTC()

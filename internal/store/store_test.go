@@ -911,3 +911,20 @@ func TestRefusedQuoteIsNotListed(t *testing.T) {
 	_, err = s.QuoteRefusal(ctx, "ord-01")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
+
+// A creditor reference names its invoice by the number's letters and
+// digits: InvoiceByReferenceBody finds it whatever the number's dashes.
+func TestInvoiceByReferenceBody(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	createOrder(t, s, "ord-rf", "ACME-001", order.StatusAwaitingPayment, money.New(100, "EUR"))
+	require.NoError(t, s.SaveInvoice(ctx, "ord-rf", order.Invoice{InvoiceID: "inv-rf", Number: "INV-2026-0042",
+		Amount: money.New(100, "EUR"), IssuedAt: t0, DueDate: t0.AddDate(0, 0, 30)}))
+	id, inv, err := s.InvoiceByReferenceBody(ctx, order.ReferenceBody("INV-2026-0042"))
+	require.NoError(t, err)
+	require.Equal(t, "ord-rf", id)
+	require.Equal(t, "INV-2026-0042", inv.Number)
+	_, _, err = s.InvoiceByReferenceBody(ctx, "INV20260043")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
