@@ -31,6 +31,9 @@
 //	GET    /messages/{id}       JSON of one message with its text (HTML when the browser asks for it)
 //	GET    /messages/{id}/raw   the message as received (RFC 5322)
 //	DELETE /messages            forget every message
+//	GET|PUT|DELETE /faults      a simulated outage: PUT {"refuse": true} answers
+//	                            every MAIL FROM with 421 (transient) until
+//	                            {"refuse": false} or DELETE
 //
 // The links on the HTML pages are relative, so the handler can be mounted
 // under a prefix with http.StripPrefix (mount it at "/mail/", with the slash).

@@ -18,6 +18,9 @@ func (s *Sink) Handler() http.Handler {
 	mux.HandleFunc("DELETE /messages", s.serveClear)
 	mux.HandleFunc("GET /messages/{id}", s.serveMessage)
 	mux.HandleFunc("GET /messages/{id}/raw", s.serveRaw)
+	mux.HandleFunc("GET /faults", s.serveFaults)
+	mux.HandleFunc("PUT /faults", s.serveFaults)
+	mux.HandleFunc("DELETE /faults", s.serveFaults)
 	return mux
 }
 
@@ -155,3 +158,27 @@ var messagePage = template.Must(template.New("message").Funcs(funcs).Parse(`<!do
 <pre>{{.Text}}</pre>
 </body></html>
 `))
+
+// faults is the outage knob's body: {"refuse": true} refuses every mail
+// with 421 until {"refuse": false} or DELETE /faults.
+type faults struct {
+	Refuse bool `json:"refuse"`
+}
+
+// serveFaults reads (GET), sets (PUT) or clears (DELETE) the simulated outage.
+func (s *Sink) serveFaults(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPut:
+		var f faults
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "detail": `the body is {"refuse": true|false}: ` + err.Error()})
+			return
+		}
+		s.SetRefusing(f.Refuse)
+	case http.MethodDelete:
+		s.SetRefusing(false)
+	}
+	writeJSON(w, http.StatusOK, faults{Refuse: s.Refusing()})
+}

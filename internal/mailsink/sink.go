@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -130,7 +131,21 @@ type Sink struct {
 	server   *smtp.Server
 	listener net.Listener
 	served   chan struct{} // closed when Serve returns
+	// refusing makes the sink refuse every mail with a transient error,
+	// as a mail server in an outage does (SetRefusing).
+	refusing atomic.Bool
 }
+
+// SetRefusing starts (true) or ends (false) a simulated outage: while it
+// lasts, every MAIL FROM gets 421, a transient refusal the sender retries.
+func (s *Sink) SetRefusing(on bool) {
+	if s.refusing.Swap(on) != on {
+		s.log.Info().Bool("refusing", on).Msg("mail sink outage switched")
+	}
+}
+
+// Refusing reports whether a simulated outage is on.
+func (s *Sink) Refusing() bool { return s.refusing.Load() }
 
 // New builds a sink; Start makes it listen.
 func New(opts Options) *Sink {

@@ -313,3 +313,41 @@ func TestHandler(t *testing.T) {
 		require.Contains(t, body, "No mail yet")
 	})
 }
+
+// TestOutageRefusesMailTransiently: during a simulated outage every mail
+// is refused with a transient 421, which orderflow's sender reports as a
+// failure to retry, and nothing is kept; after it the same mail goes in.
+func TestOutageRefusesMailTransiently(t *testing.T) {
+	s := startSink(t, 10)
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	put := func(body string) string {
+		req, err := http.NewRequest(http.MethodPut, h.URL+"/faults", strings.NewReader(body))
+		require.NoError(t, err)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return strconv.Itoa(res.StatusCode) + " " + strings.Join(strings.Fields(string(b)), "")
+	}
+	require.Equal(t, `200 {"refuse":true}`, put(`{"refuse":true}`))
+	require.Equal(t, "400", put(`{"refuse":"yes"}`)[:3])
+
+	sender := senderFor(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	msg := mail.Message{ID: "m-1", Kind: mail.KindQuote, OrderID: "ord-1", To: []string{"buyer@acme.test"}, Subject: "Quote", Text: "x\n"}
+	err := sender.Send(ctx, msg)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "421")
+	require.Empty(t, s.Messages(mailsink.Filter{}))
+
+	req, err := http.NewRequest(http.MethodDelete, h.URL+"/faults", nil)
+	require.NoError(t, err)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.False(t, s.Refusing())
+	require.NoError(t, sender.Send(ctx, msg))
+	require.Len(t, s.Messages(mailsink.Filter{OrderID: "ord-1"}), 1)
+}

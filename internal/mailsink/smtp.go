@@ -24,6 +24,11 @@ type session struct {
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.sink.Refusing() {
+		// An outage as a mail server has one: a transient refusal, so the
+		// sender keeps the message and retries.
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "service not available (simulated outage), try again later"}
+	}
 	s.from, s.to = from, nil
 	return nil
 }
