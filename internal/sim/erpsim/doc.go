@@ -205,6 +205,7 @@
 //	GET    /sim/rmas?order_id=            return authorisations with their lines
 //	GET    /sim/stock                     on hand, reserved and available per warehouse and SKU
 //	POST   /sim/stock                     receive goods: {"warehouse","sku","add":n} or {…,"available":n}
+//	POST   /sim/receivables               book receivables outside orderflow: {"customer_id","amount":{"minor","currency"}} (negative takes off)
 //	GET    /sim/calls                     calls received per route, faulted ones included
 //	GET|PUT|DELETE /sim/faults            fault rules
 //

@@ -136,6 +136,7 @@ func (s *Sim) Handler() http.Handler {
 	sim.HandleFunc("/rmas", jsonapi.List(s.log, "rmas", "order_id", s.RMAs)).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleListStock).Methods(http.MethodGet)
 	sim.HandleFunc("/stock", s.handleRestock).Methods(http.MethodPost)
+	sim.HandleFunc("/receivables", s.handleAdjustReceivables).Methods(http.MethodPost)
 	sim.HandleFunc("/calls", s.handleListCalls).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandleGet).Methods(http.MethodGet)
 	sim.HandleFunc("/faults", s.faults.HandlePut).Methods(http.MethodPut)

@@ -438,3 +438,33 @@ func TestRestartKeepsStateAndSeedDoesNotRefillStock(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.status, "body %s", r.body)
 	assert.Equal(t, "INV-000002", r.json(t)["number"])
 }
+
+// TestAdjustReceivablesMovesTheExposure: a booking outside orderflow
+// raises what the exposure call reports, a negative one takes it back,
+// never below zero; an unknown customer is a 404 and bad input a 400.
+func TestAdjustReceivablesMovesTheExposure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	exposure := func() money.Money {
+		var got struct {
+			OpenReceivables money.Money `json:"open_receivables"`
+		}
+		r := e.do(t, http.MethodGet, "/v1/customers/GLOBEX-002/exposure?currency=EUR", "", nil)
+		require.Equal(t, 200, r.status, "body %s", r.body)
+		require.NoError(t, json.Unmarshal(r.body, &got))
+		return got.OpenReceivables
+	}
+	adjust := func(body string) reply { return e.do(t, http.MethodPost, "/sim/receivables", "", []byte(body)) }
+
+	r := adjust(`{"customer_id":"GLOBEX-002","amount":{"minor":1000000,"currency":"EUR"}}`)
+	require.Equal(t, 200, r.status, "body %s", r.body)
+	assert.Equal(t, money.New(1150000, "EUR"), exposure())
+	require.Equal(t, 200, adjust(`{"customer_id":"GLOBEX-002","amount":{"minor":-1000000,"currency":"EUR"}}`).status)
+	assert.Equal(t, money.New(150000, "EUR"), exposure())
+	require.Equal(t, 200, adjust(`{"customer_id":"GLOBEX-002","amount":{"minor":-99999999,"currency":"EUR"}}`).status)
+	assert.Equal(t, money.New(0, "EUR"), exposure())
+
+	assert.Equal(t, 404, adjust(`{"customer_id":"NOPE-9","amount":{"minor":1,"currency":"EUR"}}`).status)
+	assert.Equal(t, 400, adjust(`{"customer_id":"GLOBEX-002","amount":{"minor":1,"currency":"euro"}}`).status)
+	assert.Equal(t, 400, adjust(`{"amount":{"minor":1,"currency":"EUR"}}`).status)
+}
