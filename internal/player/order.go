@@ -590,4 +590,3 @@ func ignoreConflict(err error) error {
 	}
 	return err
 }
-
