@@ -111,6 +111,10 @@ type PriceQuoteInput struct {
 	DiscountBy order.Actor `json:"discount_by,omitzero"`
 	// At is the workflow's time of pricing: validity counts from it.
 	At time.Time `json:"at"`
+	// TimeScale is the order's (workflows.OrderInput): the quote of a
+	// scaled order is valid for its validity compressed by it, counted
+	// from At, and is saved so (order.CompressDate).
+	TimeScale float64 `json:"time_scale,omitempty"`
 }
 
 // PriceQuoteResult is the priced, persisted quote and the terms it used.
@@ -159,6 +163,7 @@ func (a *Activities) PriceQuote(ctx context.Context, in PriceQuoteInput) (PriceQ
 	if repDiscount {
 		q.DiscountBy, q.DiscountAuthorityBP = in.DiscountBy.Subject, terms.RepDiscountAuthorityBP
 	}
+	q.ValidUntil = order.CompressDate(in.At, q.ValidUntil, in.TimeScale)
 	// A retry that priced differently gets the revision the first attempt
 	// saved: that is the one the order shows.
 	if q, err = a.Store.SaveQuote(ctx, in.OrderID, q); err != nil {

@@ -101,6 +101,18 @@ func TestPriceQuote(t *testing.T) {
 		}
 	})
 
+	t.Run("a scaled order's quote is valid for its validity at scale, and saved so", func(t *testing.T) {
+		scaled := in
+		scaled.OrderID, scaled.TimeScale = "ord-price-scaled", 5760
+		res := mustRun[activities.PriceQuoteResult](t, f.env, f.acts.PriceQuote, scaled)
+		// Acme's 14 days at 5760 business seconds a second: 210 s.
+		assertSameInstant(t, at.Add(210*time.Second), res.Quote.ValidUntil, "valid until")
+		stored, err := f.store.Quotes(ctx, "ord-price-scaled")
+		require.NoError(t, err)
+		require.Len(t, stored, 1)
+		assertSameInstant(t, at.Add(210*time.Second), stored[0].ValidUntil, "the saved quote's validity")
+	})
+
 	t.Run("a revision with a larger requested discount", func(t *testing.T) {
 		rev := in
 		rev.Revision, rev.RequestedDiscountBP = 2, 500

@@ -71,6 +71,12 @@ type Deps struct {
 	// the history length past which it continues as new in its long
 	// waits; zero leaves the workflow's default. Tests set it low.
 	HistoryLimit int
+	// TimeScale is passed to every new order (workflows.OrderInput): the
+	// business seconds that pass per wall second in it, for simulations
+	// and demos (ORDERFLOW_TIME_SCALE). 0 or 1 is real time; anything
+	// else that is not a finite number above 1 counts as 1. New logs a
+	// warning when it is not real time.
+	TimeScale float64
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -92,6 +98,7 @@ type server struct {
 	quoteWait    time.Duration
 	stepBudget   time.Duration
 	historyLimit int
+	timeScale    float64 // 0: real time
 	ids          idGen
 }
 
@@ -126,6 +133,12 @@ func New(d Deps) http.Handler {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if scale := order.TimeScale(d.TimeScale); scale != 1 {
+		s.timeScale = scale
+		s.log.Warn().Float64("time_scale", scale).
+			Msgf("business time runs %g× faster in new orders (ORDERFLOW_TIME_SCALE): for simulations only; a business day lasts %s",
+				scale, order.Compress(24*time.Hour, scale).Round(time.Millisecond))
 	}
 	if s.tolerance <= 0 {
 		s.tolerance = DefaultWebhookTolerance

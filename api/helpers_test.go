@@ -93,6 +93,8 @@ type env struct {
 	// quote answers the quote update of Update-with-Start; pricedQuote
 	// unless a test changes it.
 	quote func(workflows.OrderInput) (workflows.QuoteResult, error)
+	// timeScale is the API's Deps.TimeScale (ORDERFLOW_TIME_SCALE).
+	timeScale float64
 }
 
 type envOption func(*env)
@@ -102,6 +104,9 @@ func withMetrics(h http.Handler) envOption { return func(e *env) { e.metrics = h
 
 // withLogsTo sends the API's logs to w instead of keeping them.
 func withLogsTo(w io.Writer) envOption { return func(e *env) { e.logTo = w } }
+
+// withTimeScale starts orders at a time scale (ORDERFLOW_TIME_SCALE).
+func withTimeScale(s float64) envOption { return func(e *env) { e.timeScale = s } }
 
 // withClient uses a mock client without a test attached: a call nobody
 // expected panics instead of failing the test.
@@ -142,6 +147,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		UpdateTimeout:    500 * time.Millisecond,
 		QuoteWait:        300 * time.Millisecond,
 		Metrics:          e.metrics,
+		TimeScale:        e.timeScale,
 	})
 	return e
 }

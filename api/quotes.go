@@ -316,6 +316,7 @@ func (s *server) orderStart(rec store.OrderRecord, q quoteRequest, terms order.T
 			RequestedBy:         actor,
 			StepBudget:          s.stepBudget,
 			HistoryLimit:        s.historyLimit,
+			TimeScale:           s.timeScale,
 		}
 }
 

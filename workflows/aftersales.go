@@ -99,7 +99,7 @@ func (o *orderState) reship(ctx workflow.Context, in ReshipInput) (DecisionResul
 		}
 		o.madeUndo(undo{Kind: undoCancelShipment, Key: bkey, Ref: res.ShipmentID, Label: "cancel reship " + res.ShipmentID + " from " + planned.Warehouse})
 		s := order.Shipment{Warehouse: planned.Warehouse, Lines: planned.Lines, ShipmentID: res.ShipmentID,
-			TrackingNumber: res.TrackingNumber, PromisedDate: res.PromisedDate, Carrier: res.Carrier, Replaces: old.ShipmentID}
+			TrackingNumber: res.TrackingNumber, PromisedDate: o.businessDate(workflow.Now(ctx), res.PromisedDate), Carrier: res.Carrier, Replaces: old.ShipmentID}
 		booked = append(booked, s)
 	}
 	var ids []string
@@ -229,6 +229,7 @@ func (o *orderState) startReturn(ctx workflow.Context, in ReturnInput) (Decision
 		o.record(ctx, in.Actor, "return.failed", fmt.Sprintf("the carrier booked no pickup: %s; RMA %s %s", line, rma.RMAID, undone))
 		return DecisionResult{}, invalidState("the carrier did not book the return pickup: %s; RMA %s %s", line, rma.RMAID, undone)
 	}
+	pickup.PickupDate = o.businessDate(workflow.Now(ctx), pickup.PickupDate) // on a scaled order's clock
 	r := Return{RMAID: rma.RMAID, ReturnID: pickup.ReturnID, TrackingNumber: pickup.TrackingNumber, Warehouse: wh,
 		PickupDate: pickup.PickupDate, Lines: in.Lines, Status: ReturnAwaitingGoods, By: in.Actor, Reason: in.Reason, At: workflow.Now(ctx)}
 	o.d.Returns = append(o.d.Returns, r)
@@ -276,7 +277,7 @@ func (o *orderState) openReturns() int {
 // ReturnWindow cancel the pickup and the RMA, and CS is told.
 func (o *orderState) watchReturn(ctx workflow.Context, i int) {
 	id := o.d.Returns[i].ReturnID
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: ReturnWindow,
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.business(ReturnWindow),
 		TimerOptions: workflow.TimerOptions{Summary: "return " + o.d.Returns[i].RMAID}},
 		func() bool { _, back := o.goodsBack[id]; return back })
 	if err != nil {

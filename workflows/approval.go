@@ -30,10 +30,10 @@ func (o *orderState) approve(ctx workflow.Context) (*Approval, error) {
 	}
 
 	done := func() bool { return o.approvalReject != nil || o.approvalsComplete() || o.cancel != nil }
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: ApprovalReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "approval reminder"}}, done)
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.business(ApprovalReminderAfter), TimerOptions: workflow.TimerOptions{Summary: "approval reminder"}}, done)
 	if err == nil && !ok {
 		o.requestApprovals(ctx, "approval-reminder", mail.KindApprovalReminder)
-		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: ApprovalEscalateAfter - ApprovalReminderAfter, TimerOptions: workflow.TimerOptions{Summary: "approval escalation"}}, done)
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.business(ApprovalEscalateAfter - ApprovalReminderAfter), TimerOptions: workflow.TimerOptions{Summary: "approval escalation"}}, done)
 		if err == nil && !ok {
 			o.notify(ctx, "approval-escalation", mail.KindCSAlert, activities.AudienceCS, mail.Data{Quote: o.d.Quote, Needs: o.d.ApprovalsNeeded,
 				Step: "approval", Error: fmt.Sprintf("no approval decision after %s", inWords(ApprovalEscalateAfter))})

@@ -109,7 +109,12 @@ func (o *orderState) raiseInvoice(ctx workflow.Context, r invoiceRequest) (order
 			return order.Invoice{}, err
 		}
 	}
-	return res.Invoice, nil
+	// The ERP's due date counts from the invoice's issue; a scaled order
+	// keeps it on its own clock (businessDate), so the invoice mail, the
+	// worklists and the dunning schedule agree. The ERP keeps its own.
+	inv := res.Invoice
+	inv.DueDate = o.businessDate(inv.IssuedAt, inv.DueDate)
+	return inv, nil
 }
 
 // deliveredMismatch names the first SKU whose delivered quantity is not
@@ -526,7 +531,7 @@ func (o *orderState) nextDunning() (time.Time, bool) {
 }
 
 func (o *orderState) escalateAt(inv order.Invoice) time.Time {
-	return maxTime(inv.DueDate.Add(DunningEscalateAfter), o.dunningResumeAt)
+	return maxTime(inv.DueDate.Add(o.business(DunningEscalateAfter)), o.dunningResumeAt)
 }
 
 // dunDue sends the reminders and escalations due now. The one invoice of
@@ -539,7 +544,7 @@ func (o *orderState) dunDue(ctx workflow.Context) {
 		if o.perShipment() {
 			escKey, remKey, what = "dunning-escalation-"+inv.Number, fmt.Sprintf("dunning-%s-%d", inv.Number, st.Reminded+1), "invoice "+inv.Number+": "
 		}
-		days := int(now.Sub(inv.DueDate).Hours() / 24)
+		days := o.businessDays(now.Sub(inv.DueDate))
 		nextDun := maxTime(o.dunningAt(inv, st.Dunned), o.dunningResumeAt)
 		if !st.Escalated && !now.Before(o.escalateAt(inv)) {
 			st.Escalated = true
@@ -572,7 +577,7 @@ func (o *orderState) awaitDisputeResolved(ctx workflow.Context, s stage) error {
 		return errCancelled
 	}
 	if !wake() {
-		return o.continueAsNew(ctx, s, wake, workflow.Now(ctx).Add(DunningEvery))
+		return o.continueAsNew(ctx, s, wake, workflow.Now(ctx).Add(o.business(DunningEvery)))
 	}
 	return nil
 }
@@ -696,7 +701,7 @@ func (o *orderState) dunningAt(inv order.Invoice, k int) time.Time {
 	due := inv.DueDate
 	weekly := int((DunningEscalateAfter + DunningEvery - 1) / DunningEvery) // reminders before the escalation
 	if !o.boundedCadence || k < weekly {
-		return due.Add(time.Duration(k) * DunningEvery)
+		return due.Add(o.business(time.Duration(k) * DunningEvery))
 	}
-	return due.Add(DunningEscalateAfter + time.Duration(k-weekly+1)*DunningLateEvery)
+	return due.Add(o.business(DunningEscalateAfter + time.Duration(k-weekly+1)*DunningLateEvery))
 }

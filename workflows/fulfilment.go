@@ -53,10 +53,12 @@ func (o *orderState) ship(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
-		s.ShipmentID, s.TrackingNumber, s.PromisedDate, s.Carrier = res.ShipmentID, res.TrackingNumber, res.PromisedDate, res.Carrier
+		// The carrier's promise counts from the booking; a scaled order
+		// keeps it on its own clock (businessDate).
+		s.ShipmentID, s.TrackingNumber, s.PromisedDate, s.Carrier = res.ShipmentID, res.TrackingNumber, o.businessDate(workflow.Now(ctx), res.PromisedDate), res.Carrier
 		o.madeUndo(undo{Kind: undoCancelShipment, Key: key, Ref: res.ShipmentID, Label: "cancel shipment " + res.ShipmentID + " from " + s.Warehouse})
 		o.record(ctx, order.System, "shipment.booked", fmt.Sprintf("%s from %s, tracking %s, promised %s",
-			res.ShipmentID, s.Warehouse, res.TrackingNumber, res.PromisedDate.Format("2006-01-02")))
+			res.ShipmentID, s.Warehouse, res.TrackingNumber, s.PromisedDate.Format("2006-01-02")))
 		o.notify(ctx, "shipment-"+s.Warehouse, mail.KindShipmentBooked, activities.AudienceBuyer, mail.Data{Shipment: s})
 	}
 	// Webhooks that beat their booking's result apply now.
@@ -267,7 +269,7 @@ func (o *orderState) checkOverdue(ctx workflow.Context) {
 	}
 	now := workflow.Now(ctx)
 	for _, s := range o.d.Shipments {
-		if !s.Delivered && !s.Replaced && now.After(s.PromisedDate.Add(DeliveryGrace)) {
+		if !s.Delivered && !s.Replaced && now.After(s.PromisedDate.Add(o.business(DeliveryGrace))) {
 			o.d.DeliveryOverdue = true
 			o.overdueSince = now
 			o.showOverdue(ctx, true)
@@ -317,16 +319,17 @@ func (o *orderState) markDelivered(ctx workflow.Context, shipmentID string, at t
 // the order id so thousands of orders do not poll in step.
 func (o *orderState) pollEvery(now time.Time) time.Duration {
 	if !o.boundedCadence {
-		return CarrierPollEvery
+		return o.business(CarrierPollEvery)
 	}
 	every := CarrierPollEvery
 	switch late := now.Sub(o.overdueSince); {
 	case o.overdueSince.IsZero():
-	case late < PollDailyFor:
+	case late < o.business(PollDailyFor):
 		every = 24 * time.Hour
 	default:
 		every = 7 * 24 * time.Hour
 	}
+	every = o.business(every)
 	return every + spread(o.in.OrderID, every/10)
 }
 

@@ -275,7 +275,7 @@ func (o *orderState) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, in ResolveInput) (DecisionResult, error) {
 				ctx = o.detached(ctx)
 				o.d.Dispute = nil
-				o.dunningResumeAt = workflow.Now(ctx).Add(DunningEvery)
+				o.dunningResumeAt = workflow.Now(ctx).Add(o.business(DunningEvery))
 				// Reminders that fell due during the dispute are not sent
 				// one after another: the next one goes out at the resume.
 				for _, d := range o.dunningOpen() {

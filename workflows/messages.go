@@ -90,6 +90,16 @@ type OrderInput struct {
 	// HistoryLimit is the history length (events) past which the order
 	// continues as new in its long waits; zero means ContinueAsNewAfter.
 	HistoryLimit int `json:"history_limit,omitempty"`
+	// TimeScale is how many business seconds pass in one second of the
+	// order's (workflow) time: every business wait of the order (quote
+	// validity, reminders, approval escalation, delivery grace, carrier
+	// polls, survey window, dunning, return window) is compressed by it,
+	// for simulations and demos (ORDERFLOW_TIME_SCALE). 0 or 1 is real
+	// time; anything else that is not a finite number above 1 counts as 1
+	// (order.TimeScale). It rides in the input, so it is fixed for the
+	// order's life, survives continue-as-new and replays; see "Business
+	// time in simulations" in docs/design.md.
+	TimeScale float64 `json:"time_scale,omitempty"`
 	// Resume is set by the order itself when it continues as new: the
 	// state of the run before and where to pick up. Starters leave it nil.
 	Resume *Carried `json:"resume,omitempty"`

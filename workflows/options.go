@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -47,6 +48,39 @@ const (
 	// UpdateWait bounds how long an update waits to report the order's new state.
 	UpdateWait = 20 * time.Second
 )
+
+// business is a business duration (a reminder, a window, a cadence) on the
+// order's clock: d compressed by the order's TimeScale (order.Compress).
+// Operational timings (activity timeouts, retry caps, StepBudget,
+// UpdateWait, the wait for a quiet moment to continue as new) are not
+// business time and never pass through it.
+//
+// At scale 0 or 1 it returns d itself, so an unscaled order issues exactly
+// the commands it issued before TimeScale existed, timer for timer: that is
+// why no workflow.GetVersion gate guards the scaling (the recorded
+// histories in testdata replay unchanged, TestReplay), and why a scaled
+// order needs none either, as its scale is fixed in its input.
+func (o *orderState) business(d time.Duration) time.Duration {
+	return order.Compress(d, o.in.TimeScale)
+}
+
+// businessDate moves a business date t made at from (a quote's validity
+// counted from its pricing, an invoice's due date from its issue, a
+// carrier's promised date from its booking) onto the order's clock:
+// from + (t−from)/scale (order.CompressDate). The order keeps and shows
+// the moved date, so its records, mails and timers agree.
+func (o *orderState) businessDate(from, t time.Time) time.Time {
+	return order.CompressDate(from, t, o.in.TimeScale)
+}
+
+// businessDays is a span of the order's clock in whole business days (how
+// long an invoice is overdue, for the mails and records).
+func (o *orderState) businessDays(d time.Duration) int {
+	if s := order.TimeScale(o.in.TimeScale); s != 1 {
+		return int(d.Hours() * s / 24)
+	}
+	return int(d.Hours() / 24)
+}
 
 // outside is for calls to the ERP and the carrier: each attempt is short,
 // and the call retries with capped backoff (the activities add jitter and

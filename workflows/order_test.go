@@ -99,6 +99,8 @@ type world struct {
 	// workflow; customerGone makes TellCustomer fail for good.
 	told         []workflows.OrderEvent
 	customerGone bool
+	// timeScale is the order's OrderInput.TimeScale (0: real time).
+	timeScale float64
 }
 
 func newWorld(t *testing.T) *world {
@@ -141,6 +143,9 @@ func newWorld(t *testing.T) *world {
 				return activities.PriceQuoteResult{}, err
 			}
 			q, err := order.Price(in.Revision, in.Lines, listPrices, w.terms, in.RequestedDiscountBP, in.At)
+			// As the activity does: a scaled order's quote is valid for
+			// its compressed validity.
+			q.ValidUntil = order.CompressDate(in.At, q.ValidUntil, in.TimeScale)
 			return activities.PriceQuoteResult{Quote: q, Terms: w.terms}, err
 		})
 	env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(
@@ -543,7 +548,7 @@ func (w *world) run(lines ...order.Line) workflows.OrderResult {
 		lines = []order.Line{{SKU: "PUMP-200", Quantity: 2}, {SKU: "MOTOR-7K", Quantity: 1}}
 	}
 	w.env.ExecuteWorkflow(workflows.OrderWorkflowName, workflows.OrderInput{
-		OrderID: "ord-1", CustomerID: "ACME-001", PONumber: "PO-77", Lines: lines, RequestedBy: buyer})
+		OrderID: "ord-1", CustomerID: "ACME-001", PONumber: "PO-77", Lines: lines, RequestedBy: buyer, TimeScale: w.timeScale})
 	require.True(w.t, w.env.IsWorkflowCompleted(), "workflow did not complete")
 	for _, p := range w.pending {
 		require.True(w.t, p.done, "update %s got no answer", p.name)

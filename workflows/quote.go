@@ -22,7 +22,7 @@ func (o *orderState) priceQuote(ctx workflow.Context) error {
 	err := o.attempt(ctx, "price quote", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(o.outside(ctx, fmt.Sprintf("Price quote revision %d", rev)), a.PriceQuote,
 			activities.PriceQuoteInput{OrderID: o.in.OrderID, CustomerID: o.in.CustomerID, Revision: rev,
-				Lines: o.lines, RequestedDiscountBP: o.disc, DiscountBy: o.discBy, At: workflow.Now(ctx)}).Get(ctx, &res)
+				Lines: o.lines, RequestedDiscountBP: o.disc, DiscountBy: o.discBy, At: workflow.Now(ctx), TimeScale: o.in.TimeScale}).Get(ctx, &res)
 	})
 	if fields, ok := refusedLines(err); ok {
 		return o.refuseRevision(ctx, rev, fields)
@@ -92,7 +92,10 @@ func (o *orderState) awaitAcceptance(ctx workflow.Context) (quoteAnswer, error) 
 	}
 	decided := func() bool { return o.quoteDecision != "" || o.cancel != nil }
 	left := o.d.Quote.ValidUntil.Sub(workflow.Now(ctx))
-	remindIn := left - QuoteReminderBefore
+	// ValidUntil is on the order's clock already (PriceQuote compresses
+	// the validity of a scaled order); the reminder's lead is compressed
+	// here.
+	remindIn := left - o.business(QuoteReminderBefore)
 	if remindIn <= 0 {
 		remindIn = left / 2
 	}

@@ -138,7 +138,7 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 	}
 
 	var res activities.OpenSurveyResult
-	in.ExpiresAt = workflow.Now(ctx).Add(SurveyWindow)
+	in.ExpiresAt = workflow.Now(ctx).Add(o.business(SurveyWindow))
 	if err := o.ownWrite(ctx, o.lean, "Open NPS "+what, a.OpenSurvey, in, &res); err != nil {
 		o.logger.Error("open survey", "ShipmentID", id, "Error", err)
 		state("not sent: " + err.Error())
@@ -148,11 +148,11 @@ func (o *orderState) runSurvey(ctx workflow.Context, sh *order.Shipment) {
 	data := mail.Data{SurveyURL: res.URL, Shipment: sh}
 	o.notify(ctx, "survey"+suffix, mail.KindSurvey, activities.AudienceBuyer, data)
 	answered := func() bool { return answer() != nil }
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: reminder}}, answered)
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.business(SurveyReminderAfter), TimerOptions: workflow.TimerOptions{Summary: reminder}}, answered)
 	if err == nil && !ok {
 		state("reminded")
 		o.notify(ctx, "survey-reminder"+suffix, mail.KindSurveyReminder, activities.AudienceBuyer, data)
-		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: SurveyWindow - SurveyReminderAfter, TimerOptions: workflow.TimerOptions{Summary: window}}, answered)
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: o.business(SurveyWindow - SurveyReminderAfter), TimerOptions: workflow.TimerOptions{Summary: window}}, answered)
 	}
 	if err != nil {
 		return

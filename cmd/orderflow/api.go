@@ -41,7 +41,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Addr: cfg.APIAddr,
 		Handler: api.New(api.Deps{Store: st, Temporal: c, Tokens: tokens, Links: signer,
 			LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
-			PublicURL: cfg.PublicURL, Logger: log, Now: time.Now, WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, Metrics: m.Handler()}),
+			PublicURL: cfg.PublicURL, Logger: log, Now: time.Now, WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, TimeScale: cfg.TimeScale, Metrics: m.Handler()}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)

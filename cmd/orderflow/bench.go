@@ -296,7 +296,7 @@ func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger,
 	o := devstack.Options{
 		DatabaseURL: dbURL, TemporalStore: store, DataDir: dataDir, TemporalAddr: "127.0.0.1:0",
 		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
-		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", ERPAutoRestock: cfg.SimAutoRestock,
+		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", ERPAutoRestock: cfg.SimAutoRestock, TimeScale: cfg.TimeScale,
 		Logger: log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
 	}
 	cleanup := func() {

@@ -50,6 +50,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	o := devstack.DefaultOptions(cfg.DatabaseURL, *dataDir)
 	o.CarrierAutoDeliverAfter, o.CarrierAutoReturnAfter = *autoDeliver, *autoReturn
 	o.ERPAutoRestock = cfg.SimAutoRestock
+	o.TimeScale = cfg.TimeScale // ORDERFLOW_TIME_SCALE; the API warns when it is not 1
 	o.TemporalStore = store
 	o.Logger = log
 	log.Info().Str("database", redact(cfg.DatabaseURL)).Str("data_dir", *dataDir).Str("temporal_store", string(store)).Msg("starting orderflow dev (the first start takes a few seconds)")

@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -85,6 +86,12 @@ type Config struct {
 	// before the order is flagged (it keeps retrying); orders carry it from
 	// their start (ORDERFLOW_STEP_BUDGET).
 	StepBudget time.Duration
+	// TimeScale is how many business seconds pass per wall second in the
+	// orders the API starts (ORDERFLOW_TIME_SCALE): 1 is real time; more
+	// compresses every business wait of an order (quote validity,
+	// reminders, survey window, dunning) for simulations and demos.
+	// Orders carry it from their start (workflows.OrderInput.TimeScale).
+	TimeScale float64
 
 	// Breakers: consecutive failures that open one, and how long it stays open.
 	BreakerFailures uint32        // ORDERFLOW_BREAKER_FAILURES
@@ -190,6 +197,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
 	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_TIME_SCALE", Default: "1", Usage: "for simulations and demos only: business seconds per wall second in new orders (a number ≥ 1; 5760 runs a business day in 15 s): quote validity, reminders, delivery grace, survey window and dunning run that much faster; 1 is real time. Operational timeouts and the customer workflow are not scaled", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench"}},
 	{Name: "ORDERFLOW_WORKER_CACHE", Default: "1000", Usage: "open orders a worker process keeps in memory between their workflow tasks (the sticky workflow cache, about 100 KiB each); an order evicted is replayed from its history at its next task", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
@@ -312,6 +320,9 @@ func FromEnv() (Config, error) {
 	if c.StepBudget, err = envDuration("ORDERFLOW_STEP_BUDGET"); err != nil {
 		return Config{}, err
 	}
+	if c.TimeScale, err = envScale("ORDERFLOW_TIME_SCALE"); err != nil {
+		return Config{}, err
+	}
 	if c.WorkerCache, err = envInt("ORDERFLOW_WORKER_CACHE"); err != nil {
 		return Config{}, err
 	}
@@ -428,6 +439,16 @@ func envDuration(key string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: want a duration like 30s, got %q", key, v)
 	}
 	return d, nil
+}
+
+// envScale is a time scale: a finite number of at least 1.
+func envScale(key string) (float64, error) {
+	v := env(key)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 1 {
+		return 0, fmt.Errorf("%s: want a number of at least 1 (business seconds per wall second; 1 is real time), got %q", key, v)
+	}
+	return f, nil
 }
 
 func envBool(key string) (bool, error) {

@@ -15,6 +15,9 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.TimeScale != 1 {
+		t.Fatalf("ORDERFLOW_TIME_SCALE defaults to 1 (real time), got %v", c.TimeScale)
+	}
 	if c.WorkerCache != 1000 {
 		t.Fatalf("ORDERFLOW_WORKER_CACHE defaults to 1000, got %d", c.WorkerCache)
 	}
@@ -42,6 +45,7 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 		"ORDERFLOW_SELLER_COUNTRY":      "Germany",
 		"ORDERFLOW_AUDIT_SEAL_INTERVAL": "0s",
 		"ORDERFLOW_WORKER_CACHE":        "0",
+		"ORDERFLOW_TIME_SCALE":          "0.5",
 	} {
 		t.Run(key, func(t *testing.T) {
 			t.Setenv(key, val)
@@ -49,6 +53,23 @@ func TestFromEnvRejectsBadValues(t *testing.T) {
 				t.Fatalf("%s=%q accepted", key, val)
 			}
 		})
+	}
+}
+
+func TestTimeScale(t *testing.T) {
+	t.Setenv("ORDERFLOW_TIME_SCALE", "5760")
+	c, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TimeScale != 5760 {
+		t.Fatalf("ORDERFLOW_TIME_SCALE=5760 read as %v", c.TimeScale)
+	}
+	for _, bad := range []string{"0", "-2", "NaN", "Inf", "fast"} {
+		t.Setenv("ORDERFLOW_TIME_SCALE", bad)
+		if _, err := FromEnv(); err == nil {
+			t.Errorf("ORDERFLOW_TIME_SCALE=%q accepted", bad)
+		}
 	}
 }
 

@@ -75,7 +75,12 @@ type Options struct {
 	// HistoryLimit, when set, is the history length past which new orders
 	// continue as new in their long waits (workflows.ContinueAsNewAfter).
 	HistoryLimit int
-	Logger       zerolog.Logger
+	// TimeScale, when set (> 0), replaces ORDERFLOW_TIME_SCALE: new orders
+	// run their business time that many times faster (simulations;
+	// workflows.OrderInput.TimeScale). The API warns at its start when it
+	// is not 1.
+	TimeScale float64
+	Logger    zerolog.Logger
 }
 
 // DefaultOptions are the dev-mode ports, documented in docs/design.md.
@@ -222,6 +227,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.StepBudget > 0 {
 		cfg.StepBudget = o.StepBudget
 	}
+	if o.TimeScale > 0 {
+		cfg.TimeScale = o.TimeScale
+	}
 	s.acts = worker.NewActivities(cfg, s.Store, s.Metrics)
 	s.Metrics.SetLogger(o.Logger.With().Str("component", "metrics").Logger())
 	worker.ObserveStore(s.Metrics, s.Store)
@@ -241,7 +249,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Store: s.Store, Temporal: s.Client, Tokens: authn, Links: signer,
 		LogisticsSecret: []byte(cfg.LogisticsWebhookSecret), PaymentsSecret: []byte(cfg.PaymentsWebhookSecret),
 		PublicURL: s.APIURL, Logger: o.Logger.With().Str("component", "api").Logger(), Now: time.Now,
-		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, HistoryLimit: o.HistoryLimit, Metrics: s.Metrics.Handler(),
+		WebhookTolerance: cfg.WebhookTolerance, QuoteWait: cfg.QuoteWait, StepBudget: cfg.StepBudget, HistoryLimit: o.HistoryLimit, TimeScale: cfg.TimeScale, Metrics: s.Metrics.Handler(),
 	})
 	s.serve(lAPI, handler)
 	s.serve(lERP, s.ERP.Handler())
