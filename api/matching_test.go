@@ -396,3 +396,39 @@ func TestPayerAccountsAPI(t *testing.T) {
 	}
 	require.Equal(t, []string{api.ActionPayerAccountAdded, api.ActionPayerAccountRemoved}, actions, "each change once, with its reason")
 }
+
+// A remittance part whose reference is a mistyped RF goes to the matcher
+// too, under the part's id.
+func TestMatcherAppliesRemittancePart(t *testing.T) {
+	t.Parallel()
+	m := newMatchEnv(t)
+	first := m.invoiced(acme, "INV-7601", 60_00, m.now.AddDate(0, 0, 20))
+	second := m.invoiced(acme, "INV-7602", 40_00, m.now.AddDate(0, 0, 20))
+	rf := []byte(order.CreditorReferenceOf("INV-7602"))
+	rf[2], rf[3] = rf[3], rf[2]
+	m.expectSignal(first)
+	m.expectSignal(second)
+	w := m.pay(webhook.PaymentEvent{EventID: "ev-rm", BankTransactionID: "btx-rm", Amount: eur(100_00),
+		Remittance: []webhook.RemittancePart{{Reference: "INV-7601", Amount: eur(60_00)}, {Reference: string(rf), Amount: eur(40_00)}}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	ack := decode[struct {
+		Status string `json:"status"`
+		Parts  []struct {
+			BankTransactionID string `json:"bank_transaction_id"`
+			Status            string `json:"status"`
+			Rule              string `json:"rule"`
+			Invoice           string `json:"invoice"`
+		} `json:"parts"`
+	}](t, w)
+	require.Equal(t, api.WebhookAccepted, ack.Status)
+	require.Len(t, ack.Parts, 2)
+	require.Equal(t, api.WebhookAccepted, ack.Parts[1].Status)
+	require.Equal(t, string(matching.RuleRFCorrected), ack.Parts[1].Rule)
+	require.Equal(t, "INV-7602", ack.Parts[1].Invoice)
+	sigs := m.signals(second, workflows.SignalPayment)
+	require.Len(t, sigs, 1)
+	require.Equal(t, workflows.PaymentSignal{BankTransactionID: webhook.PartTransactionID("btx-rm", string(rf)), Amount: eur(40_00),
+		Reference: "INV-7602", ReceivedAt: m.now.Add(-time.Minute)}, sigs[0])
+	require.Len(t, m.matchedEntries(second), 1)
+	require.Empty(t, m.matchedEntries(first), "the exact part is no matcher's")
+}
