@@ -105,9 +105,14 @@ func worklistRows(items any) ([]string, [][]string) {
 		return []string{"Order", "Customer", "Total", "On hold since"}, rows
 	case []store.Payment:
 		for _, p := range list {
-			rows = append(rows, []string{p.BankTransactionID, p.Amount.String(), p.Reference, day(p.ReceivedAt)})
+			payer := p.Payer
+			if p.PayerAccount != "" {
+				payer = strings.TrimSpace(payer + " " + p.PayerAccount)
+			}
+			rows = append(rows, []string{p.BankTransactionID, p.Amount.String(), p.Reference, day(p.ReceivedAt),
+				payer, p.MatchRule, strings.Join(p.MatchEvidence, "; "), paymentCandidates(p)})
 		}
-		return []string{"Bank transaction", "Amount", "Reference", "Received"}, rows
+		return []string{"Bank transaction", "Amount", "Reference", "Received", "Payer", "Rule", "Evidence", "Candidates"}, rows
 	case []store.AttentionOrder:
 		for _, o := range list {
 			rows = append(rows, []string{o.OrderID, o.CustomerID, string(o.Status), o.Stage, o.Step})
@@ -133,4 +138,17 @@ func worklistRows(items any) ([]string, [][]string) {
 		return []string{"Follow-up", "Order", "Customer", "Score", "Comment", "Owner", "Opened"}, rows
 	}
 	return nil, nil
+}
+
+// paymentCandidates says a payment's candidates in a cell, best first:
+// "1. INV-7 (0.50: reason; reason)".
+func paymentCandidates(p store.Payment) string {
+	if len(p.Candidates) == 0 && p.OrderID != "" && len(p.MatchParts) > 0 {
+		return "applied by rule " + p.MatchRule + " to " + p.InvoiceNumber + "; the order records it"
+	}
+	out := make([]string, len(p.Candidates))
+	for i, c := range p.Candidates {
+		out[i] = fmt.Sprintf("%d. %s (%.2f: %s)", i+1, c.Invoice, c.Score, strings.Join(c.Reasons, "; "))
+	}
+	return strings.Join(out, " | ")
 }

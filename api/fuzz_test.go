@@ -127,6 +127,14 @@ func FuzzWebhooks(f *testing.F) {
 	f.Add(true, true, []byte(`{"event_id":"p10","bank_transaction_id":"t10","amount":{"minor":300,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":150,"currency":"EUR"}},{"reference":" INV-1","amount":{"minor":150,"currency":"EUR"}}]}`), "")
 	f.Add(true, true, []byte(`{"event_id":"p11","bank_transaction_id":"t11","amount":{"minor":1,"currency":"EUR"},"remittance":[{"reference":"INV-1","amount":{"minor":9223372036854775807,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":2,"currency":"EUR"}}]}`), "")
 	f.Add(true, true, []byte(`{"event_id":"p12","bank_transaction_id":"t12","amount":{"minor":5,"currency":"EUR"},"remittance":null,"Remittance":[{"reference":"\u0000","amount":{"minor":5,"currency":"EUR"}}]}`), "")
+	// The payer's account: an IBAN, one on file, too long, with NUL or a
+	// control character, not a string.
+	f.Add(true, true, []byte(`{"event_id":"p13","bank_transaction_id":"t13","amount":{"minor":100,"currency":"EUR"},"payer":"Acme Industrial GmbH","payer_account":"DE89 3704 0044 0532 0130 00"}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p14","bank_transaction_id":"t14","amount":{"minor":100,"currency":"EUR"},"payer_account":"`+strings.Repeat("9", 71)+`"}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p15","bank_transaction_id":"t15","amount":{"minor":100,"currency":"EUR"},"payer_account":"DE89\u0000"}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p16","bank_transaction_id":"t16","amount":{"minor":100,"currency":"EUR"},"payer_account":"\u001b[31m"}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p17","bank_transaction_id":"t17","amount":{"minor":100,"currency":"EUR"},"payer_account":42}`), "")
+	f.Add(true, true, []byte(`{"event_id":"p18","bank_transaction_id":"t18","amount":{"minor":300,"currency":"EUR"},"payer_account":"DE12500105170648489890","remittance":[{"reference":"RF18INV1","amount":{"minor":300,"currency":"EUR"}}]}`), "")
 	f.Fuzz(func(t *testing.T, payments, sign bool, body []byte, header string) {
 		path, secret := "/v1/webhooks/logistics", logisticsSecret
 		if payments {
@@ -224,6 +232,8 @@ func FuzzAllocatePayment(f *testing.F) {
 		`{"order_id":"` + id + `","REASON":"x","reason":"y"}`,
 		`{"order_id":"ord_NOPE","reason":"x"}`, `{"order_id":"` + id + `"}`, `{"order_id":"` + id + `","reason":"\u0000"}`,
 		`[]`, `null`, `{`, ``, `{"order_id":1}`,
+		`{"invoice_number":"INV-FZ","reason":"x"}`, `{"candidate":1,"reason":"x"}`, `{"candidate":-1,"reason":"x"}`,
+		`{"candidate":1,"invoice_number":"INV-FZ","reason":"x"}`, `{"candidate":9223372036854775807,"reason":"x"}`, `{"candidate":"1","reason":"x"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -243,7 +253,7 @@ func FuzzAllocatePayment(f *testing.F) {
 				t.Fatalf("body %q applied the payment but is no object: %v", body, err)
 			}
 			for k := range m {
-				if k != "order_id" && k != "reason" {
+				if k != "order_id" && k != "reason" && k != "invoice_number" && k != "candidate" {
 					t.Fatalf("body %q applied the payment with the key %q", body, k)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
@@ -26,8 +27,12 @@ type allocateRequest struct {
 	Reason  string `json:"reason"`
 	// InvoiceNumber names the invoice of an order invoiced per shipment;
 	// without it the payment goes to the order's oldest invoice with money
-	// open (the only invoice of an order invoiced per order).
+	// open (the only invoice of an order invoiced per order). With it,
+	// order_id may be left out: the invoice's order.
 	InvoiceNumber string `json:"invoice_number"`
+	// Candidate confirms the matcher's candidate of this rank (1 is the
+	// best): its invoice, as if named in invoice_number.
+	Candidate int `json:"candidate"`
 }
 
 // unmatchedPayments is GET /v1/payments/unmatched: finance's queue.
@@ -67,11 +72,19 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	orderID := checkID("order_id", in.OrderID, true)
+	named := in.InvoiceNumber != "" || in.Candidate != 0
+	orderID := checkID("order_id", in.OrderID, !named)
 	if len(in.OrderID) > maxIDLen {
 		orderID = &order.FieldError{Field: "order_id", Reason: fmt.Sprintf("at most %d characters", maxIDLen)}
 	}
-	if err := collect(orderID, checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false)); err != nil {
+	var candidate *order.FieldError
+	switch {
+	case in.Candidate < 0:
+		candidate = &order.FieldError{Field: "candidate", Reason: "the rank of one of the payment's candidates, from 1"}
+	case in.Candidate > 0 && in.InvoiceNumber != "":
+		candidate = &order.FieldError{Field: "candidate", Reason: "give candidate or invoice_number, not both"}
+	}
+	if err := collect(orderID, checkText("reason", in.Reason, true), checkID("invoice_number", in.InvoiceNumber, false), candidate); err != nil {
 		return err
 	}
 
@@ -90,6 +103,29 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 		// overflow the order's sums. Finance refunds it instead.
 		return conflict(fmt.Sprintf("payment %s of %s is outside the amounts orderflow applies (1 to %d minor units)",
 			p.BankTransactionID, p.Amount, int64(MaxPaymentMinor)))
+	}
+	if in.Candidate > 0 {
+		if in.Candidate > len(p.Candidates) {
+			return invalidField("candidate", fmt.Sprintf("payment %s has %d candidates", p.BankTransactionID, len(p.Candidates)))
+		}
+		in.InvoiceNumber = p.Candidates[in.Candidate-1].Invoice
+	}
+	if in.OrderID == "" {
+		// The order of the invoice named.
+		owner, _, err := s.store.InvoiceByNumber(ctx, in.InvoiceNumber)
+		field := "invoice_number"
+		if in.Candidate > 0 {
+			field = "candidate"
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return invalidField(field, fmt.Sprintf("no invoice %q", in.InvoiceNumber))
+		} else if err != nil {
+			return err
+		}
+		in.OrderID = owner
+	}
+	if p.MatchKind == store.MatchSplit {
+		return conflict(fmt.Sprintf("payment %s is split across invoices: %s", p.BankTransactionID, splitIDs(p)))
 	}
 	matched := p.OrderID != "" && p.MatchKind != order.MatchUnmatched
 	retry := matched && p.OrderID == in.OrderID && p.AllocatedBy == actor.Subject
@@ -131,10 +167,21 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 			return invalidField(field, fmt.Sprintf("a payment of %s cannot be applied to invoice %s, open %s", p.Amount, inv.Number, open))
 		}
 		kind = match.Kind
-		data, _ := json.Marshal(map[string]any{
+		fields := map[string]any{
 			"bank_transaction_id": p.BankTransactionID, "amount": p.Amount, "invoice_number": inv.Number,
 			"match_kind": kind,
-		})
+		}
+		if p.MatchRule != "" {
+			// What the matcher had proposed, and which of it finance took.
+			fields["match_rule"], fields["candidates"] = p.MatchRule, len(p.Candidates)
+			for i, c := range p.Candidates {
+				if c.Invoice == inv.Number {
+					fields["candidate"], fields["candidate_score"] = i+1, c.Score
+					break
+				}
+			}
+		}
+		data, _ := json.Marshal(fields)
 		err := s.store.AllocatePayment(ctx, p.BankTransactionID, inv.Number, kind, store.AuditEntry{
 			OrderID:  rec.ID,
 			At:       s.now().UTC(),
@@ -162,7 +209,9 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 		return unavailable("the payment is allocated but the order could not be told; send the same allocation again",
 			fmt.Errorf("signal payment %s to %s: %w", p.BankTransactionID, rec.ID, err))
 	}
-	zerolog.Ctx(ctx).Info().Str("order_id", rec.ID).Str("bank_transaction_id", p.BankTransactionID).
+	l := zerolog.Ctx(ctx)
+	s.learnPayerAccount(ctx, l, rec.ID, p)
+	l.Info().Str("order_id", rec.ID).Str("bank_transaction_id", p.BankTransactionID).
 		Str("match_kind", string(kind)).Bool("retry", retry).Msg("payment allocated by finance")
 	p, err = s.store.Payment(ctx, p.BankTransactionID)
 	if err != nil {
@@ -225,4 +274,13 @@ func subMinor(a, b int64) (int64, bool) {
 		return 0, false
 	}
 	return d, true
+}
+
+// splitIDs lists the payments a split payment was applied through.
+func splitIDs(p store.Payment) string {
+	ids := make([]string, len(p.MatchParts))
+	for i, part := range p.MatchParts {
+		ids[i] = part.BankTransactionID
+	}
+	return strings.Join(ids, ", ")
 }

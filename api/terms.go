@@ -88,6 +88,15 @@ func (s *server) getTerms(w http.ResponseWriter, r *http.Request) error {
 	if vs == nil {
 		vs = []store.TermsVersion{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"in_force": t, "versions": vs})
+	accts, err := s.store.PayerAccounts(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if accts == nil {
+		accts = []store.PayerAccount{}
+	}
+	// The accounts on file as paying for the customer (PUT and DELETE
+	// /v1/customers/{id}/payer-accounts/{account} change them).
+	writeJSON(w, http.StatusOK, map[string]any{"in_force": t, "versions": vs, "payer_accounts": accts})
 	return nil
 }

@@ -163,8 +163,18 @@ func (s *server) validatePayment(ctx context.Context, ev webhook.PaymentEvent) e
 		currency,
 		checkFreeText("reference", ev.Reference),
 		checkFreeText("payer", ev.Payer),
+		checkPayerAccount(ev.PayerAccount),
 		remittanceError(ev),
 	)
+}
+
+// checkPayerAccount checks the payer's account: optional, at most
+// webhook.MaxPayerAccount bytes of printable characters.
+func checkPayerAccount(v string) *order.FieldError {
+	if len(v) > webhook.MaxPayerAccount {
+		return &order.FieldError{Field: "payer_account", Reason: fmt.Sprintf("at most %d bytes: an IBAN or account number", webhook.MaxPayerAccount)}
+	}
+	return checkID("payer_account", v, false)
 }
 
 // remittanceError is the field error of a bad remittance list, nil when
@@ -368,18 +378,20 @@ func (s *server) paymentsWebhook(w http.ResponseWriter, r *http.Request) error {
 		Amount:            ev.Amount,
 		Reference:         ev.Reference,
 		ReceivedAt:        ev.ReceivedAt,
+		Payer:             ev.Payer,
+		PayerAccount:      ev.PayerAccount,
 	})
 	if err != nil {
 		return err
 	}
-	status, err := s.routePayment(ctx, &l, p)
+	res, err := s.routePayment(ctx, &l, p, true)
 	if err != nil {
 		return err
 	}
-	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, status, ev); err != nil {
+	if err := s.recordEvent(ctx, SourcePayments, ev.EventID, res.Status, ev); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
@@ -388,6 +400,8 @@ type partAck struct {
 	Reference         string `json:"reference"`
 	BankTransactionID string `json:"bank_transaction_id"`
 	Status            string `json:"status"`
+	Rule              string `json:"rule,omitempty"`
+	Invoice           string `json:"invoice,omitempty"`
 }
 
 // remittance handles a payment whose remittance list splits it across
@@ -412,16 +426,18 @@ func (s *server) remittance(ctx context.Context, w http.ResponseWriter, l *zerol
 			Amount:            part.Amount,
 			Reference:         ref,
 			ReceivedAt:        ev.ReceivedAt,
+			Payer:             ev.Payer,
+			PayerAccount:      ev.PayerAccount,
 		})
 		if err != nil {
 			return err
 		}
-		status, err := s.routePayment(ctx, &pl, p)
+		res, err := s.routePayment(ctx, &pl, p, false)
 		if err != nil {
 			return err
 		}
-		seen[status] = true
-		acks = append(acks, partAck{Reference: ref, BankTransactionID: id, Status: status})
+		seen[res.Status] = true
+		acks = append(acks, partAck{Reference: ref, BankTransactionID: id, Status: res.Status, Rule: res.Rule, Invoice: res.Invoice})
 	}
 	status := WebhookDuplicate
 	switch {
@@ -440,17 +456,35 @@ func (s *server) remittance(ctx context.Context, w http.ResponseWriter, l *zerol
 	return nil
 }
 
+// routed is what came of a payment: the webhook's status and, when the
+// matcher decided, its rule and the invoice it applied the payment to
+// (for a split, the first).
+type routed struct {
+	Status  string `json:"status"`
+	Rule    string `json:"rule,omitempty"`
+	Invoice string `json:"invoice,omitempty"`
+}
+
 // routePayment signals a payment to the order whose invoice its reference
-// names, or leaves it unmatched in finance's queue.
-func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Payment) (string, error) {
-	if p.OrderID != "" && p.MatchKind != order.MatchUnmatched {
+// names (the invoice's number or RF reference, exactly), or else asks the
+// matcher (matchPayment); what it cannot match waits in finance's queue.
+// split allows the matcher to split the payment across invoices (not for
+// a remittance part, which is a part already).
+func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Payment, split bool) (routed, error) {
+	switch {
+	case p.MatchKind == order.MatchExact || p.MatchKind == order.MatchPartial || p.MatchKind == order.MatchOver:
 		l.Info().Str("order_id", p.OrderID).Msg("payment redelivered under a new event id; already applied")
-		return WebhookDuplicate, nil
+		return routed{Status: WebhookDuplicate}, nil
+	case len(p.MatchParts) > 0:
+		// The matcher applied it; the order may not have been told.
+		return s.resignalMatched(ctx, l, p)
+	case p.OrderID != "" && p.MatchKind != order.MatchUnmatched:
+		l.Info().Str("order_id", p.OrderID).Msg("payment redelivered under a new event id; already applied")
+		return routed{Status: WebhookDuplicate}, nil
 	}
 	ref := strings.TrimSpace(p.Reference)
 	if ref == "" {
-		l.Info().Msg("payment without reference queued for finance")
-		return WebhookUnmatched, nil
+		return s.matchPayment(ctx, l, p, split)
 	}
 	orderID, inv, err := s.store.InvoiceByNumber(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
@@ -460,11 +494,10 @@ func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Pa
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		l.Info().Str("reference", ref).Msg("payment reference matches no invoice; queued for finance")
-		return WebhookUnmatched, nil
+		return s.matchPayment(ctx, l, p, split)
 	}
 	if err != nil {
-		return "", err
+		return routed{}, err
 	}
 	err = s.temporal.SignalWorkflow(ctx, orderID, "", workflows.SignalPayment, workflows.PaymentSignal{
 		BankTransactionID: p.BankTransactionID,
@@ -478,10 +511,11 @@ func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Pa
 	switch {
 	case errors.As(err, &nf):
 		l.Warn().Err(err).Str("order_id", orderID).Msg("payment for an order whose workflow is closed; queued for finance")
-		return WebhookUnmatched, nil
+		return routed{Status: WebhookUnmatched}, nil
 	case err != nil:
-		return "", unavailable("the order could not be told; retry later", fmt.Errorf("signal payment to %s: %w", orderID, err))
+		return routed{}, unavailable("the order could not be told; retry later", fmt.Errorf("signal payment to %s: %w", orderID, err))
 	}
+	s.learnPayerAccount(ctx, l, orderID, p)
 	l.Info().Str("order_id", orderID).Msg("payment signalled")
-	return WebhookAccepted, nil
+	return routed{Status: WebhookAccepted}, nil
 }

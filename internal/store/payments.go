@@ -30,13 +30,12 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (stored Payment, f
 	}
 	stored, err = scanPayment(s.pool.QueryRow(ctx, `
 		INSERT INTO payments (bank_transaction_id, amount_minor, currency, reference, received_at,
-			order_id, invoice_number, match_kind, allocated_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			order_id, invoice_number, match_kind, allocated_by, payer, payer_account)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (bank_transaction_id) DO NOTHING
-		RETURNING bank_transaction_id, amount_minor, currency, reference, received_at,
-			order_id, invoice_number, match_kind, allocated_by`,
+		RETURNING `+paymentColumns,
 		p.BankTransactionID, p.Amount.Minor, p.Amount.Currency, p.Reference, orNow(p.ReceivedAt),
-		nullIfEmpty(p.OrderID), p.InvoiceNumber, kind, p.AllocatedBy))
+		nullIfEmpty(p.OrderID), p.InvoiceNumber, kind, p.AllocatedBy, p.Payer, p.PayerAccount))
 	if err == nil {
 		return stored, true, nil
 	}
@@ -128,8 +127,7 @@ func (s *Store) match(ctx context.Context, what, bankTransactionID, orderID, inv
 // Payment returns one payment; ErrNotFound when unknown.
 func (s *Store) Payment(ctx context.Context, bankTransactionID string) (Payment, error) {
 	p, err := scanPayment(s.pool.QueryRow(ctx, `
-		SELECT bank_transaction_id, amount_minor, currency, reference, received_at,
-			order_id, invoice_number, match_kind, allocated_by
+		SELECT `+paymentColumns+`
 		FROM payments
 		WHERE bank_transaction_id = $1`, bankTransactionID))
 	if err != nil {
@@ -156,8 +154,7 @@ type paymentKey struct {
 func (s *Store) unmatchedPayments(ctx context.Context, after *paymentKey, limit *int) ([]Payment, error) {
 	args := pgx.NamedArgs{"limit": limit}
 	query := `
-		SELECT bank_transaction_id, amount_minor, currency, reference, received_at,
-			order_id, invoice_number, match_kind, allocated_by` + unmatchedPaymentsFrom
+		SELECT ` + paymentColumns + unmatchedPaymentsFrom
 	if after != nil {
 		query += ` AND (received_at, bank_transaction_id) > (@after_received, @after_id)`
 		args["after_received"], args["after_id"] = after.receivedAt, after.id
@@ -174,12 +171,28 @@ func (s *Store) unmatchedPayments(ctx context.Context, after *paymentKey, limit 
 	return payments, nil
 }
 
-// scanPayment reads the columns every payment query selects, in their order.
+// paymentColumns are the columns every payment query selects, in
+// scanPayment's order.
+const paymentColumns = `bank_transaction_id, amount_minor, currency, reference, received_at,
+	order_id, invoice_number, match_kind, allocated_by, payer, payer_account,
+	match_rule, match_confidence, match_evidence, candidates, match_parts`
+
+// scanPayment reads paymentColumns.
 func scanPayment(row pgx.Row) (Payment, error) {
 	var p Payment
 	var orderID, kind *string
 	err := row.Scan(&p.BankTransactionID, &p.Amount.Minor, &p.Amount.Currency, &p.Reference,
-		&p.ReceivedAt, &orderID, &p.InvoiceNumber, &kind, &p.AllocatedBy)
+		&p.ReceivedAt, &orderID, &p.InvoiceNumber, &kind, &p.AllocatedBy, &p.Payer, &p.PayerAccount,
+		&p.MatchRule, &p.MatchConfidence, &p.MatchEvidence, &p.Candidates, &p.MatchParts)
+	if len(p.MatchEvidence) == 0 {
+		p.MatchEvidence = nil
+	}
+	if len(p.Candidates) == 0 {
+		p.Candidates = nil
+	}
+	if len(p.MatchParts) == 0 {
+		p.MatchParts = nil
+	}
 	if orderID != nil {
 		p.OrderID = *orderID
 	}

@@ -105,12 +105,28 @@ func DemoReps() []Rep {
 	}
 }
 
-// SeedDemo upserts the demo customers and reps; running it again restores
-// their terms and authorities.
+// DemoPayerAccounts are the accounts on file as paying for the demo
+// customers (valid German IBANs, as GET /v1/customers/{id}/terms lists
+// them): a payment from one of them without a usable reference is matched
+// to the customer's open invoices by amount (docs/design.md, "Matching
+// payments"). The scenario player pays with them.
+var DemoPayerAccounts = map[string]string{
+	"ACME-001":    "DE89370400440532013000",
+	"GLOBEX-002":  "DE12500105170648489890",
+	"INITECH-003": "DE77100100100123456789",
+}
+
+// SeedDemo upserts the demo customers and reps, and puts the demo payer
+// accounts on file; running it again restores their terms and authorities.
 func (s *Store) SeedDemo(ctx context.Context) error {
 	for _, t := range DemoCustomers() {
 		if err := s.UpsertCustomer(ctx, t); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if acct := DemoPayerAccounts[t.CustomerID]; acct != "" {
+			if _, err := s.AddPayerAccount(ctx, t.CustomerID, acct, PayerAccountSeed, "seed", nil); err != nil {
+				return fmt.Errorf("seed demo data: %w", err)
+			}
 		}
 	}
 	for _, r := range DemoReps() {

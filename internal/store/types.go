@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/matching"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 )
@@ -162,4 +163,34 @@ type Payment struct {
 	InvoiceNumber string          `json:"invoice_number,omitempty"`
 	MatchKind     order.MatchKind `json:"match_kind,omitempty"`
 	AllocatedBy   string          `json:"allocated_by,omitempty"`
+	// Payer and PayerAccount are the account holder's name and account as
+	// the bank gave them.
+	Payer        string `json:"payer,omitempty"`
+	PayerAccount string `json:"payer_account,omitempty"`
+	// MatchRule is the rule of internal/matching that decided, "" when the
+	// reference was an invoice's number or RF reference; MatchConfidence
+	// its confidence when it applied the payment; MatchEvidence what it
+	// saw, in words; Candidates finance's invoices, best first, when it
+	// left the payment for finance.
+	MatchRule       string               `json:"match_rule,omitempty"`
+	MatchConfidence *float64             `json:"match_confidence,omitempty"`
+	MatchEvidence   []string             `json:"match_evidence,omitempty"`
+	Candidates      []matching.Candidate `json:"candidates,omitempty"`
+	// MatchParts is what the matcher applied, one part per invoice.
+	MatchParts []PaymentPart `json:"match_parts,omitempty"`
 }
+
+// PaymentPart is what of a payment the matcher applied to one invoice,
+// under which payment id: the payment's own, or for a split one per
+// invoice (webhook.PartTransactionID).
+type PaymentPart struct {
+	BankTransactionID string      `json:"bank_transaction_id"`
+	OrderID           string      `json:"order_id"`
+	InvoiceNumber     string      `json:"invoice_number"`
+	Amount            money.Money `json:"amount"`
+}
+
+// MatchSplit is the match kind of a payment the matcher split across
+// several invoices: it is applied through one payment per invoice (see
+// webhook.PartTransactionID), and has no order of its own.
+const MatchSplit order.MatchKind = "split"

@@ -200,9 +200,13 @@ type PaymentEvent struct {
 	Amount            money.Money `json:"amount"`
 	// Reference is the remittance text the payer wrote; it should carry an
 	// invoice or order reference but may be empty or wrong.
-	Reference  string    `json:"reference"`
-	Payer      string    `json:"payer"`
-	ReceivedAt time.Time `json:"received_at"`
+	Reference string `json:"reference"`
+	Payer     string `json:"payer"`
+	// PayerAccount is the payer's IBAN or account number, when the bank
+	// gives it (at most MaxPayerAccount bytes); orderflow matches a
+	// payment without a usable reference by it.
+	PayerAccount string    `json:"payer_account,omitempty"`
+	ReceivedAt   time.Time `json:"received_at"`
 	// Remittance, when present, splits the payment across several
 	// invoices: each part names one reference and what of Amount pays it.
 	// Without it the payment is one part: Reference and Amount. See Parts.
@@ -223,6 +227,11 @@ const (
 	MaxRemittanceParts     = 500
 	MaxRemittanceReference = 35
 )
+
+// MaxPayerAccount bounds a payer's account: an IBAN has at most 34
+// characters, printed in groups of four at most 42; other account ids
+// (ISO 20022 Max34Text) fit too.
+const MaxPayerAccount = 70
 
 // Parts returns the payment's parts: the remittance list, or, without one,
 // the single part Reference and Amount.

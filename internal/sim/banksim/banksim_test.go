@@ -61,7 +61,7 @@ func TestPaySendsOneSignedEvent(t *testing.T) {
 	h := start(t)
 	before := time.Now()
 	code, a := h.do(t, http.MethodPost, "/sim/payments",
-		`{"reference":"INV-2026-0042","amount":{"minor":123456,"currency":"EUR"},"payer":"Acme Industrial GmbH"}`)
+		`{"reference":"INV-2026-0042","amount":{"minor":123456,"currency":"EUR"},"payer":"Acme Industrial GmbH","payer_account":"DE89 3704 0044 0532 0130 00"}`)
 	require.Equal(t, http.StatusAccepted, code, "%v", a)
 	txnID, eventID := a["bank_transaction_id"].(string), a["event_id"].(string)
 	require.Regexp(t, `^BTX-[0-9A-F]{16}$`, txnID)
@@ -75,6 +75,7 @@ func TestPaySendsOneSignedEvent(t *testing.T) {
 	require.Equal(t, money.New(123456, "EUR"), ev.Amount)
 	require.Equal(t, "INV-2026-0042", ev.Reference)
 	require.Equal(t, "Acme Industrial GmbH", ev.Payer)
+	require.Equal(t, "DE89 3704 0044 0532 0130 00", ev.PayerAccount, "the payer's account goes to orderflow")
 	require.WithinRange(t, ev.ReceivedAt, before.Add(-time.Second), time.Now())
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -134,6 +135,8 @@ func TestPaymentValidation(t *testing.T) {
 		{"remittance that does not add up", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"INV-1","amount":{"minor":4,"currency":"EUR"}}]}`, 422, "remittance"},
 		{"remittance part in another currency", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"INV-1","amount":{"minor":4,"currency":"EUR"}},{"reference":"INV-2","amount":{"minor":1,"currency":"USD"}}]}`, 422, "remittance[1].amount"},
 		{"remittance part without reference", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","remittance":[{"reference":"","amount":{"minor":5,"currency":"EUR"}}]}`, 422, "remittance[0].reference"},
+		{"payer account too long", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","payer_account":"` + strings.Repeat("9", 71) + `"}`, 422, "payer_account"},
+		{"payer account with a control character", `{"reference":"r","amount":{"minor":5,"currency":"EUR"},"payer":"p","payer_account":"DE\u0007"}`, 422, "payer_account"},
 		{"amount as float", `{"reference":"r","amount":{"minor":5.5,"currency":"EUR"},"payer":"p"}`, 400, ""},
 		{"not JSON", `{`, 400, ""},
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
@@ -141,12 +143,18 @@ type Incoming struct {
 	Amount     money.Money              `json:"amount"`
 	Payer      string                   `json:"payer"`
 	Remittance []webhook.RemittancePart `json:"remittance,omitempty"`
+	// PayerAccount is the payer's IBAN or account number, optional; the
+	// event carries it.
+	PayerAccount string `json:"payer_account,omitempty"`
 }
 
 // validatePayment names the first field at fault.
 func validatePayment(in Incoming) *order.FieldError {
 	if fe := validateSingle(in.Reference, in.Amount, in.Payer); fe != nil {
 		return fe
+	}
+	if len(in.PayerAccount) > webhook.MaxPayerAccount || strings.ContainsFunc(in.PayerAccount, func(r rune) bool { return !unicode.IsPrint(r) }) || !utf8.ValidString(in.PayerAccount) {
+		return &order.FieldError{Field: "payer_account", Reason: fmt.Sprintf("at most %d printable bytes: an IBAN or account number", webhook.MaxPayerAccount)}
 	}
 	ev := webhook.PaymentEvent{Amount: in.Amount, Remittance: in.Remittance}
 	if re := ev.CheckRemittance(); re != nil {
@@ -195,6 +203,7 @@ func (s *Sim) Receive(ctx context.Context, in Incoming) (bankTxnID, eventID stri
 		Amount:            in.Amount,
 		Reference:         in.Reference,
 		Payer:             in.Payer,
+		PayerAccount:      in.PayerAccount,
 		ReceivedAt:        s.now(),
 		Remittance:        in.Remittance,
 	}
