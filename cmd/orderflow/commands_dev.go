@@ -17,5 +17,11 @@ func devCommands() []command {
 				"DATABASE_URL's server; with -api it drives a running orderflow. With -dashboard it times the\n" +
 				"dashboard's queries over generated orders instead (docs/benchmarks.md).",
 			run: runBench},
+		{name: "simulate", summary: "play a scenario file (a month of trading) against the whole system and check its invariants",
+			about: "Runs the whole system in this process against a throw-away database on DATABASE_URL's server,\n" +
+				"with business time at the scenario's time scale, and plays the scenario: buyers, approvers,\n" +
+				"finance, CS, the carrier, the payers and outages (docs/scenarios.md). Prints what came of every\n" +
+				"order, the invariants and the automation report (docs/benchmarks.md).",
+			run: runSimulate},
 	}
 }

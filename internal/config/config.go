@@ -165,12 +165,12 @@ func (v Var) DefaultText() string {
 
 // Subcommands that read settings, named as on the command line.
 var (
-	servers  = []string{"dev", "worker", "api", "bench"}        // run orderflow's own processes
-	loggers  = []string{"dev", "worker", "api", "sim", "bench"} // write logs
-	databank = []string{"dev", "worker", "api", "migrate", "sim", "bench"}
-	workers  = []string{"dev", "worker", "bench"}          // send mails and call the outside systems
-	signers  = []string{"dev", "api", "sim", "bench"}      // sign or check webhooks
-	temporal = []string{"worker", "api", "temporal-setup"} // dial a Temporal cluster
+	servers  = []string{"dev", "worker", "api", "bench", "simulate"}        // run orderflow's own processes
+	loggers  = []string{"dev", "worker", "api", "sim", "bench", "simulate"} // write logs
+	databank = []string{"dev", "worker", "api", "migrate", "sim", "bench", "simulate"}
+	workers  = []string{"dev", "worker", "bench", "simulate"}     // send mails and call the outside systems
+	signers  = []string{"dev", "api", "sim", "bench", "simulate"} // sign or check webhooks
+	temporal = []string{"worker", "api", "temporal-setup"}        // dial a Temporal cluster
 )
 
 var vars = []Var{
@@ -184,9 +184,9 @@ var vars = []Var{
 	{Name: "TEMPORAL_API_KEY", Usage: "API-key authentication to Temporal (implies TLS)", Commands: temporal},
 	{Name: "ORDERFLOW_API_ADDR", Default: "127.0.0.1:8080", Usage: "where the REST API listens", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_PUBLIC_URL", Default: "http://127.0.0.1:8080", Usage: "how buyers and the simulators' webhooks reach the API (survey and document links)", Commands: []string{"worker", "api", "sim"}},
-	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench"}},
-	{Name: "ORDERFLOW_LINK_SECRET", Default: DevLinkSecret, Secret: true, Usage: "HMAC key of the order and accept links in buyer mails, at least 32 bytes (the worker signs, the API checks; rotating it ends the links sent)", Commands: []string{"dev", "worker", "api", "bench"}},
-	{Name: "ORDERFLOW_TOKEN_KEYS", Secret: true, Usage: "token keyring id=secret,id=secret (each at least 32 bytes): the first signs, each verifies the tokens naming it (kid); replaces ORDERFLOW_TOKEN_SECRET, for rotation without downtime", Commands: []string{"dev", "api", "token", "bench"}},
+	{Name: "ORDERFLOW_TOKEN_SECRET", Default: DevTokenSecret, Secret: true, Usage: "HMAC key of bearer tokens, at least 32 bytes", Commands: []string{"dev", "api", "token", "bench", "simulate"}},
+	{Name: "ORDERFLOW_LINK_SECRET", Default: DevLinkSecret, Secret: true, Usage: "HMAC key of the order and accept links in buyer mails, at least 32 bytes (the worker signs, the API checks; rotating it ends the links sent)", Commands: []string{"dev", "worker", "api", "bench", "simulate"}},
+	{Name: "ORDERFLOW_TOKEN_KEYS", Secret: true, Usage: "token keyring id=secret,id=secret (each at least 32 bytes): the first signs, each verifies the tokens naming it (kid); replaces ORDERFLOW_TOKEN_SECRET, for rotation without downtime", Commands: []string{"dev", "api", "token", "bench", "simulate"}},
 	{Name: "ORDERFLOW_OIDC_ISSUER", Usage: "accept bearer tokens of this OIDC provider (its iss) beside orderflow's own; empty: off", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_OIDC_AUDIENCE", Usage: "the aud the provider's tokens for this API carry", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_OIDC_JWKS_URL", Usage: "where the provider publishes its signing keys (JWKS)", Commands: []string{"api"}},
@@ -195,10 +195,10 @@ var vars = []Var{
 	{Name: "ORDERFLOW_ALLOW_DEV_SECRETS", Usage: "1 lets `orderflow api` start with the public dev secrets (test setups only)", Commands: []string{"api"}},
 	{Name: "ORDERFLOW_LOGISTICS_WEBHOOK_SECRET", Default: DevLogisticsSecret, Secret: true, Usage: "HMAC secret shared with the carrier", Commands: signers},
 	{Name: "ORDERFLOW_PAYMENTS_WEBHOOK_SECRET", Default: DevPaymentsSecret, Secret: true, Usage: "HMAC secret shared with the bank", Commands: signers},
-	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench"}},
-	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_WEBHOOK_TOLERANCE", Default: "5m", Usage: "oldest (and furthest future) webhook timestamp accepted", Commands: []string{"dev", "api", "bench", "simulate"}},
+	{Name: "ORDERFLOW_QUOTE_WAIT", Default: "5s", Usage: "how long POST /v1/quotes waits for the priced quote before it answers 202", Commands: []string{"dev", "api", "bench", "simulate"}},
 	{Name: "ORDERFLOW_TIME_SCALE", Default: "1", Usage: "for simulations and demos only: business seconds per wall second in new orders (a number ≥ 1; 5760 runs a business day in 15 s): quote validity, reminders, delivery grace, survey window and dunning run that much faster; 1 is real time. Operational timeouts and the customer workflow are not scaled", Commands: []string{"dev", "api", "bench"}},
-	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench"}},
+	{Name: "ORDERFLOW_STEP_BUDGET", Default: "30m", Usage: "how long an outside step may fail before the order needs attention (it keeps retrying); new orders take it from their start", Commands: []string{"dev", "api", "bench", "simulate"}},
 	{Name: "ORDERFLOW_WORKER_CACHE", Default: "1000", Usage: "open orders a worker process keeps in memory between their workflow tasks (the sticky workflow cache, about 100 KiB each); an order evicted is replayed from its history at its next task", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_ERP_URL", Default: "http://127.0.0.1:8081", Usage: "the ERP", Commands: []string{"worker"}},
 	{Name: "ORDERFLOW_CARRIER_URL", Default: "http://127.0.0.1:8082", Usage: "the carrier", Commands: []string{"worker"}},
@@ -231,7 +231,7 @@ var vars = []Var{
 	{Name: "ORDERFLOW_CUSTOMER_FREQUENCY_WINDOW", Default: "168h", Usage: "the window of the marketing frequency cap", Commands: workers},
 	{Name: "ORDERFLOW_CUSTOMER_MIN_ORDERS", Default: "3", Usage: "orders a customer needs before it can count as dormant (at least 3)", Commands: workers},
 	{Name: "ORDERFLOW_CUSTOMER_MIN_INTERVAL", Default: "24h", Usage: "orders closer together than this count as one purchase for the customer's rhythm (their quantities add up)", Commands: workers},
-	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench"}},
+	{Name: "ORDERFLOW_SIM_AUTO_RESTOCK", Default: "true", Usage: "the ERP simulator refills a seeded SKU to its seed level when less than half of it is available", Commands: []string{"dev", "sim", "bench", "simulate"}},
 	{Name: "ORDERFLOW_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error", Commands: loggers},
 	{Name: "ORDERFLOW_LOG_FORMAT", Default: "json", Usage: "json, or console for people", Commands: loggers},
 }

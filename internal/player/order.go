@@ -45,7 +45,9 @@ type walker struct {
 	buyer order.Actor
 	id    string
 
-	status     order.Status
+	status order.Status
+	// lastChange is when the order last moved or the walker last took a
+	// step on it.
 	lastChange time.Time
 	// seen is when the walker first saw a step ("quote:1", "approval",
 	// "hold", "invoiced", "ship:<id>", …); done the steps it took.
@@ -106,7 +108,9 @@ func (w *walker) walk(ctx context.Context) error {
 			}
 			return err
 		}
-		if why := w.parked(v); why != "" {
+		// Without the live details (the workflow did not answer its
+		// query this time) the walker cannot know what is planned next.
+		if why := w.parked(v); v.Live != nil && why != "" {
 			w.run.Parked = why
 			w.leaveGroup(ctx)
 			return nil
@@ -131,6 +135,8 @@ func (w *walker) since(step string) time.Time {
 // becomes the walker's next.
 func (w *walker) due(at time.Time) bool {
 	if !time.Now().Before(at) {
+		// The step is taken now: the order's stillness is counted from it.
+		w.lastChange = time.Now()
 		return true
 	}
 	if w.next.IsZero() || at.Before(w.next) {

@@ -100,16 +100,17 @@ func (w *walker) owed(v view) []dueInvoice {
 	return out
 }
 
-// dueAt is when, in wall time, the invoice falls due: its payment terms
-// (due date less issue date, business time) after the walker saw it.
+// dueAt is when, in wall time, the invoice falls due. A scaled order
+// keeps its invoices' due dates on its own clock (the issue date plus the
+// payment terms at the scale, order.CompressDate), so the date the order
+// shows is the wall time the dunning counts from.
 func (w *walker) dueAt(v view, number string) time.Time {
-	invoiced := w.since("invoiced")
 	for _, inv := range v.Live.Invoices {
 		if inv.Number == number {
-			return invoiced.Add(w.p.wall(inv.DueDate.Sub(inv.IssuedAt)))
+			return inv.DueDate
 		}
 	}
-	return invoiced
+	return w.since("invoiced")
 }
 
 // reference is what the payer writes in the transfer's reference field.

@@ -263,7 +263,10 @@ var (
 
 // termsAnswer is the part of GET /v1/customers/{id}/terms the player reads.
 type termsAnswer struct {
-	InForce map[string]any `json:"in_force"`
+	InForce       map[string]any `json:"in_force"`
+	PayerAccounts []struct {
+		Account string `json:"account"`
+	} `json:"payer_accounts"`
 }
 
 // MinCreditLimit is the credit limit (major units) the player gives a
@@ -290,7 +293,11 @@ func (p *player) prepare(ctx context.Context) error {
 		limit, _ := ta.InForce["credit_limit"].(map[string]any)
 		minor, _ := limit["minor"].(float64)
 		c.CreditLimit = money.New(int64(minor), c.Currency)
-		c.PayerAccount = payerAccountOf(ta.InForce)
+		if len(ta.PayerAccounts) > 0 {
+			// The payer pays from the first account on file; the bank
+			// tells it, and the matcher knows it.
+			c.PayerAccount = ta.PayerAccounts[0].Account
+		}
 		floor := money.New(MinCreditLimit*100, c.Currency)
 		if c.CreditLimit.Minor < floor.Minor {
 			ta.InForce["credit_limit"] = floor
@@ -306,23 +313,6 @@ func (p *player) prepare(ctx context.Context) error {
 		p.customers[pc.ID] = c
 	}
 	return nil
-}
-
-// payerAccountOf is the first payer account on file in a customer's terms,
-// "" when there is none.
-func payerAccountOf(terms map[string]any) string {
-	list, _ := terms["payer_accounts"].([]any)
-	for _, a := range list {
-		switch v := a.(type) {
-		case string:
-			return v
-		case map[string]any:
-			if s, _ := v["account"].(string); s != "" {
-				return s
-			}
-		}
-	}
-	return ""
 }
 
 // playOutages switches the simulators' faults on and off at the plan's

@@ -1,0 +1,138 @@
+//go:build !nodev
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/devserver"
+	"github.com/orderflow/orderflow/internal/order"
+	"github.com/orderflow/orderflow/internal/player"
+	"github.com/orderflow/orderflow/internal/scenario"
+)
+
+// runSimulate is `orderflow simulate`: a scenario played against the whole
+// system in this process, at the scenario's time scale.
+func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("simulate")
+	file := fs.String("scenario", "scenarios/month.yaml", "the scenario file to play (format: docs/scenarios.md)")
+	scale := fs.Float64("time-scale", 0, "business seconds per wall second, instead of the file's time_scale (0: the file's)")
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often the player reads an order it waits on (wall time)")
+	timeout := fs.Duration("timeout", 2*time.Hour, "give up a run that has not settled in this wall time (it still reports)")
+	temporalStore := fs.String("temporal-store", string(devserver.StoreSQLite), "where the in-process Temporal keeps its data: sqlite (a file in a temporary directory) or postgres (throw-away databases beside the run's own)")
+	keepDB := fs.Bool("keep-db", false, "keep the throw-away database for inspection")
+	jsonOut := fs.String("json", "", "also write what the player did (every order and payment) as JSON to this file")
+	cfg, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	s, err := scenario.Load(*file)
+	if err != nil {
+		return err
+	}
+	if *scale != 0 {
+		s.TimeScale = *scale
+	}
+	plan, err := scenario.Expand(s)
+	if err != nil {
+		return err
+	}
+	store, err := devserver.ParseStore(*temporalStore)
+	if err != nil {
+		return fmt.Errorf("-temporal-store: %w", err)
+	}
+	log := newLogger(cfg, stderr)
+	fmt.Fprintf(stderr, "simulate: %s, %d orders over %s of business time at %g× (about %s of requests), on a private in-process stack…\n",
+		plan.Name, len(plan.Orders), plan.Duration, plan.TimeScale, plan.Compress(plan.Duration).Round(time.Second))
+	// The orders run at the scenario's scale: it reaches each workflow
+	// through its input (ORDERFLOW_TIME_SCALE, here the plan's).
+	cfg.TimeScale = plan.TimeScale
+	stack, cleanup, err := startBenchStack(ctx, cfg, log, store, false, *keepDB)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	iss, _, err := auth.FromConfig(cfg, nil)
+	if err != nil {
+		return err
+	}
+	targets := player.Targets{API: stack.APIURL, ERP: stack.ERPURL, Carrier: stack.CarrierURL, Bank: stack.BankURL, Mail: stack.MailURL,
+		Mint: func(a order.Actor) (string, error) { return iss.Mint(a, 24*time.Hour) }}
+	start := time.Now()
+	res, runErr := player.Play(ctx, plan, targets, player.Options{Poll: *poll, Timeout: *timeout, Log: log,
+		Progress: func(format string, a ...any) {
+			fmt.Fprintf(stderr, "simulate: %s  %s\n", time.Since(start).Round(time.Second), fmt.Sprintf(format, a...))
+		}})
+	if res == nil {
+		return runErr
+	}
+	violations, checkErr := player.Check(context.WithoutCancel(ctx), res, targets)
+	printPlayed(stdout, res, violations)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("-json: %w", err)
+		}
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case checkErr != nil:
+		return checkErr
+	case len(violations) > 0:
+		return fmt.Errorf("%d invariants broken", len(violations))
+	case len(res.Errors) > 0:
+		return fmt.Errorf("the player met %d errors", len(res.Errors))
+	}
+	return nil
+}
+
+// printPlayed writes what the run did and whether its invariants hold.
+func printPlayed(w io.Writer, res *player.Result, violations []string) {
+	fmt.Fprintf(w, "scenario %s: %d orders, %d payments sent, %s wall\n", res.Plan.Name, len(res.Orders), len(res.Payments),
+		res.Finished.Sub(res.Started).Round(time.Second))
+	byStatus := map[string]int{}
+	parked := map[string]int{}
+	for _, o := range res.Orders {
+		byStatus[string(o.Status)]++
+		if o.Parked != "" {
+			parked[strings.SplitN(o.Parked, ":", 2)[0]]++
+		}
+	}
+	fmt.Fprintln(w, "orders by status when the run ended:")
+	for _, s := range slices.Sorted(maps.Keys(byStatus)) {
+		fmt.Fprintf(w, "  %-20s %4d\n", s, byStatus[s])
+	}
+	if len(parked) > 0 {
+		fmt.Fprintln(w, "left waiting by design:")
+		for _, s := range slices.Sorted(maps.Keys(parked)) {
+			fmt.Fprintf(w, "  %4d  %s\n", parked[s], s)
+		}
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(w, "player errors (%d):\n", len(res.Errors))
+		for _, e := range res.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	if len(violations) == 0 {
+		fmt.Fprintln(w, "invariants: hold (every order terminal or waiting on a named person; every payment applied or in finance's worklist; no effect duplicated in a simulator)")
+		return
+	}
+	fmt.Fprintf(w, "invariants: %d broken\n", len(violations))
+	for _, v := range violations {
+		fmt.Fprintf(w, "  %s\n", v)
+	}
+}
