@@ -97,6 +97,10 @@ type OrderFacts struct {
 	// (CS, finance, sales managers and reps), oldest first; the buyer's and
 	// the system's are not among them.
 	StaffActions []StaffAction
+	// StaffTouched is the order's own flag that CS or finance acted on it
+	// (orders.staff_touched, set with the same writes as the audit
+	// entries); it counts as a touch even when StaffActions holds none.
+	StaffTouched bool
 	// Decisions are the human decisions the order asked for, each once.
 	Decisions  []Decision
 	Exceptions []Exception
@@ -116,6 +120,9 @@ func (o OrderFacts) Finished() bool {
 
 // Touched reports whether CS or finance acted on the order.
 func (o OrderFacts) Touched() bool {
+	if o.StaffTouched {
+		return true
+	}
 	for _, a := range o.StaffActions {
 		if a.Touches() {
 			return true

@@ -32,6 +32,7 @@ func TestStraightRules(t *testing.T) {
 		{"completed after a CS retry", automation.OrderFacts{Status: order.StatusCompleted, StaffActions: []automation.StaffAction{cs}}, false, nil},
 		{"a manager's approval is a decision, not a touch", automation.OrderFacts{Status: order.StatusCompleted,
 			StaffActions: []automation.StaffAction{mgr}, Decisions: []automation.Decision{automation.DecisionApproval}}, true, []string{"approval asked"}},
+		{"flagged touched without an audit entry", automation.OrderFacts{Status: order.StatusCompleted, StaffTouched: true}, false, nil},
 		{"in flight untouched", automation.OrderFacts{Status: order.StatusShipping}, false, []string{automation.InFlight}},
 		{"in flight touched stays in", automation.OrderFacts{Status: order.StatusShipping, StaffActions: []automation.StaffAction{cs}}, false, nil},
 		{"cancelled is a decision", automation.OrderFacts{Status: order.StatusCancelled, Decisions: []automation.Decision{automation.DecisionCancelled}}, false, []string{"cancelled"}},

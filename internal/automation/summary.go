@@ -192,6 +192,9 @@ func Summarize(orders []OrderFacts, payments []PaymentFacts, exclude Excluder) R
 				why = append(why, string(a.Role)+": "+a.Action)
 			}
 		}
+		if len(why) == 0 && o.StaffTouched {
+			why = append(why, "staff touched (no audit entry names the action)")
+		}
 		for _, e := range o.Exceptions {
 			why = append(why, "exception: "+e.Cause)
 		}

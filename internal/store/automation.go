@@ -90,7 +90,7 @@ func (s *Store) AutomationFacts(ctx context.Context, f AutomationFilter) (Automa
 // The orders of an AutomationFilter: $1 from, $2 to, $3 customer, $4 ids,
 // $5 whether the period applies.
 const automationOrders = `
-	SELECT o.id, o.customer_id, o.po_number, o.status, o.created_at, o.delivered_at, o.paid_at
+	SELECT o.id, o.customer_id, o.po_number, o.status, o.created_at, o.delivered_at, o.paid_at, o.staff_touched
 	FROM orders o
 	WHERE o.status <> 'QUOTE_REFUSED' AND (
 		($5 AND o.created_at >= $1 AND o.created_at < $2 AND ($3 = '' OR o.customer_id = $3))
@@ -110,7 +110,7 @@ func automationFacts(ctx context.Context, q querier, f AutomationFilter) (Automa
 	var delivered, paid *time.Time
 	var o automation.OrderFacts
 	if _, err := pgx.ForEachRow(rows, []any{&o.OrderID, &o.CustomerID, &o.PONumber, &o.Status, &o.CreatedAt,
-		&delivered, &paid}, func() error {
+		&delivered, &paid, &o.StaffTouched}, func() error {
 		o.CreatedAt = o.CreatedAt.UTC()
 		o.DeliveredAt, o.PaidAt = utcOrZero(delivered), utcOrZero(paid)
 		idx[o.OrderID] = len(out.Orders)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/automation"
 )
 
 // The dashboard's figures. Every query reads the facts the order workflow
@@ -50,6 +52,13 @@ type KPIReport struct {
 	NPS          NPS
 	Receivables  []Receivables
 	OrdersPerDay OrdersPerDay
+	// Straight is the automation report (internal/automation) of the
+	// period's orders and of the payments received in it: STP, auto-match,
+	// exceptions by cause with their wait, delivery to cash, staff actions
+	// per 100 orders and the targets, as a scenario run reports them; the
+	// decisions the orders asked for, and the orders still in flight that
+	// nobody touched, leave the STP denominator (ExcludeRealTraffic).
+	Straight automation.Report
 	// OpenFollowUps counts the detractor follow-ups not closed yet (now,
 	// not in the period): the one worklist figure the dashboard shows.
 	OpenFollowUps int
@@ -281,6 +290,11 @@ func (s *Store) KPIs(ctx context.Context, f KPIFilter) (KPIReport, error) {
 		if r.OrdersPerDay, err = kpiOrdersPerDay(ctx, q, f); err != nil {
 			return err
 		}
+		facts, err := automationFacts(ctx, q, AutomationFilter{From: f.From, To: f.To, CustomerID: f.CustomerID})
+		if err != nil {
+			return err
+		}
+		r.Straight = automation.Summarize(facts.Orders, facts.Payments, automation.ExcludeRealTraffic)
 		if err := q.QueryRow(ctx, openFollowUps, f.CustomerID).Scan(&r.OpenFollowUps); err != nil {
 			return fmt.Errorf("count open follow-ups: %w", err)
 		}
