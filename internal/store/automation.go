@@ -24,13 +24,19 @@ const MatcherActor = "orderflow"
 // left out like everywhere on the dashboard. A zero period reads OrderIDs
 // alone.
 //
-// Payments: those received in [From, To) (of CustomerID's orders when set:
-// a payment nobody could attribute has no customer), and every payment
-// applied or routed to one of the OrderIDs.
+// Payments: those received in [PaymentsFrom, PaymentsTo) ([From, To)
+// when unset; of CustomerID's orders when set: a payment nobody could
+// attribute has no customer), and every payment applied or routed to one
+// of the OrderIDs. A scenario run names its orders by id and gives the
+// run's window as the payments' period, so that the payments nobody could
+// place count too.
 type AutomationFilter struct {
 	From, To   time.Time
 	CustomerID string
 	OrderIDs   []string
+	// PaymentsFrom and PaymentsTo bound the payments received, when the
+	// orders are chosen by id or the payments' window differs.
+	PaymentsFrom, PaymentsTo time.Time
 	// At is "now": an exception still open has waited until At. Zero is
 	// the time of the read.
 	At time.Time
@@ -87,42 +93,94 @@ func (s *Store) AutomationFacts(ctx context.Context, f AutomationFilter) (Automa
 	return out, err
 }
 
-// The orders of an AutomationFilter: $1 from, $2 to, $3 customer, $4 ids,
-// $5 whether the period applies.
-const automationOrders = `
-	SELECT o.id, o.customer_id, o.po_number, o.status, o.created_at, o.delivered_at, o.paid_at, o.staff_touched
-	FROM orders o
-	WHERE o.status <> 'QUOTE_REFUSED' AND (
-		($5 AND o.created_at >= $1 AND o.created_at < $2 AND ($3 = '' OR o.customer_id = $3))
-		OR o.id = ANY($4))`
+// orderWhere selects the filter's orders over named arguments (@from,
+// @to, @customer, @ids), written for the case at hand so that each half
+// uses its index (orders_created_idx or orders_customer_created_idx; the
+// primary key): a parameter that switches a half off would leave the
+// planner a sequential scan of every order.
+func (f AutomationFilter) orderWhere() string {
+	const period = `o.created_at >= @from AND o.created_at < @to AND (@customer = '' OR o.customer_id = @customer)`
+	const ids = `o.id = ANY(@ids)`
+	where := ids
+	switch {
+	case f.period() && len(f.OrderIDs) > 0:
+		where = `((` + period + `) OR ` + ids + `)`
+	case f.period():
+		where = period
+	}
+	return `o.status <> 'QUOTE_REFUSED' AND ` + where
+}
+
+// paymentWhere selects the filter's payments (p, with po its order) over
+// @pfrom, @pto, @customer and @ids.
+func (f AutomationFilter) paymentWhere() string {
+	const period = `p.received_at >= @pfrom AND p.received_at < @pto AND (@customer = '' OR po.customer_id = @customer)`
+	const ids = `p.order_id = ANY(@ids)`
+	switch pf, pt := f.paymentPeriod(); {
+	case !pf.Before(pt) || pf.IsZero():
+		return ids
+	case len(f.OrderIDs) > 0:
+		return `((` + period + `) OR ` + ids + `)`
+	default:
+		return period
+	}
+}
+
+func (f AutomationFilter) paymentPeriod() (from, to time.Time) {
+	if !f.PaymentsFrom.IsZero() {
+		return f.PaymentsFrom, f.PaymentsTo
+	}
+	return f.From, f.To
+}
+
+// sel is a CTE of the ids of the filter's orders, which the queries after
+// the first join rather than send a month's ids back.
+func (f AutomationFilter) sel() string {
+	return `WITH sel AS MATERIALIZED (SELECT o.id FROM orders o WHERE ` + f.orderWhere() + `)
+	`
+}
 
 func automationFacts(ctx context.Context, q querier, f AutomationFilter) (AutomationFacts, error) {
 	const what = "automation facts"
 	at := orNow(f.At).UTC()
-	args := []any{f.From, f.To, f.CustomerID, nonNil(f.OrderIDs), f.period()}
+	pf, pt := f.paymentPeriod()
+	args := pgx.NamedArgs{"from": f.From, "to": f.To, "customer": f.CustomerID, "ids": nonNil(f.OrderIDs),
+		"pfrom": pf, "pto": pt, "roles": staffRoles(), "at": at}
 	var out AutomationFacts
 
-	rows, err := q.Query(ctx, automationOrders, args...)
+	// The queries below probe an index per exception and per order; their
+	// estimated cost (tens of thousands of orders in a month) crosses
+	// jit_above_cost, and compiling them took 1.5 s of a 1.6 s query at a
+	// million orders. Off for these queries, back to the default after.
+	var jit, off string
+	if err := q.QueryRow(ctx, `SELECT current_setting('jit'), set_config('jit', 'off', true)`).Scan(&jit, &off); err != nil {
+		return out, dbError(what+": jit off", err)
+	}
+	defer func() { _ = q.QueryRow(ctx, `SELECT set_config('jit', $1, true)`, jit).Scan(&off) }()
+
+	rows, err := q.Query(ctx, `
+		SELECT o.id, o.customer_id, o.po_number, o.status, o.created_at, o.delivered_at, o.paid_at, o.staff_touched,
+			o.ended_at, o.needs_attention
+		FROM orders o
+		WHERE `+f.orderWhere(), args)
 	if err != nil {
 		return out, dbError(what+": orders", err)
 	}
 	idx := map[string]int{}
-	var delivered, paid *time.Time
+	var milestones []orderMilestones
+	var m orderMilestones
 	var o automation.OrderFacts
 	if _, err := pgx.ForEachRow(rows, []any{&o.OrderID, &o.CustomerID, &o.PONumber, &o.Status, &o.CreatedAt,
-		&delivered, &paid, &o.StaffTouched}, func() error {
+		&m.delivered, &m.paid, &o.StaffTouched, &m.ended, &m.attention}, func() error {
 		o.CreatedAt = o.CreatedAt.UTC()
-		o.DeliveredAt, o.PaidAt = utcOrZero(delivered), utcOrZero(paid)
+		o.DeliveredAt, o.PaidAt = utcOrZero(m.delivered), utcOrZero(m.paid)
 		idx[o.OrderID] = len(out.Orders)
 		out.Orders = append(out.Orders, o)
-		o = automation.OrderFacts{}
+		milestones = append(milestones, m)
+		o, m = automation.OrderFacts{}, orderMilestones{}
 		return nil
 	}); err != nil {
 		return out, dbError(what+": orders", err)
-	}
-	ids := make([]string, 0, len(out.Orders))
-	for _, o := range out.Orders {
-		ids = append(ids, o.OrderID)
 	}
 	decided := map[string]map[automation.Decision]bool{}
 	decide := func(id string, d automation.Decision) {
@@ -147,17 +205,16 @@ func automationFacts(ctx context.Context, q querier, f AutomationFilter) (Automa
 	}
 
 	// Staff actions and the audit entries that tell a decision.
-	rows, err = q.Query(ctx, `
+	rows, err = q.Query(ctx, f.sel()+`
 		SELECT a.order_id, a.actor_role, a.action, COALESCE(a.to_status, ''), a.at
-		FROM audit_log a
-		WHERE a.order_id = ANY($1)
-		  AND (a.actor_role = ANY($2) AND a.action <> 'quote.pricing'
+		FROM sel JOIN audit_log a ON a.order_id = sel.id
+		WHERE (a.actor_role = ANY(@roles) AND a.action <> 'quote.pricing'
 		       OR a.to_status IN ('AWAITING_APPROVAL', 'CREDIT_HOLD')
 		       OR a.action IN ('shipment.exception', 'payment.escalated', 'invoice.disputed'))
 		  AND NOT (a.seq IS NOT NULL AND EXISTS (
 			SELECT 1 FROM audit_log later
 			WHERE later.order_id = a.order_id AND later.fence > a.fence AND later.seq <= a.seq))
-		ORDER BY a.order_id, a.at, a.id`, ids, staffRoles())
+		ORDER BY a.order_id, a.at, a.id`, args)
 	if err != nil {
 		return out, dbError(what+": audit", err)
 	}
@@ -191,9 +248,9 @@ func automationFacts(ctx context.Context, q querier, f AutomationFilter) (Automa
 		return out, dbError(what+": audit", err)
 	}
 
-	if err := readExceptions(ctx, q, ids, at, func(id string, e automation.Exception) {
-		if i, ok := idx[id]; ok {
-			out.Orders[i].Exceptions = append(out.Orders[i].Exceptions, e)
+	if err := readExceptions(ctx, q, f.sel(), args, func(x rawException) {
+		if i, ok := idx[x.orderID]; ok {
+			out.Orders[i].Exceptions = append(out.Orders[i].Exceptions, x.exception(milestones[i], at))
 		}
 	}); err != nil {
 		return out, dbError(what+": exceptions", err)
@@ -201,10 +258,10 @@ func automationFacts(ctx context.Context, q querier, f AutomationFilter) (Automa
 
 	// Detractor follow-ups: a decision and an exception of the follow-ups
 	// worklist, which is the row itself.
-	rows, err = q.Query(ctx, `
-		SELECT order_id, opened_at, closed_at FROM followups
-		WHERE kind = 'detractor' AND order_id = ANY($1)
-		ORDER BY order_id, opened_at, id`, ids)
+	rows, err = q.Query(ctx, f.sel()+`
+		SELECT fu.order_id, fu.opened_at, fu.closed_at FROM sel JOIN followups fu ON fu.order_id = sel.id
+		WHERE fu.kind = 'detractor'
+		ORDER BY fu.order_id, fu.opened_at, fu.id`, args)
 	if err != nil {
 		return out, dbError(what+": follow-ups", err)
 	}
@@ -234,7 +291,7 @@ func automationFacts(ctx context.Context, q querier, f AutomationFilter) (Automa
 		slices.SortStableFunc(o.Exceptions, func(a, b automation.Exception) int { return a.OpenedAt.Compare(b.OpenedAt) })
 	}
 
-	out.Payments, err = automationPayments(ctx, q, args)
+	out.Payments, err = automationPayments(ctx, q, f.paymentWhere(), args)
 	if err != nil {
 		return out, dbError(what+": payments", err)
 	}
@@ -280,19 +337,30 @@ func staffRoles() []string {
 //     did not apply keeps the unmatched list's condition);
 //   - payment.escalated: an invoice of the order that is, or was, past due
 //     with money open (the overdue-invoices list's condition).
-func readExceptions(ctx context.Context, q querier, ids []string, at time.Time, add func(string, automation.Exception)) error {
-	rows, err := q.Query(ctx, `
-		WITH x AS (
+func readExceptions(ctx context.Context, q querier, sel string, args pgx.NamedArgs, add func(rawException)) error {
+	rows, err := q.Query(ctx, sel+`,`+exceptionsSQL, args)
+	if err != nil {
+		return err
+	}
+	var x rawException
+	_, err = pgx.ForEachRow(rows, []any{&x.orderID, &x.kind, &x.opened, &x.reason, &x.resolved, &x.listed}, func() error {
+		add(x)
+		return nil
+	})
+	return err
+}
+
+const exceptionsSQL = `
+		x AS (
 			SELECT x.order_id, x.seq, x.kind, x.at,
 				COALESCE((SELECT a.reason FROM audit_log a
 					WHERE a.order_id = x.order_id AND a.seq = x.seq AND a.action = x.kind
 					ORDER BY a.fence DESC LIMIT 1), '') AS reason
-			FROM order_exceptions x
-			WHERE x.order_id = ANY($1)
+			FROM sel JOIN order_exceptions x ON x.order_id = sel.id
 			UNION ALL
 			SELECT a.order_id, COALESCE(a.seq, 0), a.action, a.at, a.reason
-			FROM audit_log a
-			WHERE a.order_id = ANY($1) AND a.action = 'payment.escalated'
+			FROM sel JOIN audit_log a ON a.order_id = sel.id
+			WHERE a.action = 'payment.escalated'
 			  AND NOT EXISTS (
 				SELECT 1 FROM audit_log later
 				WHERE later.order_id = a.order_id AND later.fence > a.fence AND later.seq <= a.seq)
@@ -307,58 +375,76 @@ func readExceptions(ctx context.Context, q querier, ids []string, at time.Time, 
 				       OR (x.kind = 'step.delayed' AND c.action = 'step.failed')))
 			WHEN x.kind = 'delivery.overdue' THEN COALESCE(
 				(SELECT s.delivered_at FROM shipments s
-				 WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ' ', 2)), o.delivered_at)
+				 WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ' ', 2)))
 			WHEN x.kind = 'shipment.exception' THEN COALESCE(
 				(SELECT s.delivered_at FROM shipments s
-				 WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ': ', 1)), o.delivered_at)
+				 WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ': ', 1)))
 			WHEN x.kind = 'payment.not-applied' THEN (
 				SELECT p.updated_at FROM payments p
 				WHERE p.bank_transaction_id = split_part(x.reason, ': ', 1)
 				  AND p.match_kind IN ('exact', 'partial', 'overpayment'))
-			WHEN x.kind = 'payment.escalated' THEN o.paid_at
 			END,
-			o.ended_at,
 			CASE
 			WHEN x.kind IN ('step.failed', 'step.delayed') THEN true
-			WHEN x.kind = 'delivery.overdue' THEN EXISTS (
-				SELECT 1 FROM shipments s WHERE s.order_id = x.order_id AND s.overdue)
-			WHEN x.kind = 'shipment.exception' THEN EXISTS (
-				SELECT 1 FROM shipments s
-				WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ': ', 1) AND s.overdue)
-			WHEN x.kind = 'payment.not-applied' THEN EXISTS (
-				SELECT 1 FROM payments p WHERE p.bank_transaction_id = split_part(x.reason, ': ', 1))
-			WHEN x.kind = 'payment.escalated' THEN EXISTS (
-				SELECT 1 FROM invoices i WHERE i.order_id = x.order_id AND i.due_date < COALESCE(i.settled_at, $2))
+			-- Scalar subqueries, not EXISTS: the planner turns an EXISTS
+			-- here into a hash over every overdue shipment in the table.
+			WHEN x.kind = 'delivery.overdue' THEN COALESCE((
+				SELECT bool_or(s.overdue) FROM shipments s WHERE s.order_id = x.order_id), false)
+			WHEN x.kind = 'shipment.exception' THEN COALESCE((
+				SELECT bool_or(s.overdue) FROM shipments s
+				WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ': ', 1)), false)
+			WHEN x.kind = 'payment.not-applied' THEN COALESCE((
+				SELECT true FROM payments p WHERE p.bank_transaction_id = split_part(x.reason, ': ', 1)), false)
+			WHEN x.kind = 'payment.escalated' THEN COALESCE((
+				SELECT bool_or(i.due_date < COALESCE(i.settled_at, @at)) FROM invoices i WHERE i.order_id = x.order_id), false)
 			ELSE false
-			END,
-			o.needs_attention
-		FROM x JOIN orders o ON o.id = x.order_id
-		ORDER BY x.order_id, x.at, x.seq`, ids, at)
-	if err != nil {
-		return err
+			END
+		FROM x
+		ORDER BY x.order_id, x.at, x.seq`
+
+// rawException is a row of readExceptions, before the order's own
+// milestones complete it.
+type rawException struct {
+	orderID, kind, reason string
+	opened                time.Time
+	resolved              *time.Time
+	listed                bool
+}
+
+// exception completes a raw exception with its order's milestones: an
+// overdue or damaged shipment is resolved at the latest when every
+// shipment is delivered, an escalation when the invoices are reconciled,
+// anything when the order ended; an open step exception is listed only
+// while the order needs attention.
+func (x rawException) exception(o orderMilestones, at time.Time) automation.Exception {
+	e := automation.Exception{Cause: exceptionCause(x.kind, x.reason), Kind: x.kind, OpenedAt: x.opened.UTC(),
+		Worklist: exceptionWorklist[x.kind], InWorklist: x.listed}
+	closed := x.resolved
+	switch x.kind {
+	case "delivery.overdue", "shipment.exception":
+		if closed == nil {
+			closed = o.delivered
+		}
+	case "payment.escalated":
+		closed = o.paid
 	}
-	var id, kind, reason string
-	var opened time.Time
-	var resolved, ended *time.Time
-	var listed, attention bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &kind, &opened, &reason, &resolved, &ended, &listed, &attention}, func() error {
-		e := automation.Exception{Cause: exceptionCause(kind, reason), Kind: kind, OpenedAt: opened.UTC(),
-			Worklist: exceptionWorklist[kind], InWorklist: listed}
-		closed := resolved
-		if ended != nil && (closed == nil || ended.Before(*closed)) {
-			closed = ended
-		}
-		if closed != nil && closed.Before(opened) {
-			closed = &opened
-		}
-		e = closedAt(e, closed, at)
-		if e.Open && (kind == "step.failed" || kind == "step.delayed") {
-			e.InWorklist = attention
-		}
-		add(id, e)
-		return nil
-	})
-	return err
+	if o.ended != nil && (closed == nil || o.ended.Before(*closed)) {
+		closed = o.ended
+	}
+	if closed != nil && closed.Before(x.opened) {
+		closed = &x.opened
+	}
+	e = closedAt(e, closed, at)
+	if e.Open && (x.kind == "step.failed" || x.kind == "step.delayed") {
+		e.InWorklist = o.attention
+	}
+	return e
+}
+
+// orderMilestones are what exception needs of an order.
+type orderMilestones struct {
+	delivered, paid, ended *time.Time
+	attention              bool
 }
 
 // exceptionCause names an exception for grouping.
@@ -396,14 +482,13 @@ func closedAt(e automation.Exception, closed *time.Time, at time.Time) automatio
 	return e
 }
 
-func automationPayments(ctx context.Context, q querier, args []any) ([]automation.PaymentFacts, error) {
+func automationPayments(ctx context.Context, q querier, where string, args pgx.NamedArgs) ([]automation.PaymentFacts, error) {
 	rows, err := q.Query(ctx, `
 		SELECT p.bank_transaction_id, COALESCE(p.order_id, ''), p.invoice_number, p.reference,
 			p.amount_minor, p.currency, p.received_at, COALESCE(p.match_kind, ''), p.allocated_by
 		FROM payments p LEFT JOIN orders po ON po.id = p.order_id
-		WHERE ($5 AND p.received_at >= $1 AND p.received_at < $2 AND ($3 = '' OR po.customer_id = $3))
-		   OR p.order_id = ANY($4)
-		ORDER BY p.received_at, p.bank_transaction_id`, args...)
+		WHERE `+where+`
+		ORDER BY p.received_at, p.bank_transaction_id`, args)
 	if err != nil {
 		return nil, err
 	}

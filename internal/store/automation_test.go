@@ -200,6 +200,12 @@ func TestAutomationFacts(t *testing.T) {
 	require.Len(t, f.Orders, 1)
 	require.Len(t, f.Payments, 1)
 	require.Equal(t, "BTX-1", f.Payments[0].ID)
+	// With the run's window for payments, the ones nobody placed come too.
+	f, err = s.AutomationFacts(ctx, store.AutomationFilter{OrderIDs: []string{"a-straight"},
+		PaymentsFrom: autoT0, PaymentsTo: autoT0.Add(24 * time.Hour), At: at})
+	require.NoError(t, err)
+	require.Len(t, f.Orders, 1)
+	require.Len(t, f.Payments, 3)
 
 	_, err = s.AutomationFacts(ctx, store.AutomationFilter{})
 	require.Error(t, err)
