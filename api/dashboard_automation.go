@@ -37,7 +37,11 @@ func kpiKey(s string) string {
 
 // targetCharts draws STP and auto-match against their target, and the
 // exceptions' waits by cause (p50, p90, in hours).
-func targetCharts(v *dashboardView, r automation.Report) {
+func targetCharts(v *dashboardView, rp *automation.Report) {
+	if rp == nil {
+		return
+	}
+	r := *rp
 	rates := []struct {
 		label string
 		r     automation.Rate
@@ -82,8 +86,11 @@ func targetCharts(v *dashboardView, r automation.Report) {
 // automationCSV are the automation report's CSV sections.
 var automationCSV = map[string]func(store.KPIReport) [][]string{
 	"automation-targets": func(r store.KPIReport) [][]string {
-		a := r.Straight
 		rows := [][]string{{"figure", "value", "numerator", "denominator", "target", "verdict"}}
+		if r.Straight == nil {
+			return rows
+		}
+		a := *r.Straight
 		for _, t := range []struct {
 			key, name string
 			rate      automation.Rate
@@ -109,6 +116,9 @@ var automationCSV = map[string]func(store.KPIReport) [][]string{
 	"exception-causes": func(r store.KPIReport) [][]string {
 		rows := [][]string{{"cause", "exceptions", "orders", "open", "worklist", "without_worklist_entry",
 			"wait_p50_hours", "wait_p90_hours", "wait_max_hours"}}
+		if r.Straight == nil {
+			return rows
+		}
 		for _, e := range r.Straight.Exceptions {
 			rows = append(rows, []string{e.Cause, strconv.Itoa(e.Count), strconv.Itoa(e.Orders), strconv.Itoa(e.Open), e.Worklist,
 				strconv.Itoa(e.Orphans), waitHours(e.Wait.P50), waitHours(e.Wait.P90), waitHours(e.Wait.Max)})
@@ -117,6 +127,9 @@ var automationCSV = map[string]func(store.KPIReport) [][]string{
 	},
 	"held-back": func(r store.KPIReport) [][]string {
 		rows := [][]string{{"target", "cause", "count", "examples"}}
+		if r.Straight == nil {
+			return rows
+		}
 		for _, t := range r.Straight.Targets {
 			for _, c := range t.HeldBackBy {
 				rows = append(rows, []string{t.Name, c.Cause, strconv.Itoa(c.Count), strings.Join(c.Examples, " ")})

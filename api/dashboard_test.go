@@ -398,4 +398,12 @@ func TestDashboardAutomationReport(t *testing.T) {
 	held := read("held-back")
 	require.Contains(t, held, []string{"auto-match", "waiting for finance: no reference, payer unknown", "1", "BTX-B"})
 	require.Contains(t, held, []string{"orphan", "carrier exception", "1", "kpi-o5"})
+
+	// A year is past the report's period: the page says so, the rest stays.
+	w = e.do(req{method: http.MethodGet, path: "/dashboard?from=2025-04-01&to=2026-03-30", token: e.token(order.RoleFinance)})
+	require.Equal(t, http.StatusOK, w.Code)
+	got = kpis(t, w.Body.String())
+	require.Contains(t, got, "stp.skipped")
+	require.NotContains(t, got, "stp.pct")
+	require.Contains(t, got, "automation.pct")
 }

@@ -220,3 +220,16 @@ func ExcludeRealTraffic(o OrderFacts) []string {
 	}
 	return r
 }
+
+// ExcludeListed is the excluder of a scenario plan: the reasons the plan
+// forces on each order, by PO number (the plan names its orders by PO) or
+// by order id. An order the plan does not list stays in the denominator,
+// so one the run left unfinished counts as a miss.
+func ExcludeListed(reasons map[string][]string) Excluder {
+	return func(o OrderFacts) []string {
+		if r, ok := reasons[o.PONumber]; ok && o.PONumber != "" {
+			return r
+		}
+		return reasons[o.OrderID]
+	}
+}

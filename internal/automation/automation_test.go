@@ -229,3 +229,19 @@ func TestRender(t *testing.T) {
 		t.Errorf("SVG does not escape the cause:\n%s", svg)
 	}
 }
+
+func TestExcludeListed(t *testing.T) {
+	ex := automation.ExcludeListed(map[string][]string{"PO-7": {"plan: credit declined"}, "ord-9": {"plan: buyer rejects"}})
+	for _, tc := range []struct {
+		o    automation.OrderFacts
+		want string
+	}{
+		{automation.OrderFacts{OrderID: "ord-1", PONumber: "PO-7"}, "plan: credit declined"},
+		{automation.OrderFacts{OrderID: "ord-9"}, "plan: buyer rejects"},
+		{automation.OrderFacts{OrderID: "ord-2", PONumber: "PO-8", Status: order.StatusShipping}, ""},
+	} {
+		if got := strings.Join(ex(tc.o), ","); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/internal/store/storetest"
 )
 
 // autoOrder writes an order's transitions as the workflow would.
@@ -216,7 +217,7 @@ func TestAutomationFacts(t *testing.T) {
 func TestAutomationFactsOfTheScenario(t *testing.T) {
 	t.Parallel()
 	s := seedScenario(t)
-	f, err := s.AutomationFacts(context.Background(), store.AutomationFilter{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)})
+	f, err := s.AutomationFacts(context.Background(), store.AutomationFilter{From: storetest.ScenarioFrom, To: storetest.ScenarioTo})
 	require.NoError(t, err)
 	byID := map[string]automation.OrderFacts{}
 	for _, o := range f.Orders {
@@ -234,4 +235,14 @@ func TestAutomationFactsOfTheScenario(t *testing.T) {
 		causes = append(causes, e.Cause)
 	}
 	require.ElementsMatch(t, []string{"carrier exception", "step delayed: book shipment from WH-WEST"}, causes)
+
+	// The dashboard's report is the same facts summarised, up to 93 days.
+	r, err := s.KPIs(context.Background(), store.KPIFilter{From: storetest.ScenarioFrom, To: storetest.ScenarioTo})
+	require.NoError(t, err)
+	require.NotNil(t, r.Straight)
+	require.Equal(t, automation.Summarize(f.Orders, f.Payments, automation.ExcludeRealTraffic).STP, r.Straight.STP)
+	require.Equal(t, automation.Rate{Num: 1, Den: 1}, r.Straight.STP, "o1; the others asked for decisions or are in flight")
+	r, err = s.KPIs(context.Background(), store.KPIFilter{From: storetest.ScenarioTo.AddDate(-1, 0, 0), To: storetest.ScenarioTo})
+	require.NoError(t, err)
+	require.Nil(t, r.Straight, "a year is past MaxAutomationReportPeriod")
 }
