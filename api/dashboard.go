@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/automation"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
@@ -53,6 +54,10 @@ var dashboardTemplate = template.Must(template.New("dashboard.html").Funcs(templ
 	"amount":   amount,
 	"passives": func(n store.NPSScore) int { return n.Answers - n.Promoters - n.Detractors },
 	"lower":    strings.ToLower,
+	"rate":     autoRate,
+	"wait":     automation.FormatDuration,
+	"divDays":  func(d time.Duration) float64 { return d.Hours() / 24 },
+	"kpikey":   kpiKey,
 	"csvLink": func(section, query string) csvLink {
 		href := "/dashboard/" + section + ".csv"
 		if query != "" {

@@ -232,6 +232,7 @@ func clip(s string, n int) string {
 type dashboardView struct {
 	LeadChart, TrendChart, OnTimeChart, AutomationChart, ExceptionChart svgChart
 	ConversionChart, OrdersChart, ReceivablesChart                      svgChart
+	TargetChart, WaitChart                                              svgChart
 	NPSCharts                                                           []npsDimension
 	Lead                                                                []leadPhase
 	Conversion                                                          []conversionRow
@@ -298,6 +299,8 @@ func newDashboardView(r store.KPIReport) *dashboardView {
 		{Label: "No staff action", Values: []float64{float64(a.Completed.Num)}, Texts: []string{strconv.Itoa(a.Completed.Num)}},
 		{Label: "CS or finance acted", Values: []float64{float64(a.Completed.Den - a.Completed.Num)}, Texts: []string{strconv.Itoa(a.Completed.Den - a.Completed.Num)}},
 	}, []series{{"orders", colGreen}}, 0, niceMax(float64(max(a.Completed.Num, a.Completed.Den-a.Completed.Num, 1))))
+
+	targetCharts(v, r.Straight)
 
 	var eg []barGroup
 	ehi := 1.0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orderflow/orderflow/internal/automation"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/pgdb"
 	"github.com/orderflow/orderflow/internal/store"
@@ -55,6 +56,11 @@ var dashQueries = []dashQuery{
 	}},
 	{"orders per day", func(ctx context.Context, s *store.Store, f store.KPIFilter) error {
 		_, err := s.KPIOrdersPerDay(ctx, f)
+		return err
+	}},
+	{"automation report (STP, auto-match, exceptions by cause; facts + Summarize)", func(ctx context.Context, s *store.Store, f store.KPIFilter) error {
+		facts, err := s.AutomationFacts(ctx, store.AutomationFilter{From: f.From, To: f.To, CustomerID: f.CustomerID})
+		automation.Summarize(facts.Orders, facts.Payments, automation.ExcludeRealTraffic)
 		return err
 	}},
 	{"whole page (all of the above)", func(ctx context.Context, s *store.Store, f store.KPIFilter) error {

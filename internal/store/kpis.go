@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/internal/automation"
 )
 
 // The dashboard's figures. Every query reads the facts the order workflow
@@ -50,6 +52,15 @@ type KPIReport struct {
 	NPS          NPS
 	Receivables  []Receivables
 	OrdersPerDay OrdersPerDay
+	// Straight is the automation report (internal/automation) of the
+	// period's orders and of the payments received in it: STP, auto-match,
+	// exceptions by cause with their wait, delivery to cash, staff actions
+	// per 100 orders and the targets, as a scenario run reports them; the
+	// decisions the orders asked for, and the orders still in flight that
+	// nobody touched, leave the STP denominator (ExcludeRealTraffic).
+	// It reads every order of the period one by one: nil for a period
+	// longer than MaxAutomationReportPeriod.
+	Straight *automation.Report
 	// OpenFollowUps counts the detractor follow-ups not closed yet (now,
 	// not in the period): the one worklist figure the dashboard shows.
 	OpenFollowUps int
@@ -246,6 +257,11 @@ type DayCount struct {
 	Orders int
 }
 
+// MaxAutomationReportPeriod bounds the period of the dashboard's
+// automation report: it reads each order of the period (0.2–0.6 s for 30
+// days at a million orders, 7–8 s for a year; docs/benchmarks.md).
+const MaxAutomationReportPeriod = 93 * 24 * time.Hour
+
 // MaxKPIPeriod bounds a report's period: the queries are measured up to a year.
 const MaxKPIPeriod = 3 * 366 * 24 * time.Hour
 
@@ -280,6 +296,14 @@ func (s *Store) KPIs(ctx context.Context, f KPIFilter) (KPIReport, error) {
 		}
 		if r.OrdersPerDay, err = kpiOrdersPerDay(ctx, q, f); err != nil {
 			return err
+		}
+		if f.To.Sub(f.From) <= MaxAutomationReportPeriod {
+			facts, err := automationFacts(ctx, q, AutomationFilter{From: f.From, To: f.To, CustomerID: f.CustomerID})
+			if err != nil {
+				return err
+			}
+			rep := automation.Summarize(facts.Orders, facts.Payments, automation.ExcludeRealTraffic)
+			r.Straight = &rep
 		}
 		if err := q.QueryRow(ctx, openFollowUps, f.CustomerID).Scan(&r.OpenFollowUps); err != nil {
 			return fmt.Errorf("count open follow-ups: %w", err)
