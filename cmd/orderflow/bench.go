@@ -274,7 +274,7 @@ func benchCost(ctx context.Context, cfg config.Config, log zerolog.Logger, stack
 // startBenchStack runs the whole system in this process on free ports
 // against a throw-away database (and, with the postgres store, throw-away
 // Temporal databases beside it), quietly.
-func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger, store devserver.Store, memory, keepDB bool) (*devstack.Stack, func(), error) {
+func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger, store devserver.Store, memory, keepDB bool, tune ...func(*devstack.Options)) (*devstack.Stack, func(), error) {
 	dbURL, err := pgdb.WithDatabase(cfg.DatabaseURL, "orderflow_bench_"+randomHex(6))
 	if err != nil {
 		return nil, nil, err
@@ -298,6 +298,9 @@ func startBenchStack(ctx context.Context, cfg config.Config, log zerolog.Logger,
 		APIAddr: "127.0.0.1:0", ERPAddr: "127.0.0.1:0", CarrierAddr: "127.0.0.1:0", BankAddr: "127.0.0.1:0",
 		MailAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", ERPAutoRestock: cfg.SimAutoRestock, TimeScale: cfg.TimeScale,
 		Logger: log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
+	}
+	for _, t := range tune {
+		t(&o)
 	}
 	cleanup := func() {
 		if dataDir != "" {

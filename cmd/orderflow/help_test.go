@@ -41,7 +41,7 @@ var flagsOf = map[string][]string{
 	"audit":          {"-order", "-head", "-json"},
 	"sim":            {"-erp-addr", "-carrier-addr", "-bank-addr", "-mail-addr", "-smtp-addr", "-auto-deliver", "-auto-return"},
 	"dev":            {"-data-dir", "-temporal-store", "-auto-deliver", "-auto-return"},
-	"simulate":       {"-scenario", "-time-scale", "-poll", "-timeout", "-temporal-store", "-keep-db", "-json"},
+	"simulate":       {"-scenario", "-time-scale", "-poll", "-timeout", "-temporal-store", "-keep-db", "-json", "-report", "-chart"},
 	"bench":          {"-orders", "-concurrency", "-customers", "-lines", "-api", "-temporal-store", "-erp-error-rate", "-keep-db", "-json", "-cost", "-temporal", "-dashboard", "-dashboard-db", "-runs", "-rate", "-duration", "-arrivals", "-live-reads", "-sizing", "-sticky-cache"},
 }
 

@@ -14,10 +14,14 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/automation"
 	"github.com/orderflow/orderflow/internal/devserver"
+	"github.com/orderflow/orderflow/internal/devstack"
+	"github.com/orderflow/orderflow/internal/downstream"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/player"
 	"github.com/orderflow/orderflow/internal/scenario"
+	"github.com/orderflow/orderflow/internal/store"
 )
 
 // runSimulate is `orderflow simulate`: a scenario played against the whole
@@ -31,6 +35,8 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	temporalStore := fs.String("temporal-store", string(devserver.StoreSQLite), "where the in-process Temporal keeps its data: sqlite (a file in a temporary directory) or postgres (throw-away databases beside the run's own)")
 	keepDB := fs.Bool("keep-db", false, "keep the throw-away database for inspection")
 	jsonOut := fs.String("json", "", "also write what the player did (every order and payment) as JSON to this file")
+	reportOut := fs.String("report", "", "also write the automation report (Markdown, as printed) to this file")
+	chartOut := fs.String("chart", "", "also write the report's chart (SVG) to this file; the Markdown links it by this path")
 	cfg, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -46,7 +52,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	store, err := devserver.ParseStore(*temporalStore)
+	tstore, err := devserver.ParseStore(*temporalStore)
 	if err != nil {
 		return fmt.Errorf("-temporal-store: %w", err)
 	}
@@ -56,7 +62,12 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// The orders run at the scenario's scale: it reaches each workflow
 	// through its input (ORDERFLOW_TIME_SCALE, here the plan's).
 	cfg.TimeScale = plan.TimeScale
-	stack, cleanup, err := startBenchStack(ctx, cfg, log, store, false, *keepDB)
+	// An open breaker waits wall time before it probes again: at the
+	// scale, its 30 s would hold orders days of business time after an
+	// outage ended. It waits its business time, a second at least.
+	breaker := downstream.BreakerSettings{ConsecutiveFailures: cfg.BreakerFailures,
+		OpenFor: max(time.Second, scenario.Compress(cfg.BreakerOpenFor, plan.TimeScale))}
+	stack, cleanup, err := startBenchStack(ctx, cfg, log, tstore, false, *keepDB, func(o *devstack.Options) { o.Breaker = breaker })
 	if err != nil {
 		return err
 	}
@@ -77,6 +88,23 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	violations, checkErr := player.Check(context.WithoutCancel(ctx), res, targets)
 	printPlayed(stdout, res, violations)
+	rep, repErr := simulationReport(context.WithoutCancel(ctx), stack.Store, res)
+	if repErr == nil {
+		chart := ""
+		if *chartOut != "" {
+			chart = *chartOut
+			if err := os.WriteFile(*chartOut, []byte(rep.SVG()), 0o644); err != nil {
+				return fmt.Errorf("-chart: %w", err)
+			}
+		}
+		md := rep.Markdown(chart)
+		fmt.Fprintf(stdout, "\n%s", md)
+		if *reportOut != "" {
+			if err := os.WriteFile(*reportOut, []byte(md), 0o644); err != nil {
+				return fmt.Errorf("-report: %w", err)
+			}
+		}
+	}
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -91,12 +119,28 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return runErr
 	case checkErr != nil:
 		return checkErr
+	case repErr != nil:
+		return repErr
 	case len(violations) > 0:
 		return fmt.Errorf("%d invariants broken", len(violations))
 	case len(res.Errors) > 0:
 		return fmt.Errorf("the player met %d errors", len(res.Errors))
 	}
 	return nil
+}
+
+// simulationReport reads the run's facts from orderflow's records (its
+// orders, the payments received while it ran), moves them onto business
+// time, and summarises them with the plan's forced reasons as the STP
+// excluder.
+func simulationReport(ctx context.Context, st *store.Store, res *player.Result) (automation.Report, error) {
+	facts, err := st.AutomationFacts(ctx, store.AutomationFilter{OrderIDs: res.OrderIDs(),
+		PaymentsFrom: res.Started, PaymentsTo: res.Finished.Add(time.Minute), At: res.Finished})
+	if err != nil {
+		return automation.Report{}, fmt.Errorf("read the run's facts: %w", err)
+	}
+	player.InBusinessTime(facts.Orders, facts.Payments, res.Started, res.Plan.TimeScale)
+	return automation.Summarize(facts.Orders, facts.Payments, automation.ExcludeListed(res.Forced())), nil
 }
 
 // printPlayed writes what the run did and whether its invariants hold.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderflow/orderflow/internal/automation"
 	"github.com/orderflow/orderflow/internal/creditref"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
@@ -87,4 +88,16 @@ func TestGroupIsPaidByItsLastMemberWithEveryInvoice(t *testing.T) {
 	require.Equal(t, 2*time.Hour, g.delay)
 	require.Nil(t, p.joinGroup("g1", "ACME-001", nil, 0), "paid once")
 	require.Nil(t, p.joinGroup("g2", "ACME-001", nil, 0), "a group without invoices pays nothing")
+}
+
+// TestInBusinessTimeScalesWaits: a wait of 10 wall seconds in a run at
+// 8640 is a business day.
+func TestInBusinessTimeScalesWaits(t *testing.T) {
+	origin := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	orders := []automation.OrderFacts{{DeliveredAt: origin.Add(10 * time.Second), PaidAt: origin.Add(20 * time.Second),
+		Exceptions: []automation.Exception{{OpenedAt: origin.Add(10 * time.Second), ClosedAt: origin.Add(20 * time.Second)}}}}
+	InBusinessTime(orders, nil, origin, 8640)
+	require.Equal(t, 24*time.Hour, orders[0].PaidAt.Sub(orders[0].DeliveredAt))
+	require.Equal(t, 24*time.Hour, orders[0].Exceptions[0].Waited())
+	require.True(t, orders[0].CreatedAt.IsZero(), "a zero time stays zero")
 }

@@ -55,7 +55,7 @@ var exceptionWorklist = map[string]string{
 	"step.failed":         WorklistAttention,
 	"step.delayed":        WorklistAttention,
 	"delivery.overdue":    WorklistOverdueDeliveries,
-	"shipment.exception":  "", // the carrier's problem is a CS alert mail only
+	"shipment.exception":  WorklistOverdueDeliveries, // until the shipment is delivered or reshipped
 	"payment.not-applied": WorklistUnmatchedPayments,
 	"payment.escalated":   WorklistOverdueInvoices,
 	"followup.detractor":  WorklistFollowUps,
@@ -390,8 +390,10 @@ const exceptionsSQL = `
 			-- here into a hash over every overdue shipment in the table.
 			WHEN x.kind = 'delivery.overdue' THEN COALESCE((
 				SELECT bool_or(s.overdue) FROM shipments s WHERE s.order_id = x.order_id), false)
+			-- Listed while the shipment was not delivered: an exception the
+			-- carrier reports on a delivered shipment reaches CS by mail only.
 			WHEN x.kind = 'shipment.exception' THEN COALESCE((
-				SELECT bool_or(s.overdue) FROM shipments s
+				SELECT bool_or(s.delivered_at IS NULL OR s.delivered_at > x.at) FROM shipments s
 				WHERE s.order_id = x.order_id AND s.shipment_id = split_part(x.reason, ': ', 1)), false)
 			WHEN x.kind = 'payment.not-applied' THEN COALESCE((
 				SELECT true FROM payments p WHERE p.bank_transaction_id = split_part(x.reason, ': ', 1)), false)

@@ -158,7 +158,7 @@ const (
 	overdueDeliveriesFrom = `
 		FROM shipments s JOIN orders o ON o.id = s.order_id
 		WHERE s.delivered_at IS NULL AND NOT s.replaced
-		  AND (s.promised_date < @late OR s.overdue)
+		  AND (s.promised_date < @late OR s.overdue OR s.exception <> '')
 		  AND o.status <> ALL(@ended)`
 	openFollowUpsFrom = `
 		FROM followups
@@ -422,9 +422,10 @@ type OverdueDelivery struct {
 }
 
 // OverdueDeliveries lists shipments neither delivered nor replaced whose
-// promised date plus f.DeliveryGrace has passed at f.At, or that the
-// workflow flagged overdue, of orders not ended; the earliest promise
-// first. Reads CustomerID, At, DeliveryGrace, After and Limit.
+// promised date plus f.DeliveryGrace has passed at f.At, that the
+// workflow flagged overdue, or that the carrier reported an exception on
+// (a failed attempt, a lost parcel: CS decides whether to wait or
+// reship), of orders not ended; the earliest promise first. Reads CustomerID, At, DeliveryGrace, After and Limit.
 func (s *Store) OverdueDeliveries(ctx context.Context, f WorklistFilter) (Page[OverdueDelivery], error) {
 	const what = "overdue deliveries"
 	at := orNow(f.At)

@@ -267,11 +267,19 @@ func TestOverdueDeliveries(t *testing.T) {
 		order.ShipmentFact{ShipmentID: "S1", Warehouse: "WH-EAST", Carrier: "parcel", PromisedDate: promised(9), Overdue: true, Exception: "damaged"})
 	ship("ord-3", "ACME-001", order.StatusCancelled,
 		order.ShipmentFact{ShipmentID: "S1", Warehouse: "WH-EAST", Carrier: "parcel", PromisedDate: promised(1)})
+	// A carrier exception lists a shipment within its promise: CS decides
+	// whether to wait or reship.
+	ship("ord-4", "INITECH-003", order.StatusShipping,
+		order.ShipmentFact{ShipmentID: "S1", Warehouse: "WH-EAST", Carrier: "parcel", PromisedDate: promised(20), Exception: "parcel lost"})
 
 	f := store.WorklistFilter{At: now, DeliveryGrace: 2 * day}
 	got, err := s.OverdueDeliveries(ctx, f)
 	require.NoError(t, err)
-	require.Len(t, got.Items, 2)
+	require.Len(t, got.Items, 3)
+	require.Equal(t, "ord-4", got.Items[2].OrderID)
+	require.Equal(t, "parcel lost", got.Items[2].Exception)
+	require.Equal(t, 0, got.Items[2].DaysLate, "not late, lost")
+	got.Items = got.Items[:2]
 	first := got.Items[0]
 	require.Equal(t, []string{"ord-1", "S1", "ACME-001", "WH-EAST", "parcel"},
 		[]string{first.OrderID, first.ShipmentID, first.CustomerID, first.Warehouse, first.Carrier})
@@ -287,7 +295,8 @@ func TestOverdueDeliveries(t *testing.T) {
 	paged := pages(t, func(f store.WorklistFilter) (store.Page[store.OverdueDelivery], error) {
 		return s.OverdueDeliveries(ctx, f)
 	}, f)
-	require.Equal(t, got.Items, paged)
+	require.Len(t, paged, 3)
+	require.Equal(t, got.Items, paged[:2])
 	f.CustomerID = "GLOBEX-002"
 	globex, err := s.OverdueDeliveries(ctx, f)
 	require.NoError(t, err)
@@ -296,10 +305,10 @@ func TestOverdueDeliveries(t *testing.T) {
 
 	sizes, err := s.WorklistSizes(ctx, now, 2*day)
 	require.NoError(t, err)
-	require.Equal(t, 2, sizes[store.WorklistOverdueDeliveries])
+	require.Equal(t, 3, sizes[store.WorklistOverdueDeliveries])
 	sizes, err = s.WorklistSizes(ctx, now, 0)
 	require.NoError(t, err)
-	require.Equal(t, 3, sizes[store.WorklistOverdueDeliveries], "without grace, S4 of ord-1 is late too")
+	require.Equal(t, 4, sizes[store.WorklistOverdueDeliveries], "without grace, S4 of ord-1 is late too")
 }
 
 // TestOpenFollowUps: open follow-ups, by owner (any of a rep's names) and
