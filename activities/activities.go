@@ -757,6 +757,12 @@ type InvoiceInput struct {
 	// answer carries them (the ERP does not keep them).
 	Shipment string       `json:"shipment,omitempty"`
 	Lines    []order.Line `json:"lines,omitempty"`
+	// TimeScale is the order's (workflows.OrderInput): a scaled order's
+	// invoice is recorded with its due date on the order's clock (the
+	// issue date plus the payment terms at the scale), so the buyer's view,
+	// the overdue-invoices worklist and the order's dunning agree. The
+	// answer is the ERP's invoice as it stands; the order moves its date.
+	TimeScale float64 `json:"time_scale,omitempty"`
 }
 
 // InvoiceResult is the ERP's invoice.
@@ -791,7 +797,9 @@ func (a *Activities) Invoice(ctx context.Context, in InvoiceInput) (InvoiceResul
 		return InvoiceResult{}, classify(ctx, "create ERP invoice", err)
 	}
 	inv.Shipment, inv.Lines = in.Shipment, in.Lines
-	if err := a.Store.SaveInvoice(ctx, in.OrderID, inv); err != nil {
+	recorded := inv
+	recorded.DueDate = order.CompressDate(inv.IssuedAt, inv.DueDate, in.TimeScale)
+	if err := a.Store.SaveInvoice(ctx, in.OrderID, recorded); err != nil {
 		return InvoiceResult{}, classify(ctx, "record invoice "+inv.Number, err)
 	}
 	return InvoiceResult{Invoice: inv}, nil

@@ -946,3 +946,27 @@ func TestPurchaserMailsGoToWhoAsked(t *testing.T) {
 		assert.Equal(t, tc.to, res.To, tc.by)
 	}
 }
+
+// TestInvoiceOfAScaledOrder: a scaled order's invoice is recorded with its
+// due date on the order's clock (issue + terms/scale), so the buyer's view
+// and the overdue-invoices worklist agree with the order's dunning; the
+// answer is the ERP's invoice as the ERP keeps it.
+func TestInvoiceOfAScaledOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, patient)
+	ctx := context.Background()
+	require.NoError(t, f.store.RecordTransition(ctx, store.Transition{OrderID: "ord-inv-scaled", CustomerID: "ACME-001",
+		Seq: 1, Status: order.StatusShipping, Total: eur(498000), Action: "status.changed"}))
+	so := mustRun[activities.ReserveResult](t, f.env, f.acts.Reserve,
+		activities.ReserveInput{OrderID: "ord-inv-scaled", CustomerID: "ACME-001", Currency: "EUR", Lines: pumpsAndMotor})
+	res := mustRun[activities.InvoiceResult](t, f.env, f.acts.Invoice, activities.InvoiceInput{
+		OrderID: "ord-inv-scaled", CustomerID: "ACME-001", SalesOrderID: so.SalesOrderID,
+		Amount: eur(498000), PaymentTermsDays: 30, IssuedAt: time.Now().UTC(), TimeScale: 5760,
+	})
+	inv := res.Invoice
+	require.Greater(t, inv.DueDate.Sub(inv.IssuedAt), 29*24*time.Hour, "the answer keeps the ERP's due date")
+	_, stored, err := f.store.InvoiceByNumber(ctx, inv.Number)
+	require.NoError(t, err)
+	assertSameInstant(t, order.CompressDate(inv.IssuedAt, inv.DueDate, 5760).Truncate(time.Microsecond), stored.DueDate, "recorded on the order's clock")
+	require.Less(t, stored.DueDate.Sub(inv.IssuedAt), 10*time.Minute)
+}

@@ -72,6 +72,9 @@ func (o *orderState) raiseInvoice(ctx workflow.Context, r invoiceRequest) (order
 		Amount: r.Part.Total, PaymentTermsDays: o.d.Quote.PaymentTermsDays,
 		// The quote's VAT split (none for a quote priced before it was kept).
 		Net: r.Part.Net, Tax: r.Part.Tax,
+		// A scaled order's invoice is recorded with the due date on its
+		// clock, as the order keeps it (businessDate, below).
+		TimeScale: o.in.TimeScale,
 	}
 	if s := r.Shipment; s != nil {
 		step, match = "invoice shipment "+s.ShipmentID, "three-way match of shipment "+s.ShipmentID

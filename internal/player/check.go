@@ -54,6 +54,7 @@ func (p *player) final(ctx context.Context) {
 		if v.Live == nil {
 			continue
 		}
+		r.DeliveryOverdue = v.Live.DeliveryOverdue
 		r.Invoices, r.PaymentIDs, r.Shipments = nil, nil, nil
 		for _, inv := range v.Live.Invoices {
 			r.Invoices = append(r.Invoices, inv.Number)
@@ -70,7 +71,8 @@ func (p *player) final(ctx context.Context) {
 }
 
 // Check verifies a run's invariants against the system it ran on:
-//   - every order is terminal or waits on a named person (WaitingOn);
+//   - every order is terminal or waits on a named person (WaitingOn, or CS
+//     for a delivery overdue);
 //   - every payment the bank sent is applied to an order or waits in
 //     finance's worklist of unmatched payments;
 //   - no effect is duplicated in a simulator: the ERP holds no invoice the
@@ -89,6 +91,8 @@ func Check(ctx context.Context, res *Result, t Targets) ([]string, error) {
 			bad = append(bad, fmt.Sprintf("order %s was never placed: %s", r.Plan.Ref, r.Error))
 			continue
 		case r.Status.Terminal():
+		case r.DeliveryOverdue:
+			// CS was alerted and the overdue-deliveries worklist lists it.
 		case WaitingOn(r.Status, r.NeedsAttention) == "":
 			bad = append(bad, fmt.Sprintf("order %s (%s) is %s and waits on no one: %s", r.OrderID, r.Plan.Ref, r.Status, r.Waiting))
 		}

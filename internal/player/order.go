@@ -1,6 +1,7 @@
 package player
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,8 +16,11 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-// view is the part of GET /v1/orders/{id}?live=true (a staff token) the
-// player reads: the projection and the workflow's live details.
+// view is the part of GET /v1/orders/{id} (a staff token) the player
+// reads: the projection, a row read with no workflow query, so that
+// following hundreds of orders costs the workers nothing. The workflow's
+// live details (?live=true) are read only where nothing else tells: the
+// approvals an order asks for, and where every order stands at the end.
 type view struct {
 	ID             string             `json:"id"`
 	Status         order.Status       `json:"status"`
@@ -24,6 +28,14 @@ type view struct {
 	Details        string             `json:"details"`
 	QuoteRevision  int                `json:"quote_revision"`
 	Live           *workflows.Details `json:"live"`
+}
+
+// shipment is a shipment as the carrier simulator lists it.
+type shipment struct {
+	ID       string    `json:"shipment_id"`
+	Kind     string    `json:"kind"`
+	Status   string    `json:"status"`
+	BookedAt time.Time `json:"booked_at"`
 }
 
 // lockState is what a walker holds of its customer's credit lock.
@@ -69,6 +81,16 @@ type walker struct {
 	// invoice when the walker first saw it.
 	group     *group
 	firstOpen map[string]money.Money
+	// first is the order's first parcel, which meets the plan's carrier
+	// outcome; delivered counts the parcels delivered; carrierDone: the
+	// carrier has nothing more to do.
+	first       string
+	delivered   int
+	carrierDone bool
+	// owedList are the invoices owed as read when the order was in
+	// status owedAt.
+	owedList []dueInvoice
+	owedAt   order.Status
 }
 
 func (w *walker) walk(ctx context.Context) error {
@@ -108,9 +130,7 @@ func (w *walker) walk(ctx context.Context) error {
 			}
 			return err
 		}
-		// Without the live details (the workflow did not answer its
-		// query this time) the walker cannot know what is planned next.
-		if why := w.parked(v); v.Live != nil && why != "" {
+		if why := w.parked(v); why != "" {
 			w.run.Parked = why
 			w.leaveGroup(ctx)
 			return nil
@@ -175,7 +195,21 @@ func (w *walker) read(ctx context.Context) (view, error) {
 		return view{}, err
 	}
 	var v view
+	_, err = w.p.c.do(ctx, request{method: http.MethodGet, url: w.p.t.API + "/v1/orders/" + url.PathEscape(w.id), token: tok}, &v)
+	return v, err
+}
+
+// live is the order with the workflow's live details.
+func (w *walker) live(ctx context.Context) (view, error) {
+	tok, err := w.p.token(actorCS)
+	if err != nil {
+		return view{}, err
+	}
+	var v view
 	_, err = w.p.c.do(ctx, request{method: http.MethodGet, url: w.p.t.API + "/v1/orders/" + url.PathEscape(w.id) + "?live=true", token: tok}, &v)
+	if err == nil && v.Live == nil {
+		err = fmt.Errorf("order %s: the workflow did not answer its details query", w.id)
+	}
 	return v, err
 }
 
@@ -194,13 +228,10 @@ func (w *walker) act(ctx context.Context, v view) error {
 		w.run.CreditHeld = true
 		return w.decideCredit(ctx)
 	}
-	if v.Live == nil {
-		return nil
-	}
 	if err := w.carrier(ctx, v); err != nil {
 		return err
 	}
-	if err := w.surveys(ctx, v); err != nil {
+	if err := w.surveys(ctx); err != nil {
 		return err
 	}
 	return w.pay(ctx, v)
@@ -312,8 +343,12 @@ func (w *walker) adjustReceivables(ctx context.Context, m money.Money) error {
 // customer's approvers for the buyer side, sales managers for the seller's.
 func (w *walker) approve(ctx context.Context, v view) error {
 	seen := w.since("approval")
-	if w.done["approve"] || v.Live == nil || !w.due(seen.Add(w.p.wall(w.plan.Approval.Delay))) {
+	if w.done["approve"] || !w.due(seen.Add(w.p.wall(w.plan.Approval.Delay))) {
 		return nil
+	}
+	v, err := w.live(ctx)
+	if err != nil {
+		return nil // asked again at the next poll
 	}
 	w.done["approve"] = true
 	approve := w.plan.Approval.Outcome != scenario.ApprovalRejected
@@ -397,35 +432,59 @@ func (w *walker) decideCredit(ctx context.Context) error {
 
 // carrier plays the carrier: each booked shipment is delivered after the
 // transit time, the order's first shipment as the plan says (a failed
-// attempt first, damaged on arrival, lost); CS reships a damaged or lost one.
+// attempt first, damaged on arrival, lost); CS reships a damaged or lost
+// one. The carrier knows its shipments: the walker reads them from the
+// carrier simulator, by the order's reference.
 func (w *walker) carrier(ctx context.Context, v view) error {
-	first := ""
-	for _, s := range v.Live.Shipments {
-		if s.ShipmentID != "" && s.Replaces == "" && (first == "" || s.ShipmentID < first) {
-			first = s.ShipmentID
+	switch v.Status {
+	case order.StatusConfirmed, order.StatusShipping, order.StatusInvoiced, order.StatusAwaitingPayment, order.StatusPaid:
+	default:
+		return nil
+	}
+	if w.carrierDone {
+		return nil
+	}
+	var list struct {
+		Shipments []shipment `json:"shipments"`
+	}
+	if _, err := w.p.c.do(ctx, request{method: http.MethodGet, url: w.p.t.Carrier + "/sim/shipments?reference=" + url.QueryEscape(w.id)}, &list); err != nil {
+		return fmt.Errorf("list the carrier's shipments: %w", err)
+	}
+	var ships []shipment
+	for _, s := range list.Shipments {
+		if s.Kind != "return" && s.Status != "cancelled" {
+			ships = append(ships, s)
 		}
 	}
+	slices.SortFunc(ships, func(a, b shipment) int { return cmp.Or(a.BookedAt.Compare(b.BookedAt), cmp.Compare(a.ID, b.ID)) })
+	if w.first == "" && len(ships) > 0 {
+		// The plan's outcome is the first parcel's; reships come later.
+		w.first = ships[0].ID
+	}
 	transit := w.p.wall(w.p.opts.Transit)
-	for _, s := range v.Live.Shipments {
-		id := s.ShipmentID
-		if id == "" || s.Replaced {
-			continue
-		}
+	pending, delivered := false, 0
+	for _, s := range ships {
+		id := s.ID
 		booked := w.since("ship:" + id)
 		outcome := scenario.CarrierNone
-		if id == first {
+		if id == w.first {
 			outcome = w.plan.Carrier
 		}
-		switch {
-		case s.Delivered:
-			if outcome == scenario.CarrierDamaged && !w.done["reship:"+id] && w.due(w.since("delivered:"+id).Add(w.p.wall(w.p.opts.Staff))) {
-				w.done["reship:"+id] = true
-				if err := w.reship(ctx, id, "goods damaged on arrival, photos in the ticket"); err != nil {
-					return err
+		if s.Status == "delivered" {
+			delivered++
+			if outcome == scenario.CarrierDamaged && !w.done["reship:"+id] {
+				pending = true
+				if w.due(w.since("delivered:" + id).Add(w.p.wall(w.p.opts.Staff))) {
+					w.done["reship:"+id] = true
+					if err := w.reship(ctx, id, "goods damaged on arrival, photos in the ticket"); err != nil {
+						return err
+					}
 				}
 			}
 			continue
-		case w.done["deliver:"+id]:
+		}
+		pending = true
+		if w.done["deliver:"+id] {
 			continue
 		}
 		switch outcome {
@@ -438,7 +497,9 @@ func (w *walker) carrier(ctx context.Context, v view) error {
 			}
 			if w.done["exception:"+id] && w.due(booked.Add(2*transit)) {
 				w.done["deliver:"+id] = true
-				return w.carrierCall(ctx, id, "deliver", nil)
+				if err := w.carrierCall(ctx, id, "deliver", nil); err != nil {
+					return err
+				}
 			}
 		case scenario.CarrierLost:
 			if !w.done["exception:"+id] && w.due(booked.Add(transit)) {
@@ -449,7 +510,9 @@ func (w *walker) carrier(ctx context.Context, v view) error {
 			}
 			if w.done["exception:"+id] && !w.done["reship:"+id] && w.due(w.since("exception:"+id).Add(w.p.wall(w.p.opts.Staff))) {
 				w.done["reship:"+id], w.done["deliver:"+id] = true, true
-				return w.reship(ctx, id, "parcel lost in transit")
+				if err := w.reship(ctx, id, "parcel lost in transit"); err != nil {
+					return err
+				}
 			}
 		default:
 			if w.due(booked.Add(transit)) {
@@ -459,6 +522,12 @@ func (w *walker) carrier(ctx context.Context, v view) error {
 				}
 			}
 		}
+	}
+	w.delivered = delivered
+	// Once the order is past shipping with every parcel delivered and no
+	// reship to come, the carrier has nothing more to do.
+	if len(ships) > 0 && !pending && v.Status != order.StatusConfirmed && v.Status != order.StatusShipping {
+		w.carrierDone = true
 	}
 	return nil
 }
@@ -483,18 +552,12 @@ func (w *walker) reship(ctx context.Context, shipment, reason string) error {
 
 // surveys answers each survey mail of the order as planned, from the link
 // in the mail as the buyer would.
-func (w *walker) surveys(ctx context.Context, v view) error {
+func (w *walker) surveys(ctx context.Context) error {
 	s := w.plan.Survey
 	if s.Band == scenario.SurveyUnanswered || s.Score < 0 || s.Band == "" {
 		return nil
 	}
-	delivered := 0
-	for _, sh := range v.Live.Shipments {
-		if sh.Delivered {
-			delivered++
-		}
-	}
-	if delivered == 0 || w.answered() >= delivered {
+	if w.delivered == 0 || w.answered() >= w.delivered {
 		return nil
 	}
 	links, err := w.surveyLinks(ctx)
@@ -559,33 +622,30 @@ func (w *walker) surveyLinks(ctx context.Context) ([]string, error) {
 }
 
 // parked says why the walker stops following an order that has not ended:
-// it waits for someone the plan leaves silent, or has stalled.
+// it waits for someone the plan leaves silent, or waits on a person (not
+// on the system) and has stalled with nothing planned. An order the system
+// is still working on (pricing, checking credit, shipping) is never left.
 func (w *walker) parked(v view) string {
 	switch {
 	case v.Status == order.StatusAwaitingAcceptance && w.plan.Quote.Outcome == scenario.QuoteSilent:
 		return "the buyer stays silent: the quote waits for its expiry"
 	case w.plan.Payment.Behaviour == scenario.PayNever && (v.Status == order.StatusAwaitingPayment || v.Status == order.StatusInvoiced) &&
-		w.next.IsZero() && w.surveysSettled(v):
+		w.next.IsZero() && w.surveysSettled():
 		return "the payer never pays: dunning, then finance"
-	case w.next.IsZero() && time.Since(w.lastChange) > w.p.wall(w.p.opts.Stall):
+	case w.next.IsZero() && WaitingOn(v.Status, v.NeedsAttention) != "" && w.lock == lockNone &&
+		time.Since(w.lastChange) > w.p.wall(w.p.opts.Stall):
 		return fmt.Sprintf("nothing planned and no move for %s in %s: %s", w.p.opts.Stall, v.Status, v.Details)
 	}
 	return ""
 }
 
 // surveysSettled: nothing is left for the buyer to answer.
-func (w *walker) surveysSettled(v view) bool {
+func (w *walker) surveysSettled() bool {
 	s := w.plan.Survey
-	if s.Band == scenario.SurveyUnanswered || s.Score < 0 || v.Live == nil {
+	if s.Band == scenario.SurveyUnanswered || s.Score < 0 {
 		return true
 	}
-	delivered := 0
-	for _, sh := range v.Live.Shipments {
-		if sh.Delivered {
-			delivered++
-		}
-	}
-	return w.answered() >= delivered
+	return w.answered() >= w.delivered
 }
 
 // ignoreConflict treats a 409 as done: the order moved on meanwhile (a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -25,9 +26,9 @@ func (w *walker) pay(ctx context.Context, v view) error {
 		v.Status != order.StatusInvoiced && v.Status != order.StatusAwaitingPayment {
 		return nil
 	}
-	invs := w.owed(v)
-	if len(invs) == 0 {
-		return nil
+	invs, err := w.owed(ctx, v)
+	if err != nil || len(invs) == 0 {
+		return err
 	}
 	invoiced := w.since("invoiced")
 	if pp.Behaviour == scenario.PayGrouped {
@@ -50,7 +51,7 @@ func (w *walker) pay(ctx context.Context, v view) error {
 			key := fmt.Sprintf("pay:%s:%d", inv.Number, k)
 			at := invoiced.Add(w.p.wall(pp.Delay + time.Duration(k)*SplitEvery))
 			if pp.Behaviour == scenario.PayLate {
-				at = w.dueAt(v, inv.Number).Add(w.p.wall(pp.Delay))
+				at = inv.Due.Add(w.p.wall(pp.Delay))
 			}
 			if w.done[key] || !w.due(at) {
 				continue
@@ -76,41 +77,52 @@ func (w *walker) pay(ctx context.Context, v view) error {
 }
 
 // owed are the order's invoices with money open, each with what was open
-// when the walker first saw it: the payer pays the invoice as issued.
-func (w *walker) owed(v view) []dueInvoice {
-	if v.Live == nil {
-		return nil
+// when the walker first saw it (the payer pays the invoice as issued), as
+// the buyer's view of the order shows them. It is read again when the
+// order's status changes: a prepaid order's invoice, an invoice per
+// shipment.
+func (w *walker) owed(ctx context.Context, v view) ([]dueInvoice, error) {
+	if w.owedAt == v.Status && w.owedList != nil {
+		return w.owedList, nil
+	}
+	tok, err := w.p.token(w.buyer)
+	if err != nil {
+		return nil, err
+	}
+	var bv struct {
+		Invoices []struct {
+			Number  string       `json:"number"`
+			DueDate time.Time    `json:"due_date"`
+			Open    *money.Money `json:"open"`
+		} `json:"invoices"`
+	}
+	if _, err := w.p.c.do(ctx, request{method: http.MethodGet, url: w.p.t.API + "/v1/orders/" + url.PathEscape(w.id), token: tok}, &bv); err != nil {
+		return nil, fmt.Errorf("read the order's invoices: %w", err)
 	}
 	if w.firstOpen == nil {
 		w.firstOpen = map[string]money.Money{}
 	}
 	var out []dueInvoice
-	for _, b := range v.Live.Balances {
-		open, ok := w.firstOpen[b.Number]
+	for _, inv := range bv.Invoices {
+		open, ok := w.firstOpen[inv.Number]
 		if !ok {
-			if b.Open.Minor <= 0 {
+			if inv.Open == nil || inv.Open.Minor <= 0 {
 				continue
 			}
-			open = b.Open
-			w.firstOpen[b.Number] = open
+			open = *inv.Open
+			w.firstOpen[inv.Number] = open
 		}
-		out = append(out, dueInvoice{OrderID: w.id, Number: b.Number, Open: open, Reference: order.CreditorReferenceOf(b.Number)})
+		// A scaled order keeps its invoices' due dates on its own clock
+		// (the issue date plus the payment terms at the scale), so the
+		// date it shows is the wall time the dunning counts from.
+		out = append(out, dueInvoice{OrderID: w.id, Number: inv.Number, Open: open, Due: inv.DueDate,
+			Reference: order.CreditorReferenceOf(inv.Number)})
 	}
 	slices.SortFunc(out, func(a, b dueInvoice) int { return strings.Compare(a.Number, b.Number) })
-	return out
-}
-
-// dueAt is when, in wall time, the invoice falls due. A scaled order
-// keeps its invoices' due dates on its own clock (the issue date plus the
-// payment terms at the scale, order.CompressDate), so the date the order
-// shows is the wall time the dunning counts from.
-func (w *walker) dueAt(v view, number string) time.Time {
-	for _, inv := range v.Live.Invoices {
-		if inv.Number == number {
-			return inv.DueDate
-		}
+	if len(out) > 0 {
+		w.owedAt, w.owedList = v.Status, out
 	}
-	return w.since("invoiced")
+	return out, nil
 }
 
 // reference is what the payer writes in the transfer's reference field.

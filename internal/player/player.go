@@ -94,6 +94,9 @@ type OrderRun struct {
 	Status         order.Status
 	Waiting        string
 	NeedsAttention bool
+	// DeliveryOverdue: a shipment is past its promise and CS was alerted
+	// (the overdue-deliveries worklist lists it).
+	DeliveryOverdue bool
 	// ApprovalAsked: the system asked for an approval.
 	ApprovalAsked bool
 	// CreditHeld: the order went on credit hold; UnplannedHold when the
@@ -152,7 +155,7 @@ func Play(ctx context.Context, plan scenario.Plan, t Targets, opts Options) (*Re
 	}
 	p := &player{
 		plan: plan, t: t, opts: opts, log: opts.Log,
-		c:         &client{http: &http.Client{Timeout: 30 * time.Second}, retryFor: time.Minute},
+		c:         &client{http: &http.Client{Timeout: time.Minute}, retryFor: 3 * time.Minute},
 		tokens:    map[string]string{},
 		customers: map[string]*customer{},
 		groups:    map[string]*group{},
@@ -388,6 +391,7 @@ type dueInvoice struct {
 	OrderID   string
 	Number    string
 	Open      money.Money
+	Due       time.Time
 	Reference string
 }
 
