@@ -28,7 +28,7 @@ func TestScenarioFilesLoadAndExpand(t *testing.T) {
 	p, err := Expand(month)
 	require.NoError(t, err)
 	require.Equal(t, 30*24*time.Hour, p.Duration)
-	require.Equal(t, 10*time.Minute, p.Compress(p.Duration), "the default month runs in 10 minutes")
+	require.Equal(t, 5*time.Minute, p.Compress(p.Duration), "the default month's requests take 5 minutes")
 	require.GreaterOrEqual(t, len(p.Orders), 150)
 	require.LessOrEqual(t, len(p.Orders), 300)
 	lengths := map[string]time.Duration{}
