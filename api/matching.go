@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/orderflow/orderflow/internal/matching"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/webhook"
-	"github.com/orderflow/orderflow/workflows"
 )
 
 // ActionPaymentMatched is the audit action of a payment the matcher applied
@@ -177,15 +175,10 @@ func (s *server) signalParts(ctx context.Context, l *zerolog.Logger, p store.Pay
 		if pp.OrderID == "" {
 			continue // left for finance before
 		}
-		err = s.temporal.SignalWorkflow(ctx, part.OrderID, "", workflows.SignalPayment, workflows.PaymentSignal{
-			BankTransactionID: part.BankTransactionID,
-			Amount:            part.Amount,
-			Reference:         part.InvoiceNumber,
-			ReceivedAt:        p.ReceivedAt,
-		})
-		var nf *serviceerror.NotFound
+		err = s.tellPayment(ctx, part.OrderID, store.Payment{BankTransactionID: part.BankTransactionID, Amount: part.Amount,
+			ReceivedAt: p.ReceivedAt}, part.InvoiceNumber)
 		switch {
-		case errors.As(err, &nf):
+		case workflowClosed(err):
 			l.Warn().Err(err).Str("order_id", part.OrderID).Str("part_id", part.BankTransactionID).
 				Msg("matched payment for an order whose workflow is closed; queued for finance")
 			if err := s.store.MatchPayment(ctx, part.BankTransactionID, "", "", order.MatchUnmatched, order.System.Subject); err != nil {

@@ -10,12 +10,10 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/order"
 	"github.com/orderflow/orderflow/internal/store"
-	"github.com/orderflow/orderflow/workflows"
 )
 
 // ActionPaymentAllocated is the audit action of a payment finance allocated by hand.
@@ -195,15 +193,9 @@ func (s *server) allocatePayment(w http.ResponseWriter, r *http.Request) error {
 			return err // ErrPaymentMatched (another allocation won the race) is a 409
 		}
 	}
-	err = s.temporal.SignalWorkflow(ctx, rec.ID, "", workflows.SignalPayment, workflows.PaymentSignal{
-		BankTransactionID: p.BankTransactionID,
-		Amount:            p.Amount,
-		Reference:         inv.Number,
-		ReceivedAt:        p.ReceivedAt,
-	})
-	var nf *serviceerror.NotFound
+	err = s.tellPayment(ctx, rec.ID, p, inv.Number)
 	switch {
-	case errors.As(err, &nf):
+	case workflowClosed(err):
 		return updateError(rec, err)
 	case err != nil:
 		return unavailable("the payment is allocated but the order could not be told; send the same allocation again",

@@ -465,6 +465,22 @@ type routed struct {
 	Invoice string `json:"invoice,omitempty"`
 }
 
+// tellPayment signals a payment to the order, which applies it to the
+// invoice of that number. An order whose workflow has ended answers an
+// error workflowClosed recognises.
+func (s *server) tellPayment(ctx context.Context, orderID string, p store.Payment, invoice string) error {
+	return s.temporal.SignalWorkflow(ctx, orderID, "", workflows.SignalPayment, workflows.PaymentSignal{
+		BankTransactionID: p.BankTransactionID, Amount: p.Amount, Reference: invoice, ReceivedAt: p.ReceivedAt,
+	})
+}
+
+// workflowClosed reports whether a signal failed because the order's
+// workflow is no longer running.
+func workflowClosed(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
 // routePayment signals a payment to the order whose invoice its reference
 // names (the invoice's number or RF reference, exactly), or else asks the
 // matcher (matchPayment); what it cannot match waits in finance's queue.
@@ -499,17 +515,11 @@ func (s *server) routePayment(ctx context.Context, l *zerolog.Logger, p store.Pa
 	if err != nil {
 		return routed{}, err
 	}
-	err = s.temporal.SignalWorkflow(ctx, orderID, "", workflows.SignalPayment, workflows.PaymentSignal{
-		BankTransactionID: p.BankTransactionID,
-		Amount:            p.Amount,
-		// The invoice's number, however the payer named it: the order
-		// applies a payment to the invoice its reference names.
-		Reference:  inv.Number,
-		ReceivedAt: p.ReceivedAt,
-	})
-	var nf *serviceerror.NotFound
+	// The invoice's number, however the payer named it: the order applies
+	// a payment to the invoice its reference names.
+	err = s.tellPayment(ctx, orderID, p, inv.Number)
 	switch {
-	case errors.As(err, &nf):
+	case workflowClosed(err):
 		l.Warn().Err(err).Str("order_id", orderID).Msg("payment for an order whose workflow is closed; queued for finance")
 		return routed{Status: WebhookUnmatched}, nil
 	case err != nil:
