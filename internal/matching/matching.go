@@ -31,11 +31,14 @@ const (
 	ConfidenceExact           = 1.0
 	ConfidenceRFCorrected     = 0.97
 	ConfidenceNumberCorrected = 0.95
-	ConfidencePayerAmount     = 0.95
-	ConfidencePayerShort      = 0.92
-	ConfidencePayerSum        = 0.92
-	ConfidenceNameExact       = 0.85
-	ConfidenceNameNear        = 0.80
+	// ConfidenceCorrectedByAmount: a mistyped reference one typo from
+	// several open invoices, of which the amount pays exactly one.
+	ConfidenceCorrectedByAmount = 0.92
+	ConfidencePayerAmount       = 0.95
+	ConfidencePayerShort        = 0.92
+	ConfidencePayerSum          = 0.92
+	ConfidenceNameExact         = 0.85
+	ConfidenceNameNear          = 0.80
 )
 
 // Scores of finance's candidates, by how they were found; a decision
@@ -346,6 +349,23 @@ func (m *matcher) corrected(hits map[string]string, rule Rule, say func(Invoice,
 		inv := found[0]
 		return &outcome{rule: rule, confidence: confidence, parts: found,
 			evidence: append([]string{say(inv, hits[inv.Number])}, m.amountEvidence(inv)...)}
+	}
+	if len(found) > 1 {
+		// Several invoices are one typo away; the amount may tell which
+		// the payer meant: only one of them is paid by it.
+		var paid []Invoice
+		for _, inv := range found {
+			if m.pays(inv) {
+				paid = append(paid, inv)
+			}
+		}
+		if len(paid) == 1 {
+			inv := paid[0]
+			return &outcome{rule: rule, confidence: min(confidence, ConfidenceCorrectedByAmount), parts: paid,
+				evidence: append([]string{say(inv, hits[inv.Number]),
+					fmt.Sprintf("%d open invoices are one typing error from the reference; the amount pays only %s", len(found), inv.Number)},
+					m.amountEvidence(inv)...)}
+		}
 	}
 	o := &outcome{rule: rule}
 	if len(found) > 1 {

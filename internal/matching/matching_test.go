@@ -58,9 +58,15 @@ func book(t testing.TB) []Invoice {
 		{Number: "INV-000301", CustomerID: "cus_gamma", CustomerName: "Gamma AG", Open: eur(77700), DueDate: day(11, 12)},
 	}
 	for i := range invs {
-		invs[i].CreditorRef = rf(t, strings.TrimPrefix(invs[i].Number, "INV-")+"7")
+		invs[i] = withRF(t, invs[i])
 	}
 	return invs
+}
+
+// withRF gives an invoice the creditor reference the book gives them.
+func withRF(t testing.TB, inv Invoice) Invoice {
+	inv.CreditorRef = rf(t, strings.TrimPrefix(inv.Number, "INV-")+"7")
+	return inv
 }
 
 // delta's open amounts sum to one payment in exactly one way.
@@ -154,8 +160,17 @@ func TestMatch(t *testing.T) {
 		{name: "RF with a digit missing, amount differs: the RF still decides",
 			p:    Payment{Amount: eur(100), Reference: "ref " + typo(rf201, "drop") + " ok"},
 			want: want{matched: true, rule: RuleRFCorrected, parts: []string{"INV-000201"}, confidence: 0.97, evidence: []string{"partial"}}},
-		{name: "RF one typing error from two open invoices' RFs: finance",
-			p:    Payment{Amount: eur(123456), Reference: typo(rf201, "sub")},
+		{name: "RF one typing error from two open invoices' RFs, the amount pays one: that one",
+			p: Payment{Amount: eur(123456), Reference: typo(rf201, "sub")},
+			want: want{matched: true, rule: RuleRFCorrected, parts: []string{"INV-000201"}, confidence: 0.92,
+				evidence: []string{"2 open invoices are one typing error from the reference; the amount pays only INV-000201"}}},
+		{name: "RF one typing error from two open invoices' RFs, the amount pays neither: finance",
+			p:    Payment{Amount: eur(777), Reference: typo(rf201, "sub")},
+			want: want{rule: RuleRFCorrected, ranked: []string{"INV-000201", "INV-000104"}, evidence: []string{"2 open invoices are one typing error"}}},
+		{name: "RF one typing error from two open invoices' RFs of the same amount: finance",
+			p: Payment{Amount: eur(123456), Reference: typo(rf201, "sub")},
+			invoices: append(slices.DeleteFunc(slices.Clone(b), func(i Invoice) bool { return i.Number == "INV-000104" }),
+				withRF(t, acme("INV-000104", 123456, day(11, 20)))),
 			want: want{rule: RuleRFCorrected, ranked: []string{"INV-000201", "INV-000104"}, evidence: []string{"2 open invoices are one typing error"}}},
 		{name: "RF corrected below a strict threshold goes to finance",
 			p:    Payment{Amount: eur(123456), Reference: typo(rf201, "sub1")},
