@@ -97,7 +97,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return fmt.Errorf("-chart: %w", err)
 			}
 		}
-		md := rep.Markdown(chart)
+		md := rep.Markdown(chart) + missesByPlan(res)
 		fmt.Fprintf(stdout, "\n%s", md)
 		if *reportOut != "" {
 			if err := os.WriteFile(*reportOut, []byte(md), 0o644); err != nil {
@@ -141,6 +141,44 @@ func simulationReport(ctx context.Context, st *store.Store, res *player.Result) 
 	}
 	player.InBusinessTime(facts.Orders, facts.Payments, res.Started, res.Plan.TimeScale)
 	return automation.Summarize(facts.Orders, facts.Payments, automation.ExcludeListed(res.Forced())), nil
+}
+
+// missesByPlan says what the scenario did to the orders that count
+// against STP (in the denominator, not straight through): their payment
+// behaviour and carrier outcome, so that a missed target names the
+// scenario's cause beside the system's.
+func missesByPlan(res *player.Result) string {
+	forced := res.Forced()
+	count := map[string]int{}
+	for _, o := range res.Orders {
+		if o.OrderID == "" || len(forced[o.OrderID]) > 0 {
+			continue
+		}
+		straight := (o.Status == order.StatusCompleted || o.Status == order.StatusPaid) && !touchedByStaff(o)
+		if straight {
+			continue
+		}
+		count[fmt.Sprintf("payment %s, carrier %s", o.Plan.Payment.Behaviour, o.Plan.Carrier)]++
+	}
+	if len(count) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n**What the scenario did to the orders that missed STP:**\n\n| plan | orders |\n|---|---|\n")
+	for _, k := range slices.Sorted(maps.Keys(count)) {
+		fmt.Fprintf(&b, "| %s | %d |\n", k, count[k])
+	}
+	return b.String()
+}
+
+// touchedByStaff: the player acted on the order as CS or finance.
+func touchedByStaff(o player.OrderRun) bool {
+	for _, s := range o.StaffSteps {
+		if strings.HasPrefix(s, string(order.RoleCS)+":") || strings.HasPrefix(s, string(order.RoleFinance)+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // printPlayed writes what the run did and whether its invariants hold.
