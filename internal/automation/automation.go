@@ -11,6 +11,7 @@
 package automation
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/order"
@@ -165,6 +166,11 @@ type PaymentFacts struct {
 	// InWorklist: it is, or was, in the unmatched-payments worklist (a
 	// payment not applied by the matcher always is).
 	InWorklist bool
+	// Rule is the matcher's rule that decided ("" for an exact reference
+	// or a payment from before the matcher); Candidates how many invoices
+	// it put before finance.
+	Rule       string
+	Candidates int
 }
 
 // AutoMatched reports whether the payment was applied without finance.
@@ -180,6 +186,12 @@ func (p PaymentFacts) MissCause() string {
 		return "allocated by finance: the payment had no reference"
 	case p.Applied:
 		return "allocated by finance: the matcher did not apply its reference"
+	case p.Candidates > 1:
+		return fmt.Sprintf("waiting for finance: %s found several candidate invoices", p.Rule)
+	case p.Candidates == 1:
+		return fmt.Sprintf("waiting for finance: %s found one candidate below the threshold", p.Rule)
+	case p.Rule != "" && p.Rule != "none":
+		return fmt.Sprintf("waiting for finance: %s found no open invoice", p.Rule)
 	case p.Reference == "":
 		return "waiting for finance: no reference, payer unknown"
 	case p.OrderID == "":

@@ -133,14 +133,16 @@ func TestAutoMatch(t *testing.T) {
 		{ID: "p4", Reference: "", MatchKind: "unmatched", InWorklist: true},
 		{ID: "p5", Reference: "garbled", InWorklist: true},
 		{ID: "p6", Reference: "RF18INV6", OrderID: "o6", InWorklist: true},
+		{ID: "p7", Reference: "", MatchKind: "unmatched", InWorklist: true, Rule: "payer-amount", Candidates: 3},
+		{ID: "p8", Reference: "RF99X", MatchKind: "unmatched", InWorklist: true, Rule: "rf-corrected", Candidates: 1},
 	}
 	r := automation.Summarize(nil, ps, nil)
-	if r.AutoMatch != (automation.Rate{Num: 2, Den: 6}) {
+	if r.AutoMatch != (automation.Rate{Num: 2, Den: 8}) {
 		t.Fatalf("auto-match %+v", r.AutoMatch)
 	}
 	tg, _ := r.Target(automation.NameAutoMatch)
 	if tg.Met {
-		t.Fatal("2 of 6 met the target")
+		t.Fatal("2 of 8 met the target")
 	}
 	got := map[string]int{}
 	for _, c := range tg.HeldBackBy {
@@ -151,6 +153,8 @@ func TestAutoMatch(t *testing.T) {
 		"waiting for finance: no reference, payer unknown",
 		"waiting for finance: the reference names no open invoice",
 		"waiting: routed to its order, not applied yet",
+		"waiting for finance: payer-amount found several candidate invoices",
+		"waiting for finance: rf-corrected found one candidate below the threshold",
 	} {
 		if got[want] != 1 {
 			t.Errorf("cause %q: %d, want 1 (%v)", want, got[want], got)

@@ -487,9 +487,12 @@ func closedAt(e automation.Exception, closed *time.Time, at time.Time) automatio
 func automationPayments(ctx context.Context, q querier, where string, args pgx.NamedArgs) ([]automation.PaymentFacts, error) {
 	rows, err := q.Query(ctx, `
 		SELECT p.bank_transaction_id, COALESCE(p.order_id, ''), p.invoice_number, p.reference,
-			p.amount_minor, p.currency, p.received_at, COALESCE(p.match_kind, ''), p.allocated_by
+			p.amount_minor, p.currency, p.received_at, COALESCE(p.match_kind, ''), p.allocated_by,
+			COALESCE(p.match_rule, ''), COALESCE(jsonb_array_length(p.candidates), 0)
 		FROM payments p LEFT JOIN orders po ON po.id = p.order_id
-		WHERE `+where+`
+		WHERE (`+where+`)
+		  -- A payment the matcher split over invoices counts as its parts.
+		  AND COALESCE(p.match_kind, '') <> '`+string(MatchSplit)+`'
 		ORDER BY p.received_at, p.bank_transaction_id`, args)
 	if err != nil {
 		return nil, err
@@ -497,7 +500,7 @@ func automationPayments(ctx context.Context, q querier, where string, args pgx.N
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (automation.PaymentFacts, error) {
 		var p automation.PaymentFacts
 		err := row.Scan(&p.ID, &p.OrderID, &p.InvoiceNumber, &p.Reference, &p.Amount, &p.Currency,
-			&p.ReceivedAt, &p.MatchKind, &p.AllocatedBy)
+			&p.ReceivedAt, &p.MatchKind, &p.AllocatedBy, &p.Rule, &p.Candidates)
 		p.ReceivedAt = p.ReceivedAt.UTC()
 		switch order.MatchKind(p.MatchKind) {
 		case order.MatchExact, order.MatchPartial, order.MatchOver:
