@@ -379,6 +379,9 @@ func TestPayerAccountsAPI(t *testing.T) {
 	p := requireProblem(t, e.do(req{method: http.MethodPut, path: path + "/---", token: e.token(order.RoleFinance),
 		body: map[string]any{"reason": "x"}}), http.StatusUnprocessableEntity)
 	require.Equal(t, []string{"account"}, p.fields())
+	p = requireProblem(t, e.do(req{method: http.MethodPut, path: path + "/%3Cscript%3E", token: e.token(order.RoleFinance),
+		body: map[string]any{"reason": "x"}}), http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"account"}, p.fields(), "not an account: refused, not stored as SCRIPT")
 	p = requireProblem(t, e.do(req{method: http.MethodPut, path: path + "/DE1", token: e.token(order.RoleFinance),
 		body: map[string]any{}}), http.StatusUnprocessableEntity)
 	require.Equal(t, []string{"reason"}, p.fields())

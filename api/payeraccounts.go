@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -75,8 +76,13 @@ func checkAccount(v string) *order.FieldError {
 		fe.Field = "account"
 		return fe
 	}
-	if store.NormalizeAccount(v) == "" {
-		return &order.FieldError{Field: "account", Reason: "an IBAN or account number: letters and digits"}
+	// Spaces and hyphens group the characters of an account as printed;
+	// anything else is not part of one (and would be dropped silently).
+	clean := !strings.ContainsFunc(v, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' || r == '-')
+	})
+	if !clean || store.NormalizeAccount(v) == "" {
+		return &order.FieldError{Field: "account", Reason: "an IBAN or account number: letters and digits (spaces and hyphens allowed between them)"}
 	}
 	return nil
 }
